@@ -1,0 +1,146 @@
+"""``book.toml``: the book's metadata and fixed ids. Optional; checked strictly when present."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, diag
+from .model import Ids, Meta
+from .text import slugify
+
+# key -> expected type(s)
+TOP_KEYS: dict[str, type | tuple[type, ...]] = {
+    "title": str,
+    "subtitle": str,
+    "short_name": str,
+    "author": str,
+    "source": str,
+    "language": str,
+    "version": str,
+    "date": str,
+    "license": str,
+    "subdecks": bool,
+    "keep_removed": bool,
+    "paper": str,
+    "columns": int,
+    "page_budget": int,
+    "max_answer_words": int,
+    "ids": dict,
+}
+ID_KEYS: dict[str, type] = {"deck": int, "basic_model": int, "cloze_model": int, "epub": str}
+
+
+def derived_id(seed: str, what: str) -> int:
+    """A stable 41-bit id (Anki's ids are millisecond-like ints) from the book title."""
+    digest = hashlib.sha256(f"publisher:{seed}:{what}".encode()).digest()
+    return 1 << 40 | int.from_bytes(digest[:5], "big")
+
+
+def derived_uuid(seed: str) -> str:
+    digest = hashlib.sha256(f"publisher:{seed}:epub".encode()).hexdigest()
+    return f"urn:uuid:{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+
+
+def _hint(key: str, known: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
+    path = folder / "book.toml"
+    file = f"{shown}/book.toml"
+    fallback_title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "Notes"
+    diags: list[Diagnostic] = []
+    data: dict[str, Any] = {}
+    if not path.is_file():
+        diags.append(diag("P006", file, 0, f"title '{fallback_title}'"))
+    else:
+        try:
+            data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            diags.append(diag("P001", file, 1))
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+            diags.append(diag("P004", file, line, str(exc)))
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            diags.append(diag("P008", file, _line_of(path, key), f"'{key}'{_hint(key, TOP_KEYS)}"))
+        elif not isinstance(value, TOP_KEYS[key]) or (TOP_KEYS[key] is int and isinstance(value, bool)):
+            want = TOP_KEYS[key].__name__ if isinstance(TOP_KEYS[key], type) else "value"
+            diags.append(diag("P004", file, _line_of(path, key), f"'{key}' must be a {_tname(want)}"))
+        else:
+            clean[key] = value
+    title = str(clean.get("title") or fallback_title)
+    seed = title
+    ids_in = clean.get("ids", {})
+    ids: dict[str, Any] = {}
+    for key, value in ids_in.items():
+        if key not in ID_KEYS:
+            diags.append(diag("P008", file, _line_of(path, key), f"'ids.{key}'{_hint(key, ID_KEYS)}"))
+        elif not isinstance(value, ID_KEYS[key]) or isinstance(value, bool):
+            diags.append(diag("P004", file, _line_of(path, key), f"'ids.{key}' must be a {_tname(ID_KEYS[key].__name__)}"))
+        elif ID_KEYS[key] is int and not (1 <= value < 2**63):
+            diags.append(diag("P004", file, _line_of(path, key), f"'ids.{key}' must be a positive 64-bit integer"))
+        else:
+            ids[key] = value
+    if path.is_file() and data and "ids" not in data:
+        diags.append(diag("P006", file, 1, "no [ids] table: ids derived from the title"))
+    for key in ("paper",):
+        if key in clean and clean[key] not in ("a4", "letter"):
+            diags.append(diag("P004", file, _line_of(path, key), "'paper' must be 'a4' or 'letter'"))
+            clean.pop(key)
+    if "columns" in clean and not 1 <= clean["columns"] <= 6:
+        diags.append(diag("P004", file, _line_of(path, "columns"), "'columns' must be between 1 and 6"))
+        clean.pop("columns")
+    short = str(clean.get("short_name") or "".join(w[:1].upper() + w[1:] for w in slugify(title).split("-")[:3]) or "Notes")
+    meta = Meta(
+        title=title,
+        short_name=short,
+        slug=slugify(title) or "book",
+        author=str(clean.get("author", "")),
+        subtitle=str(clean.get("subtitle", "")),
+        source=str(clean.get("source", "")),
+        language=str(clean.get("language", "en")),
+        version=str(clean.get("version", "")),
+        date=str(clean.get("date", "")),
+        license=str(clean.get("license", "")),
+        ids=Ids(
+            deck=int(ids.get("deck") or derived_id(seed, "deck")),
+            basic_model=int(ids.get("basic_model") or derived_id(seed, "basic")),
+            cloze_model=int(ids.get("cloze_model") or derived_id(seed, "cloze")),
+            epub=str(ids.get("epub") or derived_uuid(seed)),
+        ),
+        subdecks=bool(clean.get("subdecks", True)),
+        keep_removed=bool(clean.get("keep_removed", True)),
+        paper=str(clean.get("paper", "a4")),
+        columns=int(clean.get("columns", 3)),
+        page_budget=int(clean.get("page_budget", 0)),
+        max_answer_words=int(clean.get("max_answer_words", 120)),
+    )
+    return meta, diags
+
+
+def _tname(name: str) -> str:
+    return {"str": "string", "int": "whole number", "bool": "true/false", "dict": "table"}.get(name, name)
+
+
+def _line_from_message(message: str) -> int:
+    import re
+
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else 1
+
+
+def _line_of(path: Path, key: str) -> int:
+    try:
+        for n, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
+            if line.strip().startswith(key) and "=" in line:
+                return n
+    except OSError:
+        pass
+    return 1

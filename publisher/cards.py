@@ -1,0 +1,106 @@
+"""Derive flash cards from the normalized model.
+
+Cards come only from the text: definitions, paragraphs with ``==marks==``
+(cloze) and headings that end with ``?`` (question). A card's identity is made
+from what the card asks (the term, the question, the marked text) and its
+chapter, never from its answer or its position, so answers can be edited and
+cards inserted, removed or reordered without changing it. A ``<!-- id: x -->``
+on the card's line pins it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterator, assert_never
+
+from . import model as m
+from .text import plain_text, slugify, squash, walk_inlines
+
+
+def key_slug(text: str) -> str:
+    """A readable slug of ``text``; long ones end in a short hash so they stay unique."""
+    full = slugify(squash(text).lower(), limit=400)
+    if not full:
+        full = "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+    if len(full) <= 48:
+        return full
+    return full[:39].rstrip("-") + "-" + hashlib.sha1(full.encode()).hexdigest()[:8]
+
+
+def pins(nodes: tuple[m.Inline, ...]) -> list[m.Pin]:
+    return [n for n in walk_inlines(nodes) if isinstance(n, m.Pin)]
+
+
+def marks(nodes: tuple[m.Inline, ...]) -> list[m.Mark]:
+    return [n for n in walk_inlines(nodes) if isinstance(n, m.Mark)]
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    book: m.Meta
+    chapter: m.Chapter
+    path: tuple[tuple[str, str], ...]  # (title, anchor) of the enclosing sections
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return (plain_text(self.chapter.title) or self.chapter.slug,) + tuple(t for t, _ in self.path)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        parts = [slugify(self.book.short_name) or "book", self.chapter.slug] + [a for _, a in self.path]
+        return ("::".join(parts),)
+
+
+def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[m.Block, ...],
+          ctx: _Ctx, loc: m.Loc, pinned: list[m.Pin]) -> m.Card:
+    if pinned:
+        identity, is_pinned = pinned[0].id, True
+    else:
+        prefix = {"definition": "", "cloze": "cloze-", "question": "q-"}[kind]
+        identity, is_pinned = f"{ctx.chapter.slug}/{prefix}{key_slug(basis)}", False
+    return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, ctx.tags, loc, is_pinned)
+
+
+def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
+    for block in blocks:
+        match block:
+            case m.Para(children=c):
+                found = marks(c)
+                if found:
+                    basis = " | ".join(plain_text(k.children) for k in found)
+                    yield _card("cloze", basis, (block,), (), ctx, block.loc, pins(c))
+            case m.DefList(items=items):
+                for d in items:
+                    term = plain_text(d.term)
+                    head_pins = pins(d.term) + (pins(d.body[0].children) if d.body and isinstance(d.body[0], m.Para) else [])
+                    yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, head_pins)
+                    yield from _from_blocks(d.body, ctx)
+            case m.BulletList(items=items):
+                for item in items:
+                    yield from _from_blocks(item.blocks, ctx)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+                yield from _from_blocks(bs, ctx)
+            case m.Section(title=t, anchor=a, blocks=bs):
+                inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))
+                title = plain_text(t).strip()
+                if title.endswith("?"):
+                    yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
+                yield from _from_blocks(bs, inner)
+            case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+                pass
+            case _:
+                assert_never(block)
+
+
+def derive_cards(book: m.Book) -> tuple[m.Card, ...]:
+    """All cards of the book in document order."""
+    out: list[m.Card] = []
+    for chapter in book.chapters:
+        out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, ())))
+    return tuple(out)
+
+
+def cloze_count(card: m.Card) -> int:
+    """How many deletions (c1, c2 ...) a cloze card has."""
+    return sum(len(marks(b.children)) for b in card.front if isinstance(b, m.Para))

@@ -1,0 +1,124 @@
+"""The ``publisher`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from . import model as m
+from .diagnostics import Diagnostic, has_errors, strict, to_json
+from .text import facts, walk_blocks
+
+DEFAULT_CONTENT = "content"
+
+
+def summary(loaded_book: m.Book, cards: tuple[m.Card, ...], diags: list[Diagnostic]) -> dict[str, object]:
+    kinds = Counter(c.kind for c in cards)
+    return {
+        "chapters": len(loaded_book.chapters),
+        "sections": sum(isinstance(b, m.Section) for ch in loaded_book.chapters for b in walk_blocks(ch.blocks)),
+        "facts": sum(1 for _ in facts(loaded_book)),
+        "cards": {k: kinds.get(k, 0) for k in m.CARD_KINDS} | {"total": len(cards)},
+        "errors": sum(d.severity == "error" for d in diags),
+        "warnings": sum(d.severity == "warning" for d in diags),
+    }
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .pipeline import load
+
+    loaded = load(Path(args.path))
+    diags = strict(loaded.diagnostics) if args.strict else loaded.diagnostics
+    diags.extend(_ledger_diagnostics(loaded, Path(args.path)))
+    info = summary(loaded.book, loaded.cards, diags)
+    if args.format == "json":
+        print(json.dumps({"diagnostics": json.loads(to_json(diags)), "summary": info}, indent=2, ensure_ascii=False))
+    else:
+        for d in diags:
+            print(d)
+        cards = info["cards"]
+        assert isinstance(cards, dict)
+        print(
+            f"{info['chapters']} chapters, {info['sections']} sections, {info['facts']} facts; "
+            f"{cards['total']} cards ({cards['definition']} definition, {cards['cloze']} cloze, {cards['question']} question); "
+            f"{info['errors']} errors, {info['warnings']} warnings"
+        )
+    return 1 if has_errors(diags) else 0
+
+
+def _ledger_diagnostics(loaded: object, folder: Path) -> list[Diagnostic]:
+    """Hook for the card ledger check (added with the Anki renderer)."""
+    try:
+        from .ledger import check_ledger
+    except ImportError:
+        return []
+    return check_ledger(loaded, folder)  # type: ignore[arg-type]
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .pipeline import load
+    from .text import block_text
+
+    loaded = load(Path(args.path))
+    rows = []
+    for ch in loaded.book.chapters:
+        kinds = Counter(c.kind for c in loaded.cards if c.chapter == ch.slug)
+        words = sum(len(block_text(b).split()) for b in ch.blocks)
+        rows.append({"chapter": ch.slug, "file": ch.file, "facts": 0, "words": words,
+                     **{k: kinds.get(k, 0) for k in m.CARD_KINDS}})
+    by_file = Counter(loc.file for loc, _ in facts(loaded.book))
+    for row in rows:
+        row["facts"] = by_file.get(str(row["file"]), 0)
+    if args.format == "json":
+        print(json.dumps({"chapters": rows, "summary": summary(loaded.book, loaded.cards, loaded.diagnostics)}, indent=2))
+    else:
+        print(f"{'chapter':<28} {'facts':>6} {'words':>7} {'def':>5} {'cloze':>6} {'q':>4}")
+        for r in rows:
+            print(f"{str(r['chapter'])[:28]:<28} {r['facts']:>6} {r['words']:>7} {r['definition']:>5} {r['cloze']:>6} {r['question']:>4}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="publisher", description="Publish Markdown notes as an Anki deck, a cheat sheet and an EPUB.")
+    p.add_argument("--version", action="version", version=f"publisher {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="lint the content: file:line: CODE message")
+    c.add_argument("path", nargs="?", default=DEFAULT_CONTENT)
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    c.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("stats", help="cards per chapter and kind, facts, words")
+    s.add_argument("path", nargs="?", default=DEFAULT_CONTENT)
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.set_defaults(func=cmd_stats)
+
+    try:
+        from .build import add_build_commands
+    except ImportError:
+        pass
+    else:
+        add_build_commands(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("publisher: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user gets a message, never a traceback
+        print(f"publisher: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Structured diagnostics: every stage reports problems as data, never as exceptions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning", "note"]
+
+# One line per code: the code is stable, the message explains it.
+CODES: dict[str, tuple[Severity, str]] = {
+    "P001": ("error", "file is not valid UTF-8"),
+    "P002": ("error", "control character in file"),
+    "P003": ("error", "file too large"),
+    "P004": ("error", "invalid book.toml"),
+    "P005": ("error", "no chapters"),
+    "P006": ("note", "no book.toml: title and ids derived from the folder name"),
+    "P007": ("warning", "byte-order mark or odd line endings normalized"),
+    "P008": ("warning", "unknown key in book.toml"),
+    "P009": ("error", "content too deeply nested"),
+    "P101": ("error", "chapter has no H1 title"),
+    "P102": ("error", "chapter has more than one H1"),
+    "P103": ("error", "heading level jumps"),
+    "P104": ("error", "duplicate card identity"),
+    "P105": ("error", "empty section"),
+    "P106": ("error", "empty list item"),
+    "P107": ("error", "empty mark"),
+    "P108": ("error", "definition without a body"),
+    "P109": ("warning", "duplicate fact"),
+    "P110": ("error", "raw HTML not allowed"),
+    "P111": ("error", "missing image"),
+    "P112": ("error", "path leaves the content folder"),
+    "P113": ("error", "remote or unsafe resource"),
+    "P114": ("error", "broken internal link"),
+    "P115": ("warning", "card answer is long"),
+    "P116": ("warning", "possible misspelling"),
+    "P117": ("error", "card ledger is out of date"),
+    "P118": ("error", "unterminated construct"),
+    "P119": ("error", "invalid pinned id"),
+    "P120": ("warning", "card removed from the content"),
+    "P121": ("warning", "cheat sheet exceeds its page budget"),
+    "P122": ("error", "empty file"),
+    "P123": ("warning", "footnote defined but not used"),
+    "P124": ("error", "footnote used but not defined"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    file: str
+    line: int
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.code} {self.message}"
+
+
+def diag(code: str, file: str, line: int, detail: str = "") -> Diagnostic:
+    """Make a diagnostic whose severity and headline come from :data:`CODES`."""
+    severity, headline = CODES[code]
+    message = f"{headline}: {detail}" if detail else headline
+    return Diagnostic(file=file, line=max(line, 0), code=code, message=message, severity=severity)
+
+
+def strict(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``--strict``: warnings become errors."""
+    return [
+        Diagnostic(d.file, d.line, d.code, d.message, "error") if d.severity == "warning" else d for d in diags
+    ]
+
+
+def has_errors(diags: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diags)
+
+
+def ordered(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(set(diags), key=lambda d: (d.file, d.line, d.code, d.message))
+
+
+def to_json(diags: Iterable[Diagnostic]) -> str:
+    return json.dumps([asdict(d) for d in diags], indent=2, ensure_ascii=False)

@@ -1,0 +1,265 @@
+"""The one HTML fragment renderer: model nodes to HTML.
+
+The Anki fields, the cheat sheet and the EPUB chapters are all made from what
+this module writes; each output adds only its wrapper (a card template, a page
+template, an XHTML document). Raw HTML from the content passes only through
+:func:`sanitize` (nh3), and :func:`to_xhtml` makes any fragment well-formed XML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import Callable, assert_never
+from urllib.parse import urlsplit
+
+import nh3
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from . import model as m
+from .text import plain_text
+
+ALERT_TITLES = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
+
+# What may survive sanitizing: the tags this module writes plus the content allow-list.
+TAGS = {
+    "p", "ul", "ol", "li", "dl", "dt", "dd", "pre", "code", "span", "blockquote", "aside", "table", "thead",
+    "tbody", "tr", "th", "td", "hr", "section", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "s",
+    "mark", "a", "img", "sup", "sub", "br", "kbd", "abbr", "small", "u", "ins", "wbr", "div",
+}
+ATTRS = {
+    "*": {"class", "id", "title", "lang"},
+    "a": {"href", "role"},
+    "img": {"src", "alt", "title"},
+    "aside": {"role", "aria-label"},
+    "ol": {"start"},
+    "section": {"aria-labelledby", "role"},
+    "li": {"role"},
+    "th": {"scope"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+Resolver = Callable[[str], "str | None"]
+
+
+def _keep(url: str) -> str | None:
+    return url
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a fragment is written for one output.
+
+    ``image_src`` maps a content image URL to the output's (None: refused, the
+    alt text is shown); ``link_href`` maps a link URL (None: shown as text);
+    ``cloze`` writes ``==marks==`` as Anki deletions ``{{c1::...}}``;
+    ``id_prefix`` keeps ids unique when chapters share one document.
+    """
+
+    image_src: Resolver = _keep
+    link_href: Resolver = _keep
+    cloze: bool = False
+    id_prefix: str = ""
+    heading_offset: int = 0
+    footnote_numbers: dict[str, int] = field(default_factory=dict)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def inlines(nodes: tuple[m.Inline, ...], opts: Options = Options(), _cloze: _Counter | None = None) -> str:
+    cloze = _cloze or _Counter()
+    return "".join(_inline(n, opts, cloze) for n in nodes)
+
+
+def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
+    match node:
+        case m.Text(text=t):
+            return escape(t, quote=False)
+        case m.Emph(children=c):
+            return f"<em>{inlines(c, opts, cloze)}</em>"
+        case m.Strong(children=c):
+            return f"<strong>{inlines(c, opts, cloze)}</strong>"
+        case m.Strike(children=c):
+            return f"<del>{inlines(c, opts, cloze)}</del>"
+        case m.Mark(children=c):
+            inner = inlines(c, opts, cloze)
+            if opts.cloze:
+                # "}}" or "::" inside a deletion would end it early
+                inner = inner.replace("}}", "}&#8203;}").replace("::", ":&#8203;:")
+                return f"{{{{c{cloze.next()}::{inner}}}}}"
+            return f"<mark>{inner}</mark>"
+        case m.Code(text=t):
+            return f"<code>{escape(t, quote=False)}</code>"
+        case m.Link(url=url, children=c, title=title):
+            href = opts.link_href(url) if _safe_url(url) else None
+            body = inlines(c, opts, cloze)
+            if href is None:
+                return f'<span class="link">{body}</span>'
+            tip = f' title="{escape(title)}"' if title else ""
+            return f'<a href="{escape(href)}"{tip}>{body}</a>'
+        case m.Image(url=url, alt=alt, title=title):
+            src = opts.image_src(url)
+            if src is None:
+                return f'<span class="image-missing">[{escape(alt or "image")}]</span>'
+            tip = f' title="{escape(title)}"' if title else ""
+            return f'<img src="{escape(src)}" alt="{escape(alt)}"{tip}/>'
+        case m.FootnoteRef(key=key):
+            n = opts.footnote_numbers.get(key)
+            if n is None:
+                return f"<sup>[{escape(key)}]</sup>"
+            p = opts.id_prefix
+            return f'<sup><a class="fnref" id="{p}fnref-{n}" href="#{p}fn-{n}" role="doc-noteref">{n}</a></sup>'
+        case m.LineBreak():
+            return "<br/>"
+        case m.SoftBreak():
+            return "\n"
+        case m.RawInline(html=h):
+            return h  # made safe by sanitize() on the whole fragment
+        case m.Pin():
+            return ""
+        case _:
+            assert_never(node)
+
+
+def _safe_url(url: str) -> bool:
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return scheme in ("", *URL_SCHEMES)
+
+
+def highlight_code(code: str, lang: str) -> str:
+    """Pygments with CSS classes (no inline styles, no script); plain when the language is unknown."""
+    try:
+        lexer = get_lexer_by_name(lang) if lang else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return f'<pre class="code"><code>{escape(code, quote=False)}</code></pre>'
+    body = highlight(code, lexer, HtmlFormatter(nowrap=True, classprefix="hl-"))
+    return f'<pre class="code highlight"><code>{body}</code></pre>'
+
+
+def pygments_css(style: str = "default") -> str:
+    """The CSS for highlighted code, for the outputs' stylesheets."""
+    return HtmlFormatter(style=style, classprefix="hl-").get_style_defs(".highlight")
+
+
+def blocks(seq: tuple[m.Block, ...], opts: Options = Options(), _cloze: _Counter | None = None) -> str:
+    cloze = _cloze or _Counter()
+    return "\n".join(block(b, opts, cloze) for b in seq)
+
+
+def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = None) -> str:
+    cloze = cloze or _Counter()
+    match node:
+        case m.Para(children=c):
+            return f"<p>{inlines(c, opts, cloze)}</p>"
+        case m.BulletList(items=items, ordered=ordered, start=start):
+            lis = "\n".join(f"<li>{_item(i.blocks, opts, cloze)}</li>" for i in items)
+            if ordered:
+                begin = f' start="{start}"' if start != 1 else ""
+                return f"<ol{begin}>\n{lis}\n</ol>"
+            return f"<ul>\n{lis}\n</ul>"
+        case m.DefList(items=items):
+            parts = []
+            for d in items:
+                parts.append(f"<dt>{inlines(d.term, opts, cloze)}</dt>")
+                parts.append(f"<dd>{_item(d.body, opts, cloze)}</dd>")
+            return '<dl class="defs">\n' + "\n".join(parts) + "\n</dl>"
+        case m.CodeBlock(code=code, lang=lang):
+            return highlight_code(code, lang)
+        case m.Quote(blocks=bs):
+            return f"<blockquote>\n{blocks(bs, opts, cloze)}\n</blockquote>"
+        case m.Alert(kind=kind, blocks=bs):
+            title = ALERT_TITLES[kind]
+            return (
+                f'<aside class="alert alert-{kind}" role="note" aria-label="{title}">'
+                f'<p class="alert-title">{title}</p>\n{blocks(bs, opts, cloze)}\n</aside>'
+            )
+        case m.Table(head=head, rows=rows):
+            def row(cells: tuple[m.Cell, ...], tag: str) -> str:
+                out = []
+                for c in cells:
+                    cls = f' class="align-{c.align}"' if c.align else ""
+                    scope = ' scope="col"' if tag == "th" else ""
+                    out.append(f"<{tag}{cls}{scope}>{inlines(c.children, opts, cloze)}</{tag}>")
+                return "<tr>" + "".join(out) + "</tr>"
+
+            body = "\n".join(row(r, "td") for r in rows)
+            return f"<table>\n<thead>{row(head, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+        case m.Rule():
+            return "<hr/>"
+        case m.RawBlock(html=h):
+            return h
+        case m.Section(level=level, title=t, anchor=anchor, blocks=bs):
+            h = min(6, level + opts.heading_offset)
+            ident = f"{opts.id_prefix}{anchor}"
+            return (
+                f'<section id="{ident}" class="level{level}">\n<h{h}>{inlines(t, opts, cloze)}</h{h}>\n'
+                f"{blocks(bs, opts, cloze)}\n</section>"
+            )
+        case _:
+            assert_never(node)
+
+
+def _item(seq: tuple[m.Block, ...], opts: Options, cloze: _Counter) -> str:
+    """List items and definitions: a lone first paragraph is written without <p> (tight)."""
+    if seq and isinstance(seq[0], m.Para):
+        first = inlines(seq[0].children, opts, cloze)
+        rest = blocks(seq[1:], opts, cloze)
+        return first + ("\n" + rest if rest else "")
+    return blocks(seq, opts, cloze)
+
+
+def footnote_numbers(chapter: m.Chapter) -> dict[str, int]:
+    return {f.key: i for i, f in enumerate(chapter.footnotes, 1)}
+
+
+def footnotes(chapter: m.Chapter, opts: Options) -> str:
+    """The chapter's footnotes as a list with back-links."""
+    if not chapter.footnotes:
+        return ""
+    p = opts.id_prefix
+    items = []
+    for n, f in enumerate(chapter.footnotes, 1):
+        back = f' <a class="fnback" href="#{p}fnref-{n}" role="doc-backlink" title="Back to the text">\u21a9</a>'
+        items.append(f'<li id="{p}fn-{n}" role="doc-endnote">{_item(f.blocks, opts, _Counter())}{back}</li>')
+    return '<section class="footnotes" role="doc-endnotes">\n<ol>\n' + "\n".join(items) + "\n</ol>\n</section>"
+
+
+def sanitize(fragment: str) -> str:
+    """Keep only the allow-listed tags and attributes, and only safe URL schemes."""
+    return nh3.clean(fragment, tags=TAGS, attributes=ATTRS, url_schemes=URL_SCHEMES, link_rel=None,
+                     strip_comments=True)
+
+
+def to_xhtml(fragment: str) -> str:
+    """A sanitized HTML fragment as well-formed XHTML (void elements closed, entities numeric)."""
+    from lxml import etree, html as lhtml
+
+    wrapper = lhtml.fragment_fromstring(fragment or "", create_parent="div")
+    out = etree.tostring(wrapper, method="xml", encoding="unicode")
+    # drop the wrapper <div> that lxml added
+    return out[len("<div>"): -len("</div>")] if out.startswith("<div>") else out
+
+
+def render(seq: tuple[m.Block, ...], opts: Options = Options()) -> str:
+    """Blocks to a sanitized HTML fragment: what every output embeds."""
+    return sanitize(blocks(seq, opts))
+
+
+def render_inlines(nodes: tuple[m.Inline, ...], opts: Options = Options()) -> str:
+    return sanitize(inlines(nodes, opts))
+
+
+def title_text(nodes: tuple[m.Inline, ...]) -> str:
+    return plain_text(nodes)

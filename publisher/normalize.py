@@ -1,0 +1,292 @@
+"""Normalization: an ordered list of pure ``Book -> Book`` passes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from typing import Callable, assert_never
+
+from . import model as m
+
+Pass = Callable[[m.Book], m.Book]
+
+# The separators of the author's ``Term - definition`` idiom.
+DASH_RE = re.compile(r"\s+[-\u2013\u2014](?:\s+|$)")
+COLON_RE = re.compile(r"^\s*:\s*")
+MAX_TERM_WORDS = 6
+MAX_TERM_CHARS = 60
+
+
+# --------------------------------------------------------------------------- generic mapping
+
+
+def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], tuple[m.Block, ...]]) -> tuple[m.Block, ...]:
+    """Apply ``fn`` to every block sequence, innermost first."""
+
+    def one(block: m.Block) -> m.Block:
+        match block:
+            case m.BulletList(items=items):
+                return replace(block, items=tuple(replace(i, blocks=map_blocks(i.blocks, fn)) for i in items))
+            case m.DefList(items=items):
+                return replace(block, items=tuple(replace(d, body=map_blocks(d.body, fn)) for d in items))
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
+                return replace(block, blocks=map_blocks(bs, fn))
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+                return block
+            case _:
+                assert_never(block)
+
+    return fn(tuple(one(b) for b in blocks))
+
+
+def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]) -> tuple[m.Block, ...]:
+    """Apply ``fn`` to every inline run (paragraphs, terms, cells, titles)."""
+
+    def per_block(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+        out = []
+        for block in seq:
+            match block:
+                case m.Para(children=c):
+                    block = replace(block, children=fn(c))
+                case m.DefList(items=items):
+                    block = replace(block, items=tuple(replace(d, term=fn(d.term)) for d in items))
+                case m.Table(head=head, rows=rows):
+                    block = replace(
+                        block,
+                        head=tuple(replace(c, children=fn(c.children)) for c in head),
+                        rows=tuple(tuple(replace(c, children=fn(c.children)) for c in row) for row in rows),
+                    )
+                case m.Section(title=t):
+                    block = replace(block, title=fn(t))
+                case _:
+                    pass
+            out.append(block)
+        return tuple(out)
+
+    return map_blocks(blocks, per_block)
+
+
+def on_chapters(fn: Callable[[m.Chapter], m.Chapter]) -> Pass:
+    def run(book: m.Book) -> m.Book:
+        return replace(book, chapters=tuple(fn(c) for c in book.chapters))
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def _deep_inline(fn: Callable[[m.Inline], m.Inline]) -> Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]:
+    def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        out = []
+        for node in nodes:
+            match node:
+                case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c):
+                    node = replace(node, children=run(c))
+                case _:
+                    pass
+            out.append(fn(node))
+        return tuple(out)
+
+    return run
+
+
+# --------------------------------------------------------------------------- passes
+
+
+def _nfc_node(node: m.Inline) -> m.Inline:
+    match node:
+        case m.Text(text=t):
+            return replace(node, text=unicodedata.normalize("NFC", t))
+        case m.Code(text=t):
+            return replace(node, text=unicodedata.normalize("NFC", t))
+        case m.Image(alt=a):
+            return replace(node, alt=unicodedata.normalize("NFC", a))
+        case _:
+            return node
+
+
+@on_chapters
+def unicode_nfc(ch: m.Chapter) -> m.Chapter:
+    fn = _deep_inline(_nfc_node)
+    return replace(
+        ch,
+        title=fn(ch.title),
+        blocks=map_inlines(ch.blocks, fn),
+        footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
+    )
+
+
+def _squash_run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    out: list[m.Inline] = []
+    for node in nodes:
+        if isinstance(node, m.Text):
+            text = re.sub(r"[ \t\u00a0]{2,}", " ", node.text.replace("\t", " "))
+            if out and isinstance(out[-1], m.Text):
+                out[-1] = replace(out[-1], text=out[-1].text + text)
+                continue
+            node = replace(node, text=text)
+        out.append(node)
+    # trim the run's ends
+    if out and isinstance(out[0], m.Text):
+        out[0] = replace(out[0], text=out[0].text.lstrip())
+    if out and isinstance(out[-1], m.Text):
+        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+    return tuple(n for n in out if not (isinstance(n, m.Text) and n.text == ""))
+
+
+@on_chapters
+def whitespace(ch: m.Chapter) -> m.Chapter:
+    """Collapse runs of spaces and trim the ends of every inline run."""
+
+    def fn(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        inner = tuple(
+            replace(n, children=fn(n.children)) if isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link)) else n
+            for n in nodes
+        )
+        return _squash_run(inner)
+
+    return replace(
+        ch,
+        title=fn(ch.title),
+        blocks=map_inlines(ch.blocks, fn),
+        footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
+    )
+
+
+def split_term(nodes: tuple[m.Inline, ...]) -> tuple[tuple[m.Inline, ...], tuple[m.Inline, ...]] | None:
+    """Recognise ``**Term** - text``, ``**Term**: text`` and ``Term - text`` (a short term).
+
+    Returns (term, rest) or None. Runs containing ``==marks==`` are cloze text, not definitions.
+    """
+    from .text import plain_text, walk_inlines
+
+    if not nodes or any(isinstance(n, m.Mark) for n in walk_inlines(nodes)):
+        return None
+    first = nodes[0]
+    if isinstance(first, m.Strong) and len(nodes) >= 1:
+        after = nodes[1] if len(nodes) > 1 else None
+        if after is None:
+            return None
+        if isinstance(after, m.Text):
+            sep = DASH_RE.match(after.text) or COLON_RE.match(after.text)
+            if sep and _short(plain_text(first.children)):
+                rest_text = after.text[sep.end():]
+                rest = ((replace(after, text=rest_text),) if rest_text else ()) + nodes[2:]
+                return (first,), rest
+        return None
+    # plain "Term - text": the separator must be in a Text node, the term before it short
+    term: list[m.Inline] = []
+    for i, node in enumerate(nodes):
+        if isinstance(node, m.Text):
+            sep = DASH_RE.search(node.text)
+            if sep:
+                head = node.text[: sep.start()]
+                candidate = tuple(term) + ((replace(node, text=head),) if head else ())
+                if not candidate or not _short(plain_text(candidate)) or sep.start() == 0 and not term:
+                    return None
+                rest_text = node.text[sep.end():]
+                rest = ((replace(node, text=rest_text),) if rest_text else ()) + nodes[i + 1 :]
+                return candidate, rest
+            term.append(node)
+        elif isinstance(node, (m.Code, m.Emph, m.Strong)):
+            term.append(node)
+        else:
+            return None
+    return None
+
+
+def _short(term: str) -> bool:
+    term = term.strip()
+    words = term.split()
+    return (
+        0 < len(words) <= MAX_TERM_WORDS
+        and len(term) <= MAX_TERM_CHARS
+        and not term.endswith((".", ",", ";", ":", "!", "?"))
+        and not term.lower().startswith(("if ", "when ", "to ", "use ", "the "))
+    )
+
+
+def _definition_from(item: m.ListItem) -> m.Definition | None:
+    blocks = item.blocks
+    if not blocks or not isinstance(blocks[0], m.Para):
+        return None
+    split = split_term(blocks[0].children)
+    if split is None:
+        return None
+    term, rest = split
+    body = ((m.Para(rest, blocks[0].loc),) if rest else ()) + _idioms(blocks[1:])
+    return m.Definition(term, body, item.loc)
+
+
+def _lead(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+    """A list item's or definition's blocks: its first paragraph is its own text, never a new term."""
+    if blocks and isinstance(blocks[0], m.Para):
+        return (blocks[0],) + _idioms(blocks[1:])
+    return _idioms(blocks)
+
+
+def _idioms(seq: tuple[m.Block, ...], paragraphs: bool = True) -> tuple[m.Block, ...]:
+    """Turn the author's ``Term - text`` items and paragraphs into definitions.
+
+    In an unordered list, runs of such items become definition lists and the
+    other items stay a list, in the same order.
+    """
+    out: list[m.Block] = []
+    for block in seq:
+        match block:
+            case m.BulletList(ordered=False, items=items):
+                run: list[m.ListItem | m.Definition] = []
+                for item in items:
+                    d = _definition_from(item)
+                    entry: m.ListItem | m.Definition = d if d is not None else replace(item, blocks=_lead(item.blocks))
+                    if run and type(run[-1]) is not type(entry):
+                        out.append(_group(run))
+                        run = []
+                    run.append(entry)
+                if run:
+                    out.append(_group(run))
+            case m.BulletList(items=items):
+                out.append(replace(block, items=tuple(replace(i, blocks=_lead(i.blocks)) for i in items)))
+            case m.DefList(items=items):
+                out.append(replace(block, items=tuple(replace(d, body=_lead(d.body)) for d in items)))
+            case m.Section(blocks=bs) | m.Quote(blocks=bs):
+                out.append(replace(block, blocks=_idioms(bs)))
+            case m.Alert(blocks=bs):
+                out.append(replace(block, blocks=_idioms(bs, paragraphs=False)))
+            case m.Para() if paragraphs:
+                split = split_term(block.children)
+                if split is None:
+                    out.append(block)
+                    continue
+                term, rest = split
+                d = m.Definition(term, (m.Para(rest, block.loc),) if rest else (), block.loc)
+                if out and isinstance(out[-1], m.DefList) and all(len(x.body) <= 1 for x in out[-1].items):
+                    out[-1] = replace(out[-1], items=out[-1].items + (d,))
+                else:
+                    out.append(m.DefList((d,), d.loc))
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+                out.append(block)
+            case _:
+                assert_never(block)
+    return tuple(out)
+
+
+def _group(run: list[m.ListItem | m.Definition]) -> m.Block:
+    if isinstance(run[0], m.Definition):
+        return m.DefList(tuple(x for x in run if isinstance(x, m.Definition)), run[0].loc)
+    return m.BulletList(tuple(x for x in run if isinstance(x, m.ListItem)), False, 1, run[0].loc)
+
+
+@on_chapters
+def idioms_to_definitions(ch: m.Chapter) -> m.Chapter:
+    return replace(ch, blocks=_idioms(ch.blocks))
+
+
+# The order matters: text is clean before the idioms are recognised.
+PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions)
+
+
+def normalize(book: m.Book, passes: tuple[Pass, ...] = PASSES) -> m.Book:
+    for step in passes:
+        book = step(book)
+    return book

@@ -1,0 +1,34 @@
+"""Read, normalize, derive cards, validate: the part every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import model as m
+from .cards import derive_cards
+from .diagnostics import Diagnostic, has_errors, ordered
+from .normalize import normalize
+from .reader import read_book
+from .validate import validate
+
+
+@dataclass(frozen=True)
+class Loaded:
+    book: m.Book
+    cards: tuple[m.Card, ...]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def load(folder: Path | str) -> Loaded:
+    """The whole front half of the pipeline. Never raises on bad content."""
+    folder = Path(folder)
+    book, diags = read_book(folder)
+    book = normalize(book)
+    cards = derive_cards(book)
+    diags = diags + validate(book, cards, folder)
+    return Loaded(book, cards, ordered(diags))

@@ -1,0 +1,61 @@
+"""Jinja2 templates: a loader over [the book's own templates, the built-in templates].
+
+A book restyles an output by shadowing a file: ``content/templates/epub/style.css``
+wins over the project's ``templates/epub/style.css``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+BUILTIN = Path(__file__).resolve().parent.parent / "templates"
+
+
+def search_path(content_dir: Path | str | None = None) -> list[Path]:
+    paths = []
+    if content_dir is not None and (Path(content_dir) / "templates").is_dir():
+        paths.append(Path(content_dir) / "templates")
+    paths.append(BUILTIN)
+    return paths
+
+
+def environment(content_dir: Path | str | None = None, *, xml: bool = False) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path(content_dir)]),
+        autoescape=jinja2.select_autoescape(["html", "xhtml", "xml", "j2"], default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def read_text(name: str, content_dir: Path | str | None = None) -> str:
+    """A static template file (CSS, a card side) as text, shadowing applied."""
+    for base in search_path(content_dir):
+        path = base / name
+        if path.is_file():
+            return path.read_text("utf-8")
+    raise FileNotFoundError(f"template '{name}' not found in {', '.join(map(str, search_path(content_dir)))}")
+
+
+def find(name: str, content_dir: Path | str | None = None) -> Path:
+    for base in search_path(content_dir):
+        path = base / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(name)
+
+
+def files_under(prefix: str, content_dir: Path | str | None = None) -> list[Path]:
+    """Every template file an output may read (for the build's change tracking)."""
+    seen: dict[str, Path] = {}
+    for base in reversed(search_path(content_dir)):
+        root = base / prefix
+        if root.is_dir():
+            for p in sorted(root.rglob("*")):
+                if p.is_file():
+                    seen[str(p.relative_to(base))] = p
+    return [seen[k] for k in sorted(seen)]

@@ -1,0 +1,164 @@
+"""Plain-text views of model nodes, slugs and tree walks shared by every stage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterator, assert_never
+
+from . import model as m
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
+    """The words a reader sees, without markup."""
+    out: list[str] = []
+    for node in nodes:
+        match node:
+            case m.Text(text=t) | m.Code(text=t):
+                out.append(t)
+            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c):
+                out.append(plain_text(c))
+            case m.Link(children=c):
+                out.append(plain_text(c))
+            case m.Image(alt=alt):
+                out.append(alt)
+            case m.SoftBreak() | m.LineBreak():
+                out.append(" ")
+            case m.FootnoteRef() | m.RawInline() | m.Pin():
+                pass
+            case _:
+                assert_never(node)
+    return "".join(out)
+
+
+def squash(text: str) -> str:
+    """Collapse white space: the form in which texts are compared."""
+    return " ".join(text.split())
+
+
+def block_text(block: m.Block) -> str:
+    """All the words of a block and its descendants."""
+    return squash(" ".join(_block_words(block)))
+
+
+def _block_words(block: m.Block) -> Iterator[str]:
+    match block:
+        case m.Para(children=c):
+            yield plain_text(c)
+        case m.BulletList(items=items):
+            for item in items:
+                for b in item.blocks:
+                    yield from _block_words(b)
+        case m.DefList(items=items):
+            for d in items:
+                yield plain_text(d.term)
+                for b in d.body:
+                    yield from _block_words(b)
+        case m.CodeBlock(code=code):
+            yield code
+        case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+            for b in bs:
+                yield from _block_words(b)
+        case m.Table(head=head, rows=rows):
+            for row in (head, *rows):
+                yield " ".join(plain_text(c.children) for c in row)
+        case m.Section(title=t, blocks=bs):
+            yield plain_text(t)
+            for b in bs:
+                yield from _block_words(b)
+        case m.Rule() | m.RawBlock():
+            pass
+        case _:
+            assert_never(block)
+
+
+def walk_blocks(blocks: tuple[m.Block, ...] | list[m.Block]) -> Iterator[m.Block]:
+    """Every block, depth first, in document order (containers before their children)."""
+    for block in blocks:
+        yield block
+        match block:
+            case m.BulletList(items=items):
+                for item in items:
+                    yield from walk_blocks(item.blocks)
+            case m.DefList(items=items):
+                for d in items:
+                    yield from walk_blocks(d.body)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
+                yield from walk_blocks(bs)
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+                pass
+            case _:
+                assert_never(block)
+
+
+def block_inlines(block: m.Block) -> Iterator[tuple[m.Inline, ...]]:
+    """The inline runs directly owned by a block (not its child blocks)."""
+    match block:
+        case m.Para(children=c):
+            yield c
+        case m.DefList(items=items):
+            for d in items:
+                yield d.term
+        case m.Table(head=head, rows=rows):
+            for row in (head, *rows):
+                for cell in row:
+                    yield cell.children
+        case m.Section(title=t):
+            yield t
+        case m.BulletList() | m.CodeBlock() | m.Quote() | m.Alert() | m.Rule() | m.RawBlock():
+            pass
+        case _:
+            assert_never(block)
+
+
+def walk_inlines(nodes: tuple[m.Inline, ...]) -> Iterator[m.Inline]:
+    for node in nodes:
+        yield node
+        match node:
+            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c):
+                yield from walk_inlines(c)
+            case _:
+                pass
+
+
+def all_inlines(book: m.Book) -> Iterator[m.Inline]:
+    for chapter in book.chapters:
+        yield from walk_inlines(chapter.title)
+        for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
+            for run in block_inlines(block):
+                yield from walk_inlines(run)
+
+
+def facts(book: m.Book) -> Iterator[tuple[m.Loc, str]]:
+    """Every fact of the book: each paragraph, definition, table row and code block.
+
+    The renderers' tests check that each of these texts reaches their artifact.
+    """
+    for chapter in book.chapters:
+        for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
+            match block:
+                case m.Para(children=c):
+                    text = squash(plain_text(c))
+                    if text:
+                        yield block.loc, text
+                case m.DefList(items=items):
+                    for d in items:
+                        yield d.loc, squash(plain_text(d.term))
+                case m.Table(head=head, rows=rows):
+                    for row in (head, *rows):
+                        for cell in row:
+                            text = squash(plain_text(cell.children))
+                            if text:
+                                yield cell.loc, text
+                case m.CodeBlock(code=code):
+                    for line in code.splitlines():
+                        if line.strip():
+                            yield block.loc, squash(line)
+                case _:
+                    pass

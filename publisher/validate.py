@@ -1,0 +1,330 @@
+"""Validation rules: each is a function of the book and its cards that yields diagnostics.
+
+All rules run; every problem is reported at once, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+
+from . import model as m
+from .diagnostics import Diagnostic, diag
+from .text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
+
+# Raw HTML that may stand in the content (anything else is reported).
+ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins", "del", "s", "mark", "span", "wbr"})
+ALLOWED_ATTRS = frozenset({"title"})
+DANGEROUS_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg", "math", "frame", "frameset", "applet"})
+SAFE_SCHEMES = ("http", "https", "mailto")
+PIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,79}$")
+
+
+@dataclass(frozen=True)
+class Context:
+    book: m.Book
+    cards: tuple[m.Card, ...]
+    root: Path  # the content folder
+    wordlist: frozenset[str] = frozenset()
+
+
+Rule = Callable[[Context], Iterable[Diagnostic]]
+
+
+def _all_blocks(ch: m.Chapter) -> Iterator[m.Block]:
+    yield from walk_blocks(ch.blocks + tuple(b for f in ch.footnotes for b in f.blocks))
+
+
+def _all_runs(ch: m.Chapter) -> Iterator[tuple[m.Inline, ...]]:
+    yield ch.title
+    for block in _all_blocks(ch):
+        yield from block_inlines(block)
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def headings(ctx: Context) -> Iterator[Diagnostic]:
+    for ch in ctx.book.chapters:
+        def visit(blocks: tuple[m.Block, ...], parent: int) -> Iterator[Diagnostic]:
+            for b in blocks:
+                if isinstance(b, m.Section):
+                    if b.level > parent + 1:
+                        yield diag("P103", b.loc.file, b.loc.line, f"H{parent} to H{b.level} ('{plain_text(b.title)}')")
+                    if not b.blocks:
+                        yield diag("P105", b.loc.file, b.loc.line, f"'{plain_text(b.title)}' has no content")
+                    yield from visit(b.blocks, b.level)
+        yield from visit(ch.blocks, 1)
+
+
+def empty_things(ctx: Context) -> Iterator[Diagnostic]:
+    for ch in ctx.book.chapters:
+        for block in _all_blocks(ch):
+            match block:
+                case m.BulletList(items=items):
+                    for item in items:
+                        if not squash(" ".join(block_text(b) for b in item.blocks)):
+                            yield diag("P106", item.loc.file, item.loc.line)
+                case m.DefList(items=items):
+                    for d in items:
+                        if not squash(" ".join(block_text(b) for b in d.body)):
+                            yield diag("P108", d.loc.file, d.loc.line, f"'{plain_text(d.term)}'")
+                case _:
+                    pass
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if isinstance(node, m.Mark) and not plain_text(node.children).strip():
+                    yield diag("P107", node.loc.file, node.loc.line)
+
+
+def footnotes(ctx: Context) -> Iterator[Diagnostic]:
+    for ch in ctx.book.chapters:
+        used: dict[str, m.Loc] = {}
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if isinstance(node, m.FootnoteRef):
+                    used.setdefault(node.key, node.loc)
+        defined = {f.key: f.loc for f in ch.footnotes}
+        for key, loc in used.items():
+            if key not in defined:
+                yield diag("P124", loc.file, loc.line, f"[^{key}]")
+        for key, loc in defined.items():
+            if key not in used:
+                yield diag("P123", loc.file, loc.line, f"[^{key}]")
+
+
+# --------------------------------------------------------------------------- cards and facts
+
+
+def card_identities(ctx: Context) -> Iterator[Diagnostic]:
+    first: dict[str, m.Card] = {}
+    for card in ctx.cards:
+        if card.pinned and not PIN_ID_RE.match(card.identity):
+            yield diag("P119", card.loc.file, card.loc.line, f"'{card.identity}' (use lowercase letters, digits, '-', '.', '/')")
+        if card.identity in first:
+            other = first[card.identity]
+            yield diag("P104", card.loc.file, card.loc.line, f"'{card.identity}' (also at {other.loc}; pin one with <!-- id: ... -->)")
+        else:
+            first[card.identity] = card
+
+
+def duplicate_facts(ctx: Context) -> Iterator[Diagnostic]:
+    seen: dict[str, m.Loc] = {}
+    for loc, text in facts(ctx.book):
+        key = text.lower()
+        if len(key) < 25:
+            continue
+        if key in seen:
+            yield diag("P109", loc.file, loc.line, f"'{text[:60]}' (also at {seen[key]})")
+        else:
+            seen[key] = loc
+
+
+def long_answers(ctx: Context) -> Iterator[Diagnostic]:
+    limit = ctx.book.meta.max_answer_words
+    for card in ctx.cards:
+        words = sum(len(block_text(b).split()) for b in card.back)
+        if words > limit:
+            yield diag("P115", card.loc.file, card.loc.line, f"{words} words (limit {limit}) for '{card.identity}'")
+
+
+# --------------------------------------------------------------------------- HTML and resources
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def html_problems(html: str) -> list[str]:
+    """What is wrong with a piece of raw HTML, as short phrases (empty: allowed)."""
+    stripped = html.strip()
+    if stripped.startswith("<!--"):
+        return []  # a comment: authors' notes, never rendered
+    if stripped.startswith("</"):
+        return []  # closing tags: their opening tag is what is judged
+    parser = _Tags()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - html.parser is lenient; be safe anyway
+        return ["unparseable HTML"]
+    problems: list[str] = []
+    for tag, attrs in parser.found:
+        if tag in DANGEROUS_TAGS:
+            problems.append(f"<{tag}> is never allowed")
+        elif tag not in ALLOWED_TAGS:
+            problems.append(f"<{tag}> is not in the allow-list ({', '.join(sorted(ALLOWED_TAGS))})")
+        for name, value in attrs:
+            if name.startswith("on"):
+                problems.append(f"event handler '{name}' is never allowed")
+            elif name not in ALLOWED_ATTRS:
+                problems.append(f"attribute '{name}' on <{tag}> is not allowed")
+            if value and _unsafe_url(value):
+                problems.append(f"unsafe URL in '{name}'")
+    if not parser.found and "<" in stripped:
+        problems.append("unrecognised markup")
+    return problems
+
+
+def _unsafe_url(url: str) -> bool:
+    scheme = urlsplit(unquote(url).strip().replace("\t", "").replace("\n", "")).scheme.lower()
+    return scheme in ("javascript", "vbscript", "data", "file")
+
+
+def raw_html(ctx: Context) -> Iterator[Diagnostic]:
+    for ch in ctx.book.chapters:
+        for block in _all_blocks(ch):
+            if isinstance(block, m.RawBlock):
+                for p in html_problems(block.html):
+                    yield diag("P110", block.loc.file, block.loc.line, p)
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if isinstance(node, m.RawInline):
+                    for p in html_problems(node.html):
+                        yield diag("P110", node.loc.file, node.loc.line, p)
+
+
+def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
+    """Where a local resource URL points, if it stays inside ``root``; else (None, reason)."""
+    path = unquote(urlsplit(url).path)
+    if not path:
+        return None, "empty path"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
+        return None, f"absolute path '{path}'"
+    target = (root / path)
+    try:
+        real = target.resolve()
+        real.relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return None, f"'{path}' leaves the content folder"
+    return real, ""
+
+
+def resources(ctx: Context) -> Iterator[Diagnostic]:
+    root = ctx.root
+    for ch in ctx.book.chapters:
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                match node:
+                    case m.Image(url=url, loc=loc):
+                        scheme = urlsplit(url.strip()).scheme.lower()
+                        if scheme or url.strip().startswith("//"):
+                            yield diag("P113", loc.file, loc.line, f"image '{url[:80]}' (images must be files in the content folder)")
+                            continue
+                        target, why = resolve_inside(root, url)
+                        if target is None:
+                            yield diag("P112", loc.file, loc.line, why)
+                        elif not target.is_file():
+                            yield diag("P111", loc.file, loc.line, f"'{url}'")
+                    case m.Link(url=url, loc=loc):
+                        if _unsafe_url(url):
+                            yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")
+                    case _:
+                        pass
+
+
+def internal_links(ctx: Context) -> Iterator[Diagnostic]:
+    anchors: dict[str, set[str]] = {}
+    by_file: dict[str, str] = {}
+    for ch in ctx.book.chapters:
+        names = {b.anchor for b in walk_blocks(ch.blocks) if isinstance(b, m.Section)}
+        names.add(ch.slug)
+        anchors[ch.slug] = names
+        by_file[Path(ch.file).name] = ch.slug
+    for ch in ctx.book.chapters:
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if not isinstance(node, m.Link):
+                    continue
+                parts = urlsplit(node.url)
+                if parts.scheme or parts.netloc:
+                    continue
+                path, frag = unquote(parts.path), unquote(parts.fragment)
+                if not path:
+                    target = ch.slug
+                elif path.endswith(".md"):
+                    target = by_file.get(Path(path).name, "")
+                    if not target or "/" in path.strip("./"):
+                        yield diag("P114", node.loc.file, node.loc.line, f"no chapter '{path}'")
+                        continue
+                else:
+                    found, why = resolve_inside(ctx.root, path)
+                    if found is None:
+                        yield diag("P112", node.loc.file, node.loc.line, why)
+                    elif not found.exists():
+                        yield diag("P114", node.loc.file, node.loc.line, f"no file '{path}'")
+                    continue
+                if frag and frag not in anchors.get(target, set()):
+                    yield diag("P114", node.loc.file, node.loc.line, f"no heading '#{frag}' in {target}")
+
+
+# --------------------------------------------------------------------------- spelling
+
+WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
+
+
+def spelling(ctx: Context) -> Iterator[Diagnostic]:
+    from spellchecker import SpellChecker
+
+    checker = SpellChecker(language=(ctx.book.meta.language or "en")[:2] if (ctx.book.meta.language or "en")[:2] in ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa") else "en")
+    known = {w.lower() for w in ctx.wordlist}
+    reported: set[str] = set()
+    for ch in ctx.book.chapters:
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if not isinstance(node, m.Text):
+                    continue
+                for word in WORD_RE.findall(node.text):
+                    word = word.strip("'")
+                    if len(word) < 3 or any(c.isupper() for c in word[1:]) or word.isupper():
+                        continue  # acronyms and CamelCase identifiers
+                    low = word.lower()
+                    if low in known or low in reported:
+                        continue
+                    if low.endswith("'s"):
+                        low = low[:-2]
+                    if checker.unknown([low]):
+                        reported.add(word.lower())
+                        hint = checker.correction(low)
+                        more = f" (did you mean '{hint}'?)" if hint and hint != low else ""
+                        yield diag("P116", node.loc.file, node.loc.line, f"'{word}'{more}; add it to wordlist.txt if it is right")
+
+
+RULES: tuple[Rule, ...] = (
+    headings, empty_things, footnotes, card_identities, duplicate_facts, long_answers,
+    raw_html, resources, internal_links, spelling,
+)
+
+
+def read_wordlist(root: Path) -> frozenset[str]:
+    path = root / "wordlist.txt"
+    try:
+        lines = path.read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def validate(book: m.Book, cards: tuple[m.Card, ...], root: Path, rules: tuple[Rule, ...] = RULES) -> list[Diagnostic]:
+    ctx = Context(book, cards, root, read_wordlist(root))
+    out: list[Diagnostic] = []
+    for rule in rules:
+        out.extend(rule(ctx))
+    return out
+
+
+def count_kinds(cards: Iterable[m.Card]) -> Counter[str]:
+    return Counter(c.kind for c in cards)
+
