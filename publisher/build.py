@@ -1,0 +1,336 @@
+"""``publisher build``: read and validate once, then run the renderers (in parallel processes).
+
+One straight line: load (read, normalize, derive cards, validate) -> stop on
+errors before anything is written -> decide which renderers are out of date
+(a manifest under ``build/`` of each renderer's inputs) -> render -> record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__, renderers
+from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict
+from .fsutil import atomic_write
+from .pipeline import Loaded, load
+from .renderers import Artifact, RenderOptions
+from .templates import files_under
+
+MANIFEST = ".publisher-manifest.json"
+PACKAGE_DIR = Path(__file__).resolve().parent
+LEDGER_NAME = "cards.lock"  # written by the Anki renderer: not an input
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # "built", "skipped", "failed"
+    artifact: Artifact | None = None
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class BuildResult:
+    loaded: Loaded | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics) and all(o.status != "failed" for o in self.outcomes)
+
+
+# --------------------------------------------------------------------------- change tracking
+
+
+def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        name = str(p.relative_to(base)) if base and p.is_relative_to(base) else str(p)
+        h.update(name.encode() + b"\0")
+        try:
+            h.update(p.read_bytes())
+        except OSError:
+            h.update(b"<unreadable>")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def content_inputs(content_dir: Path) -> list[Path]:
+    return [
+        p for p in sorted(content_dir.rglob("*"))
+        if p.is_file() and p.name != LEDGER_NAME and not p.name.startswith(".")
+    ]
+
+
+def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_hash: str, code_hash: str) -> str:
+    module = renderers.get(name)
+    prefixes = getattr(module, "TEMPLATES", name)
+    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+    templates = [p for prefix in prefixes for p in files_under(prefix, content_dir)]
+    parts = {
+        "renderer": name,
+        "version": __version__,
+        "code": code_hash,
+        "content": content_hash,
+        "templates": _digest(templates),
+        "options": [options.paper, options.columns],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def read_manifest(out_dir: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render_one(name: str, loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOptions) -> tuple[Artifact, float]:
+    start = time.perf_counter()
+    artifact = renderers.get(name).render(loaded, out_dir, content_dir, options)
+    return artifact, time.perf_counter() - start
+
+
+Reporter = Callable[[str, str], None]  # (renderer or step, message)
+
+
+def build(
+    content_dir: Path | str = "content",
+    formats: Iterable[str] = tuple(renderers.REGISTRY),
+    out_dir: Path | str = "build",
+    options: RenderOptions = RenderOptions(),
+    *,
+    strict: bool = False,
+    jobs: int | None = None,
+    force: bool = False,
+    timeout: float = 900.0,
+    report: Reporter = lambda step, msg: None,
+) -> BuildResult:
+    content_dir, out_dir = Path(content_dir), Path(out_dir)
+    formats = list(dict.fromkeys(formats))
+
+    # 1. read and validate, once
+    report("check", "reading and validating")
+    loaded = load(content_dir)
+    diags = make_strict(loaded.diagnostics) if strict else list(loaded.diagnostics)
+    result = BuildResult(loaded, diags)
+    if has_errors(diags):
+        report("check", "errors: nothing was written")
+        return result
+
+    # 2. what is out of date
+    manifest = read_manifest(out_dir)
+    content_hash = _digest(content_inputs(content_dir), content_dir)
+    code_hash = _digest(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
+    keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
+    todo = []
+    for name in formats:
+        target = renderers.get(name).output_path(loaded.book.meta, out_dir)
+        entry = manifest.get(name, {})
+        if not force and entry.get("key") == keys[name] and target.is_file() and entry.get("sha256") == _file_sha(target):
+            result.outcomes.append(Outcome(name, "skipped", Artifact(target, entry.get("summary", "")), 0.0))
+            report(name, "up to date")
+        else:
+            todo.append(name)
+
+    # 3. render (parallel processes when more than one renderer runs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = min(len(todo), jobs or os.cpu_count() or 1)
+    outcomes: dict[str, Outcome] = {}
+    if workers <= 1:
+        for name in todo:
+            report(name, "rendering")
+            outcomes[name] = _guarded(name, lambda n=name: _render_one(n, loaded, out_dir, content_dir, options))
+            report(name, _describe(outcomes[name]))
+    elif todo:
+        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
+            for name in todo:
+                report(name, "rendering")
+            deadline = time.monotonic() + timeout
+            for fut in cf.as_completed(futures, timeout=max(1.0, deadline - time.monotonic())):
+                name = futures[fut]
+                outcomes[name] = _guarded(name, fut.result)
+                report(name, _describe(outcomes[name]))
+        except cf.TimeoutError:
+            for fut, name in futures.items():
+                if name not in outcomes:
+                    fut.cancel()
+                    outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
+                    report(name, _describe(outcomes[name]))
+            for proc in getattr(pool, "_processes", {}).values():
+                proc.terminate()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # 4. record what was built
+    for name in todo:
+        out = outcomes[name]
+        result.outcomes.append(out)
+        if out.artifact is not None:
+            result.diagnostics.extend(out.artifact.diagnostics)
+        if out.status == "built" and out.artifact is not None:
+            manifest[name] = {"key": keys[name], "sha256": _file_sha(out.artifact.path), "summary": out.artifact.summary}
+        else:
+            manifest.pop(name, None)
+    order = {n: i for i, n in enumerate(renderers.REGISTRY)}
+    result.outcomes.sort(key=lambda o: order.get(o.name, 99))
+    if todo:
+        atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def _guarded(name: str, fn: Callable[[], tuple[Artifact, float]]) -> Outcome:
+    try:
+        artifact, seconds = fn()
+    except Exception as exc:  # noqa: BLE001 - a failed renderer is reported, the others go on
+        return Outcome(name, "failed", error=f"{type(exc).__name__}: {exc}")
+    return Outcome(name, "built", artifact, seconds)
+
+
+def _describe(o: Outcome) -> str:
+    if o.status == "failed":
+        return f"FAILED: {o.error} (previous artifact left as it was)"
+    assert o.artifact is not None
+    return f"{o.artifact.path} ({_size(o.artifact.path)}, {o.artifact.summary}) in {o.seconds:.1f} s"
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _size(path: Path) -> str:
+    try:
+        n = path.stat().st_size
+    except OSError:
+        return "?"
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _formats(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in renderers.REGISTRY]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown)} (choose from {', '.join(renderers.REGISTRY)})")
+    return names
+
+
+def add_build_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    b = sub.add_parser("build", help="build the artifacts into build/")
+    _common(b)
+    b.set_defaults(func=cmd_build)
+    w = sub.add_parser("watch", help="rebuild on every save")
+    _common(w)
+    w.set_defaults(func=cmd_watch)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", default="content", help="the content folder (default: content/)")
+    p.add_argument("--format", type=_formats, default=list(renderers.REGISTRY), help="anki,pdf,epub (default: all)")
+    p.add_argument("--out", default="build", help="output folder (default: build/)")
+    p.add_argument("--paper", choices=("a4", "letter"), default=None)
+    p.add_argument("--columns", type=int, default=None)
+    p.add_argument("--strict", action="store_true", help="warnings stop the build")
+    p.add_argument("--force", action="store_true", help="render even what is up to date")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel renderers (default: cores)")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds a build may take")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+class _Console:
+    """Live progress on a terminal (rich), one plain line per step otherwise."""
+
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet, self.verbose = quiet, verbose
+        self.live = sys.stderr.isatty() and not os.environ.get("CI") and not quiet
+        self.progress = None
+        self.tasks: dict[str, int] = {}
+        if self.live:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=False)
+            self.progress.start()
+
+    def __call__(self, step: str, message: str) -> None:
+        if self.quiet:
+            return
+        if self.progress is not None:
+            if step not in self.tasks:
+                self.tasks[step] = self.progress.add_task(f"{step}: {message}", total=1)
+            done = message != "rendering" and not message.startswith("reading")
+            self.progress.update(self.tasks[step], description=f"{step}: {message}", completed=1 if done else 0)
+        else:
+            print(f"{step}: {message}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    console = _Console(args.quiet, args.verbose)
+    start = time.perf_counter()
+    try:
+        result = build(
+            args.path, args.format, args.out, RenderOptions(paper=args.paper, columns=args.columns),
+            strict=args.strict, jobs=args.jobs, force=args.force, timeout=args.timeout, report=console,
+        )
+    finally:
+        console.close()
+    shown = [d for d in result.diagnostics if args.verbose or d.severity != "note"]
+    for d in shown:
+        if not args.quiet or d.severity == "error":
+            print(d)
+    if not args.quiet:
+        for o in result.outcomes:
+            if o.status == "built" and o.artifact:
+                print(f"built   {o.artifact.path}  {_size(o.artifact.path)}  {o.artifact.summary}  {o.seconds:.1f} s")
+            elif o.status == "skipped" and o.artifact:
+                print(f"skipped {o.artifact.path}  (up to date)")
+            elif o.status == "failed":
+                print(f"FAILED  {o.name}: {o.error}")
+        errors = sum(d.severity == "error" for d in result.diagnostics)
+        warnings = sum(d.severity == "warning" for d in result.diagnostics)
+        print(f"{errors} errors, {warnings} warnings; {time.perf_counter() - start:.1f} s")
+    return 0 if result.ok else 1
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from watchfiles import watch
+
+    from .templates import search_path
+
+    cmd_build(args)
+    paths = [args.path] + [str(p) for p in search_path(args.path)]
+    print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr)
+    for _changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp"))):
+        cmd_build(args)
+    return 0
+
+
+__all__ = ["build", "BuildResult", "Outcome", "diag"]
