@@ -1,0 +1,46 @@
+# publisher: `make all` builds every artifact (creating .venv on first use), `make test` runs the suite.
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+CONTENT ?= content
+OUT     ?= build
+STAMP   := $(VENV)/.installed
+
+.PHONY: all anki pdf epub check stats test test-fast bench fuzz system-deps clean
+
+all: $(STAMP)
+	$(BIN)/publisher build $(CONTENT) --out $(OUT)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+anki pdf epub: $(STAMP)
+	$(BIN)/publisher build $(CONTENT) --out $(OUT) --format $@
+
+check: $(STAMP)
+	$(BIN)/publisher check $(CONTENT)
+
+stats: $(STAMP)
+	$(BIN)/publisher stats $(CONTENT)
+
+# Debian packages the renderers and the tests need (installed when run as root).
+system-deps:
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not ace"
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz.py --minutes 10
+
+clean:
+	rm -rf $(OUT)
