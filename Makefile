@@ -37,6 +37,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not ace"
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench.py
 
 fuzz: $(STAMP)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterator, assert_never
 
 from . import model as m
+from .normalize import split_term
 from .text import plain_text, slugify, squash, walk_inlines
 
 
@@ -41,10 +42,16 @@ class _Ctx:
     book: m.Meta
     chapter: m.Chapter
     path: tuple[tuple[str, str], ...]  # (title, anchor) of the enclosing sections
+    lead: str = ""  # the list item or term a nested card stands under
 
     @property
     def titles(self) -> tuple[str, ...]:
-        return (plain_text(self.chapter.title) or self.chapter.slug,) + tuple(t for t, _ in self.path)
+        head = (plain_text(self.chapter.title) or self.chapter.slug,) + tuple(t for t, _ in self.path)
+        return head + ((self.lead,) if self.lead else ())
+
+    def under(self, lead: tuple[m.Inline, ...]) -> "_Ctx":
+        text = squash(plain_text(lead))
+        return _Ctx(self.book, self.chapter, self.path, text if len(text) <= 90 else text[:89].rstrip() + "\u2026")
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -75,14 +82,22 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     term = plain_text(d.term)
                     head_pins = pins(d.term) + (pins(d.body[0].children) if d.body and isinstance(d.body[0], m.Para) else [])
                     yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, head_pins)
-                    yield from _from_blocks(d.body, ctx)
-            case m.BulletList(items=items):
+                    yield from _from_blocks(d.body, ctx.under(d.term))
+            case m.BulletList(items=items, ordered=ordered):
                 for item in items:
-                    yield from _from_blocks(item.blocks, ctx)
+                    # numbered steps keep their list; a "Term - text" step still makes a card
+                    split = split_term(item.blocks[0].children) if ordered and item.blocks and isinstance(item.blocks[0], m.Para) else None
+                    if split is not None:
+                        term, rest = split
+                        back = ((m.Para(rest, item.loc),) if rest else ()) + item.blocks[1:]
+                        yield _card("definition", plain_text(term), (m.Para(term, item.loc),), back, ctx, item.loc, pins(item.blocks[0].children))
+                    lead = item.blocks[0] if item.blocks and isinstance(item.blocks[0], m.Para) else None
+                    yield from _from_blocks(item.blocks[:1], ctx)
+                    yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 yield from _from_blocks(bs, ctx)
             case m.Section(title=t, anchor=a, blocks=bs):
-                inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))
+                inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))  # leads end at a heading
                 title = plain_text(t).strip()
                 if title.endswith("?"):
                     yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))

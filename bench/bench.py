@@ -1,0 +1,129 @@
+"""`make bench`: build synthetic books of 300, 3,000 and 10,000 facts and compare with pandoc.
+
+Every figure is the median of --repeat runs of a whole command (a fresh process),
+measured in this one run: our full build, each renderer alone, a no-op rebuild,
+a rebuild after editing one chapter, the peak memory; and, on the same Markdown,
+pandoc to EPUB and pandoc to HTML then the `weasyprint` command to PDF.
+Prints a table and writes build/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synth import write_book  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PUBLISHER = str(BIN / "publisher")
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Run a command; return (seconds, peak RSS in MiB of it and its children)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def median(fn, repeat: int) -> tuple[float, int]:
+    results = [fn(i) for i in range(repeat)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def pandoc_path() -> str | None:
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except Exception:  # noqa: BLE001 - the baseline is optional when pandoc is absent
+        return shutil.which("pandoc")
+
+
+def bench_size(facts: int, work: Path, repeat: int, pandoc: str | None) -> dict[str, float]:
+    src = write_book(work / f"book{facts}", facts)
+    out = work / f"out{facts}"
+    build = [PUBLISHER, "build", str(src), "--out", str(out), "-q"]
+    row: dict[str, float] = {"facts": facts}
+
+    row["full"], row["peak_mib"] = median(lambda i: run(build + ["--force"]), repeat)
+    for fmt in ("anki", "pdf", "epub"):
+        row[fmt], _ = median(lambda i, f=fmt: run(build + ["--force", "--format", f, "-j", "1"]), repeat)
+    run(build)
+    row["noop"], _ = median(lambda i: run(build), repeat)
+
+    chapter = sorted(src.glob("*.md"))[0]
+    original = chapter.read_text("utf-8")
+
+    def edit(i: int) -> tuple[float, int]:
+        chapter.write_text(original + f"\n- Edited fact number {i} for the bench\n", "utf-8")
+        return run(build)
+
+    row["edit_one"], _ = median(edit, repeat)
+    chapter.write_text(original, "utf-8")
+
+    if pandoc:
+        md = work / f"all{facts}.md"
+        md.write_text("\n\n".join(p.read_text("utf-8") for p in sorted(src.glob("*.md"))), "utf-8")
+        row["pandoc_epub"], _ = median(lambda i: run([pandoc, str(md), "-f", "markdown", "-t", "epub3", "-o", str(work / "p.epub"), "--metadata", "title=Bench"]), repeat)
+
+        def html_pdf(i: int) -> tuple[float, int]:
+            t1, m1 = run([pandoc, str(md), "-f", "markdown", "-t", "html5", "-s", "-o", str(work / "p.html"), "--metadata", "title=Bench"])
+            t2, m2 = run([str(BIN / "weasyprint"), str(work / "p.html"), str(work / "p.pdf")])
+            return t1 + t2, max(m1, m2)
+
+        row["pandoc_pdf"], _ = median(html_pdf, repeat)
+        row["ratio_full_vs_pandoc"] = row["full"] / (row["pandoc_epub"] + row["pandoc_pdf"])
+        row["ratio_epub"] = row["epub"] / row["pandoc_epub"]
+        row["ratio_pdf"] = row["pdf"] / row["pandoc_pdf"]
+    return row
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="300,3000,10000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-pandoc", action="store_true")
+    ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
+    args = ap.parse_args()
+    pandoc = None if args.no_pandoc else pandoc_path()
+    if not pandoc and not args.no_pandoc:
+        print("pandoc not found: `pip install pypandoc-binary` for the baselines", file=sys.stderr)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            print(f"benchmarking {n} facts ...", file=sys.stderr, flush=True)
+            rows.append(bench_size(n, Path(tmp), args.repeat, pandoc))
+    cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "peak_mib", "pandoc_epub", "pandoc_pdf", "ratio_full_vs_pandoc"]
+    print("  ".join(f"{c:>12}" for c in cols))
+    for r in rows:
+        print("  ".join(f"{r[c]:>12.2f}" if isinstance(r.get(c), float) else f"{r.get(c, '-'):>12}" for c in cols))
+    if len(rows) >= 2 and rows[-2]["facts"] and rows[-1]["facts"]:
+        a, b = rows[-2], rows[-1]
+        growth = (b["full"] / a["full"]) / (b["facts"] / a["facts"])
+        print(f"growth {a['facts']}->{b['facts']} facts: time x{b['full'] / a['full']:.2f} for facts x{b['facts'] / a['facts']:.2f} (superlinearity {growth:.2f}; <= 1 is linear or better)")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
