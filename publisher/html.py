@@ -65,6 +65,15 @@ class Options:
     id_prefix: str = ""
     heading_offset: int = 0
     footnote_numbers: dict[str, int] = field(default_factory=dict)
+    # Gives the element written for a source line an id (the EPUB's "Check yourself"
+    # links target the paragraph, list item or term a card comes from). None: no ids.
+    anchor_for: Callable[[m.Loc], "str | None"] | None = None
+
+
+def _anchor(opts: Options, loc: m.Loc) -> str:
+    """` id="..."` for the element written from ``loc``, if ``opts.anchor_for`` gives one."""
+    ident = opts.anchor_for(loc) if opts.anchor_for is not None else None
+    return f' id="{escape(opts.id_prefix + ident)}"' if ident else ""
 
 
 class _Counter:
@@ -162,9 +171,9 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
     cloze = cloze or _Counter()
     match node:
         case m.Para(children=c):
-            return f"<p>{inlines(c, opts, cloze)}</p>"
+            return f"<p{_anchor(opts, node.loc)}>{inlines(c, opts, cloze)}</p>"
         case m.BulletList(items=items, ordered=ordered, start=start):
-            lis = "\n".join(f"<li>{_item(i.blocks, opts, cloze)}</li>" for i in items)
+            lis = "\n".join(f"<li{_anchor(opts, i.loc)}>{_item(i.blocks, opts, cloze)}</li>" for i in items)
             if ordered:
                 begin = f' start="{start}"' if start != 1 else ""
                 return f"<ol{begin}>\n{lis}\n</ol>"
@@ -172,8 +181,9 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
         case m.DefList(items=items):
             parts = []
             for d in items:
-                parts.append(f"<dt>{inlines(d.term, opts, cloze)}</dt>")
-                parts.append(f"<dd>{_item(d.body, opts, cloze)}</dd>")
+                parts.append(f"<dt{_anchor(opts, d.loc)}>{inlines(d.term, opts, cloze)}</dt>")
+                lead = _anchor(opts, d.body[0].loc) if d.body and isinstance(d.body[0], m.Para) else ""
+                parts.append(f"<dd{lead}>{_item(d.body, opts, cloze)}</dd>")
             return '<dl class="defs">\n' + "\n".join(parts) + "\n</dl>"
         case m.CodeBlock(code=code, lang=lang):
             return highlight_code(code, lang)

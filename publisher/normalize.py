@@ -21,17 +21,33 @@ MAX_TERM_CHARS = 60
 # --------------------------------------------------------------------------- generic mapping
 
 
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """The same nodes (by identity): nothing below was changed."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
 def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], tuple[m.Block, ...]]) -> tuple[m.Block, ...]:
-    """Apply ``fn`` to every block sequence, innermost first."""
+    """Apply ``fn`` to every block sequence, innermost first. Unchanged nodes are kept as they are."""
+
+    def item(i: m.ListItem) -> m.ListItem:
+        new = map_blocks(i.blocks, fn)
+        return i if _same(new, i.blocks) else replace(i, blocks=new)
+
+    def defn(d: m.Definition) -> m.Definition:
+        new = map_blocks(d.body, fn)
+        return d if _same(new, d.body) else replace(d, body=new)
 
     def one(block: m.Block) -> m.Block:
         match block:
             case m.BulletList(items=items):
-                return replace(block, items=tuple(replace(i, blocks=map_blocks(i.blocks, fn)) for i in items))
+                new_items = tuple(item(i) for i in items)
+                return block if _same(new_items, items) else replace(block, items=new_items)
             case m.DefList(items=items):
-                return replace(block, items=tuple(replace(d, body=map_blocks(d.body, fn)) for d in items))
+                new_defs = tuple(defn(d) for d in items)
+                return block if _same(new_defs, items) else replace(block, items=new_defs)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
-                return replace(block, blocks=map_blocks(bs, fn))
+                new = map_blocks(bs, fn)
+                return block if _same(new, bs) else replace(block, blocks=new)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
                 return block
             case _:
@@ -48,7 +64,9 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
         for block in seq:
             match block:
                 case m.Para(children=c):
-                    block = replace(block, children=fn(c))
+                    new = fn(c)
+                    if not _same(new, c):
+                        block = replace(block, children=new)
                 case m.DefList(items=items):
                     block = replace(block, items=tuple(replace(d, term=fn(d.term)) for d in items))
                 case m.Table(head=head, rows=rows):
@@ -95,6 +113,8 @@ def _deep_inline(fn: Callable[[m.Inline], m.Inline]) -> Callable[[tuple[m.Inline
 
 def _nfc_node(node: m.Inline) -> m.Inline:
     match node:
+        case m.Text(text=t) if unicodedata.is_normalized("NFC", t):
+            return node
         case m.Text(text=t):
             return replace(node, text=unicodedata.normalize("NFC", t))
         case m.Code(text=t):
