@@ -43,6 +43,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P122": ("error", "empty file"),
     "P123": ("warning", "footnote defined but not used"),
     "P124": ("error", "footnote used but not defined"),
+    "P125": ("error", "too many cloze deletions in one card"),
 }
 
 

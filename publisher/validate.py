@@ -5,12 +5,13 @@ All rules run; every problem is reported at once, before anything is written.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from . import model as m
@@ -22,6 +23,7 @@ ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins"
 ALLOWED_ATTRS = frozenset({"title"})
 DANGEROUS_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg", "math", "frame", "frameset", "applet"})
 SAFE_SCHEMES = ("http", "https", "mailto")
+EMPTY_MARK_RE = re.compile(r"(?<!=)==\s*==(?!=)")
 PIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,79}$")
 
 
@@ -80,6 +82,8 @@ def empty_things(ctx: Context) -> Iterator[Diagnostic]:
             for node in walk_inlines(run):
                 if isinstance(node, m.Mark) and not plain_text(node.children).strip():
                     yield diag("P107", node.loc.file, node.loc.line)
+                elif isinstance(node, m.Text) and EMPTY_MARK_RE.search(node.text):
+                    yield diag("P107", node.loc.file, node.loc.line, "'==' then '==' with nothing between")
 
 
 def footnotes(ctx: Context) -> Iterator[Diagnostic]:
@@ -125,6 +129,17 @@ def duplicate_facts(ctx: Context) -> Iterator[Diagnostic]:
             seen[key] = loc
 
 
+MAX_CLOZES = 20
+
+
+def cloze_limits(ctx: Context) -> Iterator[Diagnostic]:
+    from .cards import cloze_count
+
+    for card in ctx.cards:
+        if card.kind == "cloze" and (n := cloze_count(card)) > MAX_CLOZES:
+            yield diag("P125", card.loc.file, card.loc.line, f"{n} marks (at most {MAX_CLOZES}); split the text")
+
+
 def long_answers(ctx: Context) -> Iterator[Diagnostic]:
     limit = ctx.book.meta.max_answer_words
     for card in ctx.cards:
@@ -149,11 +164,11 @@ class _Tags(HTMLParser):
 
 def html_problems(html: str) -> list[str]:
     """What is wrong with a piece of raw HTML, as short phrases (empty: allowed)."""
+    # comments are authors' notes, never rendered; what follows one is judged like the rest
+    html = re.sub(r"<!--.*?(?:-->|$)", "", html, flags=re.S)
     stripped = html.strip()
-    if stripped.startswith("<!--"):
-        return []  # a comment: authors' notes, never rendered
-    if stripped.startswith("</"):
-        return []  # closing tags: their opening tag is what is judged
+    if not stripped:
+        return []
     parser = _Tags()
     try:
         parser.feed(html)
@@ -173,7 +188,7 @@ def html_problems(html: str) -> list[str]:
                 problems.append(f"attribute '{name}' on <{tag}> is not allowed")
             if value and _unsafe_url(value):
                 problems.append(f"unsafe URL in '{name}'")
-    if not parser.found and "<" in stripped:
+    if not parser.found and "<" in re.sub(r"</[A-Za-z][^>]*>", "", stripped):  # closing tags: their opening tag is judged
         problems.append("unrecognised markup")
     return problems
 
@@ -252,6 +267,11 @@ def internal_links(ctx: Context) -> Iterator[Diagnostic]:
                 if parts.scheme or parts.netloc:
                     continue
                 path, frag = unquote(parts.path), unquote(parts.fragment)
+                if path:
+                    inside, why = resolve_inside(ctx.root, path)
+                    if inside is None:
+                        yield diag("P112", node.loc.file, node.loc.line, why)
+                        continue
                 if not path:
                     target = ch.slug
                 elif path.endswith(".md"):
@@ -275,10 +295,16 @@ def internal_links(ctx: Context) -> Iterator[Diagnostic]:
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
 
 
-def spelling(ctx: Context) -> Iterator[Diagnostic]:
+@functools.lru_cache(maxsize=4)
+def _checker(language: str) -> Any:
+    """Loading a dictionary takes ~0.2 s: once per language and process (it is only read)."""
     from spellchecker import SpellChecker
 
-    checker = SpellChecker(language=(ctx.book.meta.language or "en")[:2] if (ctx.book.meta.language or "en")[:2] in ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa") else "en")
+    return SpellChecker(language=language)
+
+
+def spelling(ctx: Context) -> Iterator[Diagnostic]:
+    checker = _checker((ctx.book.meta.language or "en")[:2] if (ctx.book.meta.language or "en")[:2] in ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa") else "en")
     known = {w.lower() for w in ctx.wordlist}
     reported: set[str] = set()
     for ch in ctx.book.chapters:
@@ -303,7 +329,7 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
 
 
 RULES: tuple[Rule, ...] = (
-    headings, empty_things, footnotes, card_identities, duplicate_facts, long_answers,
+    headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
     raw_html, resources, internal_links, spelling,
 )
 

@@ -1,0 +1,168 @@
+"""publisher build: one parse, renderers in parallel, incremental, atomic."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from publisher import build as b
+from publisher import fsutil, renderers
+from publisher.cli import main
+
+pytestmark = pytest.mark.slow
+
+BOOK = {
+    "book.toml": 'title = "Tiny Book"\nshort_name = "Tiny"\ndate = "2024-01-02"\nversion = "1"\n'
+    '[ids]\ndeck = 1111\nbasic_model = 2222\ncloze_model = 3333\nepub = "urn:uuid:11111111-2222-4333-8444-555555555555"\n',
+    "01-alpha.md": "# Alpha\n\n## Basics\n\n- **Queue** - holds messages until read\n- Messages live ==14 days== at most\n",
+    "02-beta.md": "# Beta\n\n## Why?\n\nBecause it scales.\n\n## More\n\n- **Topic** - fans a message out\n",
+}
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.name != b.MANIFEST}
+
+
+@pytest.fixture()
+def book(tmp_path: Path) -> Path:
+    return write(tmp_path / "content", BOOK)
+
+
+def statuses(result: b.BuildResult) -> dict[str, str]:
+    return {o.name: o.status for o in result.outcomes}
+
+
+def test_build_writes_every_artifact_then_a_second_build_renders_nothing(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    first = b.build(book, out_dir=out)
+    assert first.ok, first.diagnostics
+    assert statuses(first) == {name: "built" for name in renderers.REGISTRY}
+    for o in first.outcomes:
+        assert o.artifact is not None and o.artifact.path.is_file() and o.artifact.path.stat().st_size > 0
+    before = snapshot(out)
+    second = b.build(book, out_dir=out)
+    assert statuses(second) == {name: "skipped" for name in renderers.REGISTRY}
+    assert snapshot(out) == before
+
+
+def test_touching_a_template_rerenders_only_its_renderer(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out).ok
+    # shadow one EPUB template from the book's own templates/ folder: only the EPUB depends on it
+    epub_files = renderers.get("epub").TEMPLATES
+    name = epub_files if isinstance(epub_files, str) else epub_files[0]
+    builtin = sorted((b.PACKAGE_DIR.parent / "templates" / name).glob("*.css"))[0]
+    shadow = book / "templates" / name / builtin.name
+    shadow.parent.mkdir(parents=True)
+    shadow.write_text(builtin.read_text("utf-8") + "\n/* restyled */\n", encoding="utf-8")
+    again = b.build(book, out_dir=out)
+    assert statuses(again) == {"anki": "skipped", "pdf": "skipped", "epub": "built"}
+
+
+def test_editing_content_rerenders_and_changes_the_artifacts(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out).ok
+    before = snapshot(out)
+    (book / "02-beta.md").write_text(BOOK["02-beta.md"] + "- **Subscription** - an endpoint of a topic\n", "utf-8")
+    again = b.build(book, out_dir=out)
+    assert statuses(again) == {name: "built" for name in renderers.REGISTRY}
+    after = snapshot(out)
+    assert set(after) == set(before)
+    assert all(after[k] != before[k] for k in after)
+
+
+def test_errors_stop_the_build_before_anything_is_written(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out).ok
+    before = snapshot(out)
+    ledger_before = (book / "cards.lock").read_bytes() if (book / "cards.lock").exists() else None
+    (book / "03-bad.md").write_text("no title here\n\n<script>alert(1)</script>\n", "utf-8")
+    result = b.build(book, out_dir=out)
+    assert not result.ok
+    assert {d.code for d in result.diagnostics} >= {"P101", "P110"}
+    assert result.outcomes == []
+    assert snapshot(out) == before
+    if ledger_before is not None:
+        assert (book / "cards.lock").read_bytes() == ledger_before
+
+
+def test_a_renderer_failing_mid_write_leaves_the_previous_artifacts_intact(book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out).ok
+    before = snapshot(out)
+    ledger_before = (book / "cards.lock").read_bytes()
+    (book / "01-alpha.md").write_text(BOOK["01-alpha.md"] + "- **Dead-letter queue** - keeps failed messages\n", "utf-8")
+
+    real = fsutil.atomic_path
+
+    def failing(dest):  # writes half a file into the temp path, then the process "dies"
+        cm = real(dest)
+        tmp = cm.__enter__()
+        tmp.write_bytes(b"half an artifact")
+        try:
+            raise OSError("disk full (injected)")
+        except OSError as exc:
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    for name in renderers.REGISTRY:
+        monkeypatch.setattr(renderers.get(name), "atomic_path", failing, raising=False)
+    monkeypatch.setattr(fsutil, "atomic_path", failing)
+    result = b.build(book, out_dir=out, jobs=1)
+    assert not result.ok
+    assert all(o.status == "failed" for o in result.outcomes)
+    assert snapshot(out) == before
+    assert (book / "cards.lock").read_bytes() == ledger_before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in book.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    # the next build, with nothing broken, renders what failed
+    assert statuses(b.build(book, out_dir=out)) == {name: "built" for name in renderers.REGISTRY}
+
+
+def test_parallel_and_serial_builds_are_byte_identical(book: Path, tmp_path: Path) -> None:
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert b.build(book, out_dir=serial, jobs=1).ok
+    assert b.build(book, out_dir=parallel, jobs=3).ok
+    assert snapshot(serial) == snapshot(parallel)
+    # and a fresh copy of the same sources gives the same bytes again
+    copy = shutil.copytree(book, tmp_path / "copy")
+    again = tmp_path / "again"
+    assert b.build(copy, out_dir=again, force=True).ok
+    assert snapshot(again) == snapshot(serial)
+
+
+def test_cli_build_prints_a_summary_and_fails_cleanly(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "build"
+    assert main(["build", str(book), "--out", str(out), "--format", "anki"]) == 0
+    text = capsys.readouterr().out
+    assert "built" in text and ".apkg" in text and "0 errors" in text
+    assert main(["build", str(book), "--out", str(out), "--format", "anki"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["build", str(tmp_path / "missing"), "--out", str(out)]) == 1
+    assert "P005" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["build", str(book), "--format", "docx"])
+
+
+def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:
+    dest = tmp_path / "a.bin"
+    fsutil.atomic_write(dest, b"one")
+    fsutil.atomic_write(dest, b"two")
+    assert dest.read_bytes() == b"two"
+    with pytest.raises(RuntimeError):
+        with fsutil.atomic_path(dest) as tmp:
+            tmp.write_bytes(b"three")
+            raise RuntimeError("boom")
+    assert dest.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
