@@ -68,9 +68,11 @@ def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
 
 
 def content_inputs(content_dir: Path) -> list[Path]:
+    """The book's own files. Its templates/ folder counts per renderer; the ledger only for the renderer that reads it."""
+    shadow = content_dir / "templates"
     return [
         p for p in sorted(content_dir.rglob("*"))
-        if p.is_file() and p.name != LEDGER_NAME and not p.name.startswith(".")
+        if p.is_file() and p.name != LEDGER_NAME and not p.name.startswith(".") and not p.is_relative_to(shadow)
     ]
 
 
@@ -79,7 +81,9 @@ def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_h
     prefixes = getattr(module, "TEMPLATES", name)
     prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
     templates = [p for prefix in prefixes for p in files_under(prefix, content_dir)]
+    own = [content_dir / rel for rel in getattr(module, "INPUTS", ())]  # e.g. the Anki ledger
     parts = {
+        "inputs": _digest([p for p in own if p.is_file()], content_dir),
         "renderer": name,
         "version": __version__,
         "code": code_hash,
@@ -188,6 +192,8 @@ def build(
         if out.artifact is not None:
             result.diagnostics.extend(out.artifact.diagnostics)
         if out.status == "built" and out.artifact is not None:
+            if getattr(renderers.get(name), "INPUTS", ()):  # inputs the renderer itself rewrote (the ledger)
+                keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
             manifest[name] = {"key": keys[name], "sha256": _file_sha(out.artifact.path), "summary": out.artifact.summary}
         else:
             manifest.pop(name, None)

@@ -92,7 +92,12 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         back = ((m.Para(rest, item.loc),) if rest else ()) + item.blocks[1:]
                         yield _card("definition", plain_text(term), (m.Para(term, item.loc),), back, ctx, item.loc, pins(item.blocks[0].children))
                     lead = item.blocks[0] if item.blocks and isinstance(item.blocks[0], m.Para) else None
-                    yield from _from_blocks(item.blocks[:1], ctx)
+                    if lead is not None and marks(lead.children):
+                        # a cloze item: its nested bullets and alerts are the card's Extra
+                        basis = " | ".join(plain_text(k.children) for k in marks(lead.children))
+                        yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
+                    else:
+                        yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 yield from _from_blocks(bs, ctx)

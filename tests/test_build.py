@@ -116,8 +116,7 @@ def test_a_renderer_failing_mid_write_leaves_the_previous_artifacts_intact(book:
             raise
 
     for name in renderers.REGISTRY:
-        monkeypatch.setattr(renderers.get(name), "atomic_path", failing, raising=False)
-    monkeypatch.setattr(fsutil, "atomic_path", failing)
+        monkeypatch.setattr(renderers.get(name), "atomic_path", failing)
     result = b.build(book, out_dir=out, jobs=1)
     assert not result.ok
     assert all(o.status == "failed" for o in result.outcomes)

@@ -1,0 +1,345 @@
+"""The card ledger, ``content/cards.lock``: when each Anki note (and note type) last changed.
+
+Anki's importer updates a note that is already in the user's collection only
+when the package's copy is *newer* (its ``mod`` time is later). So a note's
+time must move forward exactly when what the package carries for it changes,
+and never otherwise: then an edited card reaches the user's collection (same
+note, reviews kept) and an unchanged rebuild is byte-identical. This file
+keeps those times between builds, next to the content, under version control.
+
+Format (one JSON object per line, UTF-8, ``\\n``; small diffs, no timestamps
+that change on their own)::
+
+    # comment lines (the header)
+    {"notetype":"basic","id":1538702280002,"name":"AWSDev Basic","time":1700000000,"hash":"…","shape":[…]}
+    {"id":"dynamodb/partition-key","type":"basic","time":1700000000,"hash":"…","loc":"01-dynamodb.md:12","chapter":"dynamodb","tags":[…],"fields":[…]}
+
+Note types come first (by kind), then notes sorted by card identity. ``hash``
+is the SHA-256 of what the package holds for the entry (fields, tags and
+note-type kind for a note; name, fields, templates and CSS for a note type);
+``time`` (unix seconds) is when that hash last changed. A card no longer in the
+content keeps its line with ``"removed":true`` and its last rendered fields, so
+the deck can still carry it, tagged ``<book>::removed``. Deleting such a line by
+hand forgets the card. ``loc`` is relative to the content folder.
+
+Rules (see :func:`advance`): an unchanged hash keeps its time; a changed one
+gets ``max(now, previous + 1)``, so an edit rebuilt within the same second still
+gets a strictly later time. Only the Anki renderer writes the file, atomically,
+as part of a successful build. A content folder without ``cards.lock`` has no
+ledger yet: :func:`check_ledger` reports nothing and the first build creates it.
+
+Merge conflicts: lines that do not parse are ignored when reading (and
+reported by :func:`check_ledger`); when an identity appears twice the newer
+time wins. So resolving a conflict by keeping both sides' lines and rebuilding
+is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from .diagnostics import Diagnostic, diag
+from .fsutil import atomic_write
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import Loaded
+
+LEDGER_NAME = "cards.lock"
+FORMAT = 1
+HEADER = (
+    f"# publisher card ledger v{FORMAT}: when each Anki note last changed. Written by the Anki build; commit it.\n"
+    "# One JSON object per line. Delete a \"removed\" line to forget that card. Do not edit otherwise.\n"
+)
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One note of the deck: what the package holds for it, and since when."""
+
+    id: str  # the card identity
+    type: str  # "basic" | "cloze"
+    hash: str
+    time: int
+    loc: str = ""  # "file.md:line", relative to the content folder
+    chapter: str = ""  # chapter slug
+    tags: tuple[str, ...] = ()  # the card's own tags (without the removed tag)
+    fields: tuple[str, ...] = ()
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class TypeEntry:
+    """One note type (model): its look and shape, and since when."""
+
+    kind: str  # "basic" | "cloze"
+    name: str
+    hash: str
+    time: int
+    id: int = 0  # the model id
+    shape: tuple[str, ...] = ()  # field names, then "|" and template names: what Anki matches on
+
+
+def shape_change(old: TypeEntry | None, new: TypeEntry) -> str:
+    """Why ``new`` cannot update ``old`` in a user's collection ("" when it can).
+
+    Anki updates a note type only when its fields and card templates keep their
+    names; otherwise it imports a copy and stops updating the notes. So a change
+    of shape under the same id is refused, never made silently.
+    """
+    if old is None or not old.shape or old.id != new.id or old.shape == new.shape:
+        return ""
+    return (f"note type '{new.name}' (id {new.id}) changed shape from {list(old.shape)} to {list(new.shape)}: "
+            "Anki would import it as a copy and stop updating the notes; keep the fields, or give the note "
+            "type a new id in book.toml")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    notetypes: dict[str, TypeEntry] = field(default_factory=dict)
+    notes: dict[str, NoteEntry] = field(default_factory=dict)
+    problems: tuple[tuple[int, str], ...] = ()  # (line, what) for lines that were skipped
+
+    @property
+    def newest(self) -> int:
+        """The latest time in the ledger (0 when empty)."""
+        times = [e.time for e in self.notetypes.values()] + [e.time for e in self.notes.values()]
+        return max(times, default=0)
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def digest(obj: object) -> str:
+    """SHA-256 of a canonical JSON form of ``obj``."""
+    data = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def note_hash(kind: str, fields: Iterable[str], tags: Iterable[str]) -> str:
+    """What the package holds for a note: its note-type kind, fields and tags (as written)."""
+    return digest({"type": kind, "fields": list(fields), "tags": list(tags)})
+
+
+def package_tags(entry: NoteEntry, removed_tag: str) -> tuple[str, ...]:
+    """The tags a note carries in the package: removed cards gain ``removed_tag``."""
+    return entry.tags + ((removed_tag,) if entry.removed and removed_tag not in entry.tags else ())
+
+
+def entry_hash(entry: NoteEntry, removed_tag: str) -> str:
+    return note_hash(entry.type, entry.fields, package_tags(entry, removed_tag))
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+
+def read(path: Path | str) -> Ledger:
+    """The ledger at ``path`` (empty when there is none). Never raises on bad content."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        return Ledger()
+    except (OSError, UnicodeDecodeError) as exc:
+        return Ledger(problems=((1, f"cannot read: {exc}"),))
+    return loads(text)
+
+
+def loads(text: str) -> Ledger:
+    notetypes: dict[str, TypeEntry] = {}
+    notes: dict[str, NoteEntry] = {}
+    problems: list[tuple[int, str]] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+            if "notetype" in obj:
+                t = TypeEntry(str(obj["notetype"]), str(obj.get("name", "")), str(obj["hash"]), _int(obj["time"]),
+                              _int(obj.get("id", 0)), tuple(str(x) for x in obj.get("shape", ())))
+                if t.kind in notetypes:
+                    problems.append((n, f"note type '{t.kind}' listed twice"))
+                    if notetypes[t.kind].time >= t.time:
+                        continue
+                notetypes[t.kind] = t
+            else:
+                e = NoteEntry(
+                    id=str(obj["id"]), type=str(obj["type"]), hash=str(obj["hash"]), time=_int(obj["time"]),
+                    loc=str(obj.get("loc", "")), chapter=str(obj.get("chapter", "")),
+                    tags=tuple(str(t) for t in obj.get("tags", ())), fields=tuple(str(f) for f in obj.get("fields", ())),
+                    removed=bool(obj.get("removed", False)),
+                )
+                if not e.id:
+                    raise ValueError("empty id")
+                if e.id in notes:
+                    problems.append((n, f"card '{e.id}' listed twice"))
+                    if notes[e.id].time >= e.time:
+                        continue
+                notes[e.id] = e
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append((n, f"unreadable line ({exc.__class__.__name__}: {str(exc)[:60]})"))
+    return Ledger(notetypes, notes, tuple(problems))
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"bad time {value!r}")
+    return value
+
+
+def _line(obj: dict[str, object]) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(ledger: Ledger) -> str:
+    """The file text: stable (sorted, fixed key order), one entry per line."""
+    out = [HEADER]
+    for kind in sorted(ledger.notetypes):
+        t = ledger.notetypes[kind]
+        out.append(_line({"notetype": t.kind, "id": t.id, "name": t.name, "time": t.time, "hash": t.hash,
+                          "shape": list(t.shape)}) + "\n")
+    for ident in sorted(ledger.notes):
+        e = ledger.notes[ident]
+        obj: dict[str, object] = {"id": e.id, "type": e.type, "time": e.time, "hash": e.hash}
+        if e.removed:
+            obj["removed"] = True
+        obj.update({"loc": e.loc, "chapter": e.chapter, "tags": list(e.tags), "fields": list(e.fields)})
+        out.append(_line(obj) + "\n")
+    return "".join(out)
+
+
+def write(path: Path | str, ledger: Ledger) -> bool:
+    """Write atomically, only when the text changes. True when the file was (re)written."""
+    path = Path(path)
+    text = dumps(ledger)
+    try:
+        if path.read_text("utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write(path, text)
+    return True
+
+
+# --------------------------------------------------------------------------- updating
+
+
+def now_seconds() -> int:
+    """The clock, in whole seconds: the only place a build reads it (tests may replace it)."""
+    return int(time.time())
+
+
+def advance(previous: int | None, now: int) -> int:
+    """The time of an entry whose hash changed: ``now``, but strictly after ``previous``."""
+    return now if previous is None else max(now, previous + 1)
+
+
+def update(
+    old: Ledger,
+    notetypes: Iterable[TypeEntry],
+    notes: Iterable[NoteEntry],
+    removed_tag: str,
+    now: int | None = None,
+) -> Ledger:
+    """The ledger after a build of ``notes`` (current cards, hashed; their ``time`` is ignored).
+
+    Unchanged entries keep their time; changed and new ones get :func:`advance`;
+    entries of cards no longer in the content become (or stay) ``removed``, with
+    their last fields. ``now`` defaults to the clock (whole seconds).
+    """
+    clock = now_seconds() if now is None else int(now)
+    types: dict[str, TypeEntry] = {}
+    for t in notetypes:
+        prev = old.notetypes.get(t.kind)
+        stamp = prev.time if prev is not None and prev.hash == t.hash else advance(prev.time if prev else None, clock)
+        types[t.kind] = replace(t, time=stamp)
+    for kind, prev in old.notetypes.items():  # a note type no longer used keeps its record
+        types.setdefault(kind, prev)
+    out: dict[str, NoteEntry] = {}
+    for e in notes:
+        if e.id in out:  # duplicate identities are reported by validation; the first wins
+            continue
+        if e.removed or not e.hash:
+            e = replace(e, removed=False)
+            e = replace(e, hash=entry_hash(e, removed_tag))
+        prev = old.notes.get(e.id)
+        stamp = prev.time if prev is not None and prev.hash == e.hash else advance(prev.time if prev else None, clock)
+        out[e.id] = replace(e, time=stamp)
+    for ident, prev in old.notes.items():
+        if ident in out:
+            continue
+        gone = replace(prev, removed=True)
+        gone = replace(gone, hash=entry_hash(gone, removed_tag))
+        stamp = prev.time if gone.hash == prev.hash else advance(prev.time, clock)
+        out[ident] = replace(gone, time=stamp)
+    return Ledger(types, out)
+
+
+# --------------------------------------------------------------------------- check
+
+
+def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
+    """P117 for every way ``cards.lock`` is out of date with the content (and the templates),
+    and P120 (a warning) for each card it remembers as removed.
+
+    Nothing when the folder has no ``cards.lock`` yet: the first build creates it.
+    """
+    folder = Path(folder)
+    path = folder / LEDGER_NAME
+    if not path.is_file():
+        return []
+    from .renderers import anki  # the ledger records what the Anki renderer makes
+
+    shown = f"{loaded.book.root}/{LEDGER_NAME}"
+    old = read(path)
+    plan = anki.plan(loaded, folder)
+    out = [diag("P117", shown, line, what) for line, what in old.problems]
+    for t in plan.notetypes:
+        prev = old.notetypes.get(t.kind)
+        if shape_change(prev, t):
+            out.append(diag("P117", shown, 1, shape_change(prev, t)))
+        elif prev is None:
+            out.append(diag("P117", shown, 1, f"note type '{t.name}' is not recorded; rebuild the Anki deck"))
+        elif prev.hash != t.hash:
+            out.append(diag("P117", shown, 1, f"note type '{t.name}' (templates or CSS) changed; rebuild the Anki deck"))
+    current = set()
+    for e, card in zip(plan.notes, plan.cards):
+        if e.id in current:
+            continue
+        current.add(e.id)
+        prev = old.notes.get(e.id)
+        file, line = card.loc.file, card.loc.line
+        if prev is None:
+            out.append(diag("P117", file, line, f"card '{e.id}' is not in {LEDGER_NAME}; rebuild the Anki deck"))
+        elif prev.removed:
+            out.append(diag("P117", file, line, f"card '{e.id}' is back but {LEDGER_NAME} lists it as removed; rebuild the Anki deck"))
+        elif prev.hash != entry_hash(e, plan.removed_tag):
+            out.append(diag("P117", file, line, f"card '{e.id}' changed since {LEDGER_NAME} was written; rebuild the Anki deck"))
+    for ident, prev in sorted(old.notes.items()):
+        if ident in current:
+            continue
+        file, line = split_loc(prev.loc, loaded.book.root)
+        if prev.removed:
+            out.append(removed_diag(prev, file, line, plan.removed_tag, loaded.book.meta.keep_removed))
+        else:
+            out.append(diag("P117", file, line, f"card '{ident}' was removed but {LEDGER_NAME} still lists it; rebuild the Anki deck"))
+    return out
+
+
+def removed_diag(entry: NoteEntry, file: str, line: int, removed_tag: str, kept: bool) -> Diagnostic:
+    """P120 for a card the ledger remembers but the content no longer has."""
+    fate = f"kept in the deck, tagged {removed_tag}" if kept else "left out of the deck"
+    return diag("P120", file, line, f"'{entry.id}' ({fate}; delete its line in {LEDGER_NAME} to forget it)")
+
+
+def split_loc(loc: str, root: str) -> tuple[str, int]:
+    """A ledger ``loc`` ("file.md:12") as a diagnostic's (file, line), the file shown under ``root``."""
+    file, _, line = loc.rpartition(":")
+    if not file:
+        return f"{root}/{LEDGER_NAME}", 0
+    return f"{root}/{file}", int(line) if line.isdigit() else 0

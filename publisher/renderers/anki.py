@@ -1,0 +1,399 @@
+"""The Anki deck: ``build/<book-slug>.apkg``, written with genanki.
+
+Two note types owned by the book (ids from ``book.toml``): *Basic* (Front,
+Back, Context, Source) and *Cloze* (Text, Extra, Context, Source); their
+templates and CSS are files under ``templates/anki/``. One deck named after
+the book, one subdeck per chapter. Every field is an HTML fragment from
+:mod:`publisher.html` (sanitized); images are packed as media under
+content-hash names.
+
+Updates reach a user's collection because every note's GUID comes from the
+card's identity (never its answer) and its modification time comes from the
+card ledger (:mod:`publisher.ledger`): the time the note last changed, not
+the build time. Everything else that genanki would take from the clock (the
+package timestamp behind note and card ids, zip entry dates) is derived from
+the ledger too, so unchanged sources give a byte-identical package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import sqlite3
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from .. import html, ledger
+from .. import model as m
+from ..diagnostics import Diagnostic
+from ..fsutil import atomic_path
+from ..pipeline import Loaded
+from ..templates import read_text
+from ..text import block_inlines, plain_text, slugify, walk_blocks, walk_inlines
+from ..validate import resolve_inside
+from . import Artifact, RenderOptions
+
+NAME = "anki"
+TEMPLATES = "anki"
+INPUTS = ("cards.lock",)  # the ledger: read and written by this renderer alone
+
+# The shape of the note types. Changing a field list makes Anki treat the note
+# type as a different one (a copy, and no more updates): never change these.
+BASIC_FIELDS = ("Front", "Back", "Context", "Source")
+CLOZE_FIELDS = ("Text", "Extra", "Context", "Source")
+TEMPLATE_FILES = {
+    "basic": ("Card 1", "anki/basic-front.html", "anki/basic-back.html"),
+    "cloze": ("Cloze", "anki/cloze-front.html", "anki/cloze-back.html"),
+}
+CSS_FILE = "anki/style.css"
+NIGHT_PYGMENTS_STYLE = "github-dark"
+NIGHT_SELECTORS = (".nightMode", ".night_mode")
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can carry
+
+
+def output_path(meta: m.Meta, out_dir: Path) -> Path:
+    return Path(out_dir) / f"{meta.slug}.apkg"
+
+
+# --------------------------------------------------------------------------- the plan: what the deck holds
+
+
+@dataclass(frozen=True)
+class NoteTypeSpec:
+    kind: str  # "basic" | "cloze"
+    model_id: int
+    name: str
+    fields: tuple[str, ...]
+    template_name: str
+    qfmt: str
+    afmt: str
+    css: str
+
+    @property
+    def model_type(self) -> int:
+        return genanki.Model.CLOZE if self.kind == "cloze" else genanki.Model.FRONT_BACK
+
+    def entry(self) -> ledger.TypeEntry:
+        shape = {
+            "name": self.name, "type": self.kind, "fields": list(self.fields),
+            "templates": [{"name": self.template_name, "qfmt": self.qfmt, "afmt": self.afmt}], "css": self.css,
+        }
+        return ledger.TypeEntry(self.kind, self.name, ledger.digest(shape), 0, self.model_id,
+                                self.fields + ("|", self.template_name))
+
+
+@dataclass
+class Plan:
+    """Everything the package holds except the times (those come from the ledger)."""
+
+    meta: m.Meta
+    notetypes: tuple[ledger.TypeEntry, ...]
+    specs: dict[str, NoteTypeSpec]
+    notes: list[ledger.NoteEntry]  # live notes in document order, identities unique, time 0
+    cards: list[m.Card]  # the card of each note
+    media: dict[str, Path] = field(default_factory=dict)  # packed name -> file
+    decks: dict[str, tuple[int, str]] = field(default_factory=dict)  # chapter slug -> (deck id, name)
+    removed_tag: str = "book::removed"
+
+
+def deck_name_part(text: str) -> str:
+    """A deck name component: no '::' (that would nest), no surrounding space."""
+    return " ".join(text.replace("::", ":").split())
+
+
+def subdeck_id(deck_id: int, chapter_slug: str) -> int:
+    """A stable deck id for a chapter, from the book's deck id and the chapter slug."""
+    return 1 << 40 | int.from_bytes(hashlib.sha256(f"publisher:{deck_id}:{chapter_slug}".encode()).digest()[:5], "big")
+
+
+def removed_tag_for(meta: m.Meta) -> str:
+    return f"{slugify(meta.short_name) or 'book'}::removed"
+
+
+def note_types(meta: m.Meta, content_dir: Path | None) -> dict[str, NoteTypeSpec]:
+    css = stylesheet(content_dir)
+    specs = {}
+    for kind, model_id, fields in (("basic", meta.ids.basic_model, BASIC_FIELDS), ("cloze", meta.ids.cloze_model, CLOZE_FIELDS)):
+        tname, front, back = TEMPLATE_FILES[kind]
+        specs[kind] = NoteTypeSpec(
+            kind, model_id, f"{meta.short_name} {kind.title()}", fields, tname,
+            read_text(front, content_dir).strip() + "\n", read_text(back, content_dir).strip() + "\n", css,
+        )
+    return specs
+
+
+def stylesheet(content_dir: Path | None) -> str:
+    """templates/anki/style.css + the Pygments classes, light and (under night mode) dark."""
+    night = []
+    for line in html.pygments_css(NIGHT_PYGMENTS_STYLE).splitlines():
+        if line.startswith(".highlight"):
+            selector, brace, rest = line.partition("{")
+            sel = selector.strip()
+            night.append(", ".join(f"{n} {sel}" for n in NIGHT_SELECTORS) + " " + brace + rest)
+    return (
+        read_text(CSS_FILE, content_dir).rstrip() + "\n\n/* code highlighting (Pygments) */\n"
+        + html.pygments_css().rstrip() + "\n" + "\n".join(night) + "\n"
+    )
+
+
+class _Media:
+    """Images to media: each file inside the content folder gets a collision-proof name."""
+
+    SUFFIX_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, Path] = {}
+        self._by_url: dict[str, str | None] = {}
+
+    def __call__(self, url: str) -> str | None:
+        if url not in self._by_url:
+            self._by_url[url] = self._resolve(url)
+        return self._by_url[url]
+
+    def _resolve(self, url: str) -> str | None:
+        text = url.strip()
+        if urlsplit(text).scheme or text.startswith("//"):
+            return None  # remote or unsafe: refused (validation reports it)
+        target, _why = resolve_inside(self.root, text)
+        if target is None or not target.is_file():
+            return None
+        data = target.read_bytes()
+        suffix = "".join(ch for ch in target.suffix.lower() if ch in self.SUFFIX_OK)
+        name = hashlib.sha256(data).hexdigest()[:24] + suffix
+        self.files[name] = target
+        return name
+
+
+def _link_href(url: str) -> str | None:
+    """Only absolute web and mail links work inside a card; the rest is shown as text."""
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https", "mailto") else None
+
+
+def _footnote_keys(blocks: tuple[m.Block, ...]) -> list[str]:
+    keys: list[str] = []
+    for b in walk_blocks(blocks):
+        for run in block_inlines(b):
+            for node in walk_inlines(run):
+                if isinstance(node, m.FootnoteRef) and node.key not in keys:
+                    keys.append(node.key)
+    return keys
+
+
+def _relative(file: str, root: Path, cache: dict[str, str]) -> str:
+    """A chapter file as shown on cards and in the ledger: relative to the content folder."""
+    if file not in cache:
+        try:
+            cache[file] = Path(file).resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            cache[file] = Path(file).name
+    return cache[file]
+
+
+def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
+    """Render every card's fields (no clock, no files written)."""
+    book, cards = loaded.book, loaded.cards
+    content_dir = Path(content_dir)
+    meta = book.meta
+    specs = note_types(meta, content_dir)
+    media = _Media(content_dir)
+    chapters = {ch.slug: ch for ch in book.chapters}
+    rel_cache: dict[str, str] = {}
+    plain = html.Options(image_src=media, link_href=_link_href)
+    cloze = html.Options(image_src=media, link_href=_link_href, cloze=True)
+    notes: list[ledger.NoteEntry] = []
+    kept: list[m.Card] = []
+    seen: set[str] = set()
+    for card in cards:
+        if card.identity in seen:
+            continue  # a duplicate identity is an error (P104); the first card wins
+        seen.add(card.identity)
+        front_opts, back_opts = (cloze, plain) if card.kind == "cloze" else (plain, plain)
+        notes_html = ""
+        keys = _footnote_keys(card.front + card.back)
+        chapter = chapters.get(card.chapter)
+        if keys and chapter is not None:
+            defined = {f.key: f for f in chapter.footnotes}
+            used = tuple(defined[k] for k in keys if k in defined)
+            numbers = {f.key: i for i, f in enumerate(used, 1)}
+            front_opts = html.Options(image_src=media, link_href=_link_href, cloze=front_opts.cloze, footnote_numbers=numbers)
+            back_opts = html.Options(image_src=media, link_href=_link_href, footnote_numbers=numbers)
+            if used:
+                notes_html = html.sanitize(html.footnotes(m.Chapter(chapter.file, chapter.slug, chapter.title, (), used), back_opts))
+        first = html.render(card.front, front_opts)
+        second = html.render(card.back, back_opts)
+        if notes_html:
+            second = f"{second}\n{notes_html}" if second else notes_html
+        context = " \u203a ".join(escape(part, quote=False) for part in card.context if part)
+        rel = _relative(card.loc.file, content_dir, rel_cache)
+        # the file, not the line: lines shift when other cards are added, and that is no edit of this note
+        source = escape(rel, quote=False)
+        kind = "cloze" if card.kind == "cloze" else "basic"
+        tags = tuple("_".join(t.split()) for t in card.tags if t.strip())
+        fields = (first, second, context, source)
+        notes.append(ledger.NoteEntry(card.identity, kind, ledger.note_hash(kind, fields, tags), 0,
+                                      f"{rel}:{card.loc.line}", card.chapter, tags, fields))
+        kept.append(card)
+    decks: dict[str, tuple[int, str]] = {}
+    top = deck_name_part(meta.title) or meta.slug
+    used_names = {top}
+    for ch in book.chapters:
+        if not meta.subdecks:
+            decks[ch.slug] = (meta.ids.deck, top)
+            continue
+        part = deck_name_part(plain_text(ch.title)) or ch.slug
+        name = f"{top}::{part}"
+        if name in used_names:
+            name = f"{top}::{part} ({ch.slug})"
+        used_names.add(name)
+        decks[ch.slug] = (subdeck_id(meta.ids.deck, ch.slug), name)
+    return Plan(meta, tuple(s.entry() for s in specs.values()), specs, notes, kept, dict(sorted(media.files.items())),
+                decks, removed_tag_for(meta))
+
+
+# --------------------------------------------------------------------------- genanki, with times from the ledger
+
+
+class _Model(genanki.Model):
+    """A note type whose modification time is its ledger time (genanki would use the package time)."""
+
+    def __init__(self, spec: NoteTypeSpec, mtime: int) -> None:
+        super().__init__(
+            spec.model_id, spec.name, fields=[{"name": f} for f in spec.fields],
+            templates=[{"name": spec.template_name, "qfmt": spec.qfmt, "afmt": spec.afmt}],
+            css=spec.css, model_type=spec.model_type, sort_field_index=0,
+        )
+        self.mtime = mtime
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict:
+        return super().to_json(self.mtime, deck_id)
+
+
+class _Note(genanki.Note):
+    """A note whose ``mod`` (and its cards' ``mod``) is its ledger time.
+
+    genanki's ``Note.write_to_db(cursor, timestamp, deck_id, id_gen)`` uses
+    ``timestamp`` for nothing but the ``mod`` columns of the note and its cards
+    (ids come from ``id_gen``), so passing the ledger time there sets it.
+    """
+
+    def __init__(self, mtime: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mtime = mtime
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object) -> None:
+        super().write_to_db(cursor, self.mtime, deck_id, id_gen)
+
+
+class _Package(genanki.Package):
+    """genanki's collection with every deck and note type written once (genanki's per-deck
+    ``Deck.write_to_db`` re-adds the models under int keys, giving duplicate JSON keys)."""
+
+    def __init__(self, decks: list[genanki.Deck], models: list[_Model], media: dict[str, Path]) -> None:
+        super().__init__(decks, [])
+        self.models = models
+        self.media = media
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: object) -> None:
+        cursor.executescript(APKG_SCHEMA)
+        cursor.executescript(APKG_COL)
+        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        for deck in self.decks:
+            decks[str(deck.deck_id)] = deck.to_json()
+        top = self.decks[0].deck_id
+        models = {str(model.model_id): model.to_json(timestamp, top) for model in self.models}
+        cursor.execute("UPDATE col SET decks = ?, models = ?", (json.dumps(decks), json.dumps(models)))
+        for deck in self.decks:
+            for note in deck.notes:
+                note.write_to_db(cursor, timestamp, deck.deck_id, id_gen)
+
+    def write_apkg(self, dest: Path, timestamp: int) -> None:
+        """Like genanki's ``write_to_file``, but deterministic: fixed zip dates, order and attributes."""
+        with tempfile.TemporaryDirectory(prefix="publisher-anki-") as tmp:
+            db = Path(tmp) / "collection.anki2"
+            conn = sqlite3.connect(db)
+            try:
+                cursor = conn.cursor()
+                self.write_to_db(cursor, timestamp, itertools.count(int(timestamp) * 1000))
+                conn.commit()
+            finally:
+                conn.close()
+            collection = db.read_bytes()
+        names = list(self.media)
+        entries = [("collection.anki2", collection), ("media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())]
+        entries += [(str(i), self.media[n].read_bytes()) for i, n in enumerate(names)]
+        when = time.gmtime(max(int(timestamp), ZIP_EPOCH))[:6]
+        with zipfile.ZipFile(dest, "w") as z:
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=when)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3
+                info.external_attr = 0o100644 << 16
+                z.writestr(info, data, compresslevel=6)
+
+
+# --------------------------------------------------------------------------- render
+
+
+def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOptions) -> Artifact:
+    book = loaded.book
+    meta = book.meta
+    content_dir = Path(content_dir)
+    p = plan(loaded, content_dir)
+    lock = content_dir / ledger.LEDGER_NAME
+    old = ledger.read(lock)
+    for t in p.notetypes:
+        if ledger.shape_change(old.notetypes.get(t.kind), t):
+            raise ValueError(ledger.shape_change(old.notetypes.get(t.kind), t))
+    new = ledger.update(old, p.notetypes, p.notes, p.removed_tag)
+
+    models = {kind: _Model(spec, new.notetypes[kind].time) for kind, spec in p.specs.items()}
+    top = genanki.Deck(meta.ids.deck, deck_name_part(meta.title) or meta.slug, _description(meta))
+    decks: dict[int, genanki.Deck] = {top.deck_id: top}
+    for did, name in p.decks.values():
+        decks.setdefault(did, genanki.Deck(did, name))
+    live = [new.notes[e.id] for e in p.notes]
+    removed = sorted((e for e in new.notes.values() if e.removed), key=lambda e: e.id)
+    due = itertools.count(1)
+    for e in live + (removed if meta.keep_removed else []):
+        did = p.decks.get(e.chapter, (top.deck_id, ""))[0]
+        decks[did].add_note(_Note(
+            e.time, model=models[e.type], fields=list(e.fields), tags=list(ledger.package_tags(e, p.removed_tag)),
+            guid=guid(meta, e.id), due=next(due),
+        ))
+
+    dest = output_path(meta, out_dir)
+    package = _Package(list(decks.values()), list(models.values()), p.media)
+    with atomic_path(dest) as tmp:
+        package.write_apkg(tmp, new.newest)
+        ledger.write(lock, new)  # part of the build: only once the package is complete
+
+    diags: list[Diagnostic] = []
+    for e in removed:
+        file, line = ledger.split_loc(e.loc, book.root)
+        diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
+    summary = f"{len(live)} notes" + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
+    return Artifact(dest, summary, tuple(diags))
+
+
+def guid(meta: m.Meta, identity: str) -> str:
+    """The note's GUID: the book's deck id and the card identity, never the answer."""
+    return genanki.guid_for("publisher", meta.ids.deck, identity)
+
+
+def _description(meta: m.Meta) -> str:
+    parts = [escape(x) for x in (meta.subtitle, meta.author and f"by {meta.author}", meta.version and f"version {meta.version}") if x]
+    if meta.source and _link_href(meta.source):
+        parts.append(f'<a href="{escape(meta.source)}">source</a>')
+    return " \u00b7 ".join(parts)
