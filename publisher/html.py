@@ -258,7 +258,9 @@ def to_xhtml(fragment: str) -> str:
 
     wrapper = lhtml.fragment_fromstring(fragment or "", create_parent="div")
     out = etree.tostring(wrapper, method="xml", encoding="unicode")
-    # drop the wrapper <div> that lxml added
+    # drop the wrapper <div> that lxml added (an empty one is written "<div/>")
+    if out == "<div/>":
+        return ""
     return out[len("<div>"): -len("</div>")] if out.startswith("<div>") else out
 
 
