@@ -155,22 +155,24 @@ def build(
 
     # 3. render (parallel processes when more than one renderer runs)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # jobs=1 renders in this process, one after the other; otherwise each renderer runs in a
+    # worker process, which is also what lets a time limit stop a renderer that hangs
     workers = min(len(todo), jobs or os.cpu_count() or 1)
     outcomes: dict[str, Outcome] = {}
-    if workers <= 1:
+    if jobs == 1:
         for name in todo:
             report(name, "rendering")
             outcomes[name] = _guarded(name, lambda n=name: _render_one(n, loaded, out_dir, content_dir, options))
             report(name, _describe(outcomes[name]))
     elif todo:
         ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx)
         try:
             futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
             for name in todo:
                 report(name, "rendering")
             deadline = time.monotonic() + timeout
-            for fut in cf.as_completed(futures, timeout=max(1.0, deadline - time.monotonic())):
+            for fut in cf.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
                 name = futures[fut]
                 outcomes[name] = _guarded(name, fut.result)
                 report(name, _describe(outcomes[name]))

@@ -165,3 +165,15 @@ def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:
             raise RuntimeError("boom")
     assert dest.read_bytes() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+
+
+def test_a_renderer_over_its_time_limit_is_stopped_with_a_clear_message(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out, formats=["pdf"]).ok
+    before = snapshot(out)
+    (book / "01-alpha.md").write_text(BOOK["01-alpha.md"] + "- **Visibility timeout** - hides a message\n", "utf-8")
+    result = b.build(book, out_dir=out, formats=["pdf"], timeout=0.01)
+    (outcome,) = result.outcomes
+    assert outcome.status == "failed" and "longer than" in outcome.error
+    assert snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
