@@ -1,0 +1,340 @@
+"""The cheat sheet: a dense, landscape, multi-column PDF (WeasyPrint + Jinja2).
+
+The page is ``templates/cheatsheet/sheet.html`` filled with the fragments
+:mod:`publisher.html` writes, styled by ``templates/cheatsheet/sheet.css``
+(both shadowable from ``content/templates/cheatsheet/``). WeasyPrint reads
+nothing but what :class:`publisher.fetcher.SafeFetcher` serves: files under the
+content folder and the templates. Output is byte-identical for unchanged
+sources: the PDF dates come from ``meta.date``, there is no /ID, and fonts,
+outline and tags are written in document order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from markupsafe import Markup
+
+from .. import html, templates
+from .. import model as m
+from ..diagnostics import Diagnostic, diag
+from ..fetcher import SafeFetcher, mount_url
+from ..fsutil import atomic_path
+from ..text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from . import Artifact, RenderOptions
+
+NAME = "pdf"
+FOLDER = "cheatsheet"  # templates/cheatsheet/: sheet.html, sheet.css
+TEMPLATES = (FOLDER, "fonts")  # every template file the sheet reads (the build's change tracking)
+
+# CSS page size name and (width, height) in pt, landscape.
+PAPERS: dict[str, tuple[str, tuple[int, int]]] = {
+    "a4": ("A4", (842, 595)),
+    "letter": ("letter", (792, 612)),
+}
+
+# A section whose estimated height is at most this many lines is kept whole in
+# one column; longer ones may break (keeping them whole would leave big gaps).
+KEEP_LINES = 16
+# Characters per line of one column on A4 landscape with 3 columns (7pt Noto Sans).
+CHARS_PER_LINE_3COL = 68
+
+
+def output_path(meta: m.Meta, out_dir: Path) -> Path:
+    return Path(out_dir) / f"{meta.slug}-cheatsheet.pdf"
+
+
+def settings(meta: m.Meta, options: RenderOptions) -> tuple[str, int]:
+    """(paper, columns): the command line wins over book.toml."""
+    paper = (options.paper or meta.paper or "a4").lower()
+    if paper not in PAPERS:
+        paper = "a4"
+    columns = options.columns or meta.columns or 3
+    return paper, max(1, min(6, int(columns)))
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+@dataclass(frozen=True)
+class _Block:
+    html: Markup
+    keep: bool
+
+
+@dataclass(frozen=True)
+class _Chapter:
+    id: str
+    title: Markup
+    blocks: tuple[_Block, ...]
+    footnotes: Markup
+
+
+def _has_scheme(url: str) -> bool:
+    u = url.strip()
+    return bool(urlsplit(u).scheme) or u.startswith("//")
+
+
+def _image_resolver(content_dir: Path):
+    root = content_dir.resolve()
+
+    def resolve(url: str) -> str | None:
+        """Images must be files inside the content folder (validate reports the rest)."""
+        if _has_scheme(url):
+            return None
+        path = unquote(urlsplit(url).path)
+        if not path or path.startswith("/") or "\\" in path:
+            return None
+        try:
+            (root / path).resolve().relative_to(root)
+        except (ValueError, OSError, RuntimeError):
+            return None
+        return url.strip()
+
+    return resolve
+
+
+def _link_resolver(chapter: m.Chapter, slugs_by_file: dict[str, str]):
+    def resolve(url: str) -> str | None:
+        """External links stay links; links between chapters become links inside the sheet."""
+        parts = urlsplit(url.strip())
+        if parts.scheme or parts.netloc:
+            return url if parts.scheme.lower() in ("http", "https", "mailto") else None
+        path, frag = unquote(parts.path), unquote(parts.fragment)
+        if not path:
+            target = chapter.slug
+        elif path.endswith(".md") and Path(path).name in slugs_by_file:
+            target = slugs_by_file[Path(path).name]
+        else:
+            return None  # a file of the content folder: nothing to point at in a PDF
+        return f"#{target}--{frag}" if frag else f"#{target}"
+
+    return resolve
+
+
+_BLOCK_TAGS = "aside|ul|ol|li|dl|dt|dd|p|pre|table|thead|tbody|tr|blockquote|div|section|h[1-6]|hr"
+_SPACE_AFTER_BLOCK = re.compile(rf"(</(?:{_BLOCK_TAGS})>|<hr/?>)\s+")
+_SPACE_BEFORE_BLOCK = re.compile(rf"\s+(</?(?:{_BLOCK_TAGS})[\s/>])")
+
+
+def tighten(fragment: str) -> str:
+    """Drop the white space next to block tags.
+
+    It never shows, except inside the run-in definitions (``dd`` is inline), where a
+    newline after a nested list or alert would make an empty line.
+    """
+    return _SPACE_BEFORE_BLOCK.sub(r"\1", _SPACE_AFTER_BLOCK.sub(r"\1", fragment))
+
+
+def estimated_lines(block: m.Block, columns: int) -> int:
+    """A rough height of a block in lines of one column (for keeping short sections whole)."""
+    cpl = max(20, CHARS_PER_LINE_3COL * 3 // max(1, columns))
+    lines = 0
+    for b in walk_blocks((block,)):
+        match b:
+            case m.Section():
+                lines += 2  # the heading and the space around it
+            case m.Para():  # also each list item and definition body
+                lines += 1 + len(plain_text(b.children)) // cpl
+            case m.DefList(items=items):  # terms run in: they lengthen the body's first line
+                lines += sum(len(plain_text(d.term)) + 3 for d in items) // cpl
+            case m.Alert():
+                lines += 1  # borders and padding
+            case m.CodeBlock(code=code):
+                lines += sum(1 + len(line) // cpl for line in code.splitlines())
+            case m.Table(rows=rows):
+                lines += 1 + len(rows) + len(block_text(b)) // (cpl * 2)
+            case _:
+                pass
+    return lines
+
+
+def chapters_html(book: m.Book, content_dir: Path, columns: int) -> list[_Chapter]:
+    slugs_by_file = {Path(ch.file).name: ch.slug for ch in book.chapters}
+    image_src = _image_resolver(content_dir)
+    out = []
+    for ch in book.chapters:
+        opts = html.Options(
+            image_src=image_src,
+            link_href=_link_resolver(ch, slugs_by_file),
+            id_prefix=f"{ch.slug}--",
+            footnote_numbers=html.footnote_numbers(ch),
+        )
+        blocks = tuple(
+            _Block(
+                Markup(tighten(html.render((b,), opts))),
+                isinstance(b, m.Section) and estimated_lines(b, columns) <= KEEP_LINES,
+            )
+            for b in ch.blocks
+        )
+        out.append(_Chapter(
+            id=ch.slug,
+            title=Markup(html.render_inlines(ch.title, opts)),
+            blocks=blocks,
+            footnotes=Markup(tighten(html.sanitize(html.footnotes(ch, opts)))),
+        ))
+    return out
+
+
+def _code_langs(book: m.Book) -> bool:
+    return any(isinstance(b, m.CodeBlock) and b.lang for ch in book.chapters for b in walk_blocks(ch.blocks))
+
+
+def document_html(book: m.Book, content_dir: Path, paper: str, columns: int) -> str:
+    meta = book.meta
+    edition = " · ".join(x for x in (f"version {meta.version}" if meta.version else "", meta.date) if x)
+    byline = [(cls, text) for cls, text in (
+        ("subtitle", meta.subtitle), ("author", meta.author), ("edition", edition)) if text]
+    keywords = ", ".join(dict.fromkeys(plain_text(ch.title).strip() for ch in book.chapters))
+    env = templates.environment(content_dir)
+    return env.get_template(f"{FOLDER}/sheet.html").render(
+        meta=meta,
+        paper=PAPERS[paper][0],
+        paper_name=paper,
+        columns=columns,
+        date=meta.date,
+        description=f"Cheat sheet: {meta.title}" + (f" ({meta.subtitle})" if meta.subtitle else ""),
+        keywords=keywords,
+        byline=byline,
+        pygments_css=Markup(html.pygments_css()) if _code_langs(book) else "",
+        chapters=chapters_html(book, content_dir, columns),
+    )
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+_URL_ATTR = re.compile(r"""(?:src|href|data|poster|srcset)\s*=\s*["']?([^"'\s>]+)""", re.I)
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)|@import\s+["']([^"']+)""", re.I)
+
+
+def _origins(book: m.Book, base_url: str, image_src) -> dict[str, m.Loc]:
+    """Absolute URL -> where in the content it was written (images and raw HTML).
+
+    Only images ``image_src`` lets through become <img>: the others (reported by
+    validate) cannot be what the fetcher refused."""
+    found: dict[str, m.Loc] = {}
+
+    def add(url: str, loc: m.Loc) -> None:
+        for key in (url.strip(), urljoin(base_url, url.strip())):
+            found.setdefault(key, loc)
+
+    for ch in book.chapters:
+        for b in walk_blocks(ch.blocks + tuple(b for f in ch.footnotes for b in f.blocks)):
+            if isinstance(b, m.RawBlock):
+                for u in _URL_ATTR.findall(b.html):
+                    add(u, b.loc)
+            for run in block_inlines(b):
+                for node in walk_inlines(run):
+                    if isinstance(node, m.Image) and image_src(node.url) is not None:
+                        add(node.url, node.loc)
+                    elif isinstance(node, m.RawInline):
+                        for u in _URL_ATTR.findall(node.html):
+                            add(u, node.loc)
+    return found
+
+
+def _css_origins(css: str, base_url: str, shown: str) -> dict[str, m.Loc]:
+    """Absolute URL -> the stylesheet line that asks for it."""
+    found: dict[str, m.Loc] = {}
+    for n, line in enumerate(css.splitlines(), 1):
+        for groups in _CSS_URL.findall(line):
+            url = (groups[0] or groups[1]).strip()
+            found.setdefault(urljoin(base_url, url), m.Loc(shown, n))
+            found.setdefault(url, m.Loc(shown, n))
+    return found
+
+
+def _book_line(content_dir: Path, key: str) -> int:
+    try:
+        for n, line in enumerate((content_dir / "book.toml").read_text("utf-8").splitlines(), 1):
+            if line.split("=", 1)[0].strip() == key:
+                return n
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
+
+
+# --------------------------------------------------------------------------- render
+
+
+CONTENT_URL = mount_url("content")  # the document's base URL: the book's folder
+TEMPLATES_URL = mount_url("templates")  # content/templates/, then the built-in templates/
+CSS_URL = f"{TEMPLATES_URL}{FOLDER}/sheet.css"  # the stylesheet's base URL
+
+
+def make_fetcher(content_dir: Path) -> SafeFetcher:
+    """The fetcher of a cheat sheet: the book's files and the (shadowable) templates, nothing else."""
+    return SafeFetcher({
+        "content": [content_dir],
+        "templates": [Path(content_dir) / "templates", templates.BUILTIN],
+    })
+
+
+def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher) -> int:
+    """Lay out ``source`` (HTML, base ``file:///content/``) with ``css`` (base
+    ``file:///templates/<folder>/``) and write the PDF to ``dest``; the page count.
+
+    Everything is read through ``fetcher``; once the layout is done it is sealed,
+    so the only fetches left (attachments) are refused and nothing is embedded.
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    with _quiet_weasyprint():
+        stylesheet = CSS(string=css, base_url=CSS_URL,
+                         url_fetcher=fetcher, font_config=font_config)
+        document = HTML(string=source, base_url=CONTENT_URL, url_fetcher=fetcher).render(
+            font_config=font_config, stylesheets=[stylesheet], pdf_tags=True)
+        fetcher.sealed = True
+        with atomic_path(dest) as tmp:
+            document.write_pdf(tmp, pdf_tags=True)
+    return len(document.pages)
+
+
+def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = RenderOptions()) -> Artifact:
+    book: m.Book = loaded.book
+    content_dir = Path(content_dir)
+    paper, columns = settings(book.meta, options)
+    dest = output_path(book.meta, Path(out_dir))
+
+    source = document_html(book, content_dir, paper, columns)
+    css = templates.read_text(f"{FOLDER}/sheet.css", content_dir)
+    fetcher = make_fetcher(content_dir)
+    pages = write_pdf(source, css, dest, fetcher)
+
+    diags: list[Diagnostic] = []
+    css_file = templates.find(f"{FOLDER}/sheet.css", content_dir)
+    shown_css = (f"{book.root}/templates/{FOLDER}/sheet.css" if css_file.resolve().is_relative_to(content_dir.resolve())
+                 else f"templates/{FOLDER}/sheet.css")
+    origins = _css_origins(css, CSS_URL, shown_css) | _origins(book, CONTENT_URL, _image_resolver(content_dir))
+    for r in fetcher.refused:
+        loc = origins.get(r.url) or m.Loc(f"templates/{FOLDER}/sheet.html", 0)
+        diags.append(diag(r.code, loc.file, loc.line, r.reason))
+    budget = book.meta.page_budget
+    if budget and pages > budget:
+        diags.append(diag("P121", f"{book.root}/book.toml", _book_line(content_dir, "page_budget"),
+                          f"{pages} pages, budget {budget}"))
+    summary = f"{pages} page{'s' if pages != 1 else ''}"
+    return Artifact(dest, summary, tuple(sorted(set(diags))))
+
+
+class _quiet_weasyprint:
+    """WeasyPrint logs each refused fetch; the build reports them as diagnostics instead.
+
+    Only propagation to the root logger is stopped: a handler on the "weasyprint"
+    logger itself (as the tests add) still sees every record.
+    """
+
+    def __enter__(self) -> None:
+        self.logger = logging.getLogger("weasyprint")
+        self.propagate = self.logger.propagate
+        self.logger.propagate = False
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.propagate = self.propagate

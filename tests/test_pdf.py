@@ -1,0 +1,728 @@
+"""The cheat-sheet PDF, read back from the file: text, fonts, geometry, outline, safety, determinism.
+
+The PDFs are read with pdfplumber (glyph boxes and sizes), pypdf (outline,
+metadata, structure, resources) and poppler's pdffonts. Fixture books are
+written inline into tmp_path; the real book (content/) is rendered read-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import logging
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+import pypdf
+import pytest
+
+from publisher import model as m
+from publisher import templates
+from publisher.fetcher import Refusal
+from publisher.pipeline import Loaded, load
+from publisher.renderers import RenderOptions, pdf
+from publisher.text import facts, plain_text, walk_blocks, walk_inlines
+
+from conftest import make_book
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --------------------------------------------------------------------------- fixture books
+
+
+def png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A tiny valid PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+BOOK_TOML = """title = "Fixture Sheet Notes"
+subtitle = "A test book"
+author = "Test Author"
+language = "en"
+version = "3.1"
+date = "2024-05-06"
+{extra}
+[ids]
+deck = 1700000000101
+basic_model = 1700000000102
+cloze_model = 1700000000103
+epub = "urn:uuid:9e0c1a52-3b7d-4f0e-8a55-6c1d2e3f4a5b"
+"""
+
+CH1 = """# Queues and Polling
+
+Intro paragraph with **bold**, *emphasis*, `inline code`, ~~struck~~ and a footnote[^a].
+
+## Definitions
+
+- **Short Polling** - returns immediately, even if the queue is empty
+- **Long Polling** - waits until a message arrives or the poll times out
+    - set ReceiveMessageWaitTimeSeconds to a value between 1 and 20
+    - use ==batches== to save cost
+- **Visibility timeout** - hides a received message from other consumers
+
+## Limits
+
+| Setting | Default | Maximum |
+| --- | ---: | ---: |
+| Message size | 256 KB | 256 KB |
+| Retention | 4 days | 14 days |
+
+> [!WARNING]
+> A FIFO queue name must end in ==.fifo==.
+
+### Ordered steps
+
+1. create the queue
+2. send a message
+3. receive and ==delete== it
+
+## Picture
+
+![A red square](images/square.png)
+
+[^a]: The footnote text of the first chapter.
+"""
+
+CH2 = """# Long Strings Everywhere
+
+## Identifiers
+
+- the role arn:aws:iam::123456789012:role/service-role/AWSCodePipelineServiceRole-us-east-1-MyVeryLongPipelineNameWithoutSpaces is long
+- run `aws s3api put-bucket-lifecycle-configuration --bucket my-extremely-long-bucket-name-for-testing --lifecycle-configuration file://lifecycle.json`
+- see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html#sqs-long-polling
+- ReceiveMessageWaitTimeSecondsReceiveMessageWaitTimeSecondsReceiveMessageWaitTimeSecondsReceiveMessageWaitTimeSeconds
+
+## In a table
+
+| Attribute | Value |
+| --- | --- |
+| ReceiveMessageWaitTimeSecondsAndAnotherVeryLongIdentifierName | arn:aws:sqs:us-east-1:123456789012:queue-with-a-really-long-name-for-the-tests |
+
+## In code
+
+```bash
+aws cloudformation deploy --template-file packaged-template-with-a-very-long-name.yaml --stack-name my-stack --capabilities CAPABILITY_NAMED_IAM
+```
+
+> [!NOTE]
+> The ARN arn:aws:lambda:us-east-1:123456789012:function:MyFunctionWithAnExtremelyLongNameThatNeverEnds is a note.
+"""
+
+CH3 = """# Caching
+
+## Strategies
+
+Lazy Loading
+: loads data into the cache only when requested
+
+Write-Through
+: adds or updates data in the cache whenever data is written to the database
+
+## Notes
+
+> A quotation about caches.
+
+Beyond ASCII: Привет, мир – λ → μ ≤ 5 € “quoted” naïve café.
+
+- see [the limits](01-queues.md#limits) and [the web](https://example.org/)
+"""
+
+
+def fixture_book(tmp_path: Path, extra_toml: str = "", files: dict[str, str | bytes] | None = None,
+                 name: str = "content") -> Path:
+    return make_book(tmp_path, {
+        "book.toml": BOOK_TOML.format(extra=extra_toml),
+        "01-queues.md": CH1,
+        "02-long.md": CH2,
+        "03-caching.md": CH3,
+        "images/square.png": png(),
+        "wordlist.txt": "",
+        **(files or {}),
+    }, name=name)
+
+
+def build(folder: Path, out: Path, **options: object) -> tuple[Loaded, object]:
+    loaded = load(folder)
+    artifact = pdf.render(loaded, out, folder, RenderOptions(**options))  # type: ignore[arg-type]
+    return loaded, artifact
+
+
+# --------------------------------------------------------------------------- reading a PDF back
+
+
+@dataclass
+class Page:
+    width: float
+    height: float
+    chars: list[dict]
+    rects: list[dict]
+
+
+def read_pages(path: Path) -> list[Page]:
+    with pdfplumber.open(path) as doc:
+        return [Page(float(p.width), float(p.height), list(p.chars), list(p.rects)) for p in doc.pages]
+
+
+def squeeze(text: str) -> str:
+    """Text without any white space (line breaks may fall anywhere, even inside long words)."""
+    return re.sub(r"[\s\u00ad\u200b]+", "", text)
+
+
+def footer_split(page: Page) -> tuple[list[dict], list[dict]]:
+    """(body chars, footer chars): the footer is the lowest line of the page."""
+    lowest = max(c["top"] for c in page.chars)
+    footer = [c for c in page.chars if c["top"] > lowest - 1.0]
+    body = [c for c in page.chars if c["top"] <= lowest - 1.0]
+    return body, footer
+
+
+def body_text(pages: list[Page]) -> str:
+    """The words of the sheet in drawing order (which is document order), without the running footers."""
+    return "".join("".join(c["text"] for c in footer_split(p)[0]) for p in pages)
+
+
+def column_bands(pages: list[Page], columns: int) -> list[tuple[float, float]]:
+    """The columns' horizontal extents, from the boxes that span exactly one column
+    (chapter bands, section rules, alerts): the most common width among wide rectangles."""
+    wide = [r for p in pages for r in p.rects if r["width"] > 40]
+    width = collections.Counter(round(r["width"], 1) for r in wide).most_common(1)[0][0]
+    starts = sorted({round(r["x0"], 1) for r in wide if round(r["width"], 1) == width})
+    bands = [(x, x + width) for x in starts]
+    assert len(bands) == columns, bands
+    return bands
+
+
+def outline_titles(reader: pypdf.PdfReader) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                out.append((depth, item.title))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def struct_alts(reader: pypdf.PdfReader) -> set[str]:
+    alts: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(node: object) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, pypdf.generic.DictionaryObject):
+            if "/Alt" in node:
+                alts.add(str(node["/Alt"]))
+            if "/K" in node:
+                walk(node["/K"])
+        elif isinstance(node, pypdf.generic.ArrayObject):
+            for k in node:
+                walk(k)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return alts
+
+
+def fonts_of(reader: pypdf.PdfReader) -> dict[str, pypdf.generic.DictionaryObject]:
+    found = {}
+    for page in reader.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for font in fonts.get_object().values():
+            font = font.get_object()
+            found[str(font["/BaseFont"])] = font
+    return found
+
+
+def is_embedded(font: pypdf.generic.DictionaryObject) -> bool:
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None:
+        return False
+    descriptor = descriptor.get_object()
+    return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def image_count(reader: pypdf.PdfReader) -> int:
+    n = 0
+    for page in reader.pages:
+        xobjects = page["/Resources"].get_object().get("/XObject", {})
+        for xo in xobjects.get_object().values():
+            if xo.get_object().get("/Subtype") == "/Image":
+                n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- the checks a sheet must pass
+
+
+HEADING_SIZES_ABOVE = 7.05  # body and terms are 7pt; headings are larger
+
+
+def check_sheet(path: Path, loaded: Loaded, *, size: tuple[int, int], columns: int) -> list[Page]:
+    """Every property the issue asks of a cheat sheet; returns the pages for more checks."""
+    book = loaded.book
+    pages = read_pages(path)
+    reader = pypdf.PdfReader(path)
+
+    # page size and orientation
+    for p in pages:
+        assert (round(p.width), round(p.height)) == size
+
+    # every fact of the model is in the text
+    text = squeeze(body_text(pages))
+    alts = struct_alts(reader)
+    image_alts = {n.alt for ch in book.chapters for b in walk_blocks(ch.blocks) if isinstance(b, m.Para)
+                  for n in walk_inlines(b.children) if isinstance(n, m.Image)}
+    missing = []
+    for loc, fact in facts(book):
+        want = squeeze(fact)
+        if want in text:
+            continue
+        if fact in image_alts and fact in alts:
+            continue  # a picture: its text is the figure's alternative description
+        # a paragraph with footnote references shows their numbers as superscripts
+        if re.search(r"\d".join(re.escape(ch) for ch in want).replace(r"\d", r"\d{0,2}"), text):
+            continue
+        missing.append(f"{loc}: {fact}")
+    assert missing == []
+
+    # all fonts embedded
+    fonts = fonts_of(reader)
+    assert fonts
+    assert {name: is_embedded(f) for name, f in fonts.items()} == {name: True for name in fonts}
+
+    # nothing smaller than 7pt
+    sizes = [c["size"] for p in pages for c in p.chars if c["text"].strip()]
+    assert min(sizes) >= 6.995, min(sizes)
+
+    # every glyph inside the page and inside its column band (long strings wrap)
+    bands = column_bands(pages, columns)
+    left, right = bands[0][0], bands[-1][1]
+    outside = []
+    for n, p in enumerate(pages, 1):
+        body, footer = footer_split(p)
+        for c in p.chars:
+            if not (0 <= c["x0"] and c["x1"] <= p.width and 0 <= c["top"] and c["bottom"] <= p.height):
+                outside.append((n, c["text"], "page"))
+            if c["text"].strip() and not (left - 0.5 <= c["x0"] and c["x1"] <= right + 0.5):
+                outside.append((n, c["text"], "text area"))
+        # the title block above the columns of page 1 spans them all
+        width = bands[0][1] - bands[0][0]
+        columns_top = min(r["top"] for r in p.rects if abs(r["width"] - width) < 0.2) if n == 1 else 0
+        for c in body:
+            if not c["text"].strip() or c["bottom"] <= columns_top:
+                continue
+            if not any(x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5 for x0, x1 in bands):
+                outside.append((n, c["text"], round(c["x0"], 1), round(c["x1"], 1)))
+    assert outside == []
+
+    # running footer: title, version, date from the sources, page N of M
+    for n, p in enumerate(pages, 1):
+        footer = "".join(c["text"] for c in footer_split(p)[1])
+        assert squeeze(f"page {n} of {len(pages)}") in squeeze(footer)
+        assert squeeze(book.meta.title) in squeeze(footer)
+        assert book.meta.version in footer and book.meta.date in footer
+
+    # outline: every chapter at level 1, its sections below it
+    titles = outline_titles(reader)
+    chapter_titles = [plain_text(ch.title) for ch in book.chapters]
+    assert [t for d, t in titles if d == 1] == chapter_titles
+    section_titles = [plain_text(b.title) for ch in book.chapters for b in walk_blocks(ch.blocks)
+                      if isinstance(b, m.Section) and b.level <= 3]
+    assert [t for d, t in titles if d > 1] == section_titles
+
+    # metadata and tags
+    meta = reader.metadata
+    assert meta.title == book.meta.title
+    assert meta.author == book.meta.author
+    assert book.meta.title in meta.subject
+    assert all(t in meta["/Keywords"] for t in chapter_titles)
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == book.meta.language
+    assert bool(root["/MarkInfo"]["/Marked"])  # a tagged PDF
+    assert "/StructTreeRoot" in root
+
+    # dates from the sources, never the clock; no file identifier
+    stamp = "D:" + book.meta.date.replace("-", "")
+    assert meta["/CreationDate"].startswith(stamp) and meta["/ModDate"].startswith(stamp)
+    assert "/ID" not in reader.trailer
+    return pages
+
+
+def headings_ending_columns(pages: list[Page], columns: int) -> list[str]:
+    """Columns whose last line is a heading (larger than body text)."""
+    bands = column_bands(pages, columns)
+    bad = []
+    for n, p in enumerate(pages, 1):
+        body, _ = footer_split(p)
+        for x0, x1 in bands:
+            inside = [c for c in body if c["text"].strip() and x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5]
+            if not inside:
+                continue
+            last = max(c["bottom"] for c in inside)
+            line = [c for c in inside if c["bottom"] > last - 2]
+            if any(c["size"] > HEADING_SIZES_ABOVE for c in line):
+                bad.append(f"page {n}, column at {x0:.0f}: {''.join(c['text'] for c in line)}")
+    return bad
+
+
+# --------------------------------------------------------------------------- the fixture book
+
+
+def test_fixture_sheet_has_everything(tmp_path: Path) -> None:
+    folder = fixture_book(tmp_path)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("weasyprint").addHandler(handler)
+    try:
+        loaded, artifact = build(folder, tmp_path / "out")
+    finally:
+        logging.getLogger("weasyprint").removeHandler(handler)
+    assert artifact.path == tmp_path / "out" / "fixture-sheet-notes-cheatsheet.pdf"
+    assert artifact.summary == "1 page"
+    assert artifact.diagnostics == ()
+    # the stylesheet is all understood, and nothing was refused
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
+    check_sheet(artifact.path, loaded, size=(842, 595), columns=3)
+    reader = pypdf.PdfReader(artifact.path)
+    assert image_count(reader) == 1  # the picture from the content folder
+    # the shipped fonts, not the system's
+    assert all("Sheet-" in name for name in fonts_of(reader))
+
+
+def test_paper_and_columns_from_book_and_options(tmp_path: Path) -> None:
+    folder = fixture_book(tmp_path, 'paper = "letter"\ncolumns = 2\n')
+    loaded, artifact = build(folder, tmp_path / "a")
+    check_sheet(artifact.path, loaded, size=(792, 612), columns=2)
+    # the command line wins over book.toml
+    loaded, artifact = build(folder, tmp_path / "b", paper="a4", columns=4)
+    check_sheet(artifact.path, loaded, size=(842, 595), columns=4)
+
+
+def test_two_builds_are_byte_identical_wherever_the_book_is(tmp_path: Path) -> None:
+    one = fixture_book(tmp_path / "x")
+    two = fixture_book(tmp_path / "elsewhere" / "deeper", name="notes")
+    _, a = build(one, tmp_path / "out1")
+    _, b = build(one, tmp_path / "out2")
+    _, c = build(two, tmp_path / "out3")
+    assert a.path.read_bytes() == b.path.read_bytes() == c.path.read_bytes()
+    assert str(tmp_path).encode() not in a.path.read_bytes()
+
+
+def test_own_stylesheet_and_no_version_or_date(tmp_path: Path) -> None:
+    """A book may shadow sheet.css (the built-in fonts are still found); without a
+    date in book.toml the PDF has no dates at all (never the clock's)."""
+    toml = "\n".join(line for line in BOOK_TOML.format(extra="").splitlines()
+                     if not line.startswith(("version", "date"))) + "\n"
+    css = templates.read_text("cheatsheet/sheet.css") + "\nh1 { background: rgb(0, 128, 0); }\n"
+    folder = fixture_book(tmp_path, files={"book.toml": toml, "templates/cheatsheet/sheet.css": css})
+    _, a = build(folder, tmp_path / "a")
+    _, b = build(folder, tmp_path / "b")
+    assert a.path.read_bytes() == b.path.read_bytes()
+    reader = pypdf.PdfReader(a.path)
+    assert "/CreationDate" not in reader.metadata and "/ModDate" not in reader.metadata
+    pages = read_pages(a.path)
+    green = [r for r in pages[0].rects if r["non_stroking_color"] == (0, 128 / 255, 0)
+             or tuple(round(x, 3) for x in r["non_stroking_color"] or ()) == (0, 0.502, 0)]
+    assert len(green) == 3  # one band per chapter
+    assert all("Sheet-" in name and is_embedded(f) for name, f in fonts_of(reader).items())
+    footer = "".join(c["text"] for c in footer_split(pages[0])[1])
+    assert squeeze(footer) == squeeze("Fixture Sheet Notes page 1 of 1")
+
+
+def test_page_budget(tmp_path: Path) -> None:
+    many = "".join(f"\n## Topic {i}\n\n" + "".join(
+        f"- item {i}.{j} says something long enough to fill a good part of a line in its column\n"
+        for j in range(12)) for i in range(40))
+    folder = fixture_book(tmp_path, "page_budget = 1\n", {"04-many.md": "# Many Topics\n" + many})
+    _, artifact = build(folder, tmp_path / "out")
+    pages = int(artifact.summary.split()[0])
+    assert pages > 1
+    budget = [d for d in artifact.diagnostics if d.code == "P121"]
+    assert len(budget) == 1 and budget[0].severity == "warning"
+    assert budget[0].file.endswith("book.toml") and budget[0].line == 7  # the page_budget line
+    assert f"{pages} pages" in budget[0].message
+    # within budget: no warning
+    folder = fixture_book(tmp_path / "ok", "page_budget = 1\n")
+    _, artifact = build(folder, tmp_path / "out2")
+    assert artifact.diagnostics == ()
+
+
+def test_short_sections_kept_whole_and_block_whitespace_tightened(tmp_path: Path) -> None:
+    folder = fixture_book(tmp_path)
+    book = load(folder).book
+    source = pdf.document_html(book, folder, "a4", 3)
+    assert source.count('<div class="keep">') == sum(isinstance(b, m.Section) for ch in book.chapters for b in ch.blocks)
+    assert '<html lang="en">' in source
+    assert pdf.tighten("<dd>text\n<ul>\n<li>a <mark>b</mark> c</li>\n</ul>\n</dd>") == \
+        "<dd>text<ul><li>a <mark>b</mark> c</li></ul></dd>"
+    # links between chapters point inside the sheet, at ids that exist
+    assert 'href="#queues--limits"' in source and 'href="https://example.org/"' in source
+    ids = set(re.findall(r' id="([^"]+)"', source))
+    assert {h for h in re.findall(r'href="#([^"]+)"', source)} <= ids
+    long_section = m.Section(2, (m.Text("T"),), "t", tuple(
+        m.BulletList(tuple(m.ListItem((m.Para((m.Text("word " * 30),)),)) for _ in range(30))) for _ in range(3)))
+    assert pdf.estimated_lines(long_section, 3) > pdf.KEEP_LINES
+
+
+# --------------------------------------------------------------------------- safety
+
+
+@pytest.fixture
+def listener():
+    """A local TCP socket that records whether anything connected (nothing may)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+
+    def connections() -> int:
+        n = 0
+        while True:
+            try:
+                conn, _ = server.accept()
+            except (BlockingIOError, OSError):
+                return n
+            conn.close()
+            n += 1
+
+    yield server.getsockname()[1], connections
+    server.close()
+
+
+def hostile_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """A content folder and, beside it, a secret picture that must never be read."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(3, 3, (1, 2, 3)))
+    (tmp_path / "secret.css").write_text("p { color: red }")
+    content = fixture_book(tmp_path)
+    (content / "link.png").symlink_to(secret)
+    (content / "images" / "dir.png").mkdir()
+    (content / "notes.png").symlink_to(content / "book.toml")
+    return content, secret
+
+
+def test_fetcher_policy(tmp_path: Path) -> None:
+    content, secret = hostile_tree(tmp_path)
+    shadow = content / "templates" / "fonts"
+    shadow.mkdir(parents=True)
+    (shadow / "Own.ttf").write_bytes(b"font")
+    fetcher = pdf.make_fetcher(content)
+    served = {
+        "file:///content/images/square.png": content / "images" / "square.png",
+        "file:///templates/fonts/NotoSans-Regular.ttf": templates.BUILTIN / "fonts" / "NotoSans-Regular.ttf",
+        "file:///templates/fonts/Own.ttf": shadow / "Own.ttf",  # a book's own file wins
+        "file://localhost/content/images/square.png": content / "images" / "square.png",
+    }
+    for url, path in served.items():
+        assert fetcher.check(url) == path.resolve(), url
+    refused = {
+        "file:///etc/passwd": "P112",
+        "file:///content/../secret.png": "P112",
+        "file:///content/images/../../secret.png": "P112",
+        "file:///content/link.png": "P112",  # a symlink that leaves the folder
+        "file:///" + str(secret).lstrip("/"): "P112",  # the real path: not a mount
+        "file:///content/book.toml": "P113",  # not a picture, stylesheet or font
+        "file:///content/notes.png": "P113",  # a symlink to one
+        "file:///content/images/dir.png": "P113",
+        "file:///content/missing.png": "P111",
+        "file://example.org/content/images/square.png": "P113",
+        "http://127.0.0.1/x.png": "P113",
+        "https://example.org/x.png": "P113",
+        "ftp://example.org/x.png": "P113",
+        "data:image/png;base64,iVBORw0KGgo=": "P113",
+        "javascript:alert(1)": "P113",
+        "images/square.png": "P113",  # relative: no base
+    }
+    for url, code in refused.items():
+        result = fetcher.check(url)
+        assert isinstance(result, Refusal) and result.code == code, (url, result)
+    # fetching records the refusal and raises; serving reads the bytes
+    with pytest.raises(Exception):
+        fetcher("file:///etc/passwd")
+    assert fetcher.refused[-1].url == "file:///etc/passwd"
+    assert fetcher("file:///content/images/square.png").read() == png()
+    assert fetcher.served == [(content / "images" / "square.png").resolve()]
+    fetcher.sealed = True
+    assert isinstance(fetcher.check("file:///content/images/square.png"), Refusal)
+
+
+def test_hostile_html_reads_and_embeds_nothing(tmp_path: Path, listener) -> None:
+    """Hand-written HTML (past any sanitizer) straight into the renderer's WeasyPrint call."""
+    port, connections = listener
+    content, secret = hostile_tree(tmp_path)
+    data_png = base64.b64encode(png()).decode()
+    remote = f"http://127.0.0.1:{port}"
+    hostile = f"""<!DOCTYPE html><html lang="en"><head><title>Hostile</title>
+<link rel="stylesheet" href="{remote}/evil.css">
+<link rel="stylesheet" href="file:///etc/passwd">
+<link rel="stylesheet" href="../secret.css">
+<link rel="attachment" href="images/square.png" title="inside, but attachments embed nothing">
+<link rel="attachment" href="file:///etc/passwd">
+<style>
+@import url("{remote}/import.css");
+@import url("../secret.css");
+body {{ background: url("data:image/png;base64,{data_png}"); }}
+h1 {{ background-image: url("{remote}/bg.png"); }}
+@font-face {{ font-family: Evil; src: url("{remote}/f.ttf"), url("file:///usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"); }}
+p.evil {{ font-family: Evil; }}
+</style></head><body>
+<h1>Hostile page</h1>
+<p class="evil">Nothing below may be read.</p>
+<img src="file:///etc/passwd" alt="a">
+<img src="/etc/passwd" alt="b">
+<img src="../secret.png" alt="c">
+<img src="../../../../../../../secret.png" alt="d">
+<img src="link.png" alt="e">
+<img src="notes.png" alt="f">
+<img src="{remote}/remote.png" alt="g">
+<img src="https://127.0.0.1:{port}/remote.png" alt="h">
+<img src="//127.0.0.1:{port}/x.png" alt="i">
+<img src="data:image/png;base64,{data_png}" alt="j">
+<object data="file:///etc/passwd" type="text/plain">k</object>
+<object data="../secret.png" type="image/png">l</object>
+<embed src="{remote}/embed.png" type="image/png">
+<iframe src="file:///etc/passwd"></iframe>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20">
+<image href="../secret.png" width="10" height="10"/><image xlink:href="{remote}/svg.png" width="10" height="10"/></svg>
+<a rel="attachment" href="images/square.png">attached inside</a>
+<a rel="attachment" href="file:///etc/hostname">attached outside</a>
+<a href="file:///etc/passwd">a plain link is only a link</a>
+</body></html>"""
+    css = templates.read_text("cheatsheet/sheet.css")
+    fetcher = pdf.make_fetcher(content)
+    dest = tmp_path / "hostile.pdf"
+    pages = pdf.write_pdf(hostile, css, dest, fetcher)
+    assert pages >= 1
+    # only the shipped fonts were read: no secret, no system file, no content file
+    assert fetcher.served and all(p.suffix == ".ttf" and p.parent == templates.BUILTIN.resolve() / "fonts"
+                                  for p in fetcher.served)
+    refused = {r.url: r.code for r in fetcher.refused}
+    for url in (f"{remote}/evil.css", "file:///etc/passwd", "file:///secret.css", f"{remote}/import.css",
+                f"{remote}/bg.png", f"{remote}/f.ttf", "file:///secret.png", "file:///content/link.png",
+                "file:///content/notes.png", f"{remote}/remote.png", "file:///content/images/square.png",
+                "file:///etc/hostname"):
+        assert url in refused, url
+    assert any(u.startswith("data:") for u in refused)
+    assert refused["file:///secret.png"] == "P112" and refused[f"{remote}/remote.png"] == "P113"
+    # nothing reached the network
+    assert connections() == 0
+    # and nothing was embedded: no picture, no attached file
+    reader = pypdf.PdfReader(dest)
+    assert image_count(reader) == 0
+    raw = dest.read_bytes()
+    assert b"/EmbeddedFile" not in raw and b"/FileAttachment" not in raw
+    assert b"root:" not in raw
+
+
+def test_hostile_book_is_reported(tmp_path: Path, listener) -> None:
+    port, connections = listener
+    content, _ = hostile_tree(tmp_path)
+    (content / "04-hostile.md").write_text(
+        "# Hostile Chapter\n"
+        "\n"
+        "An image ![secret](file:///etc/passwd) and ![up](../secret.png) in the text.\n"
+        "\n"
+        '<img src="../secret.png" alt="raw up">\n'
+        "\n"
+        f'Remote <img src="http://127.0.0.1:{port}/x.png" alt="remote"> inline.\n'
+        "\n"
+        'A symlink <img src="link.png" alt="link"> inline.\n'
+        "\n"
+        '<link rel="attachment" href="book.toml">\n', encoding="utf-8")
+    loaded, artifact = build(content, tmp_path / "out")
+    # where the model says each raw tag was written
+    raw = {}
+    for ch in loaded.book.chapters:
+        for b in walk_blocks(ch.blocks):
+            if isinstance(b, m.RawBlock):
+                raw[b.html.strip()] = b.loc
+            elif isinstance(b, m.Para):
+                raw.update({n.html: n.loc for n in walk_inlines(b.children) if isinstance(n, m.RawInline)})
+    where = {key: loc for html, loc in raw.items() for key in ("secret", "127.0.0.1", "link.png") if key in html}
+    assert where["secret"].line == 5 and where["127.0.0.1"].line == 7
+    found = {(d.file, d.line, d.code) for d in artifact.diagnostics}
+    assert (where["secret"].file, where["secret"].line, "P112") in found  # ../secret.png
+    assert (where["127.0.0.1"].file, where["127.0.0.1"].line, "P113") in found  # http image
+    assert (where["link.png"].file, where["link.png"].line, "P112") in found  # the symlink
+    assert connections() == 0
+    reader = pypdf.PdfReader(artifact.path)
+    assert image_count(reader) == 1  # only the fixture's own picture
+    assert b"/EmbeddedFile" not in artifact.path.read_bytes()
+    # the markdown images were never turned into <img> (validate reports them)
+    assert {d.code for d in loaded.diagnostics} >= {"P112", "P113"}
+
+
+def test_hostile_own_stylesheet_is_reported_at_its_line(tmp_path: Path, listener) -> None:
+    port, connections = listener
+    css = f'@import url("http://127.0.0.1:{port}/x.css");\n' + templates.read_text("cheatsheet/sheet.css")
+    css += '\nh2 { background: url("../../../secret.png"); }\n'
+    content, _ = hostile_tree(tmp_path)
+    (content / "templates" / "cheatsheet").mkdir(parents=True)
+    (content / "templates" / "cheatsheet" / "sheet.css").write_text(css, encoding="utf-8")
+    _, artifact = build(content, tmp_path / "out")
+    shown = str(content / "templates" / "cheatsheet" / "sheet.css")  # the book's root as loaded, then the path
+    found = {(d.file, d.line, d.code) for d in artifact.diagnostics}
+    assert (shown, 1, "P113") in found
+    assert (shown, len(css.splitlines()), "P112") in found
+    assert connections() == 0
+    assert all("Sheet-" in name for name in fonts_of(pypdf.PdfReader(artifact.path)))  # built-in fonts still found
+
+
+# --------------------------------------------------------------------------- the real book
+
+
+@pytest.mark.slow
+def test_real_book(tmp_path: Path) -> None:
+    loaded = load(ROOT / "content")
+    start = time.perf_counter()
+    artifact = pdf.render(loaded, tmp_path, ROOT / "content", RenderOptions())
+    seconds = time.perf_counter() - start
+    pages = check_sheet(artifact.path, loaded, size=(842, 595), columns=3)
+    assert len(pages) <= 4, f"{len(pages)} pages"
+    assert not [d for d in artifact.diagnostics if d.code == "P121"]
+    assert headings_ending_columns(pages, 3) == []
+    assert shutil.which("pdffonts"), "poppler-utils (scripts/system-deps.sh) is needed"
+    out = subprocess.run(["pdffonts", str(artifact.path)], capture_output=True, text=True, check=True).stdout
+    rows = out.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), out  # the "emb" column
+    print(f"real book: {len(pages)} pages in {seconds:.2f} s")
+    assert seconds < 60
+
+
+@pytest.mark.parametrize("items", [2, 3, 4])
+def test_headings_never_end_a_column(tmp_path: Path, items: int) -> None:
+    """Long sections (not kept whole) break inside; no heading may stay behind alone.
+    (Without ``break-after: avoid`` the first variant leaves a heading at a column's foot.)"""
+    def part(i: int, k: int) -> str:
+        if (i + k) % 2:
+            return "".join(f"- item {i}.{k}.{j} with a few words\n" for j in range(items + (i * k) % 5))
+        return "".join(f"- **Term {i}.{k}.{j}** - its definition in a few words\n" for j in range(items + (i + k) % 4))
+
+    many = "".join(f"\n## Topic {i}\n" + "".join(f"\n### Part {i}.{k}\n\n{part(i, k)}" for k in range(5))
+                   for i in range(12))
+    folder = fixture_book(tmp_path, "", {"04-many.md": "# Many Topics\n" + many})
+    _, artifact = build(folder, tmp_path / "out")
+    pages = read_pages(artifact.path)
+    assert len(pages) >= 2
+    assert headings_ending_columns(pages, 3) == []
