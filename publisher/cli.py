@@ -33,8 +33,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .pipeline import load
 
     loaded = load(Path(args.path))
-    diags = strict(loaded.diagnostics) if args.strict else loaded.diagnostics
-    diags.extend(_ledger_diagnostics(loaded, Path(args.path)))
+    diags = loaded.diagnostics + _ledger_diagnostics(loaded, Path(args.path))
+    if args.strict:  # after the ledger's: its warnings (P120) are errors too
+        diags = strict(diags)
     info = summary(loaded.book, loaded.cards, diags)
     if args.format == "json":
         print(json.dumps({"diagnostics": json.loads(to_json(diags)), "summary": info}, indent=2, ensure_ascii=False))
@@ -112,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `publisher stats | head`: the reader went away; that is fine
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("publisher: interrupted", file=sys.stderr)
         return 130

@@ -28,6 +28,9 @@ PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
 ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
 EMPTY_ITEM_RE = re.compile(r"^[ \t>]*([-*+]|\d+[.)])[ \t]*$", re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SEARCH_WINDOW = 1 << 14  # characters
+NOT_BLANK_RE = re.compile(r"[^ \t\n]")
+FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
 
 Token = dict[str, Any]
 
@@ -83,19 +86,29 @@ class Locator:
         return bisect.bisect_right(self.starts, offset)
 
     def here(self) -> m.Loc:
-        return m.Loc(self.file, self.line_of(self.offset))
+        """The cursor's line, or the next line with text on it (blocks never start on a blank line)."""
+        text = NOT_BLANK_RE.search(self.src, self.offset)
+        return m.Loc(self.file, self.line_of(text.start() if text else max(len(self.src) - 1, 0)))
 
     def find(self, probe: str, span: int = 1) -> m.Loc:
         """Locate ``probe`` at or after the cursor; advance past ``span`` lines."""
-        for candidate in _probes(probe):
-            pos = self.src.find(candidate, self.offset)
-            if pos >= 0:
-                line = self.line_of(pos)
-                self.offset = self.starts[min(line - 1 + span, len(self.starts) - 1)] if span else pos
-                if line - 1 + span >= len(self.starts):
-                    self.offset = len(self.src)
-                return m.Loc(self.file, line)
-        return self.here()
+        # the earliest hit of any probe: markup in the source (``==x==``, ``**x**``) can hide
+        # the full text on its own line while a later line repeats it verbatim
+        end = self.offset + SEARCH_WINDOW  # a block is near the cursor; never rescan a whole file per block
+        hits = [pos for pos in (self.src.find(c, self.offset, end) for c in _probes(probe)) if pos >= 0]
+        if hits:
+            pos = min(hits)
+            line = self.line_of(pos)
+            self.offset = self.starts[min(line - 1 + span, len(self.starts) - 1)] if span else pos
+            if line - 1 + span >= len(self.starts):
+                self.offset = len(self.src)
+            return m.Loc(self.file, line)
+        # not found (markup around a short first word): the block is on the next line with text
+        where = self.here()
+        if span:
+            after = where.line - 1 + span
+            self.offset = max(self.offset, self.starts[after] if after < len(self.starts) else len(self.src))
+        return where
 
 
 def _probes(text: str) -> list[str]:
@@ -125,6 +138,9 @@ class _Reader:
             node = self.inline(tok, where)
             if node is not None:
                 out.append(node)
+            breaks = _breaks(tok)  # what follows a line break is on the next source line
+            if breaks:
+                where = m.Loc(where.file, where.line + breaks)
         return tuple(out)
 
     def inline(self, tok: Token, where: m.Loc) -> m.Inline | None:
@@ -132,6 +148,8 @@ class _Reader:
         kids = tok.get("children") or []
         match kind:
             case "text":
+                for ref in FOOTNOTE_REF_RE.finditer(tok["raw"]):
+                    self.diags.append(diag("P124", where.file, where.line, ref.group()))
                 return m.Text(unicodedata.normalize("NFC", tok["raw"]), where)
             case "emphasis":
                 return m.Emph(self.inlines(kids, where), where)
@@ -167,17 +185,20 @@ class _Reader:
                 return m.Text(str(tok.get("raw", "")), where)
 
     # ---- blocks
-    def blocks(self, tokens: list[Token]) -> list[m.Block]:
+    def blocks(self, tokens: list[Token], top: bool = False) -> list[m.Block]:
         out: list[m.Block] = []
         for tok in tokens:
             node = self.block(tok)
+            if isinstance(node, _HeadingMark) and not top:
+                # a heading inside a list item, quote or footnote: only top-level ones make sections
+                node = m.Para(node.children, node.loc)
             if node is not None:
                 out.append(node)
         return out
 
     def para(self, tok: Token) -> m.Para:
         kids = tok.get("children") or []
-        span = 1 + sum(1 for k in kids if k["type"] in ("softbreak", "linebreak"))
+        span = 1 + sum(_breaks(k) for k in kids)
         where = self.loc.find(plain_tokens(kids) or _raw_probe(kids), span)
         return m.Para(self.inlines(kids, where), where)
 
@@ -205,23 +226,26 @@ class _Reader:
             case "block_code":
                 code = tok.get("raw", "")
                 info = (tok.get("attrs", {}) or {}).get("info") or ""
-                lines = code.count("\n") + 2 if tok.get("style") == "fenced" else code.count("\n")
+                fenced = tok.get("style") == "fenced"
+                lines = code.count("\n") + 2 if fenced else code.count("\n")
                 probe = next((ln for ln in code.split("\n") if ln.strip()), "")
-                where = self.loc.find(("```" + info) if tok.get("style") == "fenced" else probe, 0)
-                self.loc.find(probe, lines)
-                if tok.get("style") == "fenced" and not self._closed_fence(tok, where):
+                # the opening fence may be ``` or ~~~, with or without a space before the info string
+                where = self.loc.find((tok.get("marker") or "```") if fenced else probe, 0)
+                after = where.line - 1 + lines  # the block's lines count from its first line
+                self.loc.offset = max(self.loc.offset, self.loc.starts[after] if after < len(self.loc.starts) else len(self.loc.src))
+                if fenced and not self._closed_fence(tok, where):
                     self.diags.append(diag("P118", where.file, where.line, "code fence is never closed"))
                 return m.CodeBlock(code, info.split()[0] if info.strip() else "", where)
             case "block_html":
                 raw = tok.get("raw", "")
                 where = self.loc.find(raw.strip().split("\n", 1)[0], raw.count("\n") or 1)
                 stripped = raw.strip()
-                if stripped.startswith("<!--") and not stripped.endswith("-->"):
+                if stripped.startswith("<!--") and "-->" not in stripped[4:]:
                     self.diags.append(diag("P118", where.file, where.line, "HTML comment is never closed"))
                 return m.RawBlock(raw, where)
             case "thematic_break":
                 where = self.loc.here()
-                self.loc.find("\n", 1)
+                self.loc.offset = self.loc.starts[where.line] if where.line < len(self.loc.starts) else len(self.loc.src)
                 return m.Rule(where)
             case "table":
                 return self.table(tok)
@@ -231,10 +255,14 @@ class _Reader:
                 return m.Para((m.Text(str(tok.get("raw", "")), where),), where)
 
     def _closed_fence(self, tok: Token, where: m.Loc) -> bool:
-        marker = tok.get("marker", "```")
+        """Is the line after the code a closing fence (in a quote or alert too: ``> ```"``)?"""
+        marker = tok.get("marker") or "```"
         lines = self.loc.src.split("\n")
-        rest = lines[where.line :]
-        return any(ln.strip().startswith(marker[0] * len(marker)) and not ln.strip().strip(marker[0]) for ln in rest)
+        closing = where.line + tok.get("raw", "").count("\n")  # 0-based index of the line after the code
+        if closing >= len(lines):
+            return False
+        ln = lines[closing].lstrip(" \t>").strip()
+        return ln.startswith(marker[0] * len(marker)) and not ln.strip(marker[0])
 
     def list_item(self, tok: Token) -> m.ListItem:
         blocks = tuple(self.blocks(tok.get("children") or []))
@@ -320,6 +348,12 @@ class _HeadingMark:
     loc: m.Loc
 
 
+def _breaks(tok: Token) -> int:
+    if tok.get("type") in ("softbreak", "linebreak"):
+        return 1
+    return sum(_breaks(k) for k in tok.get("children") or [])
+
+
 def _raw_probe(kids: list[Token]) -> str:
     for k in kids:
         if k.get("raw"):
@@ -391,6 +425,15 @@ def plain(inlines: tuple[m.Inline, ...]) -> str:
 # --------------------------------------------------------------------------- files and folders
 
 
+def _footnote_def(loc: Locator, key: str, move: bool = False) -> m.Loc:
+    """Where ``[^key]:`` is defined (mistune upper-cases keys, so match without case)."""
+    found = re.search(r"^[ \t]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)
+    pos = found.start() if found else 0
+    if move:
+        loc.offset = pos
+    return m.Loc(loc.file, loc.line_of(pos))
+
+
 def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None) -> tuple[m.Chapter, list[Diagnostic]]:
     """One Markdown file to a Chapter. Never raises on any input."""
     if len(raw) > MAX_FILE_BYTES:
@@ -410,18 +453,23 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     footnote_tokens = [t for t in tokens if t["type"] == "footnotes"]
     body_tokens = [t for t in tokens if t["type"] != "footnotes"]
     try:
-        blocks = reader.blocks(body_tokens)
+        blocks = reader.blocks(body_tokens, top=True)
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
                 key = str((item.get("attrs") or {}).get("key", ""))
-                reader.loc.offset = 0
-                where = reader.loc.find(f"[^{key}]:", 0)
+                where = _footnote_def(reader.loc, key, move=True)
                 fblocks = tuple(reader.blocks(item.get("children") or []))
                 notes.append(m.Footnote(key, fblocks, where))
     except RecursionError:
         diags.append(diag("P009", file, 1, "nesting is too deep to read"))
         return m.Chapter(file, slug, (), (), (), m.Loc(file, 1)), diags
+    # mistune drops definitions nothing refers to: report them
+    used = set((state.env.get("footnotes") or []))
+    for key in (state.env.get("ref_footnotes") or {}):
+        if key not in used:
+            where = _footnote_def(reader.loc, str(key))
+            diags.append(diag("P123", where.file, where.line, f"[^{key.lower()}]"))
     title, title_loc, body, more = section_tree(blocks, file)
     diags.extend(more)
     if title is None:

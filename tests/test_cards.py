@@ -1,0 +1,273 @@
+"""Card derivation: definitions, clozes and questions, their context, tags and stable identities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from publisher import html
+from publisher import model as m
+from publisher.cards import cloze_count, derive_cards, key_slug
+from publisher.pipeline import load
+from publisher.text import plain_text
+
+from conftest import make_book
+
+TOML = 'title = "My Book"\nshort_name = "MB"\n[ids]\ndeck = 1\n'
+
+
+def cards_of(tmp_path: Path, chapter: str, name: str = "01-intro.md", extra: dict | None = None) -> tuple[m.Card, ...]:
+    folder = make_book(tmp_path, {"book.toml": TOML, name: chapter, **(extra or {})})
+    return load(folder).cards
+
+
+def front(card: m.Card) -> str:
+    return html.render(card.front, html.Options(cloze=card.kind == "cloze"))
+
+
+def back(card: m.Card) -> str:
+    return html.render(card.back)
+
+
+BASE = """\
+# Intro
+
+## Basics
+
+- **Queue** - holds messages
+    - nested a
+    - nested b
+- SQS keeps messages ==4 days== by default, up to ==14 days==
+- plain item without a card
+
+A paragraph with ==one== mark and ==two== marks.
+
+### What is SNS?
+
+A pub/sub service.
+
+- with bullets
+
+## More
+
+Term from a list
+: its definition
+"""
+
+
+def test_the_cards_of_a_chapter(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, BASE)
+    assert [(c.kind, c.identity, c.loc.line) for c in cards] == [
+        ("definition", "intro/queue", 5),
+        ("cloze", "intro/cloze-4-days-14-days", 8),
+        ("cloze", "intro/cloze-one-two", 11),
+        ("question", "intro/q-what-is-sns", 13),
+        ("definition", "intro/term-from-a-list", 21),
+    ]
+    assert all(c.chapter == "intro" and not c.pinned for c in cards)
+
+
+def test_definition_card(tmp_path: Path) -> None:
+    card = cards_of(tmp_path, BASE)[0]
+    assert front(card) == "<p><strong>Queue</strong></p>"
+    assert back(card) == "<p>holds messages</p>\n<ul>\n<li>nested a</li>\n<li>nested b</li>\n</ul>"
+
+
+def test_definition_list_card(tmp_path: Path) -> None:
+    card = cards_of(tmp_path, BASE)[-1]
+    assert front(card) == "<p>Term from a list</p>" and back(card) == "<p>its definition</p>"
+
+
+def test_cloze_cards_number_their_deletions_in_order(tmp_path: Path) -> None:
+    _, item, para, *_ = cards_of(tmp_path, BASE)
+    assert front(item) == "<p>SQS keeps messages {{c1::4 days}} by default, up to {{c2::14 days}}</p>"
+    assert front(para) == "<p>A paragraph with {{c1::one}} mark and {{c2::two}} marks.</p>"
+    assert (cloze_count(item), cloze_count(para)) == (2, 2)
+    assert item.back == () and para.back == ()
+    # without cloze=True the marks are highlights
+    assert html.render(item.front) == "<p>SQS keeps messages <mark>4 days</mark> by default, up to <mark>14 days</mark></p>"
+
+
+def test_one_cloze_card_per_paragraph_or_item(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# A\n\n- ==a== and ==b==\n- ==c==\n    - ==d== nested\n\n==e== para\n")
+    assert [(c.kind, cloze_count(c), c.loc.line) for c in cards] == [("cloze", 2, 3), ("cloze", 1, 4), ("cloze", 1, 5), ("cloze", 1, 7)]
+
+
+def test_question_card(tmp_path: Path) -> None:
+    card = cards_of(tmp_path, BASE)[3]
+    assert front(card) == "<p>What is SNS?</p>"
+    assert back(card) == "<p>A pub/sub service.</p>\n<ul>\n<li>with bullets</li>\n</ul>"
+
+
+def test_question_back_includes_its_subsections(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# A\n\n## Why queues?\n\nBecause.\n\n### Detail\n\nMore.\n\n## Next\n\nOther.\n")
+    (card,) = cards
+    assert card.kind == "question"
+    assert "Because." in back(card) and "More." in back(card) and "Other." not in back(card)
+
+
+def test_context_and_tags(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, BASE)
+    assert cards[0].context[:2] == ("Intro", "Basics")
+    assert cards[0].tags == ("mb::intro::basics",)
+    question = cards[3]
+    assert question.context == ("Intro", "Basics") and question.tags == ("mb::intro::basics",)
+    assert cards[-1].context == ("Intro", "More") and cards[-1].tags == ("mb::intro::more",)
+
+
+def test_context_and_tags_of_deeper_sections(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# Intro\n\n## Top Part\n\n### Inner Part\n\n- ==x== here\n")
+    assert cards[0].context == ("Intro", "Top Part", "Inner Part")
+    assert cards[0].tags == ("mb::intro::top-part::inner-part",)
+
+
+def test_card_before_any_section(tmp_path: Path) -> None:
+    (card,) = cards_of(tmp_path, "# Intro\n\nA ==fact== up front.\n")
+    assert card.context == ("Intro",) and card.tags == ("mb::intro",)
+
+
+def test_nested_card_names_its_parent_item(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# Intro\n\n## S\n\n- Lazy loading\n    - only ==requested data== is cached\n")
+    (card,) = cards
+    assert card.context == ("Intro", "S", "Lazy loading")
+    assert card.tags == ("mb::intro::s",)  # the parent item is context, not a tag
+
+
+def test_numbered_step_with_a_term_makes_a_definition(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# A\n\n1. **Initiate** - start the upload\n2. plain step\n")
+    assert [(c.kind, c.identity) for c in cards] == [("definition", "intro/initiate")]
+    assert back(cards[0]) == "<p>start the upload</p>"
+
+
+def test_no_cards_from_plain_text_code_tables_or_alerts_without_marks(tmp_path: Path) -> None:
+    src = ("# A\n\nPlain text.\n\n- plain item\n\n```\nTerm - text ==x==\n```\n\n| a | b |\n|---|---|\n| x | y |\n\n"
+           "> [!NOTE]\n> **Term** - text\n")
+    assert cards_of(tmp_path, src) == ()
+
+
+# --------------------------------------------------------------------------- pins
+
+
+def test_pins(tmp_path: Path) -> None:
+    src = ("# A\n\n- **Pinned** - body <!-- id: my-pin -->\n- text ==cloze== here <!-- id: cz -->\n\n"
+           "## Why? <!-- id: q.why -->\n\nBecause.\n\n**Para term** - body <!-- id: para/term -->\n")
+    cards = cards_of(tmp_path, src)
+    assert [(c.kind, c.identity, c.pinned) for c in cards] == [
+        ("definition", "my-pin", True), ("cloze", "cz", True), ("question", "q.why", True), ("definition", "para/term", True),
+    ]
+    assert "<!--" not in front(cards[0]) + back(cards[0]) + front(cards[1])
+
+
+def test_derive_cards_is_pure_and_ordered(tmp_path: Path) -> None:
+    loaded = load(make_book(tmp_path, {"book.toml": TOML, "01-a.md": BASE, "02-b.md": "# B\n\n- ==b== fact\n"}))
+    assert derive_cards(loaded.book) == loaded.cards
+    assert [c.chapter for c in loaded.cards][-1] == "b"
+
+
+def test_key_slug() -> None:
+    assert key_slug("Multipart Upload") == "multipart-upload"
+    assert key_slug("  Multipart   upload ") == "multipart-upload"
+    long = key_slug("a very long term " * 10)
+    assert len(long) <= 48 and long != key_slug("a very long term " * 11)
+    assert key_slug("???") != key_slug("!!!") and key_slug("???").startswith("x")
+    assert key_slug("Caf\u00e9") == "cafe"
+
+
+# --------------------------------------------------------------------------- identity stability
+
+STABLE = """\
+# Intro
+
+## Basics
+
+- **Queue** - holds messages
+    - nested a
+- SQS keeps messages ==4 days== by default
+- **Topic** - fan out
+
+### What is SNS?
+
+A pub/sub service.
+"""
+
+
+def identities(tmp_path: Path, chapter: str, sub: str) -> dict[str, str]:
+    """front text -> identity"""
+    cards = cards_of(tmp_path / sub, chapter)
+    return {plain_text(c.front[0].children): c.identity for c in cards}  # type: ignore[union-attr]
+
+
+BASE_IDS = {
+    "Queue": "intro/queue",
+    "SQS keeps messages 4 days by default": "intro/cloze-4-days",
+    "Topic": "intro/topic",
+    "What is SNS?": "intro/q-what-is-sns",
+}
+
+EDITS = {
+    "definition body edited": STABLE.replace("holds messages", "stores messages for consumers").replace("nested a", "nested b"),
+    "question body edited": STABLE.replace("A pub/sub service.", "A managed pub/sub service.\n\n- with a list"),
+    "words around the cloze edited": STABLE.replace("SQS keeps messages ==4 days== by default", "By default SQS keeps a message for ==4 days==."),
+    "card inserted before": STABLE.replace("- **Queue**", "- **Stream** - ordered records\n- **Queue**"),
+    "card removed": STABLE.replace("- **Topic** - fan out\n", ""),
+    "cards reordered": STABLE.replace("- **Queue** - holds messages\n    - nested a\n", "").replace(
+        "- **Topic** - fan out\n", "- **Topic** - fan out\n- **Queue** - holds messages\n    - nested a\n"),
+    "section renamed": STABLE.replace("## Basics", "## The Basics"),
+    "paragraph added in between": STABLE.replace("## Basics\n", "## Basics\n\nSome new introduction.\n"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS), ids=list(EDITS))
+def test_identity_survives_answer_edits_and_moves(tmp_path: Path, edit: str) -> None:
+    assert identities(tmp_path, STABLE, "base") == BASE_IDS
+    after = identities(tmp_path, EDITS[edit], "edited")
+    for front_text, identity in after.items():
+        key = "SQS keeps messages 4 days by default" if "4 days" in front_text else front_text
+        if key in BASE_IDS:
+            assert identity == BASE_IDS[key], (edit, front_text)
+    assert len(set(after.values())) == len(after)
+
+
+CHANGES = {
+    "term changed": (STABLE.replace("**Queue**", "**Message queue**"), "Queue"),
+    "marked text changed": (STABLE.replace("==4 days==", "==four days=="), "SQS keeps messages 4 days by default"),
+    "question changed": (STABLE.replace("What is SNS?", "What is Amazon SNS?"), "What is SNS?"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_identity_changes_with_what_the_card_asks(tmp_path: Path, change: str) -> None:
+    src, old_front = CHANGES[change]
+    after = identities(tmp_path, src, "changed")
+    assert BASE_IDS[old_front] not in after.values()
+    assert len(after) == len(BASE_IDS)
+
+
+PINNED = (STABLE.replace("- **Queue** - holds messages", "- **Queue** - holds messages <!-- id: queue-pin -->")
+          .replace("by default\n", "by default <!-- id: cloze-pin -->\n")
+          .replace("### What is SNS?", "### What is SNS? <!-- id: q-pin -->"))
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_pinned_identity_survives_a_change_of_what_it_asks(tmp_path: Path, change: str) -> None:
+    before = set(identities(tmp_path, PINNED, "pinned").values())
+    assert {"queue-pin", "cloze-pin", "q-pin"} <= before
+    src, _ = CHANGES[change]
+    pinned_src = (src.replace("- **Queue** - holds messages", "- **Queue** - holds messages <!-- id: queue-pin -->")
+                  .replace("- **Message queue** - holds messages", "- **Message queue** - holds messages <!-- id: queue-pin -->")
+                  .replace("by default\n", "by default <!-- id: cloze-pin -->\n")
+                  .replace("### What is SNS?", "### What is SNS? <!-- id: q-pin -->")
+                  .replace("### What is Amazon SNS?", "### What is Amazon SNS? <!-- id: q-pin -->"))
+    assert set(identities(tmp_path, pinned_src, "pinned-changed").values()) == before
+
+
+def test_identity_survives_renumbering_the_chapter_file(tmp_path: Path) -> None:
+    a = {c.identity for c in cards_of(tmp_path / "a", STABLE, name="01-intro.md")}
+    b = {c.identity for c in cards_of(tmp_path / "b", STABLE, name="07-intro.md")}
+    assert a == b
+
+
+def test_same_term_in_two_chapters_gets_two_identities(tmp_path: Path) -> None:
+    cards = cards_of(tmp_path, "# A\n\n- **Queue** - one\n", extra={"02-other.md": "# B\n\n- **Queue** - two\n"})
+    assert [c.identity for c in cards] == ["intro/queue", "other/queue"]

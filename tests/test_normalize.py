@@ -1,0 +1,185 @@
+"""Normalization: the author's ``Term - text`` idioms become definitions; the rest is left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from publisher import model as m
+from publisher.normalize import PASSES, normalize, split_term
+from publisher.reader import read_chapter
+from publisher.text import plain_text
+
+META = m.Meta(title="T", short_name="T", slug="t")
+
+
+def norm(src: str) -> tuple[m.Block, ...]:
+    ch, _ = read_chapter(src.encode("utf-8"), "f.md", "f")
+    return normalize(m.Book(META, (ch,))).chapters[0].blocks
+
+
+def shape(blocks: tuple[m.Block, ...]) -> list:
+    """A compact, comparable picture of the blocks: kinds, terms and texts."""
+    out: list = []
+    for b in blocks:
+        match b:
+            case m.Para(children=c):
+                out.append(("p", plain_text(c)))
+            case m.DefList(items=items):
+                out.append(("dl", [(plain_text(d.term), shape(d.body)) for d in items]))
+            case m.BulletList(items=items, ordered=o):
+                out.append(("ol" if o else "ul", [shape(i.blocks) for i in items]))
+            case m.Alert(kind=k, blocks=bs):
+                out.append(("alert", k, shape(bs)))
+            case m.Quote(blocks=bs):
+                out.append(("quote", shape(bs)))
+            case m.Section(title=t, blocks=bs):
+                out.append(("section", plain_text(t), shape(bs)))
+            case _:
+                out.append((type(b).__name__,))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("item", "term", "body"),
+    [
+        ("**Term** - text", "Term", "text"),
+        ("**Term**: text", "Term", "text"),
+        ("**Term** \u2013 text", "Term", "text"),
+        ("**Term** \u2014 text", "Term", "text"),
+        ("Plain term - its text", "Plain term", "its text"),
+        ("`GetObject` - reads an object", "GetObject", "reads an object"),
+        ("*Emphasised term* - text", "Emphasised term", "text"),
+        ("Six words is the very limit - ok", "Six words is the very limit", "ok"),
+        ("**Multipart upload** - API to upload - in parts", "Multipart upload", "API to upload - in parts"),
+    ],
+)
+def test_definition_idioms_in_a_bullet(item: str, term: str, body: str) -> None:
+    assert shape(norm(f"# A\n\n- {item}\n")) == [("dl", [(term, [("p", body)])])]
+
+
+@pytest.mark.parametrize(
+    ("item", "term", "body"),
+    [
+        ("**Term** - text", "Term", "text"),
+        ("**Term**: text", "Term", "text"),
+        ("Short - a paragraph", "Short", "a paragraph"),
+    ],
+)
+def test_definition_idioms_in_a_paragraph(item: str, term: str, body: str) -> None:
+    assert shape(norm(f"# A\n\n{item}\n")) == [("dl", [(term, [("p", body)])])]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "This is a long sentence with many words - and a dash",  # more than six words before the dash
+        "a sentence that goes on and on - with a dash later",
+        "==Marked== - text",  # cloze text, not a definition
+        "**Term** - with ==marked== text",
+        "Term - with ==marked== text",
+        "use queries - not scans",  # reads as an instruction
+        "If large table - use queries",
+        "When in doubt - ask",
+        "The end. - really",
+        "Ends with a colon: - x",
+        "**Bold** and more words here",  # no separator
+        "hyphenated-word without spaces",
+        "- leading dash",
+        "a [link](https://x.org) - text",  # a link is not a term
+        "**Term**",
+    ],
+)
+def test_not_definitions(item: str) -> None:
+    blocks = norm(f"# A\n\n- {item}\n\n{item}\n")
+    assert [b[0] for b in shape(blocks)] != ["dl"] and not any(isinstance(b, m.DefList) for b in blocks), shape(blocks)
+
+
+def test_ordered_lists_are_left_alone() -> None:
+    assert shape(norm("# A\n\n1. **Step** - do it\n2. Other - x\n")) == [
+        ("ol", [[("p", "Step - do it")], [("p", "Other - x")]]),
+    ]
+
+
+def test_alert_paragraphs_are_left_alone() -> None:
+    assert shape(norm("# A\n\n> [!NOTE]\n> **Term** - text\n")) == [("alert", "note", [("p", "Term - text")])]
+
+
+def test_quote_paragraphs_become_definitions() -> None:
+    assert shape(norm("# A\n\n> **Term** - text\n")) == [("quote", [("dl", [("Term", [("p", "text")])])])]
+
+
+def test_mixed_list_splits_into_runs_in_order() -> None:
+    src = "# A\n\n- **One** - 1\n- **Two**: 2\n- just an item\n- another item\n- Three - 3\n- last item\n"
+    assert shape(norm(src)) == [
+        ("dl", [("One", [("p", "1")]), ("Two", [("p", "2")])]),
+        ("ul", [[("p", "just an item")], [("p", "another item")]]),
+        ("dl", [("Three", [("p", "3")])]),
+        ("ul", [[("p", "last item")]]),
+    ]
+
+
+def test_nested_bullets_become_the_body() -> None:
+    src = "# A\n\n- **Term** - text\n    - nested one\n    - nested two\n- **Bare**\n    - sub\n"
+    assert shape(norm(src)) == [
+        ("dl", [("Term", [("p", "text"), ("ul", [[("p", "nested one")], [("p", "nested two")]])])]),
+        ("ul", [[("p", "Bare"), ("ul", [[("p", "sub")]])]]),
+    ]
+
+
+def test_nested_definitions_inside_a_definition() -> None:
+    src = "# A\n\n- **Outer** - text\n    - **Inner** - deeper\n"
+    assert shape(norm(src)) == [("dl", [("Outer", [("p", "text"), ("dl", [("Inner", [("p", "deeper")])])])])]
+
+
+def test_definitions_in_nested_lists_of_plain_items() -> None:
+    src = "# A\n\n- plain item\n    - **Inner** - deeper\n"
+    assert shape(norm(src)) == [("ul", [[("p", "plain item"), ("dl", [("Inner", [("p", "deeper")])])]])]
+
+
+def test_a_definitions_own_text_is_never_a_new_term() -> None:
+    """The text after the separator is the body, even when it looks like ``Term - text`` itself."""
+    src = "# A\n\n- **Term** - Sub - text\n\n**Para** - Inner - more\n"
+    assert shape(norm(src)) == [("dl", [("Term", [("p", "Sub - text")]), ("Para", [("p", "Inner - more")])])]
+
+
+def test_consecutive_definition_paragraphs_share_a_list() -> None:
+    assert shape(norm("# A\n\n**One** - 1\n\n**Two** - 2\n\nplain text\n\n**Three** - 3\n")) == [
+        ("dl", [("One", [("p", "1")]), ("Two", [("p", "2")])]),
+        ("p", "plain text"),
+        ("dl", [("Three", [("p", "3")])]),
+    ]
+
+
+def test_sections_are_normalized_inside() -> None:
+    assert shape(norm("# A\n\n## S\n\n- **T** - x\n")) == [("section", "S", [("dl", [("T", [("p", "x")])])])]
+
+
+def test_definition_keeps_the_items_line() -> None:
+    blocks = norm("# A\n\ntext\n\n- **Term** - body\n- **Other** - more\n")
+    dl = blocks[1]
+    assert isinstance(dl, m.DefList)
+    assert [d.loc.line for d in dl.items] == [5, 6] and dl.loc.line == 5
+
+
+def test_whitespace_is_squashed_and_trimmed() -> None:
+    blocks = norm("# A\n\ntext   with\u00a0\u00a0gaps\t\there\n")
+    assert plain_text(blocks[0].children) == "text with gaps here"
+
+
+def test_split_term_on_model_nodes() -> None:
+    strong = m.Strong((m.Text("Term"),))
+    assert split_term((strong, m.Text(" - rest"))) == ((strong,), (m.Text("rest"),))
+    assert split_term((m.Text("Term - rest"),)) == ((m.Text("Term"),), (m.Text("rest"),))
+    assert split_term((m.Text("Term -"),)) == ((m.Text("Term"),), ())
+    assert split_term((m.Text("no separator"),)) is None
+    assert split_term((m.Mark((m.Text("x"),)), m.Text(" - y"))) is None
+    assert split_term(()) is None
+
+
+def test_normalize_is_idempotent_and_pure() -> None:
+    ch, _ = read_chapter(b"# A\n\n- **T** - x\n- plain  item\n\nS - y\n", "f.md", "f")
+    book = m.Book(META, (ch,))
+    once = normalize(book)
+    assert normalize(once) == once
+    assert book.chapters[0] is ch  # the input is untouched
+    assert [p.__name__ for p in PASSES][-1] == "idioms_to_definitions"

@@ -1,0 +1,288 @@
+"""The reader: Markdown bytes to the typed model, with the source line of every node."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from publisher import model as m
+from publisher.pipeline import load
+from publisher.reader import chapter_slug, read_book, read_chapter
+from publisher.text import plain_text, walk_blocks, walk_inlines
+
+from conftest import make_book
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def chapter(src: str | bytes) -> tuple[m.Chapter, list]:
+    raw = src if isinstance(src, bytes) else src.encode("utf-8")
+    return read_chapter(raw, "f.md", "f")
+
+
+def kinds_and_lines(ch: m.Chapter) -> list[tuple[str, int]]:
+    return [(type(b).__name__, b.loc.line) for b in walk_blocks(ch.blocks)]
+
+
+DOC = """\
+# Title *here*
+
+Intro para
+spans two lines.
+
+## Section One
+
+Term
+: its definition
+
+3. three
+4. four
+
+| L | C | R |
+|:--|:-:|--:|
+| a | b | c |
+| d | e | f |
+
+> [!TIP]
+> a tip
+
+> plain quote
+
+```python extra
+x = 1
+```
+
+![alt text](img.png "tip") [link](https://x.org "t") `code` ~~old~~ *em* ==mark== hard\\
+break <!-- id: pin-me -->
+
+## Section One
+
+---
+
+### Deeper
+
+- item ==one==
+    - nested
+"""
+
+
+def test_every_block_kind_and_its_line() -> None:
+    ch, diags = chapter(DOC)
+    assert diags == []
+    assert plain_text(ch.title) == "Title here" and ch.loc.line == 1
+    assert kinds_and_lines(ch) == [
+        ("Para", 3),
+        ("Section", 6),
+        ("DefList", 8),
+        ("Para", 9),
+        ("BulletList", 11),
+        ("Para", 11),
+        ("Para", 12),
+        ("Table", 14),
+        ("Alert", 19),
+        ("Para", 20),
+        ("Quote", 22),
+        ("Para", 22),
+        ("CodeBlock", 24),
+        ("Para", 28),
+        ("Section", 31),
+        ("Rule", 33),
+        ("Section", 35),
+        ("BulletList", 37),
+        ("Para", 37),
+        ("BulletList", 38),
+        ("Para", 38),
+    ]
+
+
+def test_the_nodes_carry_what_the_source_says() -> None:
+    ch, _ = chapter(DOC)
+    one, again = ch.blocks[1], ch.blocks[2]
+    assert isinstance(one, m.Section) and isinstance(again, m.Section)
+    assert (one.level, one.anchor, again.anchor) == (2, "section-one", "section-one-2")
+    deflist, ordered, table, alert, quote, code, para = one.blocks
+    assert isinstance(deflist, m.DefList) and plain_text(deflist.items[0].term) == "Term"
+    assert isinstance(ordered, m.BulletList) and ordered.ordered and ordered.start == 3
+    assert isinstance(table, m.Table) and [c.align for c in table.head] == ["left", "center", "right"]
+    assert [[plain_text(c.children) for c in row] for row in table.rows] == [["a", "b", "c"], ["d", "e", "f"]]
+    assert [c.loc.line for c in table.head] == [14, 14, 14] and [r[0].loc.line for r in table.rows] == [16, 17]
+    assert isinstance(alert, m.Alert) and alert.kind == "tip"
+    assert isinstance(quote, m.Quote)
+    assert isinstance(code, m.CodeBlock) and (code.lang, code.code) == ("python", "x = 1\n")
+    assert isinstance(para, m.Para)
+    types = [type(n).__name__ for n in para.children]
+    for name in ("Image", "Link", "Code", "Strike", "Emph", "Mark", "LineBreak", "Pin"):
+        assert name in types, name
+    image = next(n for n in para.children if isinstance(n, m.Image))
+    link = next(n for n in para.children if isinstance(n, m.Link))
+    pin = next(n for n in para.children if isinstance(n, m.Pin))
+    assert (image.url, image.alt, image.title) == ("img.png", "alt text", "tip")
+    assert (link.url, link.title) == ("https://x.org", "t")
+    assert pin.id == "pin-me" and pin.loc.line == 29  # after the hard break: the next source line
+    deeper = again.blocks[1]
+    assert isinstance(deeper, m.Section) and deeper.level == 3
+
+
+def test_sections_nest_by_level() -> None:
+    ch, diags = chapter("# T\n\n## A\n\na\n\n### A1\n\na1\n\n## B\n\nb\n")
+    assert diags == []
+    a, b = ch.blocks
+    assert isinstance(a, m.Section) and isinstance(b, m.Section)
+    assert [type(x).__name__ for x in a.blocks] == ["Para", "Section"]
+    assert plain_text(b.title) == "B" and b.loc.line == 11
+
+
+def test_alert_kinds_and_bodies() -> None:
+    src = "# T\n\n" + "\n".join(f"> [!{k.upper()}]\n> body of {k}\n" for k in m.ALERT_KINDS)
+    ch, _ = chapter(src)
+    assert [(b.kind, plain_text(b.blocks[0].children)) for b in ch.blocks] == [(k, f"body of {k}") for k in m.ALERT_KINDS]
+    assert [b.loc.line for b in ch.blocks] == [3, 6, 9, 12, 15]
+
+
+def test_alert_marker_on_the_same_line_as_text() -> None:
+    ch, _ = chapter("# T\n\n> [!warning] careful now\n> more\n")
+    alert = ch.blocks[0]
+    assert isinstance(alert, m.Alert) and alert.kind == "warning"
+    assert plain_text(alert.blocks[0].children) == "careful now more"
+
+
+def test_unknown_alert_is_a_quote() -> None:
+    ch, _ = chapter("# T\n\n> [!BOGUS]\n> text\n")
+    assert isinstance(ch.blocks[0], m.Quote)
+
+
+def test_footnotes() -> None:
+    ch, diags = chapter("# T\n\ntext[^a] more[^b]\n\n[^b]: second\n\n[^a]: first\n")
+    assert diags == []
+    refs = [n for n in walk_inlines(ch.blocks[0].children) if isinstance(n, m.FootnoteRef)]
+    assert [f.key for f in ch.footnotes] == [r.key for r in refs]
+    assert [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["first", "second"]
+    assert [f.loc.line for f in ch.footnotes] == [7, 5]
+
+
+def test_heading_inside_a_list_item_or_quote_is_kept_as_text() -> None:
+    ch, diags = chapter("# T\n\n- # not a chapter title\n\n> ## not a section\n")
+    assert not [d for d in diags if d.code == "P102"]
+    texts = [plain_text(b.children) for b in walk_blocks(ch.blocks) if isinstance(b, m.Para)]
+    assert texts == ["not a chapter title", "not a section"]
+    assert not any(isinstance(b, m.Section) for b in walk_blocks(ch.blocks))
+
+
+def test_softbreaks_advance_the_line_of_inlines() -> None:
+    ch, _ = chapter("# T\n\nfirst line\nsecond <kbd>x</kbd> *em\nem* third\n")
+    lines = [(type(n).__name__, n.loc.line) for n in walk_inlines(ch.blocks[0].children) if not isinstance(n, m.SoftBreak)]
+    assert lines == [("Text", 3), ("Text", 4), ("RawInline", 4), ("Text", 4), ("RawInline", 4), ("Text", 4),
+                     ("Emph", 4), ("Text", 4), ("Text", 5), ("Text", 5)]
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # markup hides the text on its own line while a later line repeats it verbatim
+        ("# T\n\n- different ==sort key==\n- x\n    - different sort key\n", [3, 4, 5]),
+        ("# T\n\ntext\n\nI ==know== it\n", [3, 5]),
+        ("# T\n\ntext\n\n- a ==b== c\n- d\n", [3, 5, 6]),
+        ("# T\n\n## B\n\n**x** - y\n", [3, 5]),
+        ("# T\n\nx\n\n---\n\ny\n", [3, 5, 7]),
+        ("# T\n\nx\n\n***\n***\n\n- ==y==\n", [3, 5, 6, 8]),
+        ("# T\n\n```\ncode\n```\nnext para\n\nother\n", [3, 6, 8]),
+        ("# T\n\n~~~\ncode\n~~~\n\nnext\n", [3, 7]),
+        ("# T\n\n    indented\n    code\n\nnext\n", [3, 6]),
+        ("# T\n\n<div>\nhi\n</div>\n\nz\n", [3, 7]),
+        ("# T\n\n- one\n\n    - deep ==x==\n", [3, 5]),
+        ("# T\n\n| a | b |\n|---|---|\n| ==1== | 2 |\n\nafter\n", [3, 7]),
+    ],
+)
+def test_lines_of_tricky_blocks(src: str, expected: list[int]) -> None:
+    ch, _ = chapter(src)
+    got = sorted({b.loc.line for b in walk_blocks(ch.blocks) if not isinstance(b, m.BulletList)})
+    assert got == expected
+
+
+def test_every_block_of_the_real_book_is_on_its_line() -> None:
+    """Each paragraph, heading and term of content/ starts with a word found on the line it reports."""
+    book, _ = read_book(REPO / "content")
+    assert book.chapters
+    checked = 0
+    for ch in book.chapters:
+        lines = Path(ch.file if Path(ch.file).is_absolute() else REPO / ch.file).read_text("utf-8").split("\n")
+        for block in walk_blocks(ch.blocks):
+            if isinstance(block, m.Para):
+                pairs = [(block.children, block.loc)]
+            elif isinstance(block, m.Section):
+                pairs = [(block.title, block.loc)]
+            elif isinstance(block, m.DefList):
+                pairs = [(d.term, d.loc) for d in block.items]
+            else:
+                continue
+            for inl, loc in pairs:
+                words = re.findall(r"\w+", plain_text(inl))
+                if words:
+                    checked += 1
+                    assert words[0] in lines[loc.line - 1], f"{loc}: {words[0]!r} not on {lines[loc.line - 1]!r}"
+    assert checked > 300
+
+
+# --------------------------------------------------------------------------- bytes, files, folders
+
+
+def test_bom_and_crlf_are_normalized() -> None:
+    ch, diags = chapter(b"\xef\xbb\xbf# T\r\n\r\ntext\r\n")
+    assert plain_text(ch.title) == "T" and ch.blocks[0].loc.line == 3
+    assert [(d.code, d.line) for d in diags] == [("P007", 1)]  # the BOM; CRLF alone is fine
+
+
+def test_invalid_utf8_is_replaced_and_reported() -> None:
+    ch, diags = chapter(b"# T\n\nok\n\nbad \xff\xfe byte\n")
+    assert [(d.code, d.line) for d in diags] == [("P001", 5)]
+    assert "\ufffd" in plain_text(ch.blocks[1].children)
+
+
+def test_control_characters_are_replaced() -> None:
+    ch, diags = chapter("# T\n\na\x00b\n")
+    assert [(d.code, d.line) for d in diags] == [("P002", 3)]
+    assert plain_text(ch.blocks[0].children) == "a\ufffdb"
+
+
+def test_too_large_file() -> None:
+    ch, diags = chapter(b"# T\n" + b"x" * (5 * 1024 * 1024 + 1))
+    assert [d.code for d in diags] == ["P003"] and ch.blocks == ()
+
+
+def test_text_is_nfc() -> None:
+    ch, _ = chapter("# Cafe\u0301\n\nna\u0308ive\n")
+    assert plain_text(ch.title) == "Caf\u00e9" and plain_text(ch.blocks[0].children) == "n\u00e4ive"
+
+
+@pytest.mark.parametrize(("name", "slug"), [("01-dynamodb.md", "dynamodb"), ("02_S3 Notes.md", "s3-notes"),
+                                            ("10.api-gateway.md", "api-gateway"), ("42.md", "42")])
+def test_chapter_slugs(name: str, slug: str) -> None:
+    assert chapter_slug(Path(name)) == slug
+
+
+def test_book_reads_chapters_in_file_name_order(tmp_path: Path) -> None:
+    folder = make_book(tmp_path, {
+        "10-c.md": "# C\n\nc\n", "02-b.md": "# B\n\nb\n", "01-a.md": "# A\n\na\n",
+        ".hidden.md": "# H\n\nh\n", "notes.txt": "not a chapter", "01_a.md": "# A again\n\na\n",
+    })
+    book, _ = read_book(folder)
+    assert [c.slug for c in book.chapters] == ["a", "a-2", "b", "c"]
+    assert [plain_text(c.title) for c in book.chapters] == ["A", "A again", "B", "C"]
+
+
+def test_diagnostics_name_files_relative_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_book(tmp_path, {"01-a.md": "no title\n"})
+    monkeypatch.chdir(tmp_path)
+    book, diags = read_book("content")
+    assert book.chapters[0].file == "content/01-a.md"
+    assert [str(d) for d in diags if d.code == "P101"] == ["content/01-a.md:1: P101 chapter has no H1 title: add a '# Title' line"]
+
+
+def test_folders_and_dangling_links_named_like_chapters_are_skipped(tmp_path: Path) -> None:
+    folder = make_book(tmp_path, {"01-a.md": "# A\n\na\n"})
+    (folder / "02-b.md").mkdir()  # a folder named like a chapter is skipped, never read
+    (folder / "03-c.md").symlink_to(folder / "nowhere.md")  # a dangling link
+    loaded = load(folder)
+    assert [c.slug for c in loaded.book.chapters] == ["a"]
