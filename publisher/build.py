@@ -77,11 +77,10 @@ def content_inputs(content_dir: Path) -> list[Path]:
 
 
 def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_hash: str, code_hash: str) -> str:
-    module = renderers.get(name)
-    prefixes = getattr(module, "TEMPLATES", name)
-    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
-    templates = [p for prefix in prefixes for p in files_under(prefix, content_dir)]
-    own = [content_dir / rel for rel in getattr(module, "INPUTS", ())]  # e.g. the Anki ledger
+    """Everything the renderer's output depends on, hashed; read from the registry, no import."""
+    spec = renderers.REGISTRY[name]
+    templates = [p for prefix in spec.templates for p in files_under(prefix, content_dir)]
+    own = [content_dir / rel for rel in spec.inputs]  # e.g. the Anki ledger
     parts = {
         "inputs": _digest([p for p in own if p.is_file()], content_dir),
         "renderer": name,
@@ -129,29 +128,31 @@ def build(
     content_dir, out_dir = Path(content_dir), Path(out_dir)
     formats = list(dict.fromkeys(formats))
 
-    # 1. read and validate, once
-    report("check", "reading and validating")
-    loaded = load(content_dir)
-    diags = make_strict(loaded.diagnostics) if strict else list(loaded.diagnostics)
-    result = BuildResult(loaded, diags)
-    if has_errors(diags):
-        report("check", "errors: nothing was written")
-        return result
-
-    # 2. what is out of date
+    # 1. what is out of date (before reading anything: a no-op rebuild must be instant)
     manifest = read_manifest(out_dir)
     content_hash = _digest(content_inputs(content_dir), content_dir)
     code_hash = _digest(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
     keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
-    todo = []
+    fresh: dict[str, Outcome] = {}
     for name in formats:
-        target = renderers.get(name).output_path(loaded.book.meta, out_dir)
         entry = manifest.get(name, {})
+        target = Path(entry.get("path", ""))
         if not force and entry.get("key") == keys[name] and target.is_file() and entry.get("sha256") == _file_sha(target):
-            result.outcomes.append(Outcome(name, "skipped", Artifact(target, entry.get("summary", "")), 0.0))
+            fresh[name] = Outcome(name, "skipped", Artifact(target, entry.get("summary", "")), 0.0)
             report(name, "up to date")
-        else:
-            todo.append(name)
+    todo = [name for name in formats if name not in fresh]
+    if not todo:
+        return BuildResult(None, [], [fresh[n] for n in formats])
+
+    # 2. read and validate, once
+    report("check", "reading and validating")
+    loaded = load(content_dir)
+    diags = make_strict(loaded.diagnostics) if strict else list(loaded.diagnostics)
+    result = BuildResult(loaded, diags, list(fresh.values()))
+    if has_errors(diags):
+        report("check", "errors: nothing was written")
+        result.outcomes = []
+        return result
 
     # 3. render (parallel processes when more than one renderer runs)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -194,9 +195,10 @@ def build(
         if out.artifact is not None:
             result.diagnostics.extend(out.artifact.diagnostics)
         if out.status == "built" and out.artifact is not None:
-            if getattr(renderers.get(name), "INPUTS", ()):  # inputs the renderer itself rewrote (the ledger)
+            if renderers.REGISTRY[name].inputs:  # inputs the renderer itself rewrote (the ledger)
                 keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
-            manifest[name] = {"key": keys[name], "sha256": _file_sha(out.artifact.path), "summary": out.artifact.summary}
+            manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
+                              "summary": out.artifact.summary}
         else:
             manifest.pop(name, None)
     order = {n: i for i, n in enumerate(renderers.REGISTRY)}

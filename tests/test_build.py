@@ -59,8 +59,7 @@ def test_touching_a_template_rerenders_only_its_renderer(book: Path, tmp_path: P
     out = tmp_path / "build"
     assert b.build(book, out_dir=out).ok
     # shadow one EPUB template from the book's own templates/ folder: only the EPUB depends on it
-    epub_files = renderers.get("epub").TEMPLATES
-    name = epub_files if isinstance(epub_files, str) else epub_files[0]
+    name = renderers.REGISTRY["epub"].templates[0]
     builtin = sorted((b.PACKAGE_DIR.parent / "templates" / name).glob("*.css"))[0]
     shadow = book / "templates" / name / builtin.name
     shadow.parent.mkdir(parents=True)
@@ -177,3 +176,26 @@ def test_a_renderer_over_its_time_limit_is_stopped_with_a_clear_message(book: Pa
     assert outcome.status == "failed" and "longer than" in outcome.error
     assert snapshot(out) == before
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_registry_names_what_each_renderer_reads() -> None:
+    for name, spec in renderers.REGISTRY.items():
+        module = renderers.get(name)
+        own = module.TEMPLATES if isinstance(module.TEMPLATES, tuple) else (module.TEMPLATES,)
+        assert module.NAME == name
+        assert set(own) <= set(spec.templates), name
+        assert all((b.PACKAGE_DIR.parent / "templates" / t).is_dir() for t in spec.templates)
+
+
+def test_a_noop_rebuild_reads_nothing_and_a_removed_artifact_is_rebuilt(book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out).ok
+
+    def no_load(folder):  # pragma: no cover - failing is the point
+        raise AssertionError("a no-op rebuild must not read the content")
+
+    monkeypatch.setattr(b, "load", no_load)
+    assert statuses(b.build(book, out_dir=out)) == {name: "skipped" for name in renderers.REGISTRY}
+    monkeypatch.undo()
+    next(p for p in out.iterdir() if p.suffix == ".epub").unlink()
+    assert statuses(b.build(book, out_dir=out)) == {"anki": "skipped", "pdf": "skipped", "epub": "built"}

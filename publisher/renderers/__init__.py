@@ -1,9 +1,12 @@
 """The renderers: one module per output, one line each in REGISTRY.
 
-Each module has ``NAME``, ``TEMPLATES`` (its folder under templates/),
+Each module has ``NAME``, ``TEMPLATES`` (its folders under templates/),
 ``output_path(meta, out_dir) -> Path`` and
 ``render(loaded, out_dir, content_dir, options) -> Artifact``.
 Renderers read only the model (``Loaded``); they never see each other.
+The registry line also says what the renderer's output depends on besides the
+content (its template folders, files of the content folder it reads itself), so
+the build can tell an up-to-date artifact without importing the renderer.
 """
 
 from __future__ import annotations
@@ -13,10 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-REGISTRY: dict[str, str] = {
-    "anki": "publisher.renderers.anki",
-    "pdf": "publisher.renderers.pdf",
-    "epub": "publisher.renderers.epub",
+
+@dataclass(frozen=True)
+class Spec:
+    module: str
+    templates: tuple[str, ...]  # folders under templates/ the output reads
+    inputs: tuple[str, ...] = ()  # files in the content folder it reads and writes itself
+
+
+REGISTRY: dict[str, Spec] = {
+    "anki": Spec("publisher.renderers.anki", ("anki",), inputs=("cards.lock",)),
+    "pdf": Spec("publisher.renderers.pdf", ("cheatsheet", "fonts")),
+    "epub": Spec("publisher.renderers.epub", ("epub",)),
 }
 
 
@@ -34,4 +45,4 @@ class RenderOptions:
 
 
 def get(name: str) -> ModuleType:
-    return importlib.import_module(REGISTRY[name])
+    return importlib.import_module(REGISTRY[name].module)
