@@ -227,6 +227,22 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     return real, ""
 
 
+SVG_ACTIVE_RE = re.compile(rb"<script|<foreignObject|\bon[a-z]+\s*=|javascript:|<!ENTITY|xlink:href\s*=\s*[\"'](?!#)|\bhref\s*=\s*[\"'](?!#)", re.I)
+
+
+def _active_image(path: Path) -> str:
+    """Why an image file could run or fetch something (SVG is XML: scripts, handlers, external refs)."""
+    try:
+        head = path.read_bytes()[:2_000_000]
+    except OSError:
+        return ""
+    if path.suffix.lower() in (".svg", ".svgz") or b"<svg" in head[:1024].lower():
+        found = SVG_ACTIVE_RE.search(head)
+        if found:
+            return f"is an SVG with active content ({found.group().decode(errors='replace')[:20]})"
+    return ""
+
+
 def resources(ctx: Context) -> Iterator[Diagnostic]:
     root = ctx.root
     for ch in ctx.book.chapters:
@@ -243,6 +259,8 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                             yield diag("P112", loc.file, loc.line, why)
                         elif not target.is_file():
                             yield diag("P111", loc.file, loc.line, f"'{url}'")
+                        elif why := _active_image(target):
+                            yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
                     case m.Link(url=url, loc=loc):
                         if _unsafe_url(url):
                             yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")

@@ -57,6 +57,9 @@ def make_case(case: dict, root: Path) -> tuple[Path, str]:
         (folder / "img").mkdir()
         os.symlink("/etc/passwd", folder / "img" / "passwd.png")
         path.write_text("# Link\n\n![pw](img/passwd.png)\n", "utf-8")
+    elif kind == "svg-script-file":
+        (folder / "pic.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert("pwned-svg-file")</script><rect width="4" height="4"/></svg>', "utf-8")
+        path.write_text("# Picture\n\n![a picture](pic.svg)\n", "utf-8")
     elif kind == "duplicate-pins":
         (folder / "01-a.md").write_text("# A\n\n- **One** - first <!-- id: same-card -->\n", "utf-8")
         path = folder / "02-b.md"
@@ -145,6 +148,9 @@ def test_renderers_let_no_payload_in_even_without_validation(tmp_path: Path) -> 
     (folder / "img").mkdir()
     os.symlink("/etc/passwd", folder / "img" / "passwd.png")
     (folder / "zz-symlink.md").write_text("# Link\n\n![pw](img/passwd.png)\n", "utf-8")
+    (folder / "pic.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert("pwned-svg-file")</script></svg>', "utf-8")
+    (folder / "zz-svg.md").write_text("# Picture\n\n![a picture](pic.svg)\n", "utf-8")
+    payloads.append("pwned-svg-file")
     loaded = load(folder)
     assert not loaded.ok  # the check refuses all of this; the renderers must cope anyway
     out = tmp_path / "build"
