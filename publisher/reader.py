@@ -20,7 +20,7 @@ import mistune
 from . import model as m
 from .bookfile import read_meta
 from .diagnostics import Diagnostic, diag
-from .text import slugify
+from .text import plain_text, slugify, unique
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
@@ -389,7 +389,7 @@ def section_tree(blocks: list[Any], file: str) -> tuple[tuple[m.Inline, ...] | N
     def close_until(level: int) -> None:
         while stack and stack[-1][0] >= level:
             lvl, ttl, loc, kids = stack.pop()
-            anchor = _unique(slugify(plain(ttl)) or "section", used)
+            anchor = unique(slugify(plain(ttl)) or "section", used)
             sec = m.Section(lvl, ttl, anchor, tuple(kids), loc)
             (stack[-1][3] if stack else root).append(sec)
 
@@ -408,17 +408,7 @@ def section_tree(blocks: list[Any], file: str) -> tuple[tuple[m.Inline, ...] | N
     return title, title_loc, root, diags
 
 
-def _unique(slug: str, used: set[str]) -> str:
-    candidate, n = slug, 2
-    while candidate in used:
-        candidate, n = f"{slug}-{n}", n + 1
-    used.add(candidate)
-    return candidate
-
-
 def plain(inlines: tuple[m.Inline, ...]) -> str:
-    from .text import plain_text
-
     return plain_text(inlines)
 
 
@@ -510,7 +500,7 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
         except OSError as exc:
             diags.append(diag("P004", shown, 0, f"cannot read: {exc.strerror}"))
             continue
-        chapter, more = read_chapter(raw, shown, _unique(chapter_slug(path), used), parser)
+        chapter, more = read_chapter(raw, shown, unique(chapter_slug(path), used), parser)
         chapters.append(chapter)
         diags.extend(more)
     return m.Book(meta, tuple(chapters), display_path(folder)), diags

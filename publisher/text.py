@@ -15,6 +15,15 @@ def slugify(text: str, limit: int = 60) -> str:
     return slug[:limit].rstrip("-")
 
 
+def unique(base: str, used: set[str], sep: str = "-") -> str:
+    """``base``, or ``base-2``, ``base-3`` ... whichever is not in ``used`` yet (and record it)."""
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}{sep}{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
 def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
     """The words a reader sees, without markup."""
     out: list[str] = []

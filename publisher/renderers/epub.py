@@ -29,7 +29,7 @@ from ..diagnostics import Diagnostic, diag
 from ..fsutil import atomic_path
 from ..normalize import map_blocks, map_inlines
 from ..pipeline import Loaded
-from ..text import plain_text, slugify, squash, walk_blocks
+from ..text import plain_text, slugify, squash, unique, walk_blocks
 from ..validate import ALLOWED_TAGS, resolve_inside
 from . import Artifact, RenderOptions
 
@@ -94,18 +94,10 @@ def chapter_href(index: int, chapter: m.Chapter) -> str:
     return f"{index:02d}-{chapter.slug}.xhtml"
 
 
-def _unique(base: str, used: set[str]) -> str:
-    candidate, n = base, 2
-    while candidate in used:
-        candidate, n = f"{base}_{n}", n + 1
-    used.add(candidate)
-    return candidate
-
-
 def card_ids(cards: tuple[m.Card, ...]) -> dict[str, str]:
     """Card identity -> the id its source element gets. ``_`` never occurs in heading slugs."""
     used: set[str] = set()
-    return {c.identity: _unique("card_" + (slugify(c.identity, limit=80) or "x"), used) for c in cards}
+    return {c.identity: unique("card_" + (slugify(c.identity, limit=80) or "x"), used, sep="_") for c in cards}
 
 
 def _question_inlines(nodes: tuple[m.Inline, ...], blank: bool) -> tuple[m.Inline, ...]:
@@ -403,7 +395,7 @@ def parse_xhtml(text: str) -> Any:
         if ident is None:
             continue
         if ident in seen:  # e.g. a footnote cited twice: the back-link keeps the first
-            el.set("id", _unique(ident, seen))
+            el.set("id", unique(ident, seen, sep="_"))
         else:
             seen.add(ident)
     return root
@@ -534,7 +526,7 @@ def _glossary_entries(plan: _Plan, cards: tuple[m.Card, ...], checks: dict[str, 
         href = plan.files[card.chapter] + (f"#{target}" if target else "")
         body = html.to_xhtml(html.render(_clean_blocks(_without_notes(card.back)), opts)) if card.back else ""
         out.append(GlossaryEntry(
-            id=_unique("gloss_" + (slugify(words, limit=60) or "term"), used),
+            id=unique("gloss_" + (slugify(words, limit=60) or "term"), used, sep="_"),
             term=_fragment(html.render_inlines(term_nodes, opts)) or Markup.escape(words),
             href=href,
             body=Markup(body),
