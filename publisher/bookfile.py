@@ -57,7 +57,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     data: dict[str, Any] = {}
     if not path.is_file():
-        diags.append(diag("P006", file, 0, f"title '{fallback_title}'"))
+        diags.append(diag("P006", file, 0, f"no book.toml: title '{fallback_title}' from the folder name, ids from the title"))
     else:
         try:
             data = tomllib.loads(path.read_bytes().decode("utf-8"))
@@ -89,7 +89,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         else:
             ids[key] = value
     if path.is_file() and data and "ids" not in data:
-        diags.append(diag("P006", file, 1, "no [ids] table: ids derived from the title"))
+        diags.append(diag("P006", file, 1, "no [ids] table in book.toml: ids derived from the title"))
     for key in ("paper",):
         if key in clean and clean[key] not in ("a4", "letter"):
             diags.append(diag("P004", file, _line_of(path, key), "'paper' must be 'a4' or 'letter'"))

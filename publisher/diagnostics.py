@@ -15,7 +15,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P003": ("error", "file too large"),
     "P004": ("error", "invalid book.toml"),
     "P005": ("error", "no chapters"),
-    "P006": ("note", "no book.toml: title and ids derived from the folder name"),
+    "P006": ("note", "book metadata derived"),
     "P007": ("warning", "byte-order mark or odd line endings normalized"),
     "P008": ("warning", "unknown key in book.toml"),
     "P009": ("error", "content too deeply nested"),

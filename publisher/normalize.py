@@ -245,7 +245,7 @@ def _lead(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
     return _idioms(blocks)
 
 
-def _idioms(seq: tuple[m.Block, ...], paragraphs: bool = True) -> tuple[m.Block, ...]:
+def _idioms(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
     """Turn the author's ``Term - text`` items and paragraphs into definitions.
 
     In an unordered list, runs of such items become definition lists and the
@@ -271,9 +271,9 @@ def _idioms(seq: tuple[m.Block, ...], paragraphs: bool = True) -> tuple[m.Block,
                 out.append(replace(block, items=tuple(replace(d, body=_lead(d.body)) for d in items)))
             case m.Section(blocks=bs) | m.Quote(blocks=bs):
                 out.append(replace(block, blocks=_idioms(bs)))
-            case m.Alert(blocks=bs):
-                out.append(replace(block, blocks=_idioms(bs, paragraphs=False)))
-            case m.Para() if paragraphs:
+            case m.Alert():
+                out.append(block)  # corrections and asides: the author's words stay as written
+            case m.Para():
                 split = split_term(block.children)
                 if split is None:
                     out.append(block)
