@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import collections
 import logging
+import multiprocessing
 import re
 import shutil
 import socket
@@ -726,3 +727,146 @@ def test_headings_never_end_a_column(tmp_path: Path, items: int) -> None:
     pages = read_pages(artifact.path)
     assert len(pages) >= 2
     assert headings_ending_columns(pages, 3) == []
+
+
+# --------------------------------------------------------------------------- a long book: parallel chunks
+
+
+def topic_chapter(n: int, items: int = 6) -> str:
+    rows = "".join(f"- **Term {n}.{i}** - the meaning of term {n}.{i} in a few words\n" for i in range(items))
+    return f"# Topic {n}\n\n## Terms of topic {n}\n\n{rows}\n## More of topic {n}\n\n- see [queues](01-queues.md#limits)\n"
+
+
+def chunked_book(tmp_path: Path, last: str = "") -> Path:
+    extra = {f"{n:02d}-topic.md": topic_chapter(n) for n in range(4, 10)}
+    extra["06-topic.md"] += "\n![late picture](images/late.png)\n"  # not there yet: P111
+    extra["01-queues.md"] = CH1.replace("## Definitions", "See [the last topic](09-topic.md).\n\n## Definitions")
+    if last:
+        extra["09-topic.md"] = last
+    return fixture_book(tmp_path, files=extra)
+
+
+def cache_files(out: Path) -> set[str]:
+    return {p.name for p in (out / ".cache" / "pdf").glob("*.pdf")}
+
+
+def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book cut into chunks (a low threshold) is one sheet: every fact, one outline
+    entry per chapter and section, "page N of M" on every page, tags, links across
+    chunks; byte-identical from the cache or not; an edited chapter lays out one chunk."""
+    from publisher.renderers import pdf_chunks
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    loaded = load(folder)
+    chunks = pdf_chunks.plan(loaded.book)
+    assert len(chunks) >= 3, chunks
+    assert [i for part in chunks for i in part] == list(range(len(loaded.book.chapters)))
+    # boundaries come from the chapters: without the threshold the book is one chunk
+    assert pdf_chunks.plan(loaded.book, 10**6) == [list(range(len(loaded.book.chapters)))]
+
+    _, first = build(folder, tmp_path / "out")
+    pages = check_sheet(first.path, loaded, size=(842, 595), columns=3)  # facts, fonts, footers, outline, tags, no /ID
+    assert first.summary == f"{len(pages)} pages" and len(pages) >= len(chunks)
+    late = (str(folder / "06-topic.md"), len(topic_chapter(6).splitlines()) + 2, "P111")
+    assert [(d.file, d.line, d.code) for d in first.diagnostics] == [late]
+    assert len(cache_files(tmp_path / "out")) == len(chunks)
+
+    # the structure tree: one /Document; every element's page is a page of the sheet;
+    # each page's /StructParents and each link's /StructParent is its own key of the parent tree
+    reader = pypdf.PdfReader(first.path)
+    tree = reader.trailer["/Root"]["/StructTreeRoot"]
+    assert len(tree["/K"]) == 1 and tree["/K"][0].get_object()["/S"] == "/Document"
+    page_ids = {p.indirect_reference.idnum for p in reader.pages}
+    seen: set[int] = set()
+    on_pages: set[int] = set()
+
+    def walk(node: object) -> None:
+        ref = getattr(node, "idnum", None)
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if ref is not None:
+            if ref in seen:
+                return
+            seen.add(ref)
+        if isinstance(node, pypdf.generic.DictionaryObject):
+            if "/Pg" in node:
+                on_pages.add(node.raw_get("/Pg").idnum)
+            if "/K" in node:
+                walk(node.raw_get("/K"))
+        elif isinstance(node, pypdf.generic.ArrayObject):
+            for k in node:
+                walk(k)
+
+    walk(tree.raw_get("/K"))
+    assert on_pages == page_ids
+    nums = list(tree["/ParentTree"]["/Nums"])
+    keys = [int(k) for k in nums[::2]]
+    assert len(keys) == len(set(keys))
+    used = [int(p["/StructParents"]) for p in reader.pages]
+    used += [int(a.get_object()["/StructParent"]) for p in reader.pages for a in p.get("/Annots", [])]
+    assert sorted(used) == sorted(keys)
+    # a link from a later chunk to a section of the first lands on that section's page
+    links = [a.get_object() for p in reader.pages[1:] for a in p.get("/Annots", [])
+             if a.get_object().get("/Dest") == "queues--limits"]
+    assert links
+    # and one from the first chunk to the last chapter (an empty anchor in its own chunk)
+    last = loaded.book.chapters[-1].slug
+    assert any(a.get_object().get("/Dest") == last for a in reader.pages[0].get("/Annots", []))
+    dests = reader.named_destinations
+    assert reader.get_destination_page_number(dests["queues--limits"]) == 0
+    assert reader.get_destination_page_number(dests[loaded.book.chapters[-1].slug]) == len(pages) - 1
+
+    # the same bytes: again from the cache, and without a cache elsewhere
+    _, again = build(folder, tmp_path / "out")
+    _, fresh = build(folder, tmp_path / "other")
+    assert again.path.read_bytes() == first.path.read_bytes() == fresh.path.read_bytes()
+    assert again.diagnostics == first.diagnostics  # the refusal, remembered with the cached chunk
+
+    # one edited chapter (the last): one chunk laid out again, its old entry pruned
+    before = cache_files(tmp_path / "out")
+    stamps = {n: (tmp_path / "out" / ".cache" / "pdf" / n).stat().st_mtime_ns for n in before}
+    folder = chunked_book(tmp_path / "book", last=topic_chapter(9, items=9))
+    loaded = load(folder)
+    _, edited = build(folder, tmp_path / "out")
+    after = cache_files(tmp_path / "out")
+    assert len(before - after) == 1 and len(after - before) == 1
+    assert all((tmp_path / "out" / ".cache" / "pdf" / n).stat().st_mtime_ns == stamps[n] for n in before & after)
+    check_sheet(edited.path, loaded, size=(842, 595), columns=3)
+    assert "Term9.8" in squeeze(body_text(read_pages(edited.path)))
+
+    # the missing picture appears: the chunk that asked for it (and only that one) is laid out again
+    cache = tmp_path / "out" / ".cache" / "pdf"
+    stamps = {n: (cache / n).stat().st_mtime_ns for n in cache_files(tmp_path / "out")}
+    (folder / "images" / "late.png").write_bytes(png(rgb=(0, 90, 200)))
+    _, pictured = build(folder, tmp_path / "out")
+    assert cache_files(tmp_path / "out") == set(stamps)  # the same chunk, the same key: laid out again in place
+    assert sum((cache / n).stat().st_mtime_ns != stamps[n] for n in stamps) == 1
+    assert pictured.diagnostics == ()
+    assert image_count(pypdf.PdfReader(pictured.path)) == 2
+
+
+@pytest.mark.slow
+def test_long_book_through_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunk workers start both from the build's renderer processes and from the build itself."""
+    from publisher import build as b
+    from publisher.renderers import pdf_chunks
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    (folder / "images" / "late.png").write_bytes(png())
+    serial = b.build(folder, ["pdf"], tmp_path / "serial", jobs=1)
+    parallel = b.build(folder, ["pdf", "epub"], tmp_path / "parallel")
+    assert serial.ok and parallel.ok
+    one = pdf.output_path(serial.loaded.book.meta, tmp_path / "serial")
+    two = pdf.output_path(parallel.loaded.book.meta, tmp_path / "parallel")
+    assert one.read_bytes() == two.read_bytes()
+    assert len(cache_files(tmp_path / "parallel")) == len(pdf_chunks.plan(serial.loaded.book)) >= 3
+    check_sheet(two, serial.loaded, size=(842, 595), columns=3)
+    # and from a daemonic process, where multiprocessing may not start children
+    ctx = multiprocessing.get_context("fork")
+    proc = ctx.Process(target=build, args=(folder, tmp_path / "daemon"), daemon=True)
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == 0
+    assert pdf.output_path(serial.loaded.book.meta, tmp_path / "daemon").read_bytes() == one.read_bytes()
+    assert len(cache_files(tmp_path / "daemon")) >= 3

@@ -7,14 +7,21 @@ nothing but what :class:`publisher.fetcher.SafeFetcher` serves: files under the
 content folder and the templates. Output is byte-identical for unchanged
 sources: the PDF dates come from ``meta.date``, there is no /ID, and fonts,
 outline and tags are written in document order.
+
+A book of more than ``pdf_chunks.CHUNK_FACTS`` facts is laid out in chunks of
+chapters, in parallel worker processes, each chunk cached under
+``<out>/.cache/pdf/``, then merged into one tagged PDF with its outline and
+"page N of M" footers (:mod:`publisher.renderers.pdf_chunks`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
@@ -25,7 +32,7 @@ from ..diagnostics import Diagnostic, diag
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
 from ..text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
-from . import Artifact, RenderOptions
+from . import Artifact, RenderOptions, pdf_chunks
 
 NAME = "pdf"
 FOLDER = "cheatsheet"  # templates/cheatsheet/: sheet.html, sheet.css
@@ -153,11 +160,11 @@ def estimated_lines(block: m.Block, columns: int) -> int:
     return lines
 
 
-def chapters_html(book: m.Book, content_dir: Path, columns: int) -> list[_Chapter]:
+def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[int] | None = None) -> list[_Chapter]:
     slugs_by_file = {Path(ch.file).name: ch.slug for ch in book.chapters}
     image_src = _image_resolver(content_dir)
     out = []
-    for ch in book.chapters:
+    for ch in (book.chapters if part is None else [book.chapters[i] for i in part]):
         opts = html.Options(
             image_src=image_src,
             link_href=_link_resolver(ch, slugs_by_file),
@@ -184,13 +191,27 @@ def _code_langs(book: m.Book) -> bool:
     return any(isinstance(b, m.CodeBlock) and b.lang for ch in book.chapters for b in walk_blocks(ch.blocks))
 
 
-def document_html(book: m.Book, content_dir: Path, paper: str, columns: int) -> str:
-    meta = book.meta
+def _byline(meta: m.Meta) -> list[tuple[str, str]]:
     edition = " · ".join(x for x in (f"version {meta.version}" if meta.version else "", meta.date) if x)
-    byline = [(cls, text) for cls, text in (
+    return [(cls, text) for cls, text in (
         ("subtitle", meta.subtitle), ("author", meta.author), ("edition", edition)) if text]
-    keywords = ", ".join(dict.fromkeys(plain_text(ch.title).strip() for ch in book.chapters))
+
+
+def book_keywords(book: m.Book) -> str:
+    return ", ".join(dict.fromkeys(plain_text(ch.title).strip() for ch in book.chapters))
+
+
+def document_html(book: m.Book, content_dir: Path, paper: str, columns: int,
+                  part: Sequence[int] | None = None, *, head: bool = True, anchors: Sequence[str] = ()) -> str:
+    """The sheet's HTML: the whole book, or (``part``: chapter indexes) one chunk of it.
+
+    A chunk's document names no other chunk (keywords are set on the merged PDF), so
+    its bytes, and its cache entry, change only with its own chapters."""
+    meta = book.meta
+    chapters = book.chapters if part is None else tuple(book.chapters[i] for i in part)
+    sub = book if part is None else dataclasses.replace(book, chapters=chapters)
     env = templates.environment(content_dir)
+    shown = chapters_html(book, content_dir, columns, part)
     return env.get_template(f"{FOLDER}/sheet.html").render(
         meta=meta,
         paper=PAPERS[paper][0],
@@ -198,10 +219,12 @@ def document_html(book: m.Book, content_dir: Path, paper: str, columns: int) -> 
         columns=columns,
         date=meta.date,
         description=f"Cheat sheet: {meta.title}" + (f" ({meta.subtitle})" if meta.subtitle else ""),
-        keywords=keywords,
-        byline=byline,
-        pygments_css=Markup(html.pygments_css()) if _code_langs(book) else "",
-        chapters=chapters_html(book, content_dir, columns),
+        keywords=book_keywords(book) if part is None else "",
+        byline=_byline(meta),
+        pygments_css=Markup(html.pygments_css()) if _code_langs(sub) else "",
+        chapters=shown,
+        head=head,
+        anchors=anchors,
     )
 
 
@@ -275,9 +298,11 @@ def make_fetcher(content_dir: Path) -> SafeFetcher:
     })
 
 
-def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher) -> int:
-    """Lay out ``source`` (HTML, base ``file:///content/``) with ``css`` (base
-    ``file:///templates/<folder>/``) and write the PDF to ``dest``; the page count.
+def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
+              extra_css: Sequence[str] = (), tags: bool = True) -> int:
+    """Lay out ``source`` (HTML, base ``file:///content/``) with ``css`` and then
+    ``extra_css`` (base ``file:///templates/<folder>/``) and write the PDF to
+    ``dest``; the page count.
 
     Everything is read through ``fetcher``; once the layout is done it is sealed,
     so the only fetches left (attachments) are refused and nothing is embedded.
@@ -287,13 +312,13 @@ def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher) -> int:
 
     font_config = FontConfiguration()
     with _quiet_weasyprint():
-        stylesheet = CSS(string=css, base_url=CSS_URL,
-                         url_fetcher=fetcher, font_config=font_config)
+        stylesheets = [CSS(string=text, base_url=CSS_URL, url_fetcher=fetcher, font_config=font_config)
+                       for text in (css, *extra_css)]
         document = HTML(string=source, base_url=CONTENT_URL, url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=[stylesheet], pdf_tags=True)
+            font_config=font_config, stylesheets=stylesheets, pdf_tags=tags)
         fetcher.sealed = True
         with atomic_path(dest) as tmp:
-            document.write_pdf(tmp, pdf_tags=True)
+            document.write_pdf(tmp, pdf_tags=tags)
     return len(document.pages)
 
 
@@ -303,17 +328,23 @@ def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = Re
     paper, columns = settings(book.meta, options)
     dest = output_path(book.meta, Path(out_dir))
 
-    source = document_html(book, content_dir, paper, columns)
     css = templates.read_text(f"{FOLDER}/sheet.css", content_dir)
-    fetcher = make_fetcher(content_dir)
-    pages = write_pdf(source, css, dest, fetcher)
+    chunks = pdf_chunks.plan(book)
+    if len(chunks) == 1:  # one document, as laid out by WeasyPrint
+        source = document_html(book, content_dir, paper, columns)
+        fetcher = make_fetcher(content_dir)
+        pages = write_pdf(source, css, dest, fetcher)
+        refused = fetcher.refused
+    else:  # a long book: chunks laid out in parallel (and cached), then merged
+        pages, refused = pdf_chunks.render_chunked(book, chunks, content_dir, Path(out_dir), dest,
+                                                   paper, columns, css)
 
     diags: list[Diagnostic] = []
     css_file = templates.find(f"{FOLDER}/sheet.css", content_dir)
     shown_css = (f"{book.root}/templates/{FOLDER}/sheet.css" if css_file.resolve().is_relative_to(content_dir.resolve())
                  else f"templates/{FOLDER}/sheet.css")
     origins = _css_origins(css, CSS_URL, shown_css) | _origins(book, CONTENT_URL, _image_resolver(content_dir))
-    for r in fetcher.refused:
+    for r in refused:
         loc = origins.get(r.url) or m.Loc(f"templates/{FOLDER}/sheet.html", 0)
         diags.append(diag(r.code, loc.file, loc.line, r.reason))
     budget = book.meta.page_budget

@@ -1,0 +1,498 @@
+"""A long cheat sheet laid out in parallel chunks, each cached, then merged into one PDF.
+
+WeasyPrint's layout is single-threaded and linear in the size of the book. A
+book of more than :data:`CHUNK_FACTS` facts is cut, between chapters, into
+consecutive chunks; each chunk is its own HTML document (the sheet template
+with some chapters; only the first has the title block), laid out without the
+running footer (``templates/cheatsheet/chunk.css``) in a forked worker
+process, and cached under ``<out>/.cache/pdf/<slug>-<sha256>.pdf``: the hash
+covers the chunk's HTML, the stylesheets and the renderer's code; a JSON file
+next to it records every URL the layout fetched (with the served file's
+SHA-256, or the refusal), so an edited picture or font is a cache miss, and a
+cache hit reports the same refusals. A one-chapter edit lays out one chunk again.
+
+The chunks are then merged with pikepdf: pages in order; the structure trees
+(the chunks' /Document children under the first chunk's /Document, their
+/StructParents and /StructParent keys shifted past the ones before); the
+outline; the named destinations (links between chapters in different chunks
+point at empty anchors in their own chunk, then at the real target); the
+document information of the whole book. Last, the running footers ("page N of
+M") are laid out as a document of M pages holding only the footers
+(``templates/cheatsheet/footers.html`` with the sheet's own stylesheet) and
+stamped on the pages as marked artifacts. The result is saved without /ID and
+without any clock, so it is byte-identical for unchanged sources, cache hit or
+miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+from typing import Sequence
+
+from .. import model as m
+from .. import templates
+from ..fetcher import FetchRefused, Refusal, SafeFetcher
+from ..fsutil import atomic_path
+from ..text import facts
+
+# A chunk holds at least this many facts (a smaller book is one chunk, laid out
+# as one document). The tests lower it to cut a small book into chunks.
+CHUNK_FACTS = 1200
+CACHE_FORMAT = "1"  # bump when what a cache entry holds changes
+_ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def chapter_facts(book: m.Book) -> list[int]:
+    per_file: dict[str, int] = {}
+    for loc, _ in facts(book):
+        per_file[loc.file] = per_file.get(loc.file, 0) + 1
+    return [per_file.get(ch.file, 0) for ch in book.chapters]
+
+
+def _anchor(chapter: m.Chapter) -> bool:
+    """Half of the chapters, chosen by their file name alone, may end a chunk."""
+    return hashlib.sha256(chapter.file.encode()).digest()[0] % 2 == 0
+
+
+def plan(book: m.Book, threshold: int | None = None) -> list[list[int]]:
+    """Consecutive chapter indexes per chunk.
+
+    A chunk ends after a chapter once it holds ``threshold`` facts and that
+    chapter is an *anchor* (decided by its file name), or once it holds twice
+    the threshold. An edit that changes the size of one chunk moves at most its
+    own end: the next anchor puts every later boundary back where it was. A
+    last chunk smaller than half the threshold joins the one before.
+    """
+    threshold = CHUNK_FACTS if threshold is None else threshold
+    counts = chapter_facts(book)
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    n = 0
+    for i, (ch, count) in enumerate(zip(book.chapters, counts)):
+        current.append(i)
+        n += count
+        if n >= threshold and (_anchor(ch) or n >= 2 * threshold):
+            chunks.append(current)
+            current, n = [], 0
+    if current:
+        if chunks and n < threshold // 2:
+            chunks[-1].extend(current)
+        else:
+            chunks.append(current)
+    return chunks or [[]]
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+class RecordingFetcher(SafeFetcher):
+    """A :class:`SafeFetcher` that remembers every URL asked for and what came of it."""
+
+    def __init__(self, mounts) -> None:
+        super().__init__(mounts)
+        self.log: list[dict] = []
+
+    def fetch(self, url: str, headers: dict | None = None):
+        sealed = self.sealed
+        try:
+            response = super().fetch(url, headers)
+        except FetchRefused:
+            r = self.refused[-1]
+            self.log.append({"url": url, "sealed": sealed, "code": r.code, "reason": r.reason})
+            raise
+        digest = hashlib.sha256(self.served[-1].read_bytes()).hexdigest()
+        self.log.append({"url": url, "sealed": sealed, "sha256": digest})
+        return response
+
+
+def still_valid(log: list[dict], fetcher: SafeFetcher) -> bool:
+    """Would the layout fetch exactly the same today?"""
+    for entry in log:
+        if entry["sealed"]:
+            continue  # refused whatever the files: decided by the document alone
+        decision = fetcher.check(entry["url"])
+        if isinstance(decision, Refusal):
+            if (decision.code, decision.reason) != (entry.get("code"), entry.get("reason")):
+                return False
+        else:
+            try:
+                if hashlib.sha256(decision.read_bytes()).hexdigest() != entry.get("sha256"):
+                    return False
+            except OSError:
+                return False
+    return True
+
+
+@dataclass
+class Job:
+    source: str
+    styles: tuple[str, ...]
+    pdf: Path
+    record: Path
+    weight: int = 0
+    tags: bool = True
+    error: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.error = self.pdf.with_suffix(".err")
+
+
+def lay_out(job: Job, content_dir: Path) -> None:
+    """Lay out one document: its PDF and its record (pages, fetches) into the cache."""
+    from . import pdf
+
+    fetcher = RecordingFetcher(pdf.make_fetcher(content_dir).mounts)
+    pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags)
+    with atomic_path(job.record) as tmp:
+        tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log}, sort_keys=True), "utf-8")
+
+
+def _die_with(parent: int) -> None:
+    """Linux: end this worker when its parent ends, even if killed (the build's time limit)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def start(job: Job, content_dir: Path) -> int:
+    """Lay out ``job`` in a forked worker process; its pid (see :func:`finish`).
+
+    Raw ``os.fork``: it works in a daemonic process too (the build's renderer
+    workers), where multiprocessing may not start children."""
+    job.error.unlink(missing_ok=True)
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the worker: lay out, report, and leave without running the parent's exit code
+        code = 0
+        try:
+            _die_with(parent)
+            lay_out(job, content_dir)
+        except BaseException:  # noqa: BLE001 - everything goes back to the parent
+            code = 1
+            try:
+                job.error.write_text(traceback.format_exc(), "utf-8")
+            except BaseException:  # noqa: BLE001
+                pass
+        finally:
+            os._exit(code)
+    return pid
+
+
+def finish(pid: int, job: Job, block: bool = True) -> str | None:
+    """None while the worker runs (``block=False``), then "" or why it failed."""
+    got, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+    if not got:
+        return None
+    if os.waitstatus_to_exitcode(status) == 0 and job.record.is_file():
+        return ""
+    try:
+        why = job.error.read_text("utf-8")
+    except OSError:
+        why = f"a layout worker ended with status {status}"
+    job.error.unlink(missing_ok=True)
+    return why or "a layout worker failed"
+
+
+def stop(pid: int, job: Job) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    job.error.unlink(missing_ok=True)
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+def run_jobs(jobs: list[Job], content_dir: Path) -> None:
+    """Lay out the documents: in forked workers (as many as CPUs) when there are several, else here."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1 or not can_fork():
+        for job in jobs:
+            lay_out(job, content_dir)
+        return
+    pending = sorted(jobs, key=lambda j: -j.weight)  # longest first: the workers finish together
+    running: dict[int, Job] = {}
+    failed: list[str] = []
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                job = pending.pop(0)
+                running[start(job, content_dir)] = job
+            done = False
+            for pid in list(running):
+                why = finish(pid, running[pid], block=False)
+                if why is not None:
+                    running.pop(pid)
+                    done = True
+                    if why:
+                        failed.append(why)
+            if not done:
+                time.sleep(0.02)
+    finally:  # interrupted (or stopped by the build's time limit): no worker outlives the renderer
+        for pid, job in running.items():
+            stop(pid, job)
+    if failed:
+        raise RuntimeError("laying out a chunk of the sheet failed:\n" + failed[0])
+
+
+# --------------------------------------------------------------------------- the whole sheet
+
+
+def _code_digest() -> str:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(CACHE_FORMAT.encode())
+    for p in (here / "pdf.py", here / "pdf_chunks.py", here.parent / "fetcher.py"):
+        h.update(p.read_bytes())
+    try:
+        import weasyprint
+        h.update(weasyprint.__version__.encode())
+    except Exception:  # noqa: BLE001
+        pass
+    return h.hexdigest()
+
+
+def _ids(source: str) -> set[str]:
+    return {unescape(x) for x in re.findall(r'\sid="([^"]+)"', source)}
+
+
+def _targets(source: str) -> set[str]:
+    return {unescape(x) for x in re.findall(r'\shref="#([^"]+)"', source)}
+
+
+def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out_dir: Path, dest: Path,
+                   paper: str, columns: int, css: str) -> tuple[int, list[Refusal]]:
+    """Write the sheet of ``book`` cut into ``chunks`` to ``dest``; (pages, refusals)."""
+    from . import pdf
+
+    chunk_css = templates.read_text(f"{pdf.FOLDER}/chunk.css", content_dir)
+    cache = Path(out_dir) / ".cache" / "pdf"
+    cache.mkdir(parents=True, exist_ok=True)
+    code = _code_digest()
+    slug = book.meta.slug
+
+    # the chunks' documents; the targets of links into other chunks become empty anchors
+    plain = [pdf.document_html(book, content_dir, paper, columns, part, head=(n == 0))
+             for n, part in enumerate(chunks)]
+    owned = [_ids(s) for s in plain]
+    every = set().union(*owned)
+    sources, dummies = [], []
+    for n, (part, s) in enumerate(zip(chunks, plain)):
+        missing = sorted(t for t in _targets(s) if t in every and t not in owned[n])
+        dummies.append(set(missing))
+        sources.append(pdf.document_html(book, content_dir, paper, columns, part, head=(n == 0), anchors=missing)
+                       if missing else s)
+
+    weights = chapter_facts(book)
+    fetcher = pdf.make_fetcher(content_dir)
+    jobs, records = [], []
+    for part, source in zip(chunks, sources):
+        key = hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest()
+        job = Job(source, (css, chunk_css), cache / f"{slug}-{key}.pdf", cache / f"{slug}-{key}.json",
+                  sum(weights[i] for i in part))
+        records.append(job)
+        try:
+            record = json.loads(job.record.read_text("utf-8"))
+            hit = job.pdf.is_file() and still_valid(record["fetches"], fetcher)
+        except (OSError, ValueError, KeyError, TypeError):
+            hit = False
+        if not hit:
+            jobs.append(job)
+    run_jobs(jobs, content_dir)
+
+    # prune this book's entries that no chunk uses any more
+    keep = {j.pdf.name for j in records} | {j.record.name for j in records}
+    for old in cache.glob(f"{slug}-*"):
+        if old.name not in keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{64}}\.(pdf|json|err)", old.name):
+            old.unlink(missing_ok=True)
+
+    refused: list[Refusal] = []
+    counts = []
+    for job in records:
+        record = json.loads(job.record.read_text("utf-8"))
+        counts.append(int(record["pages"]))
+        refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
+    total = sum(counts)
+
+    # the running footers of all pages: a document of their own, laid out (in a
+    # worker, when there is a spare CPU) while the chunks are merged
+    env = templates.environment(content_dir)
+    footers_html = env.get_template(f"{pdf.FOLDER}/footers.html").render(
+        meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
+        byline=pdf._byline(book.meta), pages=total)
+    feet = Job(footers_html, (css,), cache / f"{slug}-footers.pdf", cache / f"{slug}-footers.json", tags=False)
+    feet.record.unlink(missing_ok=True)
+    pid = start(feet, content_dir) if can_fork() else None
+    try:
+        merged = merge_chunks([j.pdf for j in records], dummies, pdf.book_keywords(book))
+        if pid is None:
+            lay_out(feet, content_dir)
+        else:
+            why, pid = finish(pid, feet), None
+            if why:
+                raise RuntimeError("laying out the running footers failed:\n" + why)
+        record = json.loads(feet.record.read_text("utf-8"))
+        refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
+        stamp_and_save(merged, feet.pdf, dest)
+    finally:
+        if pid is not None:
+            stop(pid, feet)
+        for f in (feet.pdf, feet.record, feet.error):
+            f.unlink(missing_ok=True)
+    return total, refused
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _numbers(tree) -> list[tuple[int, object]]:
+    """The (key, value) pairs of a number tree."""
+    out = []
+    if "/Nums" in tree:
+        nums = list(tree.Nums)
+        out += [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
+    for kid in tree.get("/Kids", []):
+        out += _numbers(kid)
+    return out
+
+
+def _names(tree) -> list[tuple[str, object]]:
+    out = []
+    if "/Names" in tree:
+        names = list(tree.Names)
+        out += [(str(names[i]), names[i + 1]) for i in range(0, len(names), 2)]
+    for kid in tree.get("/Kids", []):
+        out += _names(kid)
+    return out
+
+
+def _import(pdf, obj):
+    """``obj`` of another PDF, in ``pdf`` (indirect objects copied once, pages mapped to their copies)."""
+    import pikepdf
+
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return obj if obj.is_owned_by(pdf) else pdf.copy_foreign(obj)
+    if isinstance(obj, pikepdf.Array):
+        return pikepdf.Array([_import(pdf, x) for x in obj])
+    if isinstance(obj, pikepdf.Dictionary):
+        return pikepdf.Dictionary({k: _import(pdf, v) for k, v in obj.items()})
+    return obj
+
+
+def _outline(pdf, src) -> list:
+    import pikepdf
+
+    def walk(items) -> list:
+        out = []
+        for it in items:
+            dest = it.destination
+            new = pikepdf.OutlineItem(it.title, _import(pdf, dest) if dest is not None else None)
+            new.is_closed = it.is_closed
+            new.children.extend(walk(it.children))
+            out.append(new)
+        return out
+
+    with src.open_outline() as ol:
+        return walk(ol.root)
+
+
+def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: str):
+    """The chunks' PDFs as one (a pikepdf.Pdf): pages, structure, outline, destinations, information."""
+    import pikepdf
+
+    base = pikepdf.open(parts[0])
+    root = base.Root
+    tree = root.StructTreeRoot
+    document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+    nums = _numbers(tree.ParentTree)
+    next_key = max((k for k, _ in nums), default=-1) + 1
+    outline = _outline(base, base)
+    names = {n: d for n, d in _names(root.Names.Dests)} if "/Names" in root and "/Dests" in root.Names else {}
+    for n in dummies[0]:
+        names.pop(n, None)
+
+    for part, fake in zip(parts[1:], dummies[1:]):
+        src = pikepdf.open(part)
+        offset = next_key
+        for page in src.pages:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annot in page.obj.get("/Annots", []):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + offset
+        stree = src.Root.StructTreeRoot
+        sdoc = stree.K[0] if isinstance(stree.K, pikepdf.Array) else stree.K
+        kids = list(sdoc.K) if isinstance(sdoc.K, pikepdf.Array) else [sdoc.K]
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+                del kid["/P"]  # re-parented below; copying it would drag the chunk's whole tree along
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "named destinations are not preserved": merged below
+            base.pages.extend(src.pages)
+        snums = _numbers(stree.ParentTree)
+        nums += [(k + offset, _import(base, v)) for k, v in snums]
+        next_key = offset + max((k for k, _ in snums), default=-1) + 1
+        for kid in kids:
+            if isinstance(kid, pikepdf.Dictionary):
+                new = _import(base, kid)
+                new.P = document
+                document.K.append(new)
+        outline += _outline(base, src)
+        if "/Names" in src.Root and "/Dests" in src.Root.Names:
+            for n, d in _names(src.Root.Names.Dests):
+                if n not in fake and n not in names:
+                    names[n] = _import(base, d)
+
+    tree.ParentTree = base.make_indirect(pikepdf.Dictionary(
+        Nums=pikepdf.Array([x for k, v in sorted(nums, key=lambda kv: kv[0]) for x in (k, v)])))
+    if names:
+        flat = [x for n in sorted(names, key=lambda s: s.encode("utf-8")) for x in (pikepdf.String(n), names[n])]
+        root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
+    with base.open_outline() as ol:
+        ol.root.clear()
+        ol.root.extend(outline)
+    base.docinfo["/Keywords"] = keywords
+    return base
+
+
+def stamp_and_save(base, footers: Path, dest: Path) -> None:
+    """Draw the pages of ``footers`` over those of ``base`` (as artifacts) and save it to ``dest``."""
+    import pikepdf
+
+    feet = pikepdf.open(footers)
+    assert len(feet.pages) == len(base.pages), (len(feet.pages), len(base.pages))
+    for page, foot in zip(base.pages, feet.pages):
+        form = base.copy_foreign(foot.as_form_xobject())
+        taken = set(page.obj.Resources.get("/XObject", {}).keys()) if "/Resources" in page.obj else set()
+        name = next(n for n in (f"/Foot{i}" if i else "/Foot" for i in range(len(taken) + 1)) if n not in taken)
+        page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
+        page.contents_add(pikepdf.Stream(base, b"q\n"), prepend=True)
+        page.contents_add(pikepdf.Stream(base, b"Q\n/Artifact BMC q " + bytes(str(name), "ascii") + b" Do Q EMC\n"))
+
+    with atomic_path(dest) as tmp:
+        base.save(tmp, static_id=True, compress_streams=True,
+                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        data = Path(tmp).read_bytes()
+        found = _ID.findall(data)
+        if len(found) == 1:  # no file identifier, as in a sheet of one chunk: blank it out in place
+            Path(tmp).write_bytes(_ID.sub(lambda mt: b" " * len(mt.group(0)), data))
