@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,24 @@ def test_a_noop_rebuild_reads_nothing_and_a_removed_artifact_is_rebuilt(book: Pa
     monkeypatch.undo()
     next(p for p in out.iterdir() if p.suffix == ".epub").unlink()
     assert statuses(b.build(book, out_dir=out)) == {"anki": "skipped", "pdf": "skipped", "epub": "built"}
+
+
+def test_a_renderer_stopped_mid_write_leaves_no_temp_file(book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "build"
+    assert b.build(book, out_dir=out, formats=["anki"]).ok
+    before = snapshot(out)
+    started = tmp_path / "started"
+
+    def hangs(loaded, out_dir, content_dir, options):  # inherited by the forked worker
+        with fsutil.atomic_path(Path(out_dir) / "deck.apkg") as tmp:
+            tmp.write_bytes(b"half a deck")
+            started.touch()
+            time.sleep(60)
+
+    monkeypatch.setattr(renderers.get("anki"), "render", hangs)
+    result = b.build(book, out_dir=out, formats=["anki"], force=True, timeout=3)
+    assert started.exists(), "the renderer never got as far as its temp file"
+    (outcome,) = result.outcomes
+    assert outcome.status == "failed" and "longer than" in outcome.error
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert snapshot(out) == before

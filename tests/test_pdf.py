@@ -870,3 +870,30 @@ def test_long_book_through_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert proc.exitcode == 0
     assert pdf.output_path(serial.loaded.book.meta, tmp_path / "daemon").read_bytes() == one.read_bytes()
     assert len(cache_files(tmp_path / "daemon")) >= 3
+
+
+def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.fsutil import atomic_path
+    from publisher.renderers import pdf_chunks
+
+    if not pdf_chunks.can_fork():
+        pytest.skip("chunks are laid out in this process here")
+    started = tmp_path / "started"
+
+    def hangs(source, css, dest, fetcher, extra_css=(), tags=True):  # inherited by the forked worker
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(b"half a chunk")
+            started.touch()
+            time.sleep(60)
+        return 1
+
+    monkeypatch.setattr(pdf, "write_pdf", hangs)
+    cache = tmp_path / "cache"
+    job = pdf_chunks.Job("<p>x</p>", ("",), cache / "chunk.pdf", cache / "chunk.json")
+    pid = pdf_chunks.start(job, tmp_path)
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), "the worker never got as far as its temp file"
+    pdf_chunks.stop(pid, job)
+    assert sorted(p.name for p in cache.iterdir()) == []

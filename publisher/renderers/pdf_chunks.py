@@ -160,6 +160,10 @@ def lay_out(job: Job, content_dir: Path) -> None:
         tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log}, sort_keys=True), "utf-8")
 
 
+def _unwind(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
 def _die_with(parent: int) -> None:
     """Linux: end this worker when its parent ends, even if killed (the build's time limit)."""
     try:
@@ -183,6 +187,9 @@ def start(job: Job, content_dir: Path) -> int:
     if pid == 0:  # the worker: lay out, report, and leave without running the parent's exit code
         code = 0
         try:
+            # stopped (by the build's time limit, or its parent ending): unwind, so the
+            # temp files of the layout are removed on the way out
+            signal.signal(signal.SIGTERM, _unwind)
             _die_with(parent)
             lay_out(job, content_dir)
         except BaseException:  # noqa: BLE001 - everything goes back to the parent
