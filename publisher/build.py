@@ -13,6 +13,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import time
@@ -166,6 +167,9 @@ def build(
 
     # 3. render (parallel processes when more than one renderer runs)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if force:  # from scratch: nothing a renderer kept from earlier builds is reused
+        for name in todo:
+            shutil.rmtree(renderers.cache_dir(out_dir, name), ignore_errors=True)
     # jobs=1 renders in this process, one after the other; otherwise each renderer runs in a
     # worker process, which is also what lets a time limit stop a renderer that hangs
     workers = min(len(todo), jobs or os.cpu_count() or 1)
@@ -275,7 +279,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paper", choices=("a4", "letter"), default=None)
     p.add_argument("--columns", type=int, default=None)
     p.add_argument("--strict", action="store_true", help="warnings stop the build")
-    p.add_argument("--force", action="store_true", help="render even what is up to date")
+    p.add_argument("--force", action="store_true", help="render everything from scratch, even what is up to date")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel renderers (default: cores)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds a build may take")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -862,6 +862,15 @@ def test_long_book_through_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert one.read_bytes() == two.read_bytes()
     assert len(cache_files(tmp_path / "parallel")) == len(pdf_chunks.plan(serial.loaded.book)) >= 3
     check_sheet(two, serial.loaded, size=(842, 595), columns=3)
+    # --force starts from scratch: every chunk is laid out again, to the same bytes
+    cache = tmp_path / "parallel" / ".cache" / "pdf"
+    stale = cache / "stale-entry.pdf"
+    stale.write_bytes(b"%PDF-")
+    stamps = {n: (cache / n).stat().st_mtime_ns for n in cache_files(tmp_path / "parallel") if n != stale.name}
+    assert b.build(folder, ["pdf"], tmp_path / "parallel", force=True).ok
+    assert not stale.exists()
+    assert all((cache / n).stat().st_mtime_ns != t for n, t in stamps.items())
+    assert two.read_bytes() == one.read_bytes()
     # and from a daemonic process, where multiprocessing may not start children
     ctx = multiprocessing.get_context("fork")
     proc = ctx.Process(target=build, args=(folder, tmp_path / "daemon"), daemon=True)

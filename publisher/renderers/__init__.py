@@ -44,5 +44,10 @@ class RenderOptions:
     columns: int | None = None
 
 
+def cache_dir(out_dir: Path, name: str) -> Path:
+    """Where renderer ``name`` may keep work between builds (``build --force`` empties it)."""
+    return Path(out_dir) / ".cache" / name
+
+
 def get(name: str) -> ModuleType:
     return importlib.import_module(REGISTRY[name].module)

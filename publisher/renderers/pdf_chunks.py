@@ -44,6 +44,7 @@ from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
 from ..fsutil import atomic_path
 from ..text import facts
+from . import cache_dir
 
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
@@ -293,7 +294,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     from . import pdf
 
     chunk_css = templates.read_text(f"{pdf.FOLDER}/chunk.css", content_dir)
-    cache = Path(out_dir) / ".cache" / "pdf"
+    cache = cache_dir(out_dir, pdf.NAME)
     cache.mkdir(parents=True, exist_ok=True)
     code = _code_digest()
     slug = book.meta.slug
