@@ -375,23 +375,16 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
 
 def _numbers(tree) -> list[tuple[int, object]]:
     """The (key, value) pairs of a number tree."""
-    out = []
-    if "/Nums" in tree:
-        nums = list(tree.Nums)
-        out += [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
-    for kid in tree.get("/Kids", []):
-        out += _numbers(kid)
-    return out
+    import pikepdf
+
+    return [(int(k), v) for k, v in pikepdf.NumberTree(tree).items()]
 
 
 def _names(tree) -> list[tuple[str, object]]:
-    out = []
-    if "/Names" in tree:
-        names = list(tree.Names)
-        out += [(str(names[i]), names[i + 1]) for i in range(0, len(names), 2)]
-    for kid in tree.get("/Kids", []):
-        out += _names(kid)
-    return out
+    """The (name, value) pairs of a name tree."""
+    import pikepdf
+
+    return [(str(k), v) for k, v in pikepdf.NameTree(tree).items()]
 
 
 def _import(pdf, obj):
