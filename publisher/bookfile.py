@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def _line_from_message(message: str) -> int:
 def _line_of(path: Path, key: str) -> int:
     try:
         for n, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
-            if line.strip().startswith(key) and "=" in line:
+            if re.match(r"""\s*(?:{0}|"{0}"|'{0}')\s*=""".format(re.escape(key)), line):  # bare or quoted key
                 return n
     except OSError:
         pass

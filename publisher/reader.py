@@ -302,14 +302,20 @@ class _Reader:
         term: tuple[m.Inline, ...] | None = None
         term_loc = self.loc.here()
         body: list[m.Block] = []
+        described = False  # has the current term had a `: definition` yet?
         for child in tok.get("children") or []:
             if child["type"] == "def_list_head":
+                kids = child.get("children") or []
+                here = self.loc.find(plain_tokens(kids), 1)
+                if term is not None and not described:  # terms on consecutive lines share the definitions
+                    term = (*term, m.LineBreak(here), *self.inlines(kids, here))
+                    continue
                 if term is not None:
                     items.append(m.Definition(term, tuple(body), term_loc))
-                kids = child.get("children") or []
-                term_loc = self.loc.find(plain_tokens(kids), 1)
-                term, body = self.inlines(kids, term_loc), []
+                term_loc = here
+                term, body, described = self.inlines(kids, term_loc), [], False
             else:
+                described = True
                 body.extend(self.blocks(child.get("children") or []))
         if term is not None:
             items.append(m.Definition(term, tuple(body), term_loc))
@@ -398,7 +404,9 @@ def section_tree(blocks: list[Any], file: str) -> tuple[tuple[m.Inline, ...] | N
             if b.level == 1 and title is None and not stack and not any(isinstance(x, m.Section) for x in root):
                 title, title_loc = b.children, b.loc
                 continue
-            if b.level == 1:
+            if b.level == 1 and title is None:  # the first H1, after a section: one diagnostic, here
+                diags.append(diag("P101", file, b.loc.line, f"'{plain(b.children)}' comes after a section: put the '# Title' first"))
+            elif b.level == 1:
                 diags.append(diag("P102", file, b.loc.line, f"'{plain(b.children)}'"))
             close_until(b.level)
             stack.append((b.level, b.children, b.loc, []))
@@ -462,7 +470,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             diags.append(diag("P123", where.file, where.line, f"[^{key.lower()}]"))
     title, title_loc, body, more = section_tree(blocks, file)
     diags.extend(more)
-    if title is None:
+    if title is None and not any(d.code == "P101" for d in more):
         diags.append(diag("P101", file, 1, "add a '# Title' line"))
     return m.Chapter(file, slug, title or (), tuple(body), tuple(notes), title_loc), diags
 

@@ -539,7 +539,8 @@ def test_template_change_reaches_anki(tmp_path: Path) -> None:
         col.close()
 
 
-def test_render_speed_at_ten_thousand_facts(tmp_path: Path) -> None:
+def test_a_ten_thousand_fact_deck_has_every_card(tmp_path: Path) -> None:
+    """A large book's deck holds a note per card (its speed is measured by `make bench`, not here)."""
     files: dict[str, str | bytes] = {"book.toml": BOOK_TOML}
     for c in range(80):
         body = [f"# Chapter {c}\n"]
@@ -555,20 +556,10 @@ def test_render_speed_at_ten_thousand_facts(tmp_path: Path) -> None:
     from publisher.text import facts
 
     assert sum(1 for _ in facts(loaded.book)) >= 10_000
-    start = time.perf_counter()
     art = anki_renderer.render(loaded, tmp_path / "build", content, RenderOptions())
-    seconds = time.perf_counter() - start
-    assert art.summary == f"{len(loaded.cards)} notes"
-    assert seconds < 5.0, f"{seconds:.1f} s"
-
-
-@pytest.mark.slow
-def test_real_deck_renders_fast(tmp_path: Path) -> None:
-    content = copy_content(REPO / "content", tmp_path / "content")
-    loaded = load(content)
-    start = time.perf_counter()
-    anki_renderer.render(loaded, tmp_path / "build", content, RenderOptions())
-    assert time.perf_counter() - start < 2.0
+    assert art.summary == f"{len(loaded.cards)} notes" and len(loaded.cards) >= 8_000
+    data = read_apkg(art.path, tmp_path)
+    assert sorted(data["notes"]) == sorted(anki_renderer.guid(loaded.book.meta, c.identity) for c in loaded.cards)
 
 
 def test_note_type_shape_never_changes_silently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -271,3 +271,12 @@ def test_identity_survives_renumbering_the_chapter_file(tmp_path: Path) -> None:
 def test_same_term_in_two_chapters_gets_two_identities(tmp_path: Path) -> None:
     cards = cards_of(tmp_path, "# A\n\n- **Queue** - one\n", extra={"02-other.md": "# B\n\n- **Queue** - two\n"})
     assert [c.identity for c in cards] == ["intro/queue", "other/queue"]
+
+
+def test_terms_on_consecutive_lines_share_one_definition_card(tmp_path: Path) -> None:
+    folder = make_book(tmp_path, {"book.toml": TOML, "01-intro.md": "# Intro\n\nSQS\nSimple Queue Service\n: a hosted queue\n"})
+    loaded = load(folder)
+    assert [d.code for d in loaded.diagnostics if d.severity == "error"] == []
+    (card,) = loaded.cards
+    assert card.kind == "definition" and card.identity == "intro/sqs-simple-queue-service"
+    assert front(card) == "<p>SQS<br>Simple Queue Service</p>" and back(card) == "<p>a hosted queue</p>"

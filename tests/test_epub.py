@@ -219,7 +219,7 @@ def _inlines(book: m.Book):
 def test_render_writes_the_book_slug_epub(everything: Built, tmp_path: Path) -> None:
     assert everything.artifact.path.name == "everything-fixture-notes.epub"
     assert everything.artifact.path == epub.output_path(everything.loaded.book.meta, everything.artifact.path.parent)
-    assert everything.artifact.summary == "2 chapters, 16 questions, 8 glossary terms"
+    assert everything.artifact.summary == "2 chapters, 17 questions, 9 glossary terms"
     assert everything.artifact.diagnostics == ()
     assert [p.name for p in everything.artifact.path.parent.iterdir()] == ["everything-fixture-notes.epub"]
 

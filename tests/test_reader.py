@@ -286,3 +286,20 @@ def test_folders_and_dangling_links_named_like_chapters_are_skipped(tmp_path: Pa
     (folder / "03-c.md").symlink_to(folder / "nowhere.md")  # a dangling link
     loaded = load(folder)
     assert [c.slug for c in loaded.book.chapters] == ["a"]
+
+
+def test_terms_on_consecutive_lines_are_one_term_with_their_lines() -> None:
+    ch, _ = chapter("# T\n\nOne\nTwo\n: shared\n\nThree\n: own\n")
+    (deflist,) = ch.blocks
+    assert isinstance(deflist, m.DefList)
+    first, second = deflist.items
+    assert [type(n).__name__ for n in first.term] == ["Text", "LineBreak", "Text"]
+    assert (plain_text(first.term[:1]), plain_text(first.term[2:]), first.loc.line, first.term[1].loc.line) == ("One", "Two", 3, 4)
+    assert plain_text(second.term) == "Three" and second.loc.line == 7
+    assert [plain_text(b.children) for b in first.body] == ["shared"]
+
+
+def test_a_title_after_a_section_is_one_diagnostic_at_its_line() -> None:
+    _, diags = chapter("## Sec\n\ntext\n\n# Title\n\nmore\n")
+    assert [(d.code, d.line) for d in diags if d.severity == "error"] == [("P101", 5)]
+    assert "put the '# Title' first" in str(diags[0])

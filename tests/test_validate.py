@@ -47,6 +47,7 @@ def where(diags: list[Diagnostic], code: str) -> list[tuple[str, int]]:
 # (id, bad chapter, code, line, corrected chapter); the chapter is content/01-a.md
 CASES = [
     ("P101-no-h1", "Some text\n\n## Sec\n\nmore text\n", "P101", 1, "# T\n\nSome text\n\n## Sec\n\nmore text\n"),
+    ("P101-h1-after-section", "## Sec\n\ntext\n\n# Title\n\nmore\n", "P101", 5, "# Title\n\n## Sec\n\ntext\n\nmore\n"),
     ("P102-two-h1", "# A\n\ntext\n\n# B\n\nmore\n", "P102", 5, "# A\n\ntext\n\n## B\n\nmore\n"),
     ("P103-h1-to-h4", "# A\n\ntext\n\n#### Deep\n\ntext\n", "P103", 5, "# A\n\ntext\n\n## Deep\n\ntext\n"),
     ("P103-h2-to-h4", "# A\n\n## B\n\nx\n\n#### C\n\ny\n", "P103", 7, "# A\n\n## B\n\nx\n\n### C\n\ny\n"),
@@ -235,6 +236,8 @@ def test_book_toml_without_ids_is_a_note(check) -> None:
         ('title = "x"\n[ids]\ndeck = 0\n', 3, "positive 64-bit integer"),
         ('title = "x"\npaper = "b5"\n[ids]\ndeck = 1\n', 2, "'paper' must be 'a4' or 'letter'"),
         ('title = "x"\ncolumns = 9\n[ids]\ndeck = 1\n', 2, "'columns' must be between 1 and 6"),
+        ('title = "x"\n"columns" = 9\n[ids]\ndeck = 1\n', 2, "'columns' must be between 1 and 6"),
+        ('title = "x"\ncolumnsx = 1\n\'columns\' = 9\n[ids]\ndeck = 1\n', 3, "'columns' must be"),
         ('title = "x\n', 1, "invalid book.toml"),
         ('title = "x"\n\n[ids\n', 3, "invalid book.toml"),
     ],
