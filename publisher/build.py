@@ -27,6 +27,7 @@ from .fsutil import atomic_write
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
 from .templates import files_under
+from .text import count
 
 MANIFEST = ".publisher-manifest.json"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -340,7 +341,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"FAILED  {o.name}: {o.error}")
         errors = sum(d.severity == "error" for d in result.diagnostics)
         warnings = sum(d.severity == "warning" for d in result.diagnostics)
-        print(f"{errors} errors, {warnings} warnings; {time.perf_counter() - start:.1f} s")
+        print(f"{count(errors, 'error')}, {count(warnings, 'warning')}; {time.perf_counter() - start:.1f} s")
     return 0 if result.ok else 1
 
 

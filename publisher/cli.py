@@ -12,7 +12,7 @@ from typing import Sequence
 from . import __version__
 from . import model as m
 from .diagnostics import Diagnostic, has_errors, strict, to_json
-from .text import facts, walk_blocks
+from .text import count, facts, walk_blocks
 
 DEFAULT_CONTENT = "content"
 
@@ -45,9 +45,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         cards = info["cards"]
         assert isinstance(cards, dict)
         print(
-            f"{info['chapters']} chapters, {info['sections']} sections, {info['facts']} facts; "
-            f"{cards['total']} cards ({cards['definition']} definition, {cards['cloze']} cloze, {cards['question']} question); "
-            f"{info['errors']} errors, {info['warnings']} warnings"
+            f"{count(info['chapters'], 'chapter')}, {count(info['sections'], 'section')}, {count(info['facts'], 'fact')}; "
+            f"{count(cards['total'], 'card')} ({cards['definition']} definition, {cards['cloze']} cloze, {cards['question']} question); "
+            f"{count(info['errors'], 'error')}, {count(info['warnings'], 'warning')}"
         )
     return 1 if has_errors(diags) else 0
 

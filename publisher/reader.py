@@ -500,7 +500,8 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     used: set[str] = set()
     files = chapter_files(folder) if folder.is_dir() else []
     if not files:
-        diags.append(diag("P005", display_path(folder), 0, "no *.md files found"))
+        why = "no *.md files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist")
+        diags.append(diag("P005", display_path(folder), 0, why))
     for path in files:
         shown = display_path(path)
         try:

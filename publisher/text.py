@@ -46,6 +46,11 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
     return "".join(out)
 
 
+def count(n: int, noun: str) -> str:
+    """``1 card``, ``2 cards``, ``0 cards`` (the nouns of the summaries take an ``s``)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def squash(text: str) -> str:
     """Collapse white space: the form in which texts are compared."""
     return " ".join(text.split())

@@ -20,8 +20,8 @@ CLEAN = {"book.toml": TOML, "01-a.md": "# A\n\n## Basics\n\n- **Queue** - holds 
 ERRORS = {"book.toml": TOML, "01-a.md": "# A\n\ntext\n\n# B\n\n- one\n-\n\n![pic](missing.png)\n"}
 WARNINGS = {"book.toml": TOML, "01-a.md": "# A\n\nThe quikc brown fox.\n"}
 LINE_RE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<code>P\d{3}) (?P<message>.+)$")
-SUMMARY_RE = re.compile(r"^\d+ chapters, \d+ sections, \d+ facts; \d+ cards \(\d+ definition, \d+ cloze, \d+ question\); "
-                        r"(?P<errors>\d+) errors, (?P<warnings>\d+) warnings$")
+SUMMARY_RE = re.compile(r"^\d+ chapters?, \d+ sections?, \d+ facts?; \d+ cards? \(\d+ definition, \d+ cloze, \d+ question\); "
+                        r"(?P<errors>\d+) errors?, (?P<warnings>\d+) warnings?$")
 
 
 def publisher_exe() -> list[str]:
@@ -53,7 +53,7 @@ def test_clean_book_exits_0(book) -> None:
     assert len(lines) == 1
     summary = SUMMARY_RE.match(lines[0])
     assert summary and summary["errors"] == "0" and summary["warnings"] == "0"
-    assert lines[0].startswith("1 chapters, 1 sections, ") and "2 cards (1 definition, 1 cloze, 0 question)" in lines[0]
+    assert lines[0].startswith("1 chapter, 1 section, ") and "2 cards (1 definition, 1 cloze, 0 question)" in lines[0]
 
 
 def test_errors_exit_1_with_file_line_code_message(book) -> None:
@@ -139,7 +139,11 @@ def test_odd_paths(tmp_path: Path) -> None:
     for target in ("does-not-exist", "file.md", "content"):
         proc = run(["check", target], tmp_path)
         assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, (target, proc.stderr)
-    assert "P005" in run(["check", "does-not-exist"], tmp_path).stdout
+    assert "does-not-exist:0: P005 no chapters: the folder does not exist" in run(["check", "does-not-exist"], tmp_path).stdout
+    (tmp_path / "file.md").write_text("# F\n", "utf-8")
+    assert "file.md:0: P005 no chapters: not a folder" in run(["check", "file.md"], tmp_path).stdout
+    (tmp_path / "empty").mkdir()
+    assert "empty:0: P005 no chapters: no *.md files found" in run(["check", "empty"], tmp_path).stdout
 
 
 def test_usage_errors_exit_2_without_a_traceback(tmp_path: Path) -> None:

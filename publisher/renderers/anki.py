@@ -39,7 +39,7 @@ from ..diagnostics import Diagnostic
 from ..fsutil import atomic_path
 from ..pipeline import Loaded
 from ..templates import read_text
-from ..text import block_inlines, plain_text, slugify, walk_blocks, walk_inlines
+from ..text import block_inlines, count, plain_text, slugify, walk_blocks, walk_inlines
 from ..validate import resolve_inside
 from . import Artifact, RenderOptions
 
@@ -383,7 +383,7 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     for e in removed:
         file, line = ledger.split_loc(e.loc, book.root)
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
-    summary = f"{len(live)} notes" + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
+    summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
     return Artifact(dest, summary, tuple(diags))
 
 

@@ -29,7 +29,7 @@ from ..diagnostics import Diagnostic, diag
 from ..fsutil import atomic_path
 from ..normalize import map_blocks, map_inlines
 from ..pipeline import Loaded
-from ..text import plain_text, slugify, squash, unique, walk_blocks
+from ..text import count, plain_text, slugify, squash, unique, walk_blocks
 from ..validate import ALLOWED_TAGS, resolve_inside
 from . import Artifact, RenderOptions
 
@@ -767,7 +767,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
                     images, summary)
 
     diags = [_refused(book, url, why) for url, why in sorted(plan.images.refused.items())]
-    return data, f"{len(book.chapters)} chapters, {questions} questions, {len(entries)} glossary terms", diags
+    return data, f"{count(len(book.chapters), 'chapter')}, {count(questions, 'question')}, {count(len(entries), 'glossary term')}", diags
 
 
 def _cover_alt(meta: m.Meta) -> str:

@@ -31,7 +31,7 @@ from .. import model as m
 from ..diagnostics import Diagnostic, diag
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
-from ..text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from ..text import block_inlines, count, block_text, plain_text, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks
 
 NAME = "pdf"
@@ -351,7 +351,7 @@ def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = Re
     if budget and pages > budget:
         diags.append(diag("P121", f"{book.root}/book.toml", _book_line(content_dir, "page_budget"),
                           f"{pages} pages, budget {budget}"))
-    summary = f"{pages} page{'s' if pages != 1 else ''}"
+    summary = count(pages, "page")
     return Artifact(dest, summary, tuple(sorted(set(diags))))
 
 
