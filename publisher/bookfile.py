@@ -64,6 +64,8 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
             data = tomllib.loads(path.read_bytes().decode("utf-8"))
         except UnicodeDecodeError:
             diags.append(diag("P001", file, 1))
+        except OSError as exc:
+            diags.append(diag("P010", file, 0, exc.strerror or str(exc)))
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             diags.append(diag("P004", file, line, str(exc)))

@@ -119,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("publisher: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine said no (an output folder that cannot be made, a full disk)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"publisher: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - the user gets a message, never a traceback
         print(f"publisher: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return 2

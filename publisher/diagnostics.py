@@ -19,6 +19,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P007": ("warning", "byte-order mark or odd line endings normalized"),
     "P008": ("warning", "unknown key in book.toml"),
     "P009": ("error", "content too deeply nested"),
+    "P010": ("error", "cannot read file"),
     "P101": ("error", "chapter has no H1 title"),
     "P102": ("error", "chapter has more than one H1"),
     "P103": ("error", "heading level jumps"),

@@ -507,7 +507,7 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            diags.append(diag("P004", shown, 0, f"cannot read: {exc.strerror}"))
+            diags.append(diag("P010", shown, 0, exc.strerror or str(exc)))
             continue
         chapter, more = read_chapter(raw, shown, unique(chapter_slug(path), used), parser)
         chapters.append(chapter)

@@ -194,3 +194,14 @@ def test_an_internal_error_is_a_message(book, capsys: pytest.CaptureFixture[str]
     assert cli.main(["check", "content"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("publisher: internal error: RuntimeError: simulated bug") and "Traceback" not in err
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_message_not_an_internal_error(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "01-a.md").write_text("# A\n\n- **Term** - body\n", "utf-8")
+    (tmp_path / "taken").write_text("a file, not a folder", "utf-8")
+    proc = run(["build", "content", "--out", "taken", "-q"], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "publisher: error: File exists: taken" in proc.stderr and "internal error" not in proc.stderr
+    assert (tmp_path / "taken").read_text("utf-8") == "a file, not a folder"

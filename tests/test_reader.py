@@ -303,3 +303,20 @@ def test_a_title_after_a_section_is_one_diagnostic_at_its_line() -> None:
     _, diags = chapter("## Sec\n\ntext\n\n# Title\n\nmore\n")
     assert [(d.code, d.line) for d in diags if d.severity == "error"] == [("P101", 5)]
     assert "put the '# Title' first" in str(diags[0])
+
+
+def test_a_file_that_cannot_be_read_is_p010_and_the_others_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = make_book(tmp_path, {"01-a.md": "# A\n\ntext\n", "02-b.md": "# B\n\ntext\n", "book.toml": 'title = "T"\n'})
+    real = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:  # the OS says no to two of the files (root reads through chmod 000)
+        if self.name in ("02-b.md", "book.toml"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    book, diags = read_book(folder)
+    assert [ch.file.rsplit("/", 1)[-1] for ch in book.chapters] == ["01-a.md"]
+    found = sorted((d.file.rsplit("/", 1)[-1], d.line, d.code, d.message) for d in diags if d.code == "P010")
+    assert found == [("02-b.md", 0, "P010", "cannot read file: Permission denied"),
+                     ("book.toml", 0, "P010", "cannot read file: Permission denied")]

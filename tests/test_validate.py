@@ -311,3 +311,9 @@ def test_html_allow_list() -> None:
     assert any("unsafe URL" in p for p in html_problems("<span title='javascript:x'>a</span>"))
     for tag in ("script", "iframe", "object", "embed", "style", "svg", "form"):
         assert any(f"<{tag}> is never allowed" == p for p in html_problems(f"<{tag}>")), tag
+
+
+def test_the_content_format_lists_every_diagnostic_code() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "content-format.md").read_text("utf-8")
+    for code, (severity, headline) in CODES.items():
+        assert f"| {code} | {severity} | {headline} |" in doc, code
