@@ -352,8 +352,15 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     cmd_build(args)
     paths = [args.path] + [str(p) for p in search_path(args.path)]
-    print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr)
-    for _changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp"))):
+    ready = False
+    # yield_on_timeout: an empty set first says the watcher is running (a save before that would be missed)
+    for changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp")),
+                         yield_on_timeout=True, rust_timeout=500):
+        if not changes:
+            if not ready:
+                print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+                ready = True
+            continue
         cmd_build(args)
     return 0
 

@@ -221,3 +221,47 @@ def test_a_renderer_stopped_mid_write_leaves_no_temp_file(book: Path, tmp_path: 
     assert outcome.status == "failed" and "longer than" in outcome.error
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     assert snapshot(out) == before
+
+
+def test_watch_rebuilds_on_save_and_prints_diagnostics_as_they_happen(book: Path, tmp_path: Path) -> None:
+    import os
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    exe = Path(sys.executable).with_name("publisher")
+    out = tmp_path / "build"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CI": "true"}
+    proc = subprocess.Popen([str(exe), "watch", str(book), "--out", str(out), "--format", "anki"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+    def wait_for(text: str, seconds: float = 60) -> list[str]:
+        seen: list[str] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            if text in seen[-1]:
+                return seen
+        raise AssertionError(f"no {text!r} in:\n" + "".join(seen))
+
+    try:
+        wait_for("watching")
+        deck = next(out.glob("*.apkg"))
+        first = deck.read_bytes()
+        chapter = book / "01-alpha.md"
+        chapter.write_text(chapter.read_text("utf-8") + "- **Dead letter queue** - where failed messages go\n", "utf-8")
+        wait_for("built")
+        assert deck.read_bytes() != first
+        chapter.write_text(chapter.read_text("utf-8") + "\ntext <script>alert(1)</script>\n", "utf-8")
+        seen = wait_for("P110")
+        assert any("01-alpha.md:" in line and "P110" in line for line in seen)
+        assert proc.poll() is None, "an error in the content must not end the watch"
+    finally:
+        proc.terminate()
+        proc.wait(30)
