@@ -161,10 +161,12 @@ def build(
     loaded = load(content_dir)
     diags = make_strict(loaded.diagnostics) if strict else list(loaded.diagnostics)
     result = BuildResult(loaded, diags, list(fresh.values()))
+    errors, warnings = sum(d.severity == "error" for d in diags), sum(d.severity == "warning" for d in diags)
     if has_errors(diags):
-        report("check", "errors: nothing was written")
+        report("check", f"{count(errors, 'error')}: nothing was written")
         result.outcomes = []
         return result
+    report("check", f"{count(errors, 'error')}, {count(warnings, 'warning')}")
 
     # 3. render (parallel processes when more than one renderer runs)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -235,7 +237,7 @@ def _describe(o: Outcome) -> str:
     if o.status == "failed":
         return f"FAILED: {o.error} (previous artifact left as it was)"
     assert o.artifact is not None
-    return f"{o.artifact.path} ({_size(o.artifact.path)}, {o.artifact.summary}) in {o.seconds:.1f} s"
+    return f"{o.artifact.path.name} ({_size(o.artifact.path)}, {o.artifact.summary}) in {o.seconds:.1f} s"
 
 
 def _file_sha(path: Path) -> str:
@@ -296,9 +298,14 @@ class _Console:
         self.progress = None
         self.tasks: dict[str, int] = {}
         if self.live:
+            from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.table import Column
 
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=False)
+            # a long message is cut short with an ellipsis: the elapsed time always shows
+            text = TextColumn("{task.description}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis"))
+            self.progress = Progress(SpinnerColumn(), text, TimeElapsedColumn(), transient=False,
+                                     expand=True, console=Console(stderr=True))
             self.progress.start()
 
     def __call__(self, step: str, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -265,3 +266,49 @@ def test_watch_rebuilds_on_save_and_prints_diagnostics_as_they_happen(book: Path
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def _run_build(book: Path, out: Path, *flags: str, tty: bool = False) -> tuple[str, str]:
+    """``publisher build`` as a user runs it: (stdout, stderr); stderr on a terminal when ``tty``."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("publisher")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    args = [str(exe), "build", str(book), "--out", str(out), *flags]
+    if not tty:
+        proc = subprocess.run(args, capture_output=True, text=True, env={**env, "CI": "true"}, timeout=300)
+        return proc.stdout, proc.stderr
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, text=True, env={**env, "TERM": "xterm"})
+    os.close(slave)
+    stdout, _ = proc.communicate(timeout=300)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal is closed once the build has ended
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return stdout, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_plain_when_piped_live_on_a_terminal_and_quiet_with_q(book: Path, tmp_path: Path) -> None:
+    stdout, stderr = _run_build(book, tmp_path / "plain", "--format", "anki,epub")
+    assert stderr.splitlines()[:2] == ["check: reading and validating", "check: 0 errors, 0 warnings"]
+    assert any(line.startswith("anki: ") and line.endswith(" s") for line in stderr.splitlines()), stderr
+    assert "built" in stdout and "0 errors" in stdout
+
+    stdout, stderr = _run_build(book, tmp_path / "live", "--format", "anki,epub", tty=True)
+    assert "\x1b[" in stderr, stderr  # drawn and redrawn by rich
+    assert re.search(r"anki: .*\.apkg.*\d+:\d\d:\d\d", stderr), stderr  # each renderer with its elapsed time
+    assert re.search(r"check: 0 errors, 0 warnings.*\d+:\d\d:\d\d", stderr), stderr  # the check step ends too
+    assert "built" in stdout and "0 errors" in stdout
+
+    stdout, stderr = _run_build(book, tmp_path / "quiet", "--format", "anki,epub", "-q", tty=True)
+    assert stdout == "" and stderr == ""
