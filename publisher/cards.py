@@ -10,6 +10,7 @@ on the card's line pins it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Iterator, assert_never
@@ -50,13 +51,29 @@ class _Ctx:
         return head + ((self.lead,) if self.lead else ())
 
     def under(self, lead: tuple[m.Inline, ...]) -> "_Ctx":
-        text = squash(plain_text(lead))
-        return _Ctx(self.book, self.chapter, self.path, text if len(text) <= 90 else text[:89].rstrip() + "\u2026")
+        """The context of the cards nested under ``lead``: its marked words hidden (they are
+        the parent card's answer), cut at a word near 90 characters."""
+        text = squash(plain_text(_hide_marks(lead)))
+        if len(text) > 90:
+            text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
+        return _Ctx(self.book, self.chapter, self.path, text)
 
     @property
     def tags(self) -> tuple[str, ...]:
         parts = [slugify(self.book.short_name) or "book", self.chapter.slug] + [a for _, a in self.path]
         return ("::".join(parts),)
+
+
+def _hide_marks(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    out: list[m.Inline] = []
+    for node in nodes:
+        if isinstance(node, m.Mark):
+            out.append(m.Text("[\u2026]", node.loc))
+        elif hasattr(node, "children"):
+            out.append(dataclasses.replace(node, children=_hide_marks(node.children)))  # type: ignore[arg-type]
+        else:
+            out.append(node)
+    return tuple(out)
 
 
 def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[m.Block, ...],
