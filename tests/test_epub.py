@@ -468,7 +468,7 @@ def _expected_question(card: m.Card) -> str:
     assert isinstance(front, m.Para)
     if card.kind == "definition":
         term = squash(plain_text(front.children))
-        return term if term.endswith("?") else f"What is {term}?"
+        return term if term.endswith("?") else f"{term} \u2013 \u2026"
     if card.kind == "cloze":
         return squash(plain_text(blanked(front.children)))
     return squash(plain_text(front.children))
@@ -488,6 +488,10 @@ def test_every_card_is_a_linked_check_yourself_question(built: Built) -> None:
         assert section.getnext() is None and section.getparent().get(EPUB_TYPE) == "chapter"
         links = section.xpath("h:ol/h:li/h:a", namespaces=NS)
         assert [reader_text(a) for a in links] == [_expected_question(c) for c in cards]
+        # each question says where it stands, as the Anki card does
+        labels = [li.xpath("h:span[@class='check-context']", namespaces=NS) for li in section.xpath("h:ol/h:li", namespaces=NS)]
+        assert [reader_text(x[0]) if x else "" for x in labels] == \
+            [(" \u203a ".join(c.context[1:]).rstrip(":") + ":") if c.context[1:] else "" for c in cards]
         for card, link in zip(cards, links):
             target = by_id(root, link.get("href").lstrip("#"))
             assert target is not None, card.identity

@@ -452,6 +452,7 @@ class Check:
     target: str
     question: Markup
     identity: str
+    context: str = ""  # where in the chapter the card stands (sections, parent item), as Anki shows it
 
 
 def _question(card: m.Card, opts: html.Options) -> Markup:
@@ -462,7 +463,7 @@ def _question(card: m.Card, opts: html.Options) -> Markup:
         term = _fragment(html.render_inlines(nodes, opts))
         if plain_text(nodes).rstrip().endswith("?"):
             return term
-        return Markup("What is ") + term + Markup("?")
+        return term + Markup(" \u2013 \u2026")  # "Term – …": say what follows, as on the sheet
     return _fragment(html.render_inlines(_question_inlines(inl, blank=card.kind == "cloze"), opts))
 
 
@@ -490,7 +491,8 @@ def _chapter(plan: _Plan, index: int, chapter: m.Chapter, cards: list[m.Card], e
         else:
             own = plan.ids[card.identity]
             target = own if own in placed else (around.get(card.loc) or top)
-        checks.append(Check(card.kind, target, _question(card, plain_opts), card.identity))
+        checks.append(Check(card.kind, target, _question(card, plain_opts), card.identity,
+                            " \u203a ".join(card.context[1:]).rstrip(":")))
     text = env.get_template(f"{TEMPLATES}/chapter.xhtml").render(
         lang=lang, title=title, heading=heading, anchor=anchor, stylesheet=STYLESHEET,
         body=Markup(body), footnotes=Markup(notes), checks=checks,
