@@ -14,7 +14,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict
-from .fsutil import atomic_write
+from .fsutil import atomic_write, unwind_on_sigterm
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
 from .templates import files_under
@@ -113,15 +112,6 @@ def _render_one(name: str, loaded: Loaded, out_dir: Path, content_dir: Path, opt
     return artifact, time.perf_counter() - start
 
 
-def _stop_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}")
-
-
-def _worker_init() -> None:
-    """A renderer worker stopped by the time limit (SIGTERM) unwinds: its temp files are removed."""
-    signal.signal(signal.SIGTERM, _stop_cleanly)
-
-
 Reporter = Callable[[str, str], None]  # (renderer or step, message)
 
 
@@ -184,7 +174,7 @@ def build(
             report(name, _describe(outcomes[name]))
     elif todo:
         ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init)
+        pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=unwind_on_sigterm)
         try:
             futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
             for name in todo:

@@ -10,14 +10,13 @@ on the card's line pins it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Iterator, assert_never
 
 from . import model as m
 from .normalize import split_term
-from .text import plain_text, slugify, squash, walk_inlines
+from .text import blank_marks, plain_text, slugify, squash, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -53,7 +52,7 @@ class _Ctx:
     def under(self, lead: tuple[m.Inline, ...]) -> "_Ctx":
         """The context of the cards nested under ``lead``: its marked words hidden (they are
         the parent card's answer), cut at a word near 90 characters."""
-        text = squash(plain_text(_hide_marks(lead)))
+        text = squash(plain_text(blank_marks(lead)))
         if len(text) > 90:
             text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
         return _Ctx(self.book, self.chapter, self.path, text)
@@ -62,18 +61,6 @@ class _Ctx:
     def tags(self) -> tuple[str, ...]:
         parts = [slugify(self.book.short_name) or "book", self.chapter.slug] + [a for _, a in self.path]
         return ("::".join(parts),)
-
-
-def _hide_marks(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-    out: list[m.Inline] = []
-    for node in nodes:
-        if isinstance(node, m.Mark):
-            out.append(m.Text("[\u2026]", node.loc))
-        elif hasattr(node, "children"):
-            out.append(dataclasses.replace(node, children=_hide_marks(node.children)))  # type: ignore[arg-type]
-        else:
-            out.append(node)
-    return tuple(out)
 
 
 def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[m.Block, ...],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -24,6 +25,16 @@ def atomic_path(dest: Path | str) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def unwind_on_sigterm() -> None:
+    """In a worker process: SIGTERM (a time limit, a parent ending) raises SystemExit, so the
+    process unwinds and every :func:`atomic_path` on the way removes its temp file."""
+    signal.signal(signal.SIGTERM, _raise_exit)
+
+
+def _raise_exit(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _umask() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from typing import Iterator, assert_never
 
 from . import model as m
@@ -44,6 +45,23 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
             case _:
                 assert_never(node)
     return "".join(out)
+
+
+BLANK = "[\u2026]"  # what a cloze deletion shows where its words are hidden
+
+
+def blank_marks(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    """``nodes`` with each ``==mark==`` replaced by :data:`BLANK` (a cloze with its answer hidden)."""
+    out: list[m.Inline] = []
+    for node in nodes:
+        match node:
+            case m.Mark():
+                out.append(m.Text(BLANK, node.loc))
+            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Link(children=c):
+                out.append(replace(node, children=blank_marks(c)))
+            case _:
+                out.append(node)
+    return tuple(out)
 
 
 def count(n: int, noun: str) -> str:

@@ -29,7 +29,7 @@ from ..diagnostics import Diagnostic, diag
 from ..fsutil import atomic_path
 from ..normalize import map_blocks, map_inlines
 from ..pipeline import Loaded
-from ..text import count, plain_text, slugify, squash, unique, walk_blocks
+from ..text import BLANK, count, plain_text, slugify, squash, unique, walk_blocks
 from ..validate import ALLOWED_TAGS, resolve_inside
 from . import Artifact, RenderOptions
 
@@ -42,7 +42,6 @@ CODE_STYLE = "xcode"  # Pygments style whose colours all keep >= 5:1 on white
 WCAG = "2.2"
 CONFORMS_TO = f"EPUB Accessibility 1.1 - WCAG {WCAG} Level AA"
 CERTIFIED_BY = "publisher (automated checks: EPUBCheck and Ace by DAISY)"
-BLANK = "[\u2026]"  # a cloze deletion in a "Check yourself" question
 # dcterms:modified when book.toml has no usable date: a fixed instant, never the clock
 FALLBACK_MODIFIED = datetime(1980, 1, 1, tzinfo=timezone.utc)
 

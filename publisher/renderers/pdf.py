@@ -31,7 +31,7 @@ from .. import model as m
 from ..diagnostics import Diagnostic, diag
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
-from ..text import block_inlines, count, block_text, plain_text, walk_blocks, walk_inlines
+from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks
 
 NAME = "pdf"

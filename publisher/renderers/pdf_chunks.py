@@ -42,7 +42,7 @@ from typing import Sequence
 from .. import model as m
 from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, unwind_on_sigterm
 from ..text import facts
 from . import cache_dir
 
@@ -161,10 +161,6 @@ def lay_out(job: Job, content_dir: Path) -> None:
         tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log}, sort_keys=True), "utf-8")
 
 
-def _unwind(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}")
-
-
 def _die_with(parent: int) -> None:
     """Linux: end this worker when its parent ends, even if killed (the build's time limit)."""
     try:
@@ -190,7 +186,7 @@ def start(job: Job, content_dir: Path) -> int:
         try:
             # stopped (by the build's time limit, or its parent ending): unwind, so the
             # temp files of the layout are removed on the way out
-            signal.signal(signal.SIGTERM, _unwind)
+            unwind_on_sigterm()
             _die_with(parent)
             lay_out(job, content_dir)
         except BaseException:  # noqa: BLE001 - everything goes back to the parent
