@@ -30,6 +30,9 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "columns": int,
     "page_budget": int,
     "max_answer_words": int,
+    "strict": bool,
+    "include": list,
+    "exclude": list,
     "ids": dict,
 }
 ID_KEYS: dict[str, type] = {"deck": int, "basic_model": int, "cloze_model": int, "epub": str}
@@ -97,6 +100,10 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         if key in clean and clean[key] not in ("a4", "letter"):
             diags.append(diag("P004", file, _line_of(path, key), "'paper' must be 'a4' or 'letter'"))
             clean.pop(key)
+    for key in ("include", "exclude"):
+        if key in clean and not all(isinstance(x, str) for x in clean[key]):
+            diags.append(diag("P004", file, _line_of(path, key), f"'{key}' must be a list of glob strings"))
+            clean.pop(key)
     if "columns" in clean and not 1 <= clean["columns"] <= 6:
         diags.append(diag("P004", file, _line_of(path, "columns"), "'columns' must be between 1 and 6"))
         clean.pop("columns")
@@ -124,12 +131,15 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         columns=int(clean.get("columns", 3)),
         page_budget=int(clean.get("page_budget", 0)),
         max_answer_words=int(clean.get("max_answer_words", 120)),
+        strict=bool(clean.get("strict", False)),
+        include=tuple(clean.get("include", ())),
+        exclude=tuple(clean.get("exclude", ())),
     )
     return meta, diags
 
 
 def _tname(name: str) -> str:
-    return {"str": "string", "int": "whole number", "bool": "true/false", "dict": "table"}.get(name, name)
+    return {"str": "string", "int": "whole number", "bool": "true/false", "dict": "table", "list": "list"}.get(name, name)
 
 
 def _line_from_message(message: str) -> int:

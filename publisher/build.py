@@ -71,11 +71,18 @@ def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
 
 def content_inputs(content_dir: Path) -> list[Path]:
     """The book's own files. Its templates/ folder counts per renderer; the ledger only for the renderer that reads it."""
+    from .sources import SKIP_DIRS
+
     shadow = content_dir / "templates"
-    return [
-        p for p in sorted(content_dir.rglob("*"))
-        if p.is_file() and p.name != LEDGER_NAME and not p.name.startswith(".") and not p.is_relative_to(shadow)
-    ]
+    out = []
+    for folder, dirs, files in os.walk(content_dir):
+        # hidden folders (.git) and build output are never read: not inputs either
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        base = Path(folder)
+        if base == shadow or base.is_relative_to(shadow):
+            continue
+        out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith("."))
+    return sorted(p for p in out if p.is_file())
 
 
 def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_hash: str, code_hash: str) -> str:
@@ -149,7 +156,7 @@ def build(
     # 2. read and validate, once
     report("check", "reading and validating")
     loaded = load(content_dir)
-    diags = make_strict(loaded.diagnostics) if strict else list(loaded.diagnostics)
+    diags = make_strict(loaded.diagnostics) if strict or loaded.book.meta.strict else list(loaded.diagnostics)
     result = BuildResult(loaded, diags, list(fresh.values()))
     errors, warnings = sum(d.severity == "error" for d in diags), sum(d.severity == "warning" for d in diags)
     if has_errors(diags):

@@ -11,7 +11,7 @@ on the card's line pins it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, assert_never
 
 from . import model as m
@@ -60,7 +60,7 @@ class _Ctx:
     @property
     def tags(self) -> tuple[str, ...]:
         parts = [slugify(self.book.short_name) or "book", self.chapter.slug] + [a for _, a in self.path]
-        return ("::".join(parts),)
+        return ("::".join(parts),) + self.chapter.tags
 
 
 def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[m.Block, ...],
@@ -84,6 +84,8 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
             case m.DefList(items=items):
                 for d in items:
                     term = plain_text(d.term)
+                    if not d.body:  # nothing to answer with (P108): the term stays text
+                        continue
                     head_pins = pins(d.term) + (pins(d.body[0].children) if d.body and isinstance(d.body[0], m.Para) else [])
                     yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, head_pins)
                     yield from _from_blocks(d.body, ctx.under(d.term))
@@ -103,7 +105,7 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     else:
                         yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Details(blocks=bs):
                 yield from _from_blocks(bs, ctx)
             case m.Section(title=t, anchor=a, blocks=bs):
                 inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))  # leads end at a heading
@@ -118,10 +120,36 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
 
 
 def derive_cards(book: m.Book) -> tuple[m.Card, ...]:
-    """All cards of the book in document order."""
+    """All cards of the book in document order, each identity unique (see :func:`unique_identities`)."""
     out: list[m.Card] = []
     for chapter in book.chapters:
-        out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, ())))
+        if chapter.cards:
+            out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, ())))
+    return unique_identities(out)
+
+
+def unique_identities(cards: list[m.Card]) -> tuple[m.Card, ...]:
+    """Cards that happen to share an identity (the same marked word twice in a chapter) are told
+    apart by a suffix in document order: the first keeps it, the next get ``.2``, ``.3`` ... (a
+    slug never holds a '.', so no other card can have it). Inserting an unrelated card changes
+    none of them. Pinned ids claim theirs first; two pins alike stay alike (an error, P119)."""
+    taken = {c.identity for c in cards if c.pinned}
+    seen: set[str] = set()
+    out = []
+    for card in cards:
+        if card.pinned:
+            out.append(card)
+            continue
+        if card.identity not in taken and card.identity not in seen:
+            seen.add(card.identity)
+            out.append(card)
+            continue
+        n = 2
+        while f"{card.identity}.{n}" in seen or f"{card.identity}.{n}" in taken:
+            n += 1
+        new = f"{card.identity}.{n}"
+        seen.add(new)
+        out.append(replace(card, identity=new, duplicate_of=card.identity))
     return tuple(out)
 
 

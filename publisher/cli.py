@@ -11,10 +11,11 @@ from typing import Sequence
 
 from . import __version__
 from . import model as m
-from .diagnostics import Diagnostic, has_errors, strict, to_json
+from .diagnostics import CODES, Diagnostic, has_errors, strict, to_json
 from .text import count, facts, walk_blocks
 
 DEFAULT_CONTENT = "content"
+MAX_PER_CODE = 10  # a check lists at most this many diagnostics of one code (then a count)
 
 
 def summary(loaded_book: m.Book, cards: tuple[m.Card, ...], diags: list[Diagnostic]) -> dict[str, object]:
@@ -26,6 +27,7 @@ def summary(loaded_book: m.Book, cards: tuple[m.Card, ...], diags: list[Diagnost
         "cards": {k: kinds.get(k, 0) for k in m.CARD_KINDS} | {"total": len(cards)},
         "errors": sum(d.severity == "error" for d in diags),
         "warnings": sum(d.severity == "warning" for d in diags),
+        "left_out": sum(d.code == "P012" for d in diags),
     }
 
 
@@ -34,20 +36,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     loaded = load(Path(args.path))
     diags = loaded.diagnostics + _ledger_diagnostics(loaded, Path(args.path))
-    if args.strict:  # after the ledger's: its warnings (P120) are errors too
+    if args.strict or loaded.book.meta.strict:  # after the ledger's: its warnings (P120) are errors too
         diags = strict(diags)
     info = summary(loaded.book, loaded.cards, diags)
     if args.format == "json":
         print(json.dumps({"diagnostics": json.loads(to_json(diags)), "summary": info}, indent=2, ensure_ascii=False))
     else:
+        shown: Counter[str] = Counter()
         for d in diags:
-            print(d)
+            shown[d.code] += 1
+            if args.all or shown[d.code] <= MAX_PER_CODE:
+                print(d)
+        for code, n in shown.items():
+            if not args.all and n > MAX_PER_CODE:
+                print(f"... and {n - MAX_PER_CODE} more {code} ({CODES[code][1]}); --all lists every one")
         cards = info["cards"]
         assert isinstance(cards, dict)
         print(
             f"{count(info['chapters'], 'chapter')}, {count(info['sections'], 'section')}, {count(info['facts'], 'fact')}; "
             f"{count(cards['total'], 'card')} ({cards['definition']} definition, {cards['cloze']} cloze, {cards['question']} question); "
             f"{count(info['errors'], 'error')}, {count(info['warnings'], 'warning')}"
+            + (f"; {count(int(info['left_out']), 'file')} left out (P012)" if info["left_out"] else "")
         )
     return 1 if has_errors(diags) else 0
 
@@ -93,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("path", nargs="?", default=DEFAULT_CONTENT)
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    c.add_argument("--all", action="store_true", help=f"list every diagnostic (default: at most {MAX_PER_CODE} of each code)")
     c.set_defaults(func=cmd_check)
 
     s = sub.add_parser("stats", help="cards per chapter and kind, facts, words")

@@ -28,12 +28,12 @@ ALERT_TITLES = {"note": "Note", "tip": "Tip", "important": "Important", "warning
 TAGS = {
     "p", "ul", "ol", "li", "dl", "dt", "dd", "pre", "code", "span", "blockquote", "aside", "table", "thead",
     "tbody", "tr", "th", "td", "hr", "section", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "s",
-    "mark", "a", "img", "sup", "sub", "br", "kbd", "abbr", "small", "u", "ins", "wbr", "div",
+    "mark", "a", "img", "sup", "sub", "br", "kbd", "abbr", "small", "u", "ins", "wbr", "div", "details", "summary",
 }
 ATTRS = {
     "*": {"class", "id", "title", "lang"},
     "a": {"href", "role"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
     "aside": {"role", "aria-label"},
     "ol": {"start"},
     "section": {"aria-labelledby", "role"},
@@ -55,12 +55,16 @@ class Options:
 
     ``image_src`` maps a content image URL to the output's (None: refused, the
     alt text is shown); ``link_href`` maps a link URL (None: shown as text);
+    ``target_href`` maps a resolved internal link (``Link.target``);
     ``cloze`` writes ``==marks==`` as Anki deletions ``{{c1::...}}``;
     ``id_prefix`` keeps ids unique when chapters share one document.
     """
 
     image_src: Resolver = _keep
     link_href: Resolver = _keep
+    # an internal link's target ("chapter-slug" or "chapter-slug#anchor") to the output's href;
+    # None: internal links are shown as their text
+    target_href: Resolver | None = None
     cloze: bool = False
     id_prefix: str = ""
     heading_offset: int = 0
@@ -107,21 +111,27 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
                 inner = inner.replace("}}", "}&#8203;}").replace("::", ":&#8203;:")
                 return f"{{{{c{cloze.next()}::{inner}}}}}"
             return f"<mark>{inner}</mark>"
+        case m.Styled(style=style, children=c):
+            return f"<{style}>{inlines(c, opts, cloze)}</{style}>"
         case m.Code(text=t):
             return f"<code>{escape(t, quote=False)}</code>"
-        case m.Link(url=url, children=c, title=title):
-            href = opts.link_href(url) if _safe_url(url) else None
+        case m.Link(url=url, children=c, title=title, target=target):
+            if target:
+                href = opts.target_href(target) if opts.target_href is not None else None
+            else:
+                href = opts.link_href(url) if _safe_url(url) else None
             body = inlines(c, opts, cloze)
             if href is None:
                 return f'<span class="link">{body}</span>'
             tip = f' title="{escape(title)}"' if title else ""
             return f'<a href="{escape(href)}"{tip}>{body}</a>'
-        case m.Image(url=url, alt=alt, title=title):
+        case m.Image(url=url, alt=alt, title=title, width=width, height=height):
             src = opts.image_src(url)
             if src is None:
                 return f'<span class="image-missing">[{escape(alt or "image")}]</span>'
             tip = f' title="{escape(title)}"' if title else ""
-            return f'<img src="{escape(src)}" alt="{escape(alt)}"{tip}/>'
+            size = (f' width="{width}"' if width else "") + (f' height="{height}"' if height else "")
+            return f'<img src="{escape(src)}" alt="{escape(alt)}"{tip}{size}/>'
         case m.FootnoteRef(key=key):
             n = opts.footnote_numbers.get(key)
             if n is None:
@@ -189,6 +199,11 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
             return highlight_code(code, lang)
         case m.Quote(blocks=bs):
             return f"<blockquote>\n{blocks(bs, opts, cloze)}\n</blockquote>"
+        case m.Details(summary=summary, blocks=bs):
+            return (
+                f'<details class="details"{_anchor(opts, node.loc)}><summary>{inlines(summary, opts, cloze)}</summary>\n'
+                f"{blocks(bs, opts, cloze)}\n</details>"
+            )
         case m.Alert(kind=kind, blocks=bs):
             title = ALERT_TITLES[kind]
             return (

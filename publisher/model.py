@@ -23,6 +23,9 @@ NOWHERE = Loc("<generated>", 0)
 
 # --------------------------------------------------------------------------- inlines
 
+StyleKind = Literal["sub", "sup", "u", "kbd", "small"]
+STYLE_KINDS: tuple[str, ...] = ("sub", "sup", "u", "kbd", "small")
+
 
 @dataclass(frozen=True)
 class Text:
@@ -63,19 +66,37 @@ class Code:
 
 
 @dataclass(frozen=True)
-class Link:
-    url: str
+class Styled:
+    """Inline HTML with a meaning of its own: ``<sub>``, ``<sup>``, ``<u>``, ``<kbd>``, ``<small>``."""
+
+    style: StyleKind
     children: tuple[Inline, ...]
-    title: str = ""
     loc: Loc = NOWHERE
 
 
 @dataclass(frozen=True)
+class Link:
+    """``url`` as written. ``target`` is set by normalization when the link points into the
+    book: ``chapter-slug`` or ``chapter-slug#anchor`` (renderers link to it)."""
+
+    url: str
+    children: tuple[Inline, ...]
+    title: str = ""
+    loc: Loc = NOWHERE
+    target: str = ""
+
+
+@dataclass(frozen=True)
 class Image:
+    """``url``: for a local image, its path from the content folder (normalization resolves it
+    from the chapter's own folder); remote URLs as written."""
+
     url: str
     alt: str
     title: str = ""
     loc: Loc = NOWHERE
+    width: int = 0  # from <img width=...>, CSS pixels; 0: natural size
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,10 +132,10 @@ class Pin:
 
 
 Inline = Union[
-    Text, Emph, Strong, Strike, Mark, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin
+    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin
 ]
 INLINE_TYPES: tuple[type, ...] = (
-    Text, Emph, Strong, Strike, Mark, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
+    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
 )
 
 # --------------------------------------------------------------------------- blocks
@@ -177,6 +198,15 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Details:
+    """``<details><summary>...</summary> ... </details>``: a disclosure (often a question and its answer)."""
+
+    summary: tuple[Inline, ...]
+    blocks: tuple[Block, ...]
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True)
 class Cell:
     children: tuple[Inline, ...]
     align: Literal["left", "center", "right", ""] = ""
@@ -212,8 +242,8 @@ class Section:
     loc: Loc = NOWHERE
 
 
-Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Table, Rule, RawBlock, Section]
-BLOCK_TYPES: tuple[type, ...] = (Para, BulletList, DefList, CodeBlock, Quote, Alert, Table, Rule, RawBlock, Section)
+Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Table, Rule, RawBlock, Section]
+BLOCK_TYPES: tuple[type, ...] = (Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Table, Rule, RawBlock, Section)
 
 # --------------------------------------------------------------------------- document
 
@@ -227,11 +257,28 @@ class Footnote:
 
 @dataclass(frozen=True)
 class Chapter:
-    file: str  # path relative to the content folder's parent, as shown in diagnostics
-    slug: str
+    file: str  # the file as shown in diagnostics (relative to the working folder)
+    slug: str  # from the file's path in the content folder: starts every card identity
     title: tuple[Inline, ...]
     blocks: tuple[Block, ...]
     footnotes: tuple[Footnote, ...] = ()
+    loc: Loc = NOWHERE
+    path: str = ""  # the file's path inside the content folder (posix), e.g. "01-basics/02-vpc.md"
+    part: str = ""  # the folder of the part it belongs to ("" : the book itself)
+    intro: bool = False  # a folder's README.md / index.md: the part's opening page
+    tags: tuple[str, ...] = ()  # front matter tags (Anki tags on every card of the file)
+    aliases: tuple[str, ...] = ()  # front matter aliases
+    cards: bool = True  # front matter ``cards: false``: no cards from this file
+
+
+@dataclass(frozen=True)
+class Part:
+    """A folder of the content: a level of the contents, of the Anki decks and of the sheet's headings."""
+
+    path: str  # the folder inside the content folder (posix), never ""
+    title: tuple[Inline, ...]
+    slug: str
+    depth: int  # 1 for a top-level folder
     loc: Loc = NOWHERE
 
 
@@ -262,6 +309,9 @@ class Meta:
     columns: int = 3
     page_budget: int = 0
     max_answer_words: int = 120
+    strict: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +319,18 @@ class Book:
     meta: Meta
     chapters: tuple[Chapter, ...]
     root: str = "content"  # the content folder, for resolving images
+    parts: tuple[Part, ...] = ()  # every folder that holds chapters, in reading order
+
+    def parts_of(self, chapter: Chapter) -> tuple[Part, ...]:
+        """The parts a chapter stands in, outermost first."""
+        by_path = {p.path: p for p in self.parts}
+        chain = []
+        path = chapter.part
+        while path:
+            if path in by_path:
+                chain.append(by_path[path])
+            path = path.rpartition("/")[0]
+        return tuple(reversed(chain))
 
 
 # --------------------------------------------------------------------------- cards
@@ -288,3 +350,4 @@ class Card:
     tags: tuple[str, ...]
     loc: Loc
     pinned: bool = False
+    duplicate_of: str = ""  # the identity it shared with an earlier card (made unique by a suffix)

@@ -45,7 +45,7 @@ def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], 
             case m.DefList(items=items):
                 new_defs = tuple(defn(d) for d in items)
                 return block if _same(new_defs, items) else replace(block, items=new_defs)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
                 new = map_blocks(bs, fn)
                 return block if _same(new, bs) else replace(block, blocks=new)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
@@ -77,6 +77,10 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
                     )
                 case m.Section(title=t):
                     block = replace(block, title=fn(t))
+                case m.Details(summary=t):
+                    new = fn(t)
+                    if not _same(new, t):
+                        block = replace(block, summary=new)
                 case _:
                     pass
             out.append(block)
@@ -98,7 +102,7 @@ def _deep_inline(fn: Callable[[m.Inline], m.Inline]) -> Callable[[tuple[m.Inline
         out = []
         for node in nodes:
             match node:
-                case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c):
+                case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c) | m.Styled(children=c):
                     node = replace(node, children=run(c))
                 case _:
                     pass
@@ -160,7 +164,7 @@ def whitespace(ch: m.Chapter) -> m.Chapter:
 
     def fn(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         inner = tuple(
-            replace(n, children=fn(n.children)) if isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link)) else n
+            replace(n, children=fn(n.children)) if isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link, m.Styled)) else n
             for n in nodes
         )
         return _squash_run(inner)
@@ -269,7 +273,7 @@ def _idioms(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
                 out.append(replace(block, items=tuple(replace(i, blocks=_lead(i.blocks)) for i in items)))
             case m.DefList(items=items):
                 out.append(replace(block, items=tuple(replace(d, body=_lead(d.body)) for d in items)))
-            case m.Section(blocks=bs) | m.Quote(blocks=bs):
+            case m.Section(blocks=bs) | m.Quote(blocks=bs) | m.Details(blocks=bs):
                 out.append(replace(block, blocks=_idioms(bs)))
             case m.Alert():
                 out.append(block)  # corrections and asides: the author's words stay as written
@@ -302,8 +306,40 @@ def idioms_to_definitions(ch: m.Chapter) -> m.Chapter:
     return replace(ch, blocks=_idioms(ch.blocks))
 
 
-# The order matters: text is clean before the idioms are recognised.
-PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions)
+def resolve_paths(book: m.Book) -> m.Book:
+    """Images and links are written relative to their own file: make image paths relative to the
+    content folder and give links that point into the book their target (chapter and anchor)."""
+    from .links import Index, from_root, is_remote
+
+    index = Index(book)
+
+    def one(ch: m.Chapter) -> m.Chapter:
+        def node(n: m.Inline) -> m.Inline:
+            match n:
+                case m.Image(url=url) if url.strip() and not is_remote(url) and "/" in ch.path:
+                    return replace(n, url=from_root(ch.path, url) or url)
+                case m.Image(url=url) if url.strip().startswith("/") and not is_remote(url):
+                    return replace(n, url=from_root(ch.path, url) or url)
+                case m.Link(url=url):
+                    target = index.resolve(ch, url).target
+                    return replace(n, target=target) if target != n.target else n
+                case _:
+                    return n
+
+        fn = _deep_inline(node)
+        return replace(
+            ch,
+            title=fn(ch.title),
+            blocks=map_inlines(ch.blocks, fn),
+            footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
+        )
+
+    return replace(book, chapters=tuple(one(c) for c in book.chapters))
+
+
+# The order matters: text is clean before the idioms are recognised; links resolve against the
+# final sections.
+PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions, resolve_paths)
 
 
 def normalize(book: m.Book, passes: tuple[Pass, ...] = PASSES) -> m.Book:

@@ -8,35 +8,32 @@ moving forward through the file as the blocks come.
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import mistune
 
+from . import frontmatter, htmlread, mdparse, sources
 from . import model as m
 from .bookfile import read_meta
 from .diagnostics import Diagnostic, diag
 from .text import plain_text, slugify, unique
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
+PLUGINS = mdparse.PLUGINS
 PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
 ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
-EMPTY_ITEM_RE = re.compile(r"^[ \t>]*([-*+]|\d+[.)])[ \t]*$", re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SEARCH_WINDOW = 1 << 14  # characters
-NOT_BLANK_RE = re.compile(r"[^ \t\n]")
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
 
 Token = dict[str, Any]
 
 
 def markdown_parser() -> mistune.Markdown:
-    return mistune.create_markdown(renderer=None, escape=False, plugins=PLUGINS)
+    return mdparse.parser()
 
 
 # --------------------------------------------------------------------------- bytes to text
@@ -70,57 +67,23 @@ def decode(raw: bytes, file: str) -> tuple[str, list[Diagnostic]]:
     return text, diags
 
 
-# --------------------------------------------------------------------------- locating blocks
+# --------------------------------------------------------------------------- source lines
 
 
 class Locator:
-    """Maps blocks to source lines by finding their text, moving forward only."""
+    """Source lines of the file being read. Tokens carry their own line (``_line``, from
+    :mod:`publisher.mdparse`); a token without one is placed on the last line seen."""
 
     def __init__(self, file: str, src: str) -> None:
         self.file = file
         self.src = src
-        self.starts = [0] + [i + 1 for i, ch in enumerate(src) if ch == "\n"]
-        self.offset = 0
+        self.lines = src.split("\n")
+        self.last = 1
 
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
-
-    def here(self) -> m.Loc:
-        """The cursor's line, or the next line with text on it (blocks never start on a blank line)."""
-        text = NOT_BLANK_RE.search(self.src, self.offset)
-        return m.Loc(self.file, self.line_of(text.start() if text else max(len(self.src) - 1, 0)))
-
-    def find(self, probe: str, span: int = 1) -> m.Loc:
-        """Locate ``probe`` at or after the cursor; advance past ``span`` lines."""
-        # the earliest hit of any probe: markup in the source (``==x==``, ``**x**``) can hide
-        # the full text on its own line while a later line repeats it verbatim
-        end = self.offset + SEARCH_WINDOW  # a block is near the cursor; never rescan a whole file per block
-        hits = [pos for pos in (self.src.find(c, self.offset, end) for c in _probes(probe)) if pos >= 0]
-        if hits:
-            pos = min(hits)
-            line = self.line_of(pos)
-            self.offset = self.starts[min(line - 1 + span, len(self.starts) - 1)] if span else pos
-            if line - 1 + span >= len(self.starts):
-                self.offset = len(self.src)
-            return m.Loc(self.file, line)
-        # not found (markup around a short first word): the block is on the next line with text
-        where = self.here()
-        if span:
-            after = where.line - 1 + span
-            self.offset = max(self.offset, self.starts[after] if after < len(self.starts) else len(self.src))
-        return where
-
-
-def _probes(text: str) -> list[str]:
-    text = text.strip()
-    if not text:
-        return []
-    first_line = text.split("\n", 1)[0].strip()
-    out = [first_line[:40]]
-    word = re.match(r"[\w'.:/-]{2,}", first_line)
-    if word and word.group() != out[0]:
-        out.append(word.group())
-    return [p for p in out if p]
+    def at(self, tok: Token, default: int | None = None) -> m.Loc:
+        line = tok.get("_line") or default or self.last
+        self.last = line
+        return m.Loc(self.file, line)
 
 
 # --------------------------------------------------------------------------- tokens to model
@@ -131,17 +94,41 @@ class _Reader:
     loc: Locator
     diags: list[Diagnostic]
 
+    def __post_init__(self) -> None:
+        self.html = htmlread.Converter(self.loc.file, self.diags, _HeadingMark)
+
     # ---- inlines
     def inlines(self, tokens: list[Token], where: m.Loc) -> tuple[m.Inline, ...]:
-        out: list[m.Inline] = []
+        if not any(t["type"] == "inline_html" and not PIN_RE.match(t["raw"].strip()) and not t["raw"].lstrip().startswith("<!--")
+                   for t in tokens):
+            return tuple(self._plain_inlines(tokens, where))
+        # inline HTML tags (<b>, </b>, <br>) arrive one by one: build one tree of tags and Markdown
+        tree = htmlread.Tree()
+        for tok, here in self._placed(tokens, where):
+            if tok["type"] == "inline_html" and not PIN_RE.match(tok["raw"].strip()):
+                tree.html(tok["raw"], here.line)
+            else:
+                node = self.inline(tok, here)
+                if node is not None:
+                    tree.node(node)
+        return tuple(self.html.inlines(tree.root.kids, where.line))
+
+    def _placed(self, tokens: list[Token], where: m.Loc) -> list[tuple[Token, m.Loc]]:
+        out = []
         for tok in tokens:
-            node = self.inline(tok, where)
-            if node is not None:
-                out.append(node)
+            out.append((tok, where))
             breaks = _breaks(tok)  # what follows a line break is on the next source line
             if breaks:
                 where = m.Loc(where.file, where.line + breaks)
-        return tuple(out)
+        return out
+
+    def _plain_inlines(self, tokens: list[Token], where: m.Loc) -> list[m.Inline]:
+        out: list[m.Inline] = []
+        for tok, here in self._placed(tokens, where):
+            node = self.inline(tok, here)
+            if node is not None:
+                out.append(node)
+        return out
 
     def inline(self, tok: Token, where: m.Loc) -> m.Inline | None:
         kind = tok["type"]
@@ -179,6 +166,8 @@ class _Reader:
                 pin = PIN_RE.match(raw.strip())
                 if pin:
                     return m.Pin(pin.group(1), where)
+                if raw.lstrip().startswith("<!--"):
+                    return None  # an author's comment
                 return m.RawInline(raw, where)
             case _:
                 self.diags.append(diag("P118", where.file, where.line, f"unsupported inline {kind!r} kept as text"))
@@ -186,23 +175,40 @@ class _Reader:
 
     # ---- blocks
     def blocks(self, tokens: list[Token], top: bool = False) -> list[m.Block]:
+        if any(t["type"] == "block_html" and not _is_comment(t.get("raw", "")) for t in tokens):
+            return self._html_blocks(tokens, top)
         out: list[m.Block] = []
         for tok in tokens:
             node = self.block(tok)
-            if isinstance(node, _HeadingMark) and not top:
-                # a heading inside a list item, quote or footnote: only top-level ones make sections
-                node = m.Para(node.children, node.loc)
             if node is not None:
                 out.append(node)
-        return out
+        return [self._top(b, top) for b in out]
+
+    def _top(self, node: Any, top: bool) -> Any:
+        if isinstance(node, _HeadingMark) and not top:
+            # a heading inside a list item, quote or footnote: only top-level ones make sections
+            return m.Para(node.children, node.loc)
+        return node
+
+    def _html_blocks(self, tokens: list[Token], top: bool) -> list[m.Block]:
+        """HTML blocks with Markdown between them (``<details>``, blank line, Markdown, ``</details>``)."""
+        tree = htmlread.Tree()
+        for tok in tokens:
+            if tok["type"] == "block_html" and not _is_comment(tok.get("raw", "")):
+                where = self.loc.at(tok)
+                tree.html(tok.get("raw", ""), where.line)
+            else:
+                node = self.block(tok)
+                if node is not None:
+                    tree.node(node)
+        return [self._top(b, top) for b in self.html.blocks(tree.root.kids, self.loc.last)]
 
     def para(self, tok: Token) -> m.Para:
         kids = tok.get("children") or []
-        span = 1 + sum(_breaks(k) for k in kids)
-        where = self.loc.find(plain_tokens(kids) or _raw_probe(kids), span)
+        where = self.loc.at(tok)
         return m.Para(self.inlines(kids, where), where)
 
-    def block(self, tok: Token) -> m.Block | None:
+    def block(self, tok: Token) -> Any:
         kind = tok["type"]
         match kind:
             case "blank_line":
@@ -210,14 +216,14 @@ class _Reader:
             case "paragraph" | "block_text":
                 return self.para(tok)
             case "heading":
-                # Sections are built by :meth:`section_tree`; keep the heading as a marker.
+                # Sections are built by :func:`section_tree`; keep the heading as a marker.
                 kids = tok.get("children") or []
-                where = self.loc.find(plain_tokens(kids) or "#", 1)
+                where = self.loc.at(tok)
                 return _HeadingMark(tok["attrs"]["level"], self.inlines(kids, where), where)
             case "list":
                 attrs = tok.get("attrs", {})
-                items = tuple(self.list_item(t) for t in tok.get("children") or [])
-                where = items[0].loc if items else self.loc.here()
+                where = self.loc.at(tok)
+                items = tuple(self.list_item(t, where) for t in tok.get("children") or [])
                 return m.BulletList(items, bool(attrs.get("ordered")), int(attrs.get("start", 1) or 1), where)
             case "block_quote":
                 return self.quote(tok)
@@ -227,56 +233,43 @@ class _Reader:
                 code = tok.get("raw", "")
                 info = (tok.get("attrs", {}) or {}).get("info") or ""
                 fenced = tok.get("style") == "fenced"
-                lines = code.count("\n") + 2 if fenced else code.count("\n")
-                probe = next((ln for ln in code.split("\n") if ln.strip()), "")
-                # the opening fence may be ``` or ~~~, with or without a space before the info string
-                where = self.loc.find((tok.get("marker") or "```") if fenced else probe, 0)
-                after = where.line - 1 + lines  # the block's lines count from its first line
-                self.loc.offset = max(self.loc.offset, self.loc.starts[after] if after < len(self.loc.starts) else len(self.loc.src))
+                where = self.loc.at(tok)
                 if fenced and not self._closed_fence(tok, where):
                     self.diags.append(diag("P118", where.file, where.line, "code fence is never closed"))
                 return m.CodeBlock(code, info.split()[0] if info.strip() else "", where)
             case "block_html":
                 raw = tok.get("raw", "")
-                where = self.loc.find(raw.strip().split("\n", 1)[0], raw.count("\n") or 1)
+                where = self.loc.at(tok)
                 stripped = raw.strip()
                 if stripped.startswith("<!--") and "-->" not in stripped[4:]:
-                    self.diags.append(diag("P118", where.file, where.line, "HTML comment is never closed"))
+                    self.diags.append(diag("P129", where.file, where.line, "the rest of the file is hidden"))
                 return m.RawBlock(raw, where)
             case "thematic_break":
-                where = self.loc.here()
-                self.loc.offset = self.loc.starts[where.line] if where.line < len(self.loc.starts) else len(self.loc.src)
-                return m.Rule(where)
+                return m.Rule(self.loc.at(tok))
             case "table":
                 return self.table(tok)
             case _:
-                where = self.loc.here()
+                where = self.loc.at(tok)
                 self.diags.append(diag("P118", where.file, where.line, f"unsupported block {kind!r} kept as text"))
                 return m.Para((m.Text(str(tok.get("raw", "")), where),), where)
 
     def _closed_fence(self, tok: Token, where: m.Loc) -> bool:
-        """Is the line after the code a closing fence (in a quote or alert too: ``> ```"``)?"""
+        """Is the line after the code a closing fence (in a quote or list item too: ``> ```"``)?"""
         marker = tok.get("marker") or "```"
-        lines = self.loc.src.split("\n")
+        lines = self.loc.lines
         closing = where.line + tok.get("raw", "").count("\n")  # 0-based index of the line after the code
         if closing >= len(lines):
             return False
         ln = lines[closing].lstrip(" \t>").strip()
         return ln.startswith(marker[0] * len(marker)) and not ln.strip(marker[0])
 
-    def list_item(self, tok: Token) -> m.ListItem:
+    def list_item(self, tok: Token, list_loc: m.Loc) -> m.ListItem:
+        where = self.loc.at(tok, list_loc.line)
         blocks = tuple(self.blocks(tok.get("children") or []))
-        if blocks:
-            return m.ListItem(blocks, blocks[0].loc)
-        # an empty item: find its bare marker line
-        where = self.loc.here()
-        bare = EMPTY_ITEM_RE.search(self.loc.src, self.loc.offset)
-        if bare:
-            where = m.Loc(self.loc.file, self.loc.line_of(bare.start()))
-            self.loc.offset = bare.end()
-        return m.ListItem((), where)
+        return m.ListItem(blocks, where)
 
     def quote(self, tok: Token) -> m.Block:
+        where = self.loc.at(tok)
         kids = list(tok.get("children") or [])
         first = kids[0] if kids else None
         if first and first["type"] == "paragraph":
@@ -284,29 +277,35 @@ class _Reader:
             if inl and inl[0]["type"] == "text":
                 marker = ALERT_RE.match(inl[0]["raw"])
                 if marker:
-                    where = self.loc.find(marker.group(0).strip(), 1)
                     rest_text = inl[0]["raw"][marker.end():]
                     rest = ([{"type": "text", "raw": rest_text}] if rest_text.strip() else []) + inl[1:]
+                    body: list[m.Block] = []
+                    line = where.line
                     while rest and rest[0]["type"] in ("softbreak", "linebreak"):
                         rest = rest[1:]
-                    body: list[m.Block] = []
+                        line += 1
                     if rest:
-                        body.append(self.para({"type": "paragraph", "children": rest}))
+                        body.append(self.para({"type": "paragraph", "children": rest, "_line": line}))
                     body.extend(self.blocks(kids[1:]))
                     return m.Alert(marker.group(1).lower(), tuple(body), where)  # type: ignore[arg-type]
         blocks = tuple(self.blocks(kids))
-        return m.Quote(blocks, blocks[0].loc if blocks else self.loc.here())
+        return m.Quote(blocks, where)
 
     def def_list(self, tok: Token) -> m.DefList:
+        where = self.loc.at(tok)
         items: list[m.Definition] = []
         term: tuple[m.Inline, ...] | None = None
-        term_loc = self.loc.here()
+        term_loc = where
         body: list[m.Block] = []
         described = False  # has the current term had a `: definition` yet?
+        line = where.line  # heads are one a line; each definition starts at the next ':' line
         for child in tok.get("children") or []:
             if child["type"] == "def_list_head":
+                if described:
+                    line = self._next_line(line, lambda t: bool(t.strip()) and not t.lstrip().startswith(":"))
+                here = m.Loc(self.loc.file, line)
                 kids = child.get("children") or []
-                here = self.loc.find(plain_tokens(kids), 1)
+                line += 1
                 if term is not None and not described:  # terms on consecutive lines share the definitions
                     term = (*term, m.LineBreak(here), *self.inlines(kids, here))
                     continue
@@ -316,26 +315,32 @@ class _Reader:
                 term, body, described = self.inlines(kids, term_loc), [], False
             else:
                 described = True
+                line = self._next_line(line, lambda t: t.lstrip().startswith(":"))
+                for sub in child.get("children") or []:
+                    sub.setdefault("_line", line)
                 body.extend(self.blocks(child.get("children") or []))
+                line += 1
         if term is not None:
             items.append(m.Definition(term, tuple(body), term_loc))
-        return m.DefList(tuple(items), items[0].loc if items else self.loc.here())
+        return m.DefList(tuple(items), where)
+
+    def _next_line(self, line: int, ok: Any) -> int:
+        """The first line at or after ``line`` (1-based) whose text passes ``ok``."""
+        for n in range(line, min(line + 200, len(self.loc.lines) + 1)):
+            if ok(self.loc.lines[n - 1]):
+                return n
+        return line
 
     def table(self, tok: Token) -> m.Table:
+        where = self.loc.at(tok)
         head: tuple[m.Cell, ...] = ()
         rows: list[tuple[m.Cell, ...]] = []
-        where = self.loc.here()
         for part in tok.get("children") or []:
             if part["type"] == "table_head":
-                first = plain_tokens((part.get("children") or [{}])[0].get("children") or [])
-                where = self.loc.find(first or "|", 2)
                 head = self.cells(part.get("children") or [], where)
             else:
-                for row in part.get("children") or []:
-                    cells = row.get("children") or []
-                    first = plain_tokens(cells[0].get("children") or []) if cells else ""
-                    row_loc = self.loc.find(first or "|", 1)
-                    rows.append(self.cells(cells, row_loc))
+                for n, row in enumerate(part.get("children") or []):
+                    rows.append(self.cells(row.get("children") or [], m.Loc(where.file, where.line + 2 + n)))
         return m.Table(head, tuple(rows), where)
 
     def cells(self, toks: list[Token], where: m.Loc) -> tuple[m.Cell, ...]:
@@ -343,6 +348,10 @@ class _Reader:
             m.Cell(self.inlines(c.get("children") or [], where), (c.get("attrs", {}) or {}).get("align") or "", where)
             for c in toks
         )
+
+
+def _is_comment(raw: str) -> bool:
+    return raw.strip().startswith("<!--")
 
 
 @dataclass(frozen=True)
@@ -360,16 +369,6 @@ def _breaks(tok: Token) -> int:
     return sum(_breaks(k) for k in tok.get("children") or [])
 
 
-def _raw_probe(kids: list[Token]) -> str:
-    for k in kids:
-        if k.get("raw"):
-            return str(k["raw"])
-        inner = _raw_probe(k.get("children") or [])
-        if inner:
-            return inner
-    return ""
-
-
 def plain_tokens(tokens: list[Token]) -> str:
     out = []
     for t in tokens:
@@ -382,37 +381,78 @@ def plain_tokens(tokens: list[Token]) -> str:
     return "".join(out)
 
 
-def section_tree(blocks: list[Any], file: str) -> tuple[tuple[m.Inline, ...] | None, m.Loc, list[m.Block], list[Diagnostic]]:
-    """Fold headings into nested Sections. Returns (H1 title, its loc, body, diagnostics)."""
+@dataclass(frozen=True)
+class Titled:
+    """What the reader knows of a file's title before reading it (front matter, SUMMARY.md, its name)."""
+
+    front: str = ""  # front matter ``title``
+    summary: str = ""  # the link text in SUMMARY.md
+    fallback: str = ""  # from the file name
+
+
+def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tuple[tuple[m.Inline, ...] | None, m.Loc, list[m.Block], list[Diagnostic]]:
+    """Fold headings into nested Sections. Returns (title, its loc, body, diagnostics).
+
+    The title is the first H1 (when no section comes before it); without one, a heading that
+    stands above all the others (a file that starts at ``#### 5.1.1``) is the title. Sections nest
+    by the levels present and get the level of their depth (2, 3, ...), so a jump from ``#`` to
+    ``###`` is reported (P103, a warning) and read as the next level down.
+    """
     diags: list[Diagnostic] = []
+    heads = [b for b in blocks if isinstance(b, _HeadingMark)]
     title: tuple[m.Inline, ...] | None = None
     title_loc = m.Loc(file, 1)
-    # stack of (level, title, loc, children)
+    base = 1  # the level the title stands at
+    first = heads[0] if heads else None
+    take: _HeadingMark | None = None
+    if first is not None and first.level == 1:
+        take = first
+    elif (first is not None and blocks and blocks[0] is first and not titled.front
+          and all(h.level > first.level for h in heads[1:])):
+        take = first  # a file that opens with its one top heading, e.g. '#### 5.1.1 Topic'
+    if take is not None:
+        title, title_loc, base = take.children, take.loc, take.level
     root: list[Any] = []
-    stack: list[tuple[int, tuple[m.Inline, ...], m.Loc, list[Any]]] = []
+    stack: list[tuple[int, tuple[m.Inline, ...], m.Loc, list[Any]]] = []  # (source level, title, loc, children)
     used: set[str] = set()
 
     def close_until(level: int) -> None:
         while stack and stack[-1][0] >= level:
             lvl, ttl, loc, kids = stack.pop()
             anchor = unique(slugify(plain(ttl)) or "section", used)
-            sec = m.Section(lvl, ttl, anchor, tuple(kids), loc)
+            sec = m.Section(len(stack) + 2, ttl, anchor, tuple(kids), loc)
             (stack[-1][3] if stack else root).append(sec)
 
+    seen_h1_as_title = take is not None and take.level == 1
+    jumps: list[Diagnostic] = []
     for b in blocks:
+        if b is take:
+            continue
         if isinstance(b, _HeadingMark):
-            if b.level == 1 and title is None and not stack and not any(isinstance(x, m.Section) for x in root):
-                title, title_loc = b.children, b.loc
-                continue
-            if b.level == 1 and title is None:  # the first H1, after a section: one diagnostic, here
+            if b.level == 1 and title is None and not seen_h1_as_title:
                 diags.append(diag("P101", file, b.loc.line, f"'{plain(b.children)}' comes after a section: put the '# Title' first"))
-            elif b.level == 1:
-                diags.append(diag("P102", file, b.loc.line, f"'{plain(b.children)}'"))
+                seen_h1_as_title = True
+            elif b.level == 1 and take is not None and take.level == 1:
+                diags.append(diag("P102", file, b.loc.line, f"'{plain(b.children)}' is read as a section"))
             close_until(b.level)
+            parent = stack[-1][0] if stack else base
+            if b.level > parent + 1:
+                jumps.append(diag("P103", file, b.loc.line, f"H{parent} to H{b.level} ('{plain(b.children)}'): read as H{min(parent + 1, 6)}"))
             stack.append((b.level, b.children, b.loc, []))
         else:
             (stack[-1][3] if stack else root).append(b)
     close_until(0)
+    if jumps:  # one finding per file: the first jump, and how many there are
+        first_jump = jumps[0]
+        more = f" (and {len(jumps) - 1} more heading{'s' if len(jumps) > 2 else ''} in this file)" if len(jumps) > 1 else ""
+        diags.append(replace(first_jump, message=first_jump.message + more))
+    if title is None:
+        text = titled.front or titled.summary
+        if not text:
+            text = titled.fallback or "Untitled"
+            if not any(d.code == "P101" for d in diags):
+                diags.append(diag("P101", file, 1, f"add a '# Title' line (the title is '{text}', from the file name)"))
+        title = (m.Text(text, m.Loc(file, 1)),)
     return title, title_loc, root, diags
 
 
@@ -423,65 +463,62 @@ def plain(inlines: tuple[m.Inline, ...]) -> str:
 # --------------------------------------------------------------------------- files and folders
 
 
-def _footnote_def(loc: Locator, key: str, move: bool = False) -> m.Loc:
+def _footnote_def(loc: Locator, key: str) -> m.Loc:
     """Where ``[^key]:`` is defined (mistune upper-cases keys, so match without case)."""
-    found = re.search(r"^[ \t]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)
+    found = re.search(r"^[ \t>]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)
     pos = found.start() if found else 0
-    if move:
-        loc.offset = pos
-    return m.Loc(loc.file, loc.line_of(pos))
+    return m.Loc(loc.file, loc.src.count("\n", 0, pos) + 1)
 
 
-def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None) -> tuple[m.Chapter, list[Diagnostic]]:
+def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None, *,
+                 path: str = "", part: str = "", intro: bool = False, summary_title: str = "",
+                 fallback_title: str = "") -> tuple[m.Chapter, list[Diagnostic]]:
     """One Markdown file to a Chapter. Never raises on any input."""
+    where = dict(path=path or Path(file).name, part=part, intro=intro)
+    fallback = fallback_title or sources.humanize(Path(path or file).stem)
     if len(raw) > MAX_FILE_BYTES:
         d = diag("P003", file, 1, f"{len(raw):,} bytes (limit {MAX_FILE_BYTES:,})")
-        return m.Chapter(file, slug, (), (), (), m.Loc(file, 1)), [d]
+        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), [d]
     text, diags = decode(raw, file)
+    front, text, more = frontmatter.split(text, file)
+    diags.extend(more)
+    meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
     if not text.strip():
-        diags.append(diag("P122", file, 1))
-        return m.Chapter(file, slug, (), (), (), m.Loc(file, 1)), diags
+        diags.append(diag("P122", file, 1, "nothing to read: left out"))
+        return m.Chapter(file, slug, (m.Text(front.title or summary_title or fallback),), (), (), m.Loc(file, 1), **where, **meta), diags
     parser = parser or markdown_parser()
+    reader = _Reader(Locator(file, text), diags)
     try:
         tokens, state = parser.parse(text)
-    except RecursionError:
-        diags.append(diag("P009", file, 1, "the parser gave up"))
-        return m.Chapter(file, slug, (), (), (), m.Loc(file, 1)), diags
-    reader = _Reader(Locator(file, text), diags)
-    footnote_tokens = [t for t in tokens if t["type"] == "footnotes"]
-    body_tokens = [t for t in tokens if t["type"] != "footnotes"]
-    try:
+        mdparse.locate(tokens, text)
+        footnote_tokens = [t for t in tokens if t["type"] == "footnotes"]
+        body_tokens = [t for t in tokens if t["type"] != "footnotes"]
         blocks = reader.blocks(body_tokens, top=True)
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
                 key = str((item.get("attrs") or {}).get("key", ""))
-                where = _footnote_def(reader.loc, key, move=True)
+                at = _footnote_def(reader.loc, key)
+                for sub in item.get("children") or []:
+                    sub.setdefault("_line", at.line)
                 fblocks = tuple(reader.blocks(item.get("children") or []))
-                notes.append(m.Footnote(key, fblocks, where))
+                notes.append(m.Footnote(key, fblocks, at))
     except RecursionError:
         diags.append(diag("P009", file, 1, "nesting is too deep to read"))
-        return m.Chapter(file, slug, (), (), (), m.Loc(file, 1)), diags
+        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where, **meta), diags
     # mistune drops definitions nothing refers to: report them
     used = set((state.env.get("footnotes") or []))
     for key in (state.env.get("ref_footnotes") or {}):
         if key not in used:
-            where = _footnote_def(reader.loc, str(key))
-            diags.append(diag("P123", where.file, where.line, f"[^{key.lower()}]"))
-    title, title_loc, body, more = section_tree(blocks, file)
+            at = _footnote_def(reader.loc, str(key))
+            diags.append(diag("P123", at.file, at.line, f"[^{key.lower()}]"))
+    title, title_loc, body, more = section_tree(blocks, file, Titled(front.title, summary_title, fallback))
     diags.extend(more)
-    if title is None and not any(d.code == "P101" for d in more):
-        diags.append(diag("P101", file, 1, "add a '# Title' line"))
-    return m.Chapter(file, slug, title or (), tuple(body), tuple(notes), title_loc), diags
-
-
-def chapter_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.md") if p.is_file() and not p.name.startswith("."))
+    return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
 
 
 def chapter_slug(path: Path) -> str:
-    stem = re.sub(r"^\d+[-_ .]*", "", path.stem)
-    return slugify(stem) or slugify(path.stem) or "chapter"
+    return sources.name_slug(path.stem)
 
 
 def display_path(path: Path) -> str:
@@ -492,24 +529,54 @@ def display_path(path: Path) -> str:
 
 
 def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
-    """Read a content folder: ``book.toml`` (optional) and ``*.md`` chapters in file-name order."""
+    """Read a content folder: ``book.toml`` (optional) and its Markdown files, folders included."""
     folder = Path(folder)
-    meta, diags = read_meta(folder, display_path(folder))
+    shown_root = display_path(folder)
+    meta, diags = read_meta(folder, shown_root)
     parser = markdown_parser()
     chapters: list[m.Chapter] = []
-    used: set[str] = set()
-    files = chapter_files(folder) if folder.is_dir() else []
-    if not files:
-        why = "no *.md files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist")
-        diags.append(diag("P005", display_path(folder), 0, why))
-    for path in files:
-        shown = display_path(path)
+    layout = sources.discover(folder, meta.include, meta.exclude, shown_root) if folder.is_dir() else sources.Layout()
+    diags.extend(layout.diagnostics)
+    for rel, why in layout.left_out:
+        diags.append(diag("P012", f"{shown_root}/{rel}", 0, why))
+    if not layout.sources:
+        why = ("no Markdown files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist"))
+        diags.append(diag("P005", shown_root, 0, why))
+    for src in layout.sources:
+        shown = display_path(src.path)
         try:
-            raw = path.read_bytes()
+            raw = src.path.read_bytes()
         except OSError as exc:
             diags.append(diag("P010", shown, 0, exc.strerror or str(exc)))
             continue
-        chapter, more = read_chapter(raw, shown, unique(chapter_slug(path), used), parser)
-        chapters.append(chapter)
+        fallback = ""
+        if src.intro:
+            fallback = "Introduction" if not src.part else sources.humanize(PurePosixPath(src.part).name)
+        chapter, more = read_chapter(raw, shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
+                                     summary_title=src.title, fallback_title=fallback)
         diags.extend(more)
-    return m.Book(meta, tuple(chapters), display_path(folder)), diags
+        if any(d.code in ("P122",) for d in more):
+            continue  # an empty file: nothing to show
+        chapters.append(chapter)
+    return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder)), diags
+
+
+def _parts(chapters: list[m.Chapter], root: Path) -> tuple[m.Part, ...]:
+    """A part for every folder that holds chapters (and its parent folders), in reading order."""
+    intro_titles = {ch.part: ch for ch in chapters if ch.intro and ch.part}
+    out: dict[str, m.Part] = {}
+    for ch in chapters:
+        path = ch.part
+        chain = []
+        while path:
+            chain.append(path)
+            path = path.rpartition("/")[0]
+        for folder in reversed(chain):
+            if folder in out:
+                continue
+            pp = PurePosixPath(folder)
+            intro = intro_titles.get(folder)
+            title = intro.title if intro is not None else (m.Text(sources.humanize(pp.name), m.Loc(str(root / folder), 0)),)
+            slug = "-".join(sources.name_slug(x) for x in pp.parts)
+            out[folder] = m.Part(folder, title, slug, len(pp.parts), intro.loc if intro is not None else m.NOWHERE)
+    return tuple(out.values())

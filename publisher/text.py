@@ -34,6 +34,8 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
                 out.append(t)
             case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c):
                 out.append(plain_text(c))
+            case m.Styled(children=c):
+                out.append(plain_text(c))
             case m.Link(children=c):
                 out.append(plain_text(c))
             case m.Image(alt=alt):
@@ -57,7 +59,7 @@ def blank_marks(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         match node:
             case m.Mark():
                 out.append(m.Text(BLANK, node.loc))
-            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Link(children=c):
+            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Link(children=c) | m.Styled(children=c):
                 out.append(replace(node, children=blank_marks(c)))
             case _:
                 out.append(node)
@@ -97,6 +99,10 @@ def _block_words(block: m.Block) -> Iterator[str]:
         case m.Quote(blocks=bs) | m.Alert(blocks=bs):
             for b in bs:
                 yield from _block_words(b)
+        case m.Details(summary=s, blocks=bs):
+            yield plain_text(s)
+            for b in bs:
+                yield from _block_words(b)
         case m.Table(head=head, rows=rows):
             for row in (head, *rows):
                 yield " ".join(plain_text(c.children) for c in row)
@@ -121,7 +127,7 @@ def walk_blocks(blocks: tuple[m.Block, ...] | list[m.Block]) -> Iterator[m.Block
             case m.DefList(items=items):
                 for d in items:
                     yield from walk_blocks(d.body)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
                 yield from walk_blocks(bs)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
                 pass
@@ -143,6 +149,8 @@ def block_inlines(block: m.Block) -> Iterator[tuple[m.Inline, ...]]:
                     yield cell.children
         case m.Section(title=t):
             yield t
+        case m.Details(summary=s):
+            yield s
         case m.BulletList() | m.CodeBlock() | m.Quote() | m.Alert() | m.Rule() | m.RawBlock():
             pass
         case _:
@@ -153,7 +161,7 @@ def walk_inlines(nodes: tuple[m.Inline, ...]) -> Iterator[m.Inline]:
     for node in nodes:
         yield node
         match node:
-            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c):
+            case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c) | m.Styled(children=c):
                 yield from walk_inlines(c)
             case _:
                 pass
@@ -175,7 +183,7 @@ def facts(book: m.Book) -> Iterator[tuple[m.Loc, str]]:
     for chapter in book.chapters:
         for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
             match block:
-                case m.Para(children=c):
+                case m.Para(children=c) | m.Details(summary=c):
                     text = squash(plain_text(c))
                     if text:
                         yield block.loc, text
@@ -194,3 +202,23 @@ def facts(book: m.Book) -> Iterator[tuple[m.Loc, str]]:
                             yield block.loc, squash(line)
                 case _:
                     pass
+
+
+def github_slug(text: str) -> str:
+    """The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces as '-' (letters of
+    every script kept). Repeats get '-1', '-2' (see :func:`github_slugs`)."""
+    text = text.strip().lower()
+    text = "".join(ch for ch in text if ch.isalnum() or ch in " -_" or unicodedata.category(ch) in ("Mn", "Mc"))
+    return text.replace(" ", "-")
+
+
+def github_slugs(titles: list[str]) -> list[str]:
+    """GitHub's anchors for headings in document order (a repeat gets '-1', '-2' ...)."""
+    seen: dict[str, int] = {}
+    out = []
+    for title in titles:
+        base = github_slug(title)
+        n = seen.get(base, 0)
+        out.append(base if n == 0 else f"{base}-{n}")
+        seen[base] = n + 1
+    return out

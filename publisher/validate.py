@@ -16,12 +16,14 @@ from urllib.parse import unquote, urlsplit
 
 from . import model as m
 from .diagnostics import Diagnostic, diag
+from .htmlread import DANGEROUS
+from .links import Index
 from .text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
 
 # Raw HTML that may stand in the content (anything else is reported).
 ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins", "del", "s", "mark", "span", "wbr"})
 ALLOWED_ATTRS = frozenset({"title"})
-DANGEROUS_TAGS = frozenset({"script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg", "math", "frame", "frameset", "applet"})
+DANGEROUS_TAGS = DANGEROUS
 SAFE_SCHEMES = ("http", "https", "mailto")
 EMPTY_MARK_RE = re.compile(r"(?<!=)==\s*==(?!=)")
 PIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,79}$")
@@ -56,8 +58,6 @@ def headings(ctx: Context) -> Iterator[Diagnostic]:
         def visit(blocks: tuple[m.Block, ...], parent: int) -> Iterator[Diagnostic]:
             for b in blocks:
                 if isinstance(b, m.Section):
-                    if b.level > parent + 1:
-                        yield diag("P103", b.loc.file, b.loc.line, f"H{parent} to H{b.level} ('{plain_text(b.title)}')")
                     if not b.blocks:
                         yield diag("P105", b.loc.file, b.loc.line, f"'{plain_text(b.title)}' has no content")
                     yield from visit(b.blocks, b.level)
@@ -110,9 +110,14 @@ def card_identities(ctx: Context) -> Iterator[Diagnostic]:
     for card in ctx.cards:
         if card.pinned and not PIN_ID_RE.match(card.identity):
             yield diag("P119", card.loc.file, card.loc.line, f"'{card.identity}' (use lowercase letters, digits, '-', '.', '/')")
-        if card.identity in first:
+        if card.duplicate_of:
+            other = first.get(card.duplicate_of)
+            also = f"also at {other.loc}; " if other else ""
+            yield diag("P104", card.loc.file, card.loc.line,
+                       f"'{card.duplicate_of}' ({also}this card is '{card.identity}'; pin it with <!-- id: ... --> to keep it through edits)")
+        elif card.identity in first:  # only pins can be alike
             other = first[card.identity]
-            yield diag("P104", card.loc.file, card.loc.line, f"'{card.identity}' (also at {other.loc}; pin one with <!-- id: ... -->)")
+            yield diag("P119", card.loc.file, card.loc.line, f"'{card.identity}' is pinned twice (also at {other.loc})")
         else:
             first[card.identity] = card
 
@@ -163,7 +168,8 @@ class _Tags(HTMLParser):
 
 
 def html_problems(html: str) -> list[str]:
-    """What is wrong with a piece of raw HTML, as short phrases (empty: allowed)."""
+    """What is unsafe in a piece of raw HTML, as short phrases (empty: nothing). The reader turned
+    every harmless tag into model nodes; what is left raw is a comment or what is refused here."""
     # comments are authors' notes, never rendered; what follows one is judged like the rest
     html = re.sub(r"<!--.*?(?:-->|$)", "", html, flags=re.S)
     stripped = html.strip()
@@ -179,17 +185,11 @@ def html_problems(html: str) -> list[str]:
     for tag, attrs in parser.found:
         if tag in DANGEROUS_TAGS:
             problems.append(f"<{tag}> is never allowed")
-        elif tag not in ALLOWED_TAGS:
-            problems.append(f"<{tag}> is not in the allow-list ({', '.join(sorted(ALLOWED_TAGS))})")
         for name, value in attrs:
             if name.startswith("on"):
                 problems.append(f"event handler '{name}' is never allowed")
-            elif name not in ALLOWED_ATTRS:
-                problems.append(f"attribute '{name}' on <{tag}> is not allowed")
             if value and _unsafe_url(value):
                 problems.append(f"unsafe URL in '{name}'")
-    if not parser.found and "<" in re.sub(r"</[A-Za-z][^>]*>", "", stripped):  # closing tags: their opening tag is judged
-        problems.append("unrecognised markup")
     return problems
 
 
@@ -251,14 +251,17 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                 match node:
                     case m.Image(url=url, loc=loc):
                         scheme = urlsplit(url.strip()).scheme.lower()
-                        if scheme or url.strip().startswith("//"):
+                        if scheme in ("http", "https") or url.strip().startswith("//"):
+                            yield diag("P126", loc.file, loc.line, f"'{url[:80]}': shown as its alt text (download it into the content folder to show it)")
+                            continue
+                        if scheme:
                             yield diag("P113", loc.file, loc.line, f"image '{url[:80]}' (images must be files in the content folder)")
                             continue
                         target, why = resolve_inside(root, url)
                         if target is None:
                             yield diag("P112", loc.file, loc.line, why)
                         elif not target.is_file():
-                            yield diag("P111", loc.file, loc.line, f"'{url}'")
+                            yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
                         elif why := _active_image(target):
                             yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
                     case m.Link(url=url, loc=loc):
@@ -269,81 +272,93 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def internal_links(ctx: Context) -> Iterator[Diagnostic]:
-    anchors: dict[str, set[str]] = {}
-    by_file: dict[str, str] = {}
-    for ch in ctx.book.chapters:
-        names = {b.anchor for b in walk_blocks(ch.blocks) if isinstance(b, m.Section)}
-        names.add(ch.slug)
-        anchors[ch.slug] = names
-        by_file[Path(ch.file).name] = ch.slug
+    index = Index(ctx.book)
     for ch in ctx.book.chapters:
         for run in _all_runs(ch):
             for node in walk_inlines(run):
                 if not isinstance(node, m.Link):
                     continue
-                parts = urlsplit(node.url)
-                if parts.scheme or parts.netloc:
-                    continue
-                path, frag = unquote(parts.path), unquote(parts.fragment)
-                if path:
-                    inside, why = resolve_inside(ctx.root, path)
-                    if inside is None:
+                found = index.resolve(ch, node.url)
+                if found.problem:
+                    code = "P112" if "leaves the content folder" in found.problem else "P114"
+                    yield diag(code, node.loc.file, node.loc.line, found.problem)
+                elif found.path and not found.target:
+                    target, why = resolve_inside(ctx.root, found.path)
+                    if target is None:
                         yield diag("P112", node.loc.file, node.loc.line, why)
-                        continue
-                if not path:
-                    target = ch.slug
-                elif path.endswith(".md"):
-                    target = by_file.get(Path(path).name, "")
-                    if not target or "/" in path.strip("./"):
-                        yield diag("P114", node.loc.file, node.loc.line, f"no chapter '{path}'")
-                        continue
-                else:
-                    found, why = resolve_inside(ctx.root, path)
-                    if found is None:
-                        yield diag("P112", node.loc.file, node.loc.line, why)
-                    elif not found.exists():
-                        yield diag("P114", node.loc.file, node.loc.line, f"no file '{path}'")
-                    continue
-                if frag and frag not in anchors.get(target, set()):
-                    yield diag("P114", node.loc.file, node.loc.line, f"no heading '#{frag}' in {target}")
+                    elif not target.exists():
+                        yield diag("P114", node.loc.file, node.loc.line, f"no file '{unquote(urlsplit(node.url).path)}'")
 
 
 # --------------------------------------------------------------------------- spelling
 
-WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
+# a word: letters, with inner apostrophes (doesn't); not touching digits or '_' (x86, snake_case)
+WORD_RE = re.compile(r"(?<![\w'\u2019./@-])([A-Za-z]+(?:['\u2019][A-Za-z]+)*)(?![\w./@]\w|\w)")
+# what is not prose: URLs, e-mail addresses, paths and file names, dotted identifiers
+NOT_PROSE_RE = re.compile(r"(?:https?://|www\.|ftp://)\S+|\S+@\S+\.\w+|\S*[/\\]\S+|\b[\w-]+(?:\.[\w-]+)+\b")
+VOCABULARY_USES = 3  # a word used this often is the author's vocabulary, not a typo
+BUILTIN_WORDS = Path(__file__).resolve().parent / "data" / "words.txt"
+SPELL_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa")
 
 
 @functools.lru_cache(maxsize=4)
 def _checker(language: str) -> Any:
-    """Loading a dictionary takes ~0.2 s: once per language and process (it is only read)."""
+    """Loading a dictionary takes ~0.2 s: once per language and process (it is only read).
+    Suggestions are searched at edit distance 1 only (distance 2 costs ~0.5 s a word)."""
     from spellchecker import SpellChecker
 
-    return SpellChecker(language=language)
+    return SpellChecker(language=language, distance=1)
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_words() -> frozenset[str]:
+    """Technical words every notes writer uses (shipped with publisher)."""
+    try:
+        lines = BUILTIN_WORDS.read_text("utf-8").split()
+    except OSError:
+        return frozenset()
+    return frozenset(w.lower() for w in lines if not w.startswith("#"))
 
 
 def spelling(ctx: Context) -> Iterator[Diagnostic]:
-    checker = _checker((ctx.book.meta.language or "en")[:2] if (ctx.book.meta.language or "en")[:2] in ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa") else "en")
-    known = {w.lower() for w in ctx.wordlist}
-    reported: set[str] = set()
+    """Possible misspellings, each word once with how often it occurs. Skipped: code, URLs, file
+    names, words touching digits or with capitals (names, acronyms, CamelCase), the author's
+    vocabulary (a word used three times or more), wordlist.txt and the built-in technical words.
+    Only a word one edit away from a dictionary word is reported (with that word as the hint):
+    jargon rarely is, typos mostly are."""
+    lang = (ctx.book.meta.language or "en")[:2]
+    checker = _checker(lang if lang in SPELL_LANGUAGES else "en")
+    known = {w.lower() for w in ctx.wordlist} | builtin_words()
+    uses: Counter[str] = Counter()
+    first: dict[str, tuple[m.Loc, str]] = {}
     for ch in ctx.book.chapters:
         for run in _all_runs(ch):
             for node in walk_inlines(run):
                 if not isinstance(node, m.Text):
                     continue
-                for word in WORD_RE.findall(node.text):
-                    word = word.strip("'")
-                    if len(word) < 3 or any(c.isupper() for c in word[1:]) or word.isupper():
-                        continue  # acronyms and CamelCase identifiers
+                text = NOT_PROSE_RE.sub(" ", node.text)
+                for found in WORD_RE.finditer(text):
+                    if text.startswith("-", found.end()) and text[found.end() + 1: found.end() + 2].isalpha():
+                        continue  # the first part of a compound (multi-attach, non-blocking)
+                    word = found.group(1).replace("\u2019", "'")
                     low = word.lower()
-                    if low in known or low in reported:
-                        continue
-                    if low.endswith("'s"):
-                        low = low[:-2]
-                    if checker.unknown([low]):
-                        reported.add(word.lower())
-                        hint = checker.correction(low)
-                        more = f" (did you mean '{hint}'?)" if hint and hint != low else ""
-                        yield diag("P116", node.loc.file, node.loc.line, f"'{word}'{more}; add it to wordlist.txt if it is right")
+                    uses[low] += 1
+                    if low not in first and len(word) >= 3 and word.islower():
+                        first[low] = (node.loc, word)
+    candidates = [w for w in first if uses[w] < VOCABULARY_USES and w not in known]
+    unknown = checker.unknown(candidates)
+    for low in sorted(unknown, key=lambda w: (first[w][0], w)):
+        if "'" in low:
+            head = low.split("'", 1)[0]
+            if head in known or not checker.unknown([head]) or low.endswith(("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")):
+                continue
+        hints = sorted(checker.known(checker.edit_distance_1(low)), key=lambda w: (-checker.word_frequency[w], w))
+        if not hints:
+            continue  # nothing close: a term of the trade, not a slip of the keyboard
+        loc, word = first[low]
+        n = uses[low]
+        times = "once" if n == 1 else f"{n} times"
+        yield diag("P116", loc.file, loc.line, f"'{word}' ({times}; did you mean '{hints[0]}'?); add it to wordlist.txt if it is right")
 
 
 RULES: tuple[Rule, ...] = (

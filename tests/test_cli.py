@@ -17,7 +17,8 @@ from conftest import make_book
 
 TOML = 'title = "Test Book"\n[ids]\ndeck = 1\nbasic_model = 2\ncloze_model = 3\nepub = "urn:uuid:x"\n'
 CLEAN = {"book.toml": TOML, "01-a.md": "# A\n\n## Basics\n\n- **Queue** - holds messages\n- a ==fact== here\n"}
-ERRORS = {"book.toml": TOML, "01-a.md": "# A\n\ntext\n\n# B\n\n- one\n-\n\n![pic](missing.png)\n"}
+# style findings are warnings (the build goes on); an unsafe link is an error
+ERRORS = {"book.toml": TOML, "01-a.md": "# A\n\ntext\n\n# B\n\n- one\n-\n\n![pic](missing.png)\n\n[x](javascript:alert(1))\n"}
 WARNINGS = {"book.toml": TOML, "01-a.md": "# A\n\nThe quikc brown fox.\n"}
 LINE_RE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<code>P\d{3}) (?P<message>.+)$")
 SUMMARY_RE = re.compile(r"^\d+ chapters?, \d+ sections?, \d+ facts?; \d+ cards? \(\d+ definition, \d+ cloze, \d+ question\); "
@@ -65,10 +66,11 @@ def test_errors_exit_1_with_file_line_code_message(book) -> None:
     assert all(parsed), diags
     assert [(p["file"], int(p["line"]), p["code"]) for p in parsed] == [  # type: ignore[index]
         ("content/01-a.md", 5, "P102"), ("content/01-a.md", 8, "P106"), ("content/01-a.md", 10, "P111"),
+        ("content/01-a.md", 12, "P113"),
     ]
-    assert diags[0] == "content/01-a.md:5: P102 chapter has more than one H1: 'B'"
+    assert diags[0] == "content/01-a.md:5: P102 chapter has more than one H1: 'B' is read as a section"
     summary = SUMMARY_RE.match(last)
-    assert summary and summary["errors"] == "3"
+    assert summary and summary["errors"] == "1" and summary["warnings"] == "3"
 
 
 def test_default_path_is_content(book) -> None:
@@ -82,10 +84,11 @@ def test_json_format(book) -> None:
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert [(d["file"], d["line"], d["code"], d["severity"]) for d in data["diagnostics"]] == [
-        ("content/01-a.md", 5, "P102", "error"), ("content/01-a.md", 8, "P106", "error"), ("content/01-a.md", 10, "P111", "error"),
+        ("content/01-a.md", 5, "P102", "warning"), ("content/01-a.md", 8, "P106", "warning"),
+        ("content/01-a.md", 10, "P111", "warning"), ("content/01-a.md", 12, "P113", "error"),
     ]
     assert all(set(d) == {"file", "line", "code", "message", "severity"} for d in data["diagnostics"])
-    assert data["summary"]["errors"] == 3 and data["summary"]["chapters"] == 1
+    assert data["summary"]["errors"] == 1 and data["summary"]["warnings"] == 3 and data["summary"]["chapters"] == 1
     clean = json.loads(run(["check", "content", "--format", "json"], book(CLEAN)).stdout)
     assert clean["diagnostics"] == [] and clean["summary"]["cards"] == {"definition": 1, "cloze": 1, "question": 0, "total": 2}
 
@@ -143,7 +146,7 @@ def test_odd_paths(tmp_path: Path) -> None:
     (tmp_path / "file.md").write_text("# F\n", "utf-8")
     assert "file.md:0: P005 no chapters: not a folder" in run(["check", "file.md"], tmp_path).stdout
     (tmp_path / "empty").mkdir()
-    assert "empty:0: P005 no chapters: no *.md files found" in run(["check", "empty"], tmp_path).stdout
+    assert "empty:0: P005 no chapters: no Markdown files found" in run(["check", "empty"], tmp_path).stdout
 
 
 def test_usage_errors_exit_2_without_a_traceback(tmp_path: Path) -> None:
@@ -171,9 +174,9 @@ def test_main_in_process(book, capsys: pytest.CaptureFixture[str], monkeypatch: 
     monkeypatch.chdir(cwd)
     assert cli.main(["check", "content"]) == 1
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "content/01-a.md:5: P102 chapter has more than one H1: 'B'"
+    assert out.splitlines()[0] == "content/01-a.md:5: P102 chapter has more than one H1: 'B' is read as a section"
     assert cli.main(["check", "content", "--format", "json"]) == 1
-    assert len(json.loads(capsys.readouterr().out)["diagnostics"]) == 3
+    assert len(json.loads(capsys.readouterr().out)["diagnostics"]) == 4
 
 
 def test_main_in_process_clean(book, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -652,20 +652,20 @@ def test_hostile_book_is_reported(tmp_path: Path, listener) -> None:
         "\n"
         '<link rel="attachment" href="book.toml">\n', encoding="utf-8")
     loaded, artifact = build(content, tmp_path / "out")
-    # where the model says each raw tag was written
-    raw = {}
+    # raw <img> tags are read into the model as images, at the line they were written
+    where = {}
     for ch in loaded.book.chapters:
         for b in walk_blocks(ch.blocks):
-            if isinstance(b, m.RawBlock):
-                raw[b.html.strip()] = b.loc
-            elif isinstance(b, m.Para):
-                raw.update({n.html: n.loc for n in walk_inlines(b.children) if isinstance(n, m.RawInline)})
-    where = {key: loc for html, loc in raw.items() for key in ("secret", "127.0.0.1", "link.png") if key in html}
+            if isinstance(b, m.Para):
+                where.update({key: n.loc for n in walk_inlines(b.children) if isinstance(n, m.Image)
+                              for key in ("secret", "127.0.0.1", "link.png") if key in n.url and n.alt != "up"})
     assert where["secret"].line == 5 and where["127.0.0.1"].line == 7
-    found = {(d.file, d.line, d.code) for d in artifact.diagnostics}
+    # validation judges every image before layout; the sheet never asks for a refused one
+    found = {(d.file, d.line, d.code) for d in loaded.diagnostics}
     assert (where["secret"].file, where["secret"].line, "P112") in found  # ../secret.png
-    assert (where["127.0.0.1"].file, where["127.0.0.1"].line, "P113") in found  # http image
+    assert (where["127.0.0.1"].file, where["127.0.0.1"].line, "P126") in found  # http image: never fetched
     assert (where["link.png"].file, where["link.png"].line, "P112") in found  # the symlink
+    assert (where["secret"].file, 11, "P110") in found  # <link rel=attachment>: refused
     assert connections() == 0
     reader = pypdf.PdfReader(artifact.path)
     assert image_count(reader) == 1  # only the fixture's own picture

@@ -251,7 +251,10 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
         if not meta.subdecks:
             decks[ch.slug] = (meta.ids.deck, top)
             continue
-        part = deck_name_part(plain_text(ch.title)) or ch.slug
+        # a folder is a level of decks; a folder's opening page (README) is the folder's own deck
+        parts = [deck_name_part(plain_text(p.title)) or p.slug for p in book.parts_of(ch)]
+        own = [] if ch.intro and parts else [deck_name_part(plain_text(ch.title)) or ch.slug]
+        part = "::".join(parts + own)
         name = f"{top}::{part}"
         if name in used_names:
             name = f"{top}::{part} ({ch.slug})"

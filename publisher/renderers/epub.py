@@ -281,34 +281,27 @@ class _Plan:
 
     book: m.Book
     files: dict[str, str]  # chapter slug -> document href
-    by_name: dict[str, str]  # Markdown file name -> chapter slug
     anchors: dict[str, set[str]]  # chapter slug -> ids a link may target
     images: _Images
     ids: dict[str, str]  # card identity -> element id
 
-    def link_href(self, url: str, chapter: m.Chapter) -> str | None:
+    def link_href(self, url: str) -> str | None:
+        """Web and mail links stay links; other local files are not in the book (shown as text)."""
         parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        if scheme in ("http", "https", "mailto"):
-            return url.strip()
-        if scheme or parts.netloc:
+        return url.strip() if parts.scheme.lower() in ("http", "https", "mailto") else None
+
+    def target_href(self, target: str) -> str | None:
+        """A link into the book (``slug`` or ``slug#anchor``, resolved by normalization)."""
+        slug, _, anchor = target.partition("#")
+        if slug not in self.files:
             return None
-        path, frag = unquote(parts.path), unquote(parts.fragment)
-        if not path:
-            slug = chapter.slug
-        elif path.endswith(".md") and "/" not in path.strip("./") and Path(path).name in self.by_name:
-            slug = self.by_name[Path(path).name]
-        else:
-            return None  # other local files are not in the book
-        target = self.files[slug]
-        if frag and frag in self.anchors[slug]:
-            return f"{target}#{frag}"
-        return target
+        return f"{self.files[slug]}#{anchor}" if anchor and anchor in self.anchors[slug] else self.files[slug]
 
     def options(self, chapter: m.Chapter, anchors: _Anchors | None = None, notes: bool = True) -> html.Options:
         return html.Options(
             image_src=self.images.src,
-            link_href=lambda url: self.link_href(url, chapter),
+            link_href=self.link_href,
+            target_href=self.target_href,
             footnote_numbers=html.footnote_numbers(chapter) if notes else {},
             anchor_for=anchors,
         )
@@ -323,9 +316,8 @@ def _sections(blocks: tuple[m.Block, ...]) -> Iterator[m.Section]:
 def _plan(loaded: Loaded, content_dir: Path) -> _Plan:
     book = loaded.book
     files = {ch.slug: chapter_href(i, ch) for i, ch in enumerate(book.chapters, 1)}
-    by_name = {Path(ch.file).name: ch.slug for ch in book.chapters}
     anchors = {ch.slug: {s.anchor for s in _sections(ch.blocks)} | {ch.slug} for ch in book.chapters}
-    return _Plan(book, files, by_name, anchors, _Images(content_dir), card_ids(loaded.cards))
+    return _Plan(book, files, anchors, _Images(content_dir), card_ids(loaded.cards))
 
 
 def _enclosing_sections(chapter: m.Chapter) -> dict[m.Loc, str]:
@@ -546,10 +538,25 @@ def _toc_tree(plan: _Plan, glossary: bool) -> list[dict[str, Any]]:
                 out.append({"href": f"{href}#{b.anchor}", "label": label, "children": sections(b.blocks, href)})
         return out
 
-    tree = []
+    tree: list[dict[str, Any]] = []
+    # folders are parts: an entry that holds its chapters (a folder's README is the part's own page)
+    open_parts: list[tuple[m.Part, dict[str, Any]]] = []
     for ch in plan.book.chapters:
         href = plan.files[ch.slug]
-        tree.append({"href": href, "label": squash(plain_text(ch.title)) or ch.slug, "children": sections(ch.blocks, href)})
+        chain = plan.book.parts_of(ch)
+        while open_parts and (len(open_parts) > len(chain) or open_parts[-1][0] is not chain[len(open_parts) - 1]):
+            open_parts.pop()
+        made = None
+        for part in chain[len(open_parts):]:
+            entry = {"href": href, "label": squash(plain_text(part.title)) or part.slug, "children": []}
+            (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
+            open_parts.append((part, entry))
+            made = entry
+        if ch.intro and made is not None and chain and chain[-1].path == ch.part:
+            made["children"].extend(sections(ch.blocks, href))
+            continue
+        entry = {"href": href, "label": squash(plain_text(ch.title)) or ch.slug, "children": sections(ch.blocks, href)}
+        (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
     if glossary:
         tree.append({"href": "glossary.xhtml", "label": "Glossary", "children": []})
     order = 0
@@ -767,7 +774,9 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     data = _package(meta, lang, modified, all_docs, spine, ncx, css, _cover_svg(env, meta, _cover_alt(meta)),
                     images, summary)
 
-    diags = [_refused(book, url, why) for url, why in sorted(plan.images.refused.items())]
+    # missing, remote and outside images are validation's to report (P111, P126, P112); what only
+    # the renderer sees is a file that is not an image it may carry
+    diags = [_refused(book, url, why) for url, why in sorted(plan.images.refused.items()) if why.startswith("not a")]
     return data, f"{count(len(book.chapters), 'chapter')}, {count(questions, 'question')}, {count(len(entries), 'glossary term')}", diags
 
 

@@ -79,6 +79,9 @@ class _Chapter:
     title: Markup
     blocks: tuple[_Block, ...]
     footnotes: Markup
+    parts: tuple[tuple[int, Markup], ...] = ()  # (depth, title) of the folders that begin here
+    show_title: bool = True  # a folder's README: the folder's heading is its title
+    in_part: int = 0  # how many folders it stands in (its headings' outline levels move down)
 
 
 def _has_scheme(url: str) -> bool:
@@ -105,22 +108,15 @@ def _image_resolver(content_dir: Path):
     return resolve
 
 
-def _link_resolver(chapter: m.Chapter, slugs_by_file: dict[str, str]):
-    def resolve(url: str) -> str | None:
-        """External links stay links; links between chapters become links inside the sheet."""
-        parts = urlsplit(url.strip())
-        if parts.scheme or parts.netloc:
-            return url if parts.scheme.lower() in ("http", "https", "mailto") else None
-        path, frag = unquote(parts.path), unquote(parts.fragment)
-        if not path:
-            target = chapter.slug
-        elif path.endswith(".md") and Path(path).name in slugs_by_file:
-            target = slugs_by_file[Path(path).name]
-        else:
-            return None  # a file of the content folder: nothing to point at in a PDF
-        return f"#{target}--{frag}" if frag else f"#{target}"
+def _link_href(url: str) -> str | None:
+    """Web and mail links stay links; other local files are not in the sheet (shown as text)."""
+    return url.strip() if urlsplit(url.strip()).scheme.lower() in ("http", "https", "mailto") else None
 
-    return resolve
+
+def _target_href(target: str) -> str:
+    """A link into the book (``slug`` or ``slug#anchor``): ids in the sheet are ``slug--anchor``."""
+    slug, _, anchor = target.partition("#")
+    return f"#{slug}--{anchor}" if anchor else f"#{slug}"
 
 
 _BLOCK_TAGS = "aside|ul|ol|li|dl|dt|dd|p|pre|table|thead|tbody|tr|blockquote|div|section|h[1-6]|hr"
@@ -161,13 +157,18 @@ def estimated_lines(block: m.Block, columns: int) -> int:
 
 
 def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[int] | None = None) -> list[_Chapter]:
-    slugs_by_file = {Path(ch.file).name: ch.slug for ch in book.chapters}
     image_src = _image_resolver(content_dir)
     out = []
-    for ch in (book.chapters if part is None else [book.chapters[i] for i in part]):
+    indexes = range(len(book.chapters)) if part is None else part
+    for i in indexes:
+        ch = book.chapters[i]
+        chain = book.parts_of(ch)
+        before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
+        opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p)
         opts = html.Options(
             image_src=image_src,
-            link_href=_link_resolver(ch, slugs_by_file),
+            link_href=_link_href,
+            target_href=_target_href,
             id_prefix=f"{ch.slug}--",
             footnote_numbers=html.footnote_numbers(ch),
         )
@@ -183,6 +184,9 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
             title=Markup(html.render_inlines(ch.title, opts)),
             blocks=blocks,
             footnotes=Markup(tighten(html.sanitize(html.footnotes(ch, opts)))),
+            parts=tuple((p.depth, Markup(html.render_inlines(p.title, opts))) for p in opens),
+            show_title=not (ch.intro and opens and opens[-1].path == ch.part),
+            in_part=len(chain),
         ))
     return out
 

@@ -1,0 +1,391 @@
+"""HTML in the notes, read into the typed model (the reader's helper; nothing else uses it).
+
+GitHub renders a safe subset of HTML, and notes use it: ``<details>`` answers,
+``<b>``, ``<br>``, ``<img width=...>``, ``<center>``, tables. mistune hands
+HTML over as raw pieces (a block's worth, or one tag at a time inline), with
+Markdown between them. The reader turns each piece into events (start tag, end
+tag, text) and the Markdown between them into model nodes; :class:`Tree` builds
+one element tree of both, and :func:`to_blocks` / :func:`to_inlines` convert it.
+
+What is dangerous (scripts, frames, event handlers, ``javascript:`` URLs) is kept
+as :class:`~publisher.model.RawBlock` / :class:`~publisher.model.RawInline` for
+the validation rules to refuse (P110, an error). A harmless tag the model has no
+node for keeps its text, with a warning (P128).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Callable, Union
+from urllib.parse import unquote, urlsplit
+
+from . import model as m
+from .diagnostics import Diagnostic, diag
+
+DANGEROUS = frozenset({
+    "script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg", "math", "frame",
+    "frameset", "applet", "input", "button", "textarea", "select", "option", "template", "noscript", "portal",
+})
+VOID = frozenset({"br", "hr", "img", "wbr", "input", "meta", "link", "source", "col", "area", "base", "embed",
+                  "param", "track", "keygen"})
+# containers whose content is read as if the tag were not there (no node of their own, no warning)
+TRANSPARENT = frozenset({
+    "div", "center", "span", "section", "article", "header", "footer", "main", "figure", "figcaption", "abbr",
+    "cite", "q", "time", "big", "nobr", "font", "picture", "a", "thead", "tbody", "tfoot", "html", "body",
+    "aside", "nav", "dfn", "var", "samp", "tt", "bdi", "bdo", "ruby", "rt", "rp", "data", "label",
+})
+BLOCK_TAGS = frozenset({
+    "p", "div", "center", "section", "article", "header", "footer", "main", "figure", "details", "summary", "ul",
+    "ol", "li", "dl", "dt", "dd", "table", "tr", "th", "td", "thead", "tbody", "tfoot", "pre", "blockquote", "hr",
+    "h1", "h2", "h3", "h4", "h5", "h6", "aside", "nav", "figcaption", "html", "body",
+})
+INLINE_STYLE = {"sub": "sub", "sup": "sup", "u": "u", "ins": "u", "kbd": "kbd", "small": "small"}
+UNSAFE_SCHEMES = ("javascript", "vbscript", "data", "file")
+
+
+@dataclass
+class El:
+    tag: str
+    attrs: dict[str, str]
+    line: int
+    source: str = ""  # the start tag as written
+    kids: list[Any] = field(default_factory=list)  # str | El | model node | HeadingMark
+
+
+Node = Union[str, El, Any]
+
+
+def unsafe_url(url: str) -> bool:
+    scheme = urlsplit(unquote(url).strip().replace("\t", "").replace("\n", "")).scheme.lower()
+    return scheme in UNSAFE_SCHEMES
+
+
+def bad_attrs(attrs: dict[str, str]) -> bool:
+    return any(k.startswith("on") or (v and unsafe_url(v)) for k, v in attrs.items())
+
+
+class _Events(HTMLParser):
+    """One raw HTML piece to (kind, value, line offset) events."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[tuple[str, Any, int]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(("start", (tag, {k: v or "" for k, v in attrs}, self.get_starttag_text() or ""), self.getpos()[0] - 1))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(("void", (tag, {k: v or "" for k, v in attrs}, self.get_starttag_text() or ""), self.getpos()[0] - 1))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append(("end", tag, self.getpos()[0] - 1))
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(("text", data, self.getpos()[0] - 1))
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(("comment", data, self.getpos()[0] - 1))
+
+
+def events(raw: str) -> list[tuple[str, Any, int]]:
+    parser = _Events()
+    try:
+        parser.feed(raw)
+        parser.close()
+    except Exception:  # noqa: BLE001 - html.parser is lenient; never let odd markup stop a read
+        return [("text", raw, 0)]
+    return parser.out
+
+
+class Tree:
+    """Builds one element tree from HTML events and model nodes, in document order."""
+
+    def __init__(self) -> None:
+        self.root = El("#root", {}, 0)
+        self.stack = [self.root]
+
+    def html(self, raw: str, line: int) -> None:
+        for kind, value, offset in events(raw):
+            where = line + offset
+            top = self.stack[-1]
+            if kind == "text":
+                top.kids.append((value, where))
+            elif kind == "start" or kind == "void":
+                tag, attrs, source = value
+                el = El(tag, attrs, where, source)
+                top.kids.append(el)
+                if kind == "start" and tag not in VOID:
+                    self.stack.append(el)
+            elif kind == "end":
+                for depth in range(len(self.stack) - 1, 0, -1):
+                    if self.stack[depth].tag == value:
+                        del self.stack[depth:]
+                        break
+            # comments are authors' notes: dropped
+
+    def node(self, node: Any) -> None:
+        self.stack[-1].kids.append(node)
+
+    @property
+    def has_html(self) -> bool:
+        return any(isinstance(k, (El, tuple)) for k in self.root.kids)
+
+
+@dataclass
+class Converter:
+    """Element tree to model nodes. ``heading`` makes the reader's heading marker."""
+
+    file: str
+    diags: list[Diagnostic]
+    heading: Callable[[int, tuple[m.Inline, ...], m.Loc], Any]
+    warned: set[str] = field(default_factory=set)
+
+    def loc(self, line: int) -> m.Loc:
+        return m.Loc(self.file, max(line, 1))
+
+    def _unknown(self, el: El) -> None:
+        self.diags.append(diag("P128", self.file, el.line, f"<{el.tag}> is shown as its text"))
+
+    # ---- inlines
+    def inlines(self, kids: list[Any], line: int) -> list[m.Inline]:
+        out: list[m.Inline] = []
+        for kid in kids:
+            out.extend(self.inline(kid, line))
+        return out
+
+    def inline(self, kid: Any, line: int) -> list[m.Inline]:
+        if isinstance(kid, tuple):
+            text, where = kid
+            return [m.Text(_space(text), self.loc(where))] if text else []
+        if not isinstance(kid, El):
+            if isinstance(kid, m.INLINE_TYPES):
+                return [kid]
+            return []  # a block inside inline HTML: cannot stand here (the reader never makes this)
+        el, where = kid, self.loc(kid.line)
+        tag = el.tag
+        if tag in DANGEROUS:
+            return [m.RawInline(_closed(el), where)]  # refused by validation (P110); its content with it
+        inner = tuple(self.inlines(el.kids, el.line))
+        if bad_attrs(el.attrs):  # refused by validation (P110); the words inside stay
+            return [m.RawInline(_closed(el), where), *inner]
+        match tag:
+            case "b" | "strong":
+                return [m.Strong(inner, where)]
+            case "i" | "em" | "cite" | "dfn" | "var":
+                return [m.Emph(inner, where)]
+            case "s" | "del" | "strike":
+                return [m.Strike(inner, where)]
+            case "mark":
+                return [m.Mark(inner, where)]
+            case "code" | "tt" | "samp":
+                return [m.Code(_plain(inner), where)]
+            case "br":
+                return [m.LineBreak(where)]
+            case "img":
+                return [self.image(el)]
+            case "a" if el.attrs.get("href"):
+                return [m.Link(el.attrs["href"], inner, el.attrs.get("title", ""), where)]
+            case _ if tag in INLINE_STYLE:
+                return [m.Styled(INLINE_STYLE[tag], inner, where)]  # type: ignore[arg-type]
+            case "wbr":
+                return []
+            case "hr":
+                return [m.LineBreak(where)]
+            case _ if tag in TRANSPARENT or tag in BLOCK_TAGS:
+                if tag in ("p", "div", "li", "tr", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6") and inner:
+                    return [*inner, m.LineBreak(where)]
+                return list(inner)
+            case _:
+                self._unknown(el)
+                return list(inner)
+
+    def image(self, el: El) -> m.Image:
+        return m.Image(el.attrs.get("src", ""), el.attrs.get("alt", ""), el.attrs.get("title", ""), self.loc(el.line),
+                       _px(el.attrs.get("width")), _px(el.attrs.get("height")))
+
+    # ---- blocks
+    def blocks(self, kids: list[Any], line: int) -> list[Any]:
+        out: list[Any] = []
+        run: list[Any] = []
+
+        def flush() -> None:
+            if run:
+                nodes = _trim(self.inlines(run, line))
+                if nodes:
+                    out.append(m.Para(tuple(nodes), nodes[0].loc))
+                run.clear()
+
+        for kid in kids:
+            if isinstance(kid, El) and kid.tag in BLOCK_TAGS and not (kid.tag in DANGEROUS or bad_attrs(kid.attrs)):
+                flush()
+                out.extend(self.block(kid))
+            elif isinstance(kid, El) and kid.tag in DANGEROUS:
+                flush()
+                out.append(m.RawBlock(_closed(kid), self.loc(kid.line)))  # refused by validation (P110)
+            elif isinstance(kid, El) and kid.tag in BLOCK_TAGS and bad_attrs(kid.attrs):
+                flush()
+                out.append(m.RawBlock(_closed(kid), self.loc(kid.line)))  # refused (P110); its words stay
+                out.extend(self.blocks(kid.kids, kid.line))
+            elif isinstance(kid, (tuple, El)) or isinstance(kid, m.INLINE_TYPES):
+                run.append(kid)
+            else:
+                flush()
+                out.append(kid)  # a model block (Markdown between HTML pieces) or a heading marker
+        flush()
+        return out
+
+    def block(self, el: El) -> list[Any]:
+        where = self.loc(el.line)
+        tag = el.tag
+        match tag:
+            case "p" | "figure" | "figcaption":
+                return self.blocks(el.kids, el.line)
+            case "details":
+                summary: tuple[m.Inline, ...] = ()
+                rest = []
+                for kid in el.kids:
+                    if isinstance(kid, El) and kid.tag == "summary" and not summary:
+                        summary = tuple(_trim(self.inlines(kid.kids, kid.line)))
+                    else:
+                        rest.append(kid)
+                body = [_no_heading(b) for b in self.blocks(rest, el.line)]
+                return [m.Details(summary, tuple(body), where)]
+            case "summary":
+                nodes = _trim(self.inlines(el.kids, el.line))
+                return [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
+            case "h1" | "h2" | "h3" | "h4" | "h5" | "h6":
+                return [self.heading(int(tag[1]), tuple(_trim(self.inlines(el.kids, el.line))), where)]
+            case "ul" | "ol":
+                items = []
+                for kid in el.kids:
+                    if isinstance(kid, El) and kid.tag == "li":
+                        inner = tuple(_no_heading(b) for b in self.blocks(kid.kids, kid.line))
+                        items.append(m.ListItem(inner, self.loc(kid.line)))
+                    elif isinstance(kid, El) or (isinstance(kid, tuple) and kid[0].strip()):
+                        items.append(m.ListItem(tuple(self.blocks([kid], el.line)), self.loc(el.line)))
+                start = _px(el.attrs.get("start")) or 1
+                return [m.BulletList(tuple(items), tag == "ol", start, where)] if items else []
+            case "li" | "dd" | "dt":
+                return self.blocks(el.kids, el.line)
+            case "dl":
+                defs: list[m.Definition] = []
+                for kid in el.kids:
+                    if isinstance(kid, El) and kid.tag == "dt":
+                        defs.append(m.Definition(tuple(_trim(self.inlines(kid.kids, kid.line))), (), self.loc(kid.line)))
+                    elif isinstance(kid, El) and kid.tag == "dd" and defs:
+                        d = defs[-1]
+                        body = d.body + tuple(_no_heading(b) for b in self.blocks(kid.kids, kid.line))
+                        defs[-1] = m.Definition(d.term, body, d.loc)
+                return [m.DefList(tuple(defs), where)] if defs else []
+            case "table":
+                return self.table(el)
+            case "pre":
+                code = _text_of(el)
+                lang = ""
+                for kid in el.kids:
+                    if isinstance(kid, El) and kid.tag == "code":
+                        found = re.search(r"(?:lang(?:uage)?-)([\w+#-]+)", kid.attrs.get("class", ""))
+                        lang = found.group(1) if found else ""
+                return [m.CodeBlock(code.strip("\n"), lang, where)]
+            case "blockquote":
+                return [m.Quote(tuple(_no_heading(b) for b in self.blocks(el.kids, el.line)), where)]
+            case "hr":
+                return [m.Rule(where)]
+            case "tr" | "th" | "td" | "thead" | "tbody" | "tfoot":
+                return self.blocks(el.kids, el.line)  # table parts outside a table
+            case _:
+                return self.blocks(el.kids, el.line)  # div, center, section...: their content
+
+    def table(self, el: El) -> list[m.Block]:
+        rows: list[tuple[bool, El]] = []
+
+        def collect(node: El) -> None:
+            for kid in node.kids:
+                if isinstance(kid, El):
+                    if kid.tag == "tr":
+                        header = node.tag == "thead" or all(
+                            k.tag == "th" for k in kid.kids if isinstance(k, El) and k.tag in ("th", "td"))
+                        rows.append((header, kid))
+                    elif kid.tag in ("thead", "tbody", "tfoot"):
+                        collect(kid)
+
+        collect(el)
+        if not rows:
+            return self.blocks(el.kids, el.line)
+
+        def cells(tr: El) -> tuple[m.Cell, ...]:
+            out = []
+            for cell in tr.kids:
+                if isinstance(cell, El) and cell.tag in ("th", "td"):
+                    align = cell.attrs.get("align", "").lower()
+                    out.append(m.Cell(tuple(_trim(self.inlines(cell.kids, cell.line))),
+                                      align if align in ("left", "center", "right") else "", self.loc(cell.line)))  # type: ignore[arg-type]
+            return tuple(out)
+
+        head: tuple[m.Cell, ...] = ()
+        body = rows
+        if rows[0][0]:
+            head, body = cells(rows[0][1]), rows[1:]
+        body_cells = [cells(tr) for _, tr in body]
+        width = max([len(head)] + [len(r) for r in body_cells])
+        if not head:
+            head = tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width))
+        pad = lambda r: r + tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width - len(r)))  # noqa: E731
+        return [m.Table(pad(head), tuple(pad(r) for r in body_cells), self.loc(el.line))]
+
+
+def _closed(el: El) -> str:
+    """The element's start tag as written, closed: what validation judges (never an open element)."""
+    source = el.source or f"<{el.tag}>"
+    return source if el.tag in VOID else f"{source}</{el.tag}>"
+
+
+def _no_heading(block: Any) -> Any:
+    """A heading inside a disclosure, list item or quote: only top-level ones make sections."""
+    if isinstance(block, m.BLOCK_TYPES):
+        return block
+    children = getattr(block, "children", ())
+    loc = getattr(block, "loc", m.NOWHERE)
+    return m.Para((m.Strong(tuple(children), loc),), loc) if children else m.Para((), loc)
+
+
+def _space(text: str) -> str:
+    """HTML's white space: runs of it (newlines too) are one space."""
+    return re.sub(r"[ \t\r\n\f]+", " ", text)
+
+
+def _trim(nodes: list[m.Inline]) -> list[m.Inline]:
+    """Drop white space at both ends of an inline run (and line breaks there)."""
+    nodes = list(nodes)
+    while nodes and (isinstance(nodes[0], (m.LineBreak, m.SoftBreak)) or (isinstance(nodes[0], m.Text) and not nodes[0].text.strip())):
+        nodes.pop(0)
+    while nodes and (isinstance(nodes[-1], (m.LineBreak, m.SoftBreak)) or (isinstance(nodes[-1], m.Text) and not nodes[-1].text.strip())):
+        nodes.pop()
+    if nodes and isinstance(nodes[0], m.Text):
+        nodes[0] = m.Text(nodes[0].text.lstrip(), nodes[0].loc)
+    if nodes and isinstance(nodes[-1], m.Text):
+        nodes[-1] = m.Text(nodes[-1].text.rstrip(), nodes[-1].loc)
+    return nodes
+
+
+def _plain(nodes: tuple[m.Inline, ...]) -> str:
+    from .text import plain_text
+
+    return plain_text(nodes)
+
+
+def _text_of(el: El) -> str:
+    out = []
+    for kid in el.kids:
+        if isinstance(kid, tuple):
+            out.append(kid[0])
+        elif isinstance(kid, El):
+            out.append("\n" if kid.tag == "br" else _text_of(kid))
+    return "".join(out)
+
+
+def _px(value: str | None) -> int:
+    found = re.match(r"\s*(\d{1,5})\s*(?:px)?\s*$", value or "")
+    return int(found.group(1)) if found else 0

@@ -1,0 +1,102 @@
+"""mistune, told to remember where each block starts.
+
+mistune 3 gives tokens without source positions. Its block parser dispatches
+every construct through ``parse_method`` with the cursor at the construct's
+start, and makes a child state for each list item and block quote. A parser
+subclass records that start offset on the tokens a call adds (``_start``) and
+the child states it makes (``_kids``); :func:`locate` then turns offsets into
+source lines (``_line``), walking into list items and quotes, whose text keeps
+the source's lines one for one. The reader reads ``_line`` and never searches.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+import mistune
+from mistune.block_parser import BlockParser
+from mistune.core import BlockState
+
+Token = dict[str, Any]
+PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
+
+
+class _State(BlockState):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.kids: list[_State] = []
+
+    def child_state(self, src: str, lazy_line_starts: Any = None) -> "_State":
+        child = super().child_state(src, lazy_line_starts)
+        self.kids.append(child)  # type: ignore[arg-type]
+        return child  # type: ignore[return-value]
+
+    def add_paragraph(self, text: str) -> None:
+        last = self.last_token()
+        if last and last["type"] == "paragraph":
+            last["text"] += text
+        else:
+            self.tokens.append({"type": "paragraph", "text": text, "_start": self.cursor})
+
+
+class _Parser(BlockParser):
+    state_cls = _State  # type: ignore[assignment]
+
+    def parse_method(self, m: Any, state: Any) -> int | None:
+        n_tokens, n_kids = len(state.tokens), len(getattr(state, "kids", ()))
+        # a definition list replaces the paragraph before it (its terms): it starts there
+        para_start = next((t.get("_start") for t in reversed(state.tokens[-2:]) if t["type"] == "paragraph"), None)
+        end = super().parse_method(m, state)
+        # the child states this call made (a nested call that broke a list item claimed its own)
+        kids = [k for k in getattr(state, "kids", ())[n_kids:] if not getattr(k, "claimed", False)]
+        for tok in state.tokens[max(0, n_tokens - 2):]:
+            if "_start" not in tok:
+                tok["_start"] = para_start if tok["type"] == "def_list" and para_start is not None else m.start()
+                if tok["type"] in ("list", "block_quote") and kids:
+                    tok["_kids"] = kids
+                    for k in kids:
+                        k.claimed = True
+        return end
+
+
+    def _parse_indent_code_fast(self, state: Any) -> int | None:  # mistune's fast path skips parse_method
+        start, n_tokens = state.cursor, len(state.tokens)
+        end = super()._parse_indent_code_fast(state)  # type: ignore[misc]
+        for tok in state.tokens[n_tokens:]:
+            tok.setdefault("_start", start)
+        return end
+
+
+def parser() -> mistune.Markdown:
+    md = mistune.Markdown(renderer=None, block=_Parser(), plugins=[mistune.plugins.import_plugin(p) for p in PLUGINS])
+    return md
+
+
+class _Lines:
+    def __init__(self, src: str) -> None:
+        self.starts = [0] + [i + 1 for i, ch in enumerate(src) if ch == "\n"]
+
+    def line(self, offset: int) -> int:
+        """0-based line of ``offset``."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+
+def locate(tokens: list[Token], src: str, first_line: int = 1) -> None:
+    """Give every located token ``_line`` (1-based), recursively into list items and quotes."""
+    lines = _Lines(src)
+    for tok in tokens:
+        start = tok.get("_start")
+        if start is None:
+            continue
+        tok["_line"] = line = first_line + lines.line(start)
+        kids = tok.get("_kids") or []
+        if tok["type"] == "list":
+            items = tok.get("children") or []
+            # item k's text starts on the line where item k-1's text ended
+            for item, kid in zip(items, kids):
+                item["_line"] = line
+                locate(item.get("children") or [], kid.src, line)
+                line += max(1, kid.src.count("\n"))
+        elif tok["type"] == "block_quote" and kids:
+            locate(tok.get("children") or [], kids[0].src, line)

@@ -1,0 +1,268 @@
+"""Which Markdown files make the book, in which order, in which parts.
+
+A content folder is read recursively. Each folder is a part of the book; its
+``README.md`` or ``index.md`` is the part's opening page (at the root: the
+book's introduction). Order is natural (``2-x`` before ``10-x``), an opening
+page first; a ``SUMMARY.md`` at the root (GitBook, mdBook) gives the order and
+the titles instead, and files it does not list are left out, as those tools do.
+Hidden folders, build output and repository files (LICENSE, CONTRIBUTING...)
+are left out by default; ``include`` globs in book.toml bring such files back,
+``exclude`` globs leave more out. Every file left out is reported (a note).
+
+A chapter's slug, which starts every card identity, tag and subdeck, comes from
+the file's path (numeric prefixes dropped), never from the reading order: adding
+a folder or a file changes no existing slug, and a flat book keeps the slugs it
+always had.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .diagnostics import Diagnostic, diag
+from .text import slugify, unique
+
+MD_SUFFIXES = (".md", ".markdown")
+SKIP_DIRS = frozenset({"_book", "_site", "build", "node_modules", "site-packages", "venv", "__pycache__"})
+REPO_FILES = frozenset({
+    "license", "licence", "copying", "code_of_conduct", "code-of-conduct", "contributing", "changelog", "security",
+    "pull_request_template", "issue_template", "summary",
+})
+INTRO_NAMES = ("readme", "index")
+SUMMARY_LINK_RE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])[ \t]+\[(?P<title>[^\]]*)\]\((?P<path><[^>]*>|[^)\s]*)[^)]*\)")
+SUMMARY_TOP_RE = re.compile(r"^\[(?P<title>[^\]]*)\]\((?P<path>[^)\s]*)[^)]*\)\s*$")  # mdBook's prefix chapters
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path  # on disk
+    rel: str  # inside the content folder, posix
+    slug: str
+    part: str  # the folder ("" for the root)
+    intro: bool
+    title: str = ""  # from SUMMARY.md
+
+
+@dataclass
+class Layout:
+    sources: list[Source] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (rel, why)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    summary: str = ""  # the SUMMARY.md that ordered the book, if any
+
+
+def natural_key(name: str) -> tuple[object, ...]:
+    """``2-x`` before ``10-x``; case does not matter; ties broken by the name itself."""
+    parts = re.split(r"(\d+)", name.lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p) + ((2, 0, name),)
+
+
+def strip_number(stem: str) -> str:
+    return re.sub(r"^\d+[-_ .]*", "", stem)
+
+
+def name_slug(stem: str) -> str:
+    return slugify(strip_number(stem)) or slugify(stem) or "chapter"
+
+
+def humanize(name: str) -> str:
+    """A folder or file name as a title: ``02-getting_started`` -> ``Getting started``."""
+    text = " ".join(strip_number(name).replace("_", " ").replace("-", " ").split()) or name
+    return text[:1].upper() + text[1:]
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A gitignore-like glob: ``**`` any folders, ``*`` within a name; no ``/``: any depth."""
+    pat = pattern.strip().lstrip("./") if not pattern.strip().startswith("**") else pattern.strip()
+    anchored = "/" in pat.rstrip("/")
+    out = []
+    i = 0
+    while i < len(pat):
+        if pat.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pat.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pat[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pat[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pat[i]))
+            i += 1
+    body = "".join(out).rstrip("/")
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(f"^{prefix}{body}(?:/.*)?$")
+
+
+def _matches(rel: str, patterns: list[re.Pattern[str]]) -> bool:
+    return any(p.match(rel) for p in patterns)
+
+
+def _default_reason(rel: str, is_dir: bool) -> str:
+    name = PurePosixPath(rel).name
+    if name.startswith("."):
+        return "hidden"
+    if is_dir and (name in SKIP_DIRS or rel == "templates"):
+        return "build output or tooling" if rel != "templates" else "the book's templates"
+    stem = PurePosixPath(name).stem.lower()
+    if not is_dir and stem in REPO_FILES:
+        return "a repository file" if stem != "summary" else "the table of contents"
+    return ""
+
+
+def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = (), shown: str = "") -> Layout:
+    """The book's Markdown files in reading order, and what was left out and why."""
+    layout = Layout()
+    inc = [glob_regex(p) for p in include if p.strip()]
+    exc = [glob_regex(p) for p in exclude if p.strip()]
+    found: list[str] = []  # rel paths of every Markdown file that is read
+
+    def walk(folder: Path, rel: str) -> None:
+        try:
+            # a folder's opening page (README.md, index.md) first, then files and folders in natural order
+            entries = sorted(os.scandir(folder), key=lambda e: (
+                0 if PurePosixPath(e.name).stem.lower() in INTRO_NAMES and e.name.lower().endswith(MD_SUFFIXES) else 1,
+                natural_key(e.name)))
+        except OSError as exc_:
+            layout.diagnostics.append(diag("P010", f"{shown}/{rel}".rstrip("/"), 0, exc_.strerror or str(exc_)))
+            return
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                why = _default_reason(child, True)
+                if why and not _matches(child + "/", inc) and not _matches(child, inc):
+                    _note_dir(Path(entry.path), child, why)
+                    continue
+                if _matches(child, exc):
+                    _note_dir(Path(entry.path), child, "excluded in book.toml")
+                    continue
+                walk(Path(entry.path), child)
+            elif is_file and entry.name.lower().endswith(MD_SUFFIXES):
+                why = _default_reason(child, False)
+                if why and not _matches(child, inc):
+                    if why != "the table of contents" or rel:
+                        layout.left_out.append((child, why))
+                    continue
+                if _matches(child, exc):
+                    layout.left_out.append((child, "excluded in book.toml"))
+                    continue
+                found.append(child)
+
+    def _note_dir(path: Path, rel: str, why: str) -> None:
+        if why == "hidden" or why.startswith("build") or why == "the book's templates":
+            # a .git folder or node_modules: not notes, and often huge; count what it holds
+            n = 0
+            for _dirpath, _dirs, files in os.walk(path):
+                n += sum(1 for f in files if f.lower().endswith(MD_SUFFIXES))
+                if n > 10_000:
+                    break
+            if n:
+                layout.left_out.append((rel + "/", f"{why} ({n} Markdown file{'s' if n != 1 else ''})"))
+            return
+        for dirpath, _dirs, files in os.walk(path):
+            for f in sorted(files):
+                if f.lower().endswith(MD_SUFFIXES):
+                    sub = Path(dirpath, f).relative_to(path).as_posix()
+                    layout.left_out.append((f"{rel}/{sub}", why))
+
+    if root.is_dir():
+        walk(root, "")
+    order = _intro_first(found)
+    titles: dict[str, str] = {}
+    summary = root / "SUMMARY.md"
+    if summary.is_file() and not _matches("SUMMARY.md", exc):
+        listed, titles, more = read_summary(summary, root, set(found), f"{shown}/SUMMARY.md" if shown else "SUMMARY.md")
+        layout.diagnostics.extend(more)
+        layout.summary = "SUMMARY.md"
+        if listed:
+            for rel in order:
+                if rel not in listed:
+                    layout.left_out.append((rel, "not in SUMMARY.md"))
+            order = listed
+
+    # slugs from the paths, made unique in path order (never in reading order)
+    used: set[str] = set()
+    slugs: dict[str, str] = {}
+    for rel in sorted(found):
+        p = PurePosixPath(rel)
+        parts = [name_slug(x) for x in p.parts[:-1]] + [name_slug(p.stem)]
+        slugs[rel] = unique("-".join(parts), used)
+    for rel in order:
+        p = PurePosixPath(rel)
+        folder = p.parent.as_posix() if p.parent.as_posix() != "." else ""
+        intro = p.stem.lower() in INTRO_NAMES and _is_intro(rel, found)
+        layout.sources.append(Source(root / rel, rel, slugs[rel], folder, intro, titles.get(rel, "")))
+    return layout
+
+
+def _is_intro(rel: str, found: list[str]) -> bool:
+    """README.md is the folder's opening page; index.md only where there is no README."""
+    p = PurePosixPath(rel)
+    if p.stem.lower() == "readme":
+        return True
+    siblings = {PurePosixPath(f).name.lower() for f in found if PurePosixPath(f).parent == p.parent}
+    return not any(s.startswith("readme.") for s in siblings)
+
+
+def _intro_first(found: list[str]) -> list[str]:
+    """Depth-first natural order (as walked), each folder's opening page before its other files."""
+    out: list[str] = []
+    by_folder: dict[str, list[str]] = {}
+    for rel in found:
+        by_folder.setdefault(PurePosixPath(rel).parent.as_posix(), []).append(rel)
+    placed: set[str] = set()
+    for rel in found:
+        folder = PurePosixPath(rel).parent.as_posix()
+        if folder not in placed:
+            placed.add(folder)
+            intro = [f for f in by_folder[folder] if PurePosixPath(f).stem.lower() in INTRO_NAMES and _is_intro(f, found)]
+            out.extend(intro)
+        if rel not in out:
+            out.append(rel)
+    return out
+
+
+def read_summary(path: Path, root: Path, found: set[str], shown: str) -> tuple[list[str], dict[str, str], list[Diagnostic]]:
+    """The files a SUMMARY.md lists, in its order, with their titles."""
+    diags: list[Diagnostic] = []
+    listed: list[str] = []
+    titles: dict[str, str] = {}
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError as exc:
+        return [], {}, [diag("P010", shown, 0, exc.strerror or str(exc))]
+    in_fence = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if in_fence:
+            continue
+        hit = SUMMARY_LINK_RE.match(line) or SUMMARY_TOP_RE.match(line.strip())
+        if not hit:
+            continue
+        target = hit.group("path").strip("<>").split("#", 1)[0]
+        if not target:
+            continue  # mdBook's draft chapter: not written yet
+        from urllib.parse import unquote
+
+        rel = PurePosixPath(os.path.normpath(unquote(target))).as_posix().lstrip("./") if target else ""
+        if rel not in found:
+            if not (root / rel).is_file():
+                diags.append(diag("P114", shown, n, f"no file '{target}'"))
+            continue
+        if rel not in listed:
+            listed.append(rel)
+            titles[rel] = " ".join(hit.group("title").split())
+    return listed, titles, diags

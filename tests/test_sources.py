@@ -1,0 +1,111 @@
+"""Which files make the book: folders, natural order, opening pages, SUMMARY.md, what is left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from publisher.sources import discover, glob_regex, humanize, natural_key
+
+from conftest import make_book
+
+
+def rels(layout) -> list[str]:
+    return [s.rel for s in layout.sources]
+
+
+def test_natural_order_and_opening_pages_first(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {
+        "10-last.md": "# L\n", "2-second.md": "# S\n", "1-first.md": "# F\n", "README.md": "# Intro\n",
+        "03-part/README.md": "# Part\n", "03-part/10-b.md": "# B\n", "03-part/9-a.md": "# A\n",
+        "03-part/sub/index.md": "# Sub\n", "03-part/sub/x.md": "# X\n",
+    })
+    layout = discover(root)
+    assert rels(layout) == [
+        "README.md", "1-first.md", "2-second.md", "03-part/README.md", "03-part/9-a.md", "03-part/10-b.md",
+        "03-part/sub/index.md", "03-part/sub/x.md", "10-last.md",
+    ]
+    intro = {s.rel: s.intro for s in layout.sources}
+    assert intro["README.md"] and intro["03-part/README.md"] and intro["03-part/sub/index.md"]
+    assert not intro["03-part/9-a.md"]
+    assert {s.rel: s.part for s in layout.sources}["03-part/sub/x.md"] == "03-part/sub"
+    assert sorted(["item10", "item2", "Item1"], key=natural_key) == ["Item1", "item2", "item10"]
+
+
+def test_index_is_the_opening_page_only_without_a_readme(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {"a/README.md": "# R\n", "a/index.md": "# I\n", "b/index.md": "# I\n"})
+    intro = {s.rel: s.intro for s in discover(root).sources}
+    assert intro == {"a/README.md": True, "a/index.md": False, "b/index.md": True}
+
+
+def test_hidden_build_and_repository_files_are_left_out_and_counted(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {
+        "01-a.md": "# A\n", ".obsidian/x.md": "# no\n", "_book/out.md": "# no\n", "node_modules/p/README.md": "# no\n",
+        "LICENSE.md": "MIT\n", "CONTRIBUTING.md": "x\n", "CODE_OF_CONDUCT.md": "x\n", "templates/anki/x.md": "x\n",
+        "notes.txt": "not markdown", "sub/.draft.md": "# no\n", "sub/b.markdown": "# B\n",
+    })
+    layout = discover(root)
+    assert rels(layout) == ["01-a.md", "sub/b.markdown"]
+    left = dict(layout.left_out)
+    assert left["LICENSE.md"] == "a repository file" and left["CONTRIBUTING.md"] == "a repository file"
+    assert left[".obsidian/"].startswith("hidden (1 Markdown file)")
+    assert left["_book/"].startswith("build output") and left["node_modules/"].startswith("build output")
+    assert left["sub/.draft.md"] == "hidden" and left["templates/"].startswith("the book's templates")
+    assert "notes.txt" not in left  # only Markdown files are chapters, and only they are counted
+
+
+def test_include_and_exclude_globs(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {
+        "01-a.md": "# A\n", "CHANGELOG.md": "# Changes\n", "drafts/x.md": "# X\n", "drafts/deep/y.md": "# Y\n",
+        "b/c.todo.md": "# T\n", "b/d.md": "# D\n",
+    })
+    layout = discover(root, include=("CHANGELOG.md",), exclude=("drafts/**", "*.todo.md"))
+    assert rels(layout) == ["01-a.md", "b/d.md", "CHANGELOG.md"]
+    left = dict(layout.left_out)
+    assert left["drafts/x.md"] == left["drafts/deep/y.md"] == left["b/c.todo.md"] == "excluded in book.toml"
+    assert glob_regex("**/*.md").match("a/b/c.md") and glob_regex("*.md").match("a/b/c.md")
+    assert not glob_regex("a/*.md").match("a/b/c.md") and glob_regex("a/**").match("a/b/c.md")
+
+
+def test_summary_gives_order_and_titles_and_leaves_the_rest_out(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {
+        "SUMMARY.md": (
+            "# Summary\n\n"
+            "[Introduction](README.md)\n\n"
+            "## Part one\n\n"
+            "* [Sorting algorithms](chapter1/sorting.md)\n"
+            "    * [Heaps](chapter1/heaps.md#top)\n"
+            "- [Draft, not written yet]()\n"
+            "* [Gone](chapter9/missing.md)\n"
+            "```\n* [In code](chapter1/unlisted.md)\n```\n"
+        ),
+        "README.md": "# Intro\n", "chapter1/sorting.md": "#### 5.1.1 Sorting\n", "chapter1/heaps.md": "# Heaps\n",
+        "chapter1/unlisted.md": "# Unlisted\n",
+    })
+    layout = discover(root, shown="book")
+    assert rels(layout) == ["README.md", "chapter1/sorting.md", "chapter1/heaps.md"]
+    assert {s.rel: s.title for s in layout.sources}["chapter1/sorting.md"] == "Sorting algorithms"
+    assert dict(layout.left_out) == {"chapter1/unlisted.md": "not in SUMMARY.md"}
+    assert [(d.file, d.line, d.code) for d in layout.diagnostics] == [("book/SUMMARY.md", 10, "P114")]
+
+
+def test_slugs_come_from_paths_not_reading_order(tmp_path: Path) -> None:
+    flat = make_book(tmp_path, {"01-dynamodb.md": "# D\n", "02-s3.md": "# S\n", "03-s3.md": "# S again\n"}, "flat")
+    assert [s.slug for s in discover(flat).sources] == ["dynamodb", "s3", "s3-2"]  # as flat books always had
+    nested = {"01-net/01-vpc.md": "# V\n", "01-net/README.md": "# Net\n", "02-storage/s3.md": "# S\n"}
+    before = {s.rel: s.slug for s in discover(make_book(tmp_path, nested, "a")).sources}
+    assert before == {"01-net/README.md": "net-readme", "01-net/01-vpc.md": "net-vpc", "02-storage/s3.md": "storage-s3"}
+    # a new folder, a second README and a SUMMARY.md that reorders everything change no slug
+    grown = make_book(tmp_path, {**nested, "00-new/README.md": "# New\n", "00-new/vpc.md": "# V2\n",
+                                  "SUMMARY.md": "* [S3](02-storage/s3.md)\n* [VPC](01-net/01-vpc.md)\n"
+                                                "* [Net](01-net/README.md)\n"}, "b")
+    after = {s.rel: s.slug for s in discover(grown).sources}
+    assert {k: after[k] for k in before} == before
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ("02-getting_started", "Getting started"), ("networking", "Networking"), ("10 - Misc notes", "Misc notes"),
+])
+def test_humanized_names(name: str, title: str) -> None:
+    assert humanize(name) == title
