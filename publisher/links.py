@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from . import model as m
-from .text import github_slugs, plain_text, walk_blocks
+from .text import github_slugs, plain_text, slugify, walk_blocks
 
 MD_SUFFIXES = (".md", ".markdown")
 INTRO_NAMES = ("readme", "index")
@@ -67,9 +67,10 @@ class Index:
                 self.by_folder.setdefault(ch.part, ch)
             sections = [b for b in walk_blocks(ch.blocks) if isinstance(b, m.Section)]
             self.anchors[ch.slug] = {s.anchor for s in sections} | {ch.slug}
-            gh = github_slugs([plain_text(s.title) for s in sections])
-            alias: dict[str, str] = {}
-            for s, g in zip(sections, gh):
+            # GitHub gives the title its anchor too (and counts it among the repeats)
+            gh = github_slugs([plain_text(ch.title)] + [plain_text(s.title) for s in sections])
+            alias: dict[str, str] = {gh[0]: ch.slug, slugify(plain_text(ch.title)): ch.slug}
+            for s, g in zip(sections, gh[1:]):
                 alias.setdefault(g, s.anchor)
                 alias.setdefault(s.anchor.lower(), s.anchor)
             self.aliases[ch.slug] = alias

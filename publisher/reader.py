@@ -407,7 +407,7 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
     take: _HeadingMark | None = None
     if first is not None and first.level == 1:
         take = first
-    elif (first is not None and blocks and blocks[0] is first and not titled.front
+    elif (first is not None and blocks and blocks[0] is first and not titled.front and not titled.summary
           and all(h.level > first.level for h in heads[1:])):
         take = first  # a file that opens with its one top heading, e.g. '#### 5.1.1 Topic'
     if take is not None:
@@ -562,8 +562,15 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
 
 
 def _parts(chapters: list[m.Chapter], root: Path) -> tuple[m.Part, ...]:
-    """A part for every folder that holds chapters (and its parent folders), in reading order."""
+    """A part for every folder that holds chapters (and its parent folders), in reading order; not for
+    a folder of one chapter without an opening page."""
     intro_titles = {ch.part: ch for ch in chapters if ch.intro and ch.part}
+    held: dict[str, int] = {}  # chapters in each folder, its subfolders included
+    for ch in chapters:
+        path = ch.part
+        while path:
+            held[path] = held.get(path, 0) + 1
+            path = path.rpartition("/")[0]
     out: dict[str, m.Part] = {}
     for ch in chapters:
         path = ch.part
@@ -572,8 +579,8 @@ def _parts(chapters: list[m.Chapter], root: Path) -> tuple[m.Part, ...]:
             chain.append(path)
             path = path.rpartition("/")[0]
         for folder in reversed(chain):
-            if folder in out:
-                continue
+            if folder in out or (held[folder] == 1 and folder not in intro_titles):
+                continue  # a folder that holds one chapter (and no opening page) is no part: just that chapter
             pp = PurePosixPath(folder)
             intro = intro_titles.get(folder)
             title = intro.title if intro is not None else (m.Text(sources.humanize(pp.name), m.Loc(str(root / folder), 0)),)

@@ -291,3 +291,40 @@ def test_terms_on_consecutive_lines_share_one_definition_card(tmp_path: Path) ->
     (card,) = loaded.cards
     assert card.kind == "definition" and card.identity == "intro/sqs-simple-queue-service"
     assert front(card) == "<p>SQS<br>Simple Queue Service</p>" and back(card) == "<p>a hosted queue</p>"
+
+
+def test_cards_that_share_an_identity_are_told_apart_in_order(tmp_path: Path) -> None:
+    src = "# A\n\nThe ==cat== sat.\n\nA ==cat== ran.\n\nOne ==cat== slept.\n"
+    ids = [c.identity for c in cards_of(tmp_path / "a", src)]
+    assert ids == ["intro/cloze-cat", "intro/cloze-cat.2", "intro/cloze-cat.3"]
+    # an unrelated card inserted before them changes none of them
+    grown = "# A\n\nA ==dog== barked.\n\n" + src.split("\n\n", 1)[1]
+    assert [c.identity for c in cards_of(tmp_path / "b", grown)] == ["intro/cloze-dog", *ids]
+    loaded = load(make_book(tmp_path / "c", {"book.toml": TOML, "01-intro.md": src}))
+    found = [(d.code, d.line, d.severity) for d in loaded.diagnostics if d.code == "P104"]
+    assert found == [("P104", 5, "warning"), ("P104", 7, "warning")] and loaded.ok
+
+
+def test_a_pin_claims_its_identity_first(tmp_path: Path) -> None:
+    src = "# A\n\nThe ==cat== sat.\n\nA ==dog== ran. <!-- id: intro/cloze-cat -->\n"
+    assert [c.identity for c in cards_of(tmp_path, src)] == ["intro/cloze-cat.2", "intro/cloze-cat"]
+
+
+def test_front_matter_tags_and_no_cards(tmp_path: Path) -> None:
+    tagged = "---\ntags: [aws/vpc, exam]\n---\n# A\n\n- **Subnet** - a range of addresses\n"
+    (card,) = cards_of(tmp_path / "a", tagged)
+    assert card.tags == ("mb::intro", "aws::vpc", "exam")
+    assert cards_of(tmp_path / "b", "---\ncards: false\n---\n# A\n\n- **Subnet** - a range\n- a ==fact==\n") == ()
+
+
+def test_a_definition_without_a_body_makes_no_card(tmp_path: Path) -> None:
+    loaded = load(make_book(tmp_path, {"book.toml": TOML, "01-intro.md": "# A\n\nTerm\n: \n\n- **Other** - fine\n"}))
+    assert [c.identity for c in loaded.cards] == ["intro/other"]
+
+
+def test_cards_in_folders_start_with_the_path_slug(tmp_path: Path) -> None:
+    folder = make_book(tmp_path, {"book.toml": TOML, "01-net/02-vpc.md": "# VPC\n\n## Basics\n\n- **Subnet** - a range\n",
+                                  "details.md": "# D\n\n<details><summary>Q</summary>\n\nA ==NAT== gateway\n\n</details>\n"})
+    loaded = load(folder)
+    assert [(c.identity, c.tags) for c in loaded.cards] == [
+        ("net-vpc/subnet", ("mb::net-vpc::basics",)), ("details/cloze-nat", ("mb::details",))]

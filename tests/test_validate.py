@@ -318,3 +318,17 @@ def test_the_content_format_lists_every_diagnostic_code() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "content-format.md").read_text("utf-8")
     for code, (severity, headline) in CODES.items():
         assert f"| {code} | {severity} | {headline} |" in doc, code
+
+
+def test_spelling_skips_what_is_not_prose_and_the_authors_vocabulary(check) -> None:
+    text = ("# A\n\nThe kubectl tool doesn\u2019t parse https://s3.amazonaws.com/bucket or config.yaml or x86_64 or "
+            "CamelCase or NACLs.\n\nA subnett here, a subnett there, a subnett everywhere.\n\n"
+            "We use multi-attach and `recieve` in code and a recieve typo.\n")
+    found = {d.message.split("'")[1]: d for d in check({"01-a.md": text}) if d.code == "P116"}
+    assert list(found) == ["recieve"]  # 'subnett' three times: the author's word, not a slip
+    assert "(once; did you mean 'receive'?)" in found["recieve"].message and found["recieve"].line == 7
+
+
+def test_spelling_counts_how_often_a_word_occurs(check) -> None:
+    found = [d for d in check({"01-a.md": "# A\n\nThe recieve step.\n\nAnother recieve.\n"}) if d.code == "P116"]
+    assert len(found) == 1 and "(2 times;" in found[0].message and found[0].line == 3

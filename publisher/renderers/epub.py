@@ -560,12 +560,13 @@ def _toc_tree(plan: _Plan, glossary: bool) -> list[dict[str, Any]]:
     if glossary:
         tree.append({"href": "glossary.xhtml", "label": "Glossary", "children": []})
     order = 0
+    plays: dict[str, int] = {}  # the NCX gives entries that point at the same place the same playOrder
 
     def number(entries: list[dict[str, Any]]) -> None:
         nonlocal order
         for e in entries:
             order += 1
-            e["order"] = order
+            e["order"] = plays.setdefault(e["href"], len(plays) + 1)
             e["ncx_id"] = f"navpoint-{order}"
             number(e["children"])
 
