@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from synth import write_book  # noqa: E402
+from synth import write_book, write_notes_tree  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PUBLISHER = str(BIN / "publisher")
@@ -116,7 +116,21 @@ def bench_size(facts: int, work: Path, repeat: int, pandoc: str | None) -> dict[
     return row
 
 
-def check_targets(rows: list[dict]) -> list[str]:
+def bench_check(work: Path, repeat: int, pandoc: str | None, files: int = 200) -> dict[str, float]:
+    """`publisher check` on a notes repository of ``files`` files full of invented jargon (no ledger yet:
+    a first run), and, as the baseline, pandoc reading the same Markdown into HTML."""
+    tree = write_notes_tree(work / "notes-tree", files)
+    row: dict[str, float] = {"files": files}
+    row["check"], row["check_peak_mib"] = median(lambda i: run([PUBLISHER, "check", str(tree)]), repeat)
+    if pandoc:
+        md = work / "notes-tree.md"
+        md.write_text("\n\n".join(p.read_text("utf-8") for p in sorted(tree.rglob("*.md"))), "utf-8")
+        row["pandoc_html"], _ = median(lambda i: run([pandoc, str(md), "-f", "gfm", "-t", "html5", "-o", str(work / "t.html")]), repeat)
+        row["ratio_check_vs_pandoc"] = row["check"] / row["pandoc_html"]
+    return row
+
+
+def check_targets(rows: list[dict], check: dict | None = None) -> list[str]:
     """The issue's targets at the largest size measured, each "met" or "MISSED" with its figure."""
     big = max(rows, key=lambda r: r["facts"])
     out = []
@@ -136,7 +150,12 @@ def check_targets(rows: list[dict]) -> list[str]:
         a = max(below, key=lambda r: r["facts"])
         g = (big["full"] / a["full"]) / (big["facts"] / a["facts"])
         line(f"time grows no faster than linearly {a['facts']}->{big['facts']}", g <= 1.0, f"superlinearity {g:.2f}")
-    return [f"{big['facts']} facts: {x}" for x in out]
+    out = [f"{big['facts']} facts: {x}" for x in out]
+    if check:
+        ratio = f", {check['ratio_check_vs_pandoc']:.2f}x pandoc reading it" if "ratio_check_vs_pandoc" in check else ""
+        out.append(f"{'met   ' if check['check'] <= 2.0 else 'MISSED'} check of a {check['files']:.0f}-file jargon tree "
+                   f"in at most 2 s: {check['check']:.2f} s{ratio}")
+    return out
 
 
 def main() -> int:
@@ -144,6 +163,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="300,3000,10000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pandoc", action="store_true")
+    ap.add_argument("--check-files", type=int, default=200, help="files in the jargon tree that `check` reads (0: skip)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
     args = ap.parse_args()
     pandoc = None if args.no_pandoc else pandoc_path()
@@ -154,6 +174,10 @@ def main() -> int:
         for n in (int(s) for s in args.sizes.split(",")):
             print(f"benchmarking {n} facts ...", file=sys.stderr, flush=True)
             rows.append(bench_size(n, Path(tmp), args.repeat, pandoc))
+        check = None
+        if args.check_files:
+            print(f"benchmarking check on {args.check_files} files ...", file=sys.stderr, flush=True)
+            check = bench_check(Path(tmp), args.repeat, pandoc, args.check_files)
     cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "peak_mib", "pandoc_epub", "pandoc_pdf", "ratio_full_vs_pandoc"]
     print("  ".join(f"{c:>12}" for c in cols))
     for r in rows:
@@ -162,11 +186,14 @@ def main() -> int:
         a, b = rows[-2], rows[-1]
         growth = (b["full"] / a["full"]) / (b["facts"] / a["facts"])
         print(f"growth {a['facts']}->{b['facts']} facts: time x{b['full'] / a['full']:.2f} for facts x{b['facts'] / a['facts']:.2f} (superlinearity {growth:.2f}; <= 1 is linear or better)")
-    targets = check_targets(rows)
+    if check:
+        extra = f", pandoc {check['pandoc_html']:.2f} s (ratio {check['ratio_check_vs_pandoc']:.2f})" if "pandoc_html" in check else ""
+        print(f"check, {check['files']:.0f}-file jargon tree: {check['check']:.2f} s, peak {check['check_peak_mib']} MiB{extra}")
+    targets = check_targets(rows, check)
     for line in targets:
         print(line)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "rows": rows, "targets": targets}, indent=2) + "\n")
+    Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "rows": rows, "check": check, "targets": targets}, indent=2) + "\n")
     print(f"wrote {args.json}")
     return 0
 

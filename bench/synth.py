@@ -83,3 +83,46 @@ def write_book(folder: Path, facts: int, seed: int = 7) -> Path:
     )
     (folder / "wordlist.txt").write_text("\n".join(sorted(set(WORDS))) + "\n", encoding="utf-8")
     return folder
+
+
+def _jargon(rng: random.Random) -> str:
+    """An invented technical word (unknown to any dictionary), sometimes one letter off a real word."""
+    if rng.random() < 0.3:
+        word = rng.choice(WORDS)
+        i = rng.randrange(len(word))
+        return word[:i] + rng.choice("aeioukxz") + word[i + 1:]
+    return "".join(rng.choice("bcdfgklmnprstvxz") + rng.choice("aeiouy") for _ in range(rng.randint(2, 4)))
+
+
+def write_notes_tree(folder: Path, files: int = 200, seed: int = 7) -> Path:
+    """A notes repository the way people keep one: numbered nested folders with READMEs, front matter,
+    HTML answers, curly apostrophes, links across folders and a lot of invented jargon."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    jargon = [_jargon(rng) for _ in range(3000)]
+    (folder / "README.md").write_text("# Study notes\n\nStart with [part 1](01-part/README.md).\n", "utf-8")
+    parts = max(1, files // 20)
+    for n in range(files - 1):
+        part = n % parts + 1
+        sub = folder / f"{part:02d}-part" / (f"{n % 3 + 1}-topic" if n % 2 else "")
+        sub.mkdir(parents=True, exist_ok=True)
+        if not (folder / f"{part:02d}-part" / "README.md").exists():
+            (folder / f"{part:02d}-part" / "README.md").write_text(f"# Part {part}\n\nOverview of part {part}.\n", "utf-8")
+        lines = ["---", f"tags: [notes/{part}, {rng.choice(WORDS)}]", "---", "", f"# {_phrase(rng, 2).title()} {n}", ""]
+        for s in range(rng.randint(2, 4)):  # about 18 facts a file, as in the AWS notes
+            lines += [f"## {_phrase(rng, 2).title()} {s}", ""]
+            for _ in range(rng.randint(3, 6)):
+                words = [rng.choice(jargon) if rng.random() < 0.25 else rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
+                kind = rng.random()
+                if kind < 0.3:
+                    lines.append(f"- **{rng.choice(jargon).title()}** - {' '.join(words)}; it doesn\u2019t {rng.choice(WORDS)}")
+                elif kind < 0.6:
+                    lines.append(f"- {' '.join(words[:3])} ==${rng.choice(WORDS)}== {' '.join(words[3:])}".replace("$", ""))
+                else:
+                    lines.append(f"- {' '.join(words)} (see https://{rng.choice(jargon)}.example.com/{rng.choice(jargon)})")
+            lines.append("")
+            if s % 2:
+                lines += ["<details>", "<summary>Answer</summary>", "", f"The {rng.choice(jargon)} <b>{rng.choice(WORDS)}</b>.", "",
+                          "</details>", ""]
+        (sub / f"{n + 1}-{rng.choice(WORDS)}.md").write_text("\n".join(lines), "utf-8")
+    return folder

@@ -255,37 +255,6 @@ def _size(path: Path) -> str:
 # --------------------------------------------------------------------------- command line
 
 
-def _formats(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [n for n in names if n not in renderers.REGISTRY]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown)} (choose from {', '.join(renderers.REGISTRY)})")
-    return names
-
-
-def add_build_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    b = sub.add_parser("build", help="build the artifacts into build/")
-    _common(b)
-    b.set_defaults(func=cmd_build)
-    w = sub.add_parser("watch", help="rebuild on every save")
-    _common(w)
-    w.set_defaults(func=cmd_watch)
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", default="content", help="the content folder (default: content/)")
-    p.add_argument("--format", type=_formats, default=list(renderers.REGISTRY), help="anki,pdf,epub (default: all)")
-    p.add_argument("--out", default="build", help="output folder (default: build/)")
-    p.add_argument("--paper", choices=("a4", "letter"), default=None)
-    p.add_argument("--columns", type=int, default=None)
-    p.add_argument("--strict", action="store_true", help="warnings stop the build")
-    p.add_argument("--force", action="store_true", help="render everything from scratch, even what is up to date")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel renderers (default: cores)")
-    p.add_argument("--timeout", type=float, default=900.0, help="seconds a build may take")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("-v", "--verbose", action="store_true")
-
-
 class _Console:
     """Live progress on a terminal (rich), one plain line per step otherwise."""
 

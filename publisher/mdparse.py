@@ -11,7 +11,6 @@ the source's lines one for one. The reader reads ``_line`` and never searches.
 
 from __future__ import annotations
 
-import bisect
 from typing import Any
 
 import mistune
@@ -73,23 +72,19 @@ def parser() -> mistune.Markdown:
     return md
 
 
-class _Lines:
-    def __init__(self, src: str) -> None:
-        self.starts = [0] + [i + 1 for i, ch in enumerate(src) if ch == "\n"]
-
-    def line(self, offset: int) -> int:
-        """0-based line of ``offset``."""
-        return bisect.bisect_right(self.starts, offset) - 1
-
-
 def locate(tokens: list[Token], src: str, first_line: int = 1) -> None:
     """Give every located token ``_line`` (1-based), recursively into list items and quotes."""
-    lines = _Lines(src)
+    at, line_at = 0, first_line  # tokens come in order: count the newlines between one and the next
     for tok in tokens:
         start = tok.get("_start")
         if start is None:
             continue
-        tok["_line"] = line = first_line + lines.line(start)
+        if start >= at:
+            line_at += src.count("\n", at, start)
+        else:  # out of order (a token mistune put back): count from the top
+            line_at = first_line + src.count("\n", 0, start)
+        at = start
+        tok["_line"] = line = line_at
         kids = tok.get("_kids") or []
         if tok["type"] == "list":
             items = tok.get("children") or []

@@ -68,15 +68,21 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
                     if not _same(new, c):
                         block = replace(block, children=new)
                 case m.DefList(items=items):
-                    block = replace(block, items=tuple(replace(d, term=fn(d.term)) for d in items))
+                    terms = [fn(d.term) for d in items]
+                    if not all(_same(t, d.term) for t, d in zip(terms, items)):
+                        block = replace(block, items=tuple(d if _same(t, d.term) else replace(d, term=t) for t, d in zip(terms, items)))
                 case m.Table(head=head, rows=rows):
-                    block = replace(
-                        block,
-                        head=tuple(replace(c, children=fn(c.children)) for c in head),
-                        rows=tuple(tuple(replace(c, children=fn(c.children)) for c in row) for row in rows),
-                    )
+                    def cells(row: tuple[m.Cell, ...]) -> tuple[m.Cell, ...]:
+                        new = tuple(c if _same(k := fn(c.children), c.children) else replace(c, children=k) for c in row)
+                        return row if _same(new, row) else new
+
+                    new_head, new_rows = cells(head), tuple(cells(r) for r in rows)
+                    if new_head is not head or not _same(new_rows, rows):
+                        block = replace(block, head=new_head, rows=new_rows)
                 case m.Section(title=t):
-                    block = replace(block, title=fn(t))
+                    new = fn(t)
+                    if not _same(new, t):
+                        block = replace(block, title=new)
                 case m.Details(summary=t):
                     new = fn(t)
                     if not _same(new, t):
@@ -103,11 +109,13 @@ def _deep_inline(fn: Callable[[m.Inline], m.Inline]) -> Callable[[tuple[m.Inline
         for node in nodes:
             match node:
                 case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c) | m.Styled(children=c):
-                    node = replace(node, children=run(c))
+                    new = run(c)
+                    if not _same(new, c):
+                        node = replace(node, children=new)
                 case _:
                     pass
             out.append(fn(node))
-        return tuple(out)
+        return nodes if _same(out, nodes) else tuple(out)
 
     return run
 
@@ -141,6 +149,8 @@ def unicode_nfc(ch: m.Chapter) -> m.Chapter:
 
 
 def _squash_run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    if not _needs_squash(nodes):
+        return nodes
     out: list[m.Inline] = []
     for node in nodes:
         if isinstance(node, m.Text):
@@ -158,16 +168,33 @@ def _squash_run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
     return tuple(n for n in out if not (isinstance(n, m.Text) and n.text == ""))
 
 
+_LOOSE_SPACE_RE = re.compile(r"[ \t\u00a0]{2,}|\t")
+
+
+def _needs_squash(nodes: tuple[m.Inline, ...]) -> bool:
+    """Would :func:`_squash_run` change anything (adjacent texts, runs of spaces, tabs, space at the ends)?"""
+    prev_text = False
+    for node in nodes:
+        is_text = isinstance(node, m.Text)
+        if is_text and (prev_text or not node.text or _LOOSE_SPACE_RE.search(node.text)):
+            return True
+        prev_text = is_text
+    if nodes and isinstance(nodes[0], m.Text) and nodes[0].text[:1].isspace():
+        return True
+    return bool(nodes) and isinstance(nodes[-1], m.Text) and nodes[-1].text[-1:].isspace()
+
+
 @on_chapters
 def whitespace(ch: m.Chapter) -> m.Chapter:
     """Collapse runs of spaces and trim the ends of every inline run."""
 
     def fn(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         inner = tuple(
-            replace(n, children=fn(n.children)) if isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link, m.Styled)) else n
+            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link, m.Styled)) or _same(k := fn(n.children), n.children)
+            else replace(n, children=k)
             for n in nodes
         )
-        return _squash_run(inner)
+        return _squash_run(inner if not _same(inner, nodes) else nodes)
 
     return replace(
         ch,

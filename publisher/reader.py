@@ -8,7 +8,9 @@ moving forward through the file as the blocks come.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -533,7 +535,6 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     folder = Path(folder)
     shown_root = display_path(folder)
     meta, diags = read_meta(folder, shown_root)
-    parser = markdown_parser()
     chapters: list[m.Chapter] = []
     layout = sources.discover(folder, meta.include, meta.exclude, shown_root) if folder.is_dir() else sources.Layout()
     diags.extend(layout.diagnostics)
@@ -542,23 +543,53 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     if not layout.sources:
         why = ("no Markdown files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist"))
         diags.append(diag("P005", shown_root, 0, why))
-    for src in layout.sources:
-        shown = display_path(src.path)
-        try:
-            raw = src.path.read_bytes()
-        except OSError as exc:
-            diags.append(diag("P010", shown, 0, exc.strerror or str(exc)))
-            continue
-        fallback = ""
-        if src.intro:
-            fallback = "Introduction" if not src.part else sources.humanize(PurePosixPath(src.part).name)
-        chapter, more = read_chapter(raw, shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
-                                     summary_title=src.title, fallback_title=fallback)
+    for chapter, more in _read_all(layout.sources):
         diags.extend(more)
-        if any(d.code in ("P122",) for d in more):
-            continue  # an empty file: nothing to show
+        if chapter is None or any(d.code == "P122" for d in more):
+            continue  # unreadable, or empty: nothing to show
         chapters.append(chapter)
     return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder)), diags
+
+
+PARALLEL_FROM = 40  # files: below this, worker processes cost more than they save
+
+
+def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[Diagnostic]]]:
+    """Every source read, in order; many files are shared out to worker processes (one a core)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(srcs) < PARALLEL_FROM or workers < 2 or not sys.platform.startswith("linux"):
+        parser = markdown_parser()
+        return [_read_source(src, parser) for src in srcs]
+    import concurrent.futures as cf
+    import multiprocessing
+
+    chunk = max(1, len(srcs) // (workers * 4))
+    try:
+        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_read_source, srcs, chunksize=chunk))
+    except (OSError, cf.process.BrokenProcessPool):  # no processes to be had: read them here
+        parser = markdown_parser()
+        return [_read_source(src, parser) for src in srcs]
+
+
+_PARSER: list[mistune.Markdown] = []
+
+
+def _read_source(src: sources.Source, parser: mistune.Markdown | None = None) -> tuple[m.Chapter | None, list[Diagnostic]]:
+    if parser is None:  # in a worker process: one parser each
+        if not _PARSER:
+            _PARSER.append(markdown_parser())
+        parser = _PARSER[0]
+    shown = display_path(src.path)
+    try:
+        raw = src.path.read_bytes()
+    except OSError as exc:
+        return None, [diag("P010", shown, 0, exc.strerror or str(exc))]
+    fallback = ""
+    if src.intro:
+        fallback = "Introduction" if not src.part else sources.humanize(PurePosixPath(src.part).name)
+    return read_chapter(raw, shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
+                        summary_title=src.title, fallback_title=fallback)
 
 
 def _parts(chapters: list[m.Chapter], root: Path) -> tuple[m.Part, ...]:

@@ -292,22 +292,13 @@ def internal_links(ctx: Context) -> Iterator[Diagnostic]:
 
 # --------------------------------------------------------------------------- spelling
 
-# a word: letters, with inner apostrophes (doesn't); not touching digits or '_' (x86, snake_case)
-WORD_RE = re.compile(r"(?<![\w'\u2019./@-])([A-Za-z]+(?:['\u2019][A-Za-z]+)*)(?![\w./@]\w|\w)")
+# a word: letters, with inner apostrophes (doesn't); not touching digits or '_' (x86, snake_case), nor the
+# first part of a compound (multi-attach)
+WORD_RE = re.compile(r"(?<![\w'\u2019./@-])([A-Za-z]+(?:['\u2019][A-Za-z]+)*)(?![\w./@]\w|\w|-[A-Za-z])")
 # what is not prose: URLs, e-mail addresses, paths and file names, dotted identifiers
 NOT_PROSE_RE = re.compile(r"(?:https?://|www\.|ftp://)\S+|\S+@\S+\.\w+|\S*[/\\]\S+|\b[\w-]+(?:\.[\w-]+)+\b")
 VOCABULARY_USES = 3  # a word used this often is the author's vocabulary, not a typo
 BUILTIN_WORDS = Path(__file__).resolve().parent / "data" / "words.txt"
-SPELL_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa")
-
-
-@functools.lru_cache(maxsize=4)
-def _checker(language: str) -> Any:
-    """Loading a dictionary takes ~0.2 s: once per language and process (it is only read).
-    Suggestions are searched at edit distance 1 only (distance 2 costs ~0.5 s a word)."""
-    from spellchecker import SpellChecker
-
-    return SpellChecker(language=language, distance=1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -326,9 +317,8 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
     vocabulary (a word used three times or more), wordlist.txt and the built-in technical words.
     Only a word one edit away from a dictionary word is reported (with that word as the hint):
     jargon rarely is, typos mostly are."""
-    lang = (ctx.book.meta.language or "en")[:2]
-    checker = _checker(lang if lang in SPELL_LANGUAGES else "en")
-    known = {w.lower() for w in ctx.wordlist} | builtin_words()
+    from .spelling import dictionary
+
     uses: Counter[str] = Counter()
     first: dict[str, tuple[m.Loc, str]] = {}
     for ch in ctx.book.chapters:
@@ -336,29 +326,35 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
             for node in walk_inlines(run):
                 if not isinstance(node, m.Text):
                     continue
-                text = NOT_PROSE_RE.sub(" ", node.text)
-                for found in WORD_RE.finditer(text):
-                    if text.startswith("-", found.end()) and text[found.end() + 1: found.end() + 2].isalpha():
-                        continue  # the first part of a compound (multi-attach, non-blocking)
-                    word = found.group(1).replace("\u2019", "'")
-                    low = word.lower()
-                    uses[low] += 1
-                    if low not in first and len(word) >= 3 and word.islower():
+                text = node.text
+                if "/" in text or "." in text or "@" in text or "\\" in text:
+                    text = NOT_PROSE_RE.sub(" ", text)
+                words = WORD_RE.findall(text)
+                if not words:
+                    continue
+                lows = [w.lower().replace("\u2019", "'") for w in words]
+                uses.update(lows)
+                for word, low in zip(words, lows):
+                    if low not in first:
                         first[low] = (node.loc, word)
-    candidates = [w for w in first if uses[w] < VOCABULARY_USES and w not in known]
-    unknown = checker.unknown(candidates)
-    for low in sorted(unknown, key=lambda w: (first[w][0], w)):
+    known = {w.lower() for w in ctx.wordlist} | builtin_words()
+    candidates = [w for w, (_, word) in first.items()
+                  if uses[w] < VOCABULARY_USES and len(w) >= 3 and word.islower() and w not in known]
+    if not candidates:
+        return
+    words = dictionary((ctx.book.meta.language or "en")[:2])
+    for low in sorted(words.unknown(candidates), key=lambda w: (first[w][0], w)):
         if "'" in low:
             head = low.split("'", 1)[0]
-            if head in known or not checker.unknown([head]) or low.endswith(("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")):
+            if head in known or words.known(head) or low.endswith(("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")):
                 continue
-        hints = sorted(checker.known(checker.edit_distance_1(low)), key=lambda w: (-checker.word_frequency[w], w))
-        if not hints:
+        hint = words.hint(low)
+        if hint is None:
             continue  # nothing close: a term of the trade, not a slip of the keyboard
         loc, word = first[low]
         n = uses[low]
         times = "once" if n == 1 else f"{n} times"
-        yield diag("P116", loc.file, loc.line, f"'{word}' ({times}; did you mean '{hints[0]}'?); add it to wordlist.txt if it is right")
+        yield diag("P116", loc.file, loc.line, f"'{word}' ({times}; did you mean '{hint}'?); add it to wordlist.txt if it is right")
 
 
 RULES: tuple[Rule, ...] = (
