@@ -314,7 +314,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"FAILED  {o.name}: {o.error}")
         errors = sum(d.severity == "error" for d in result.diagnostics)
         warnings = sum(d.severity == "warning" for d in result.diagnostics)
-        print(f"{count(errors, 'error')}, {count(warnings, 'warning')}; {time.perf_counter() - start:.1f} s")
+        left = sum(d.code == "P012" for d in result.diagnostics)
+        left_out = f"; {count(left, 'file')} left out (-v lists them)" if left else ""
+        print(f"{count(errors, 'error')}, {count(warnings, 'warning')}{left_out}; {time.perf_counter() - start:.1f} s")
     return 0 if result.ok else 1
 
 
