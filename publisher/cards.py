@@ -11,6 +11,7 @@ on the card's line pins it.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from typing import Iterator, assert_never
 
@@ -73,46 +74,159 @@ def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[
     return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, ctx.tags, loc, is_pinned)
 
 
+def options(*runs: tuple[m.Inline, ...]) -> set[str]:
+    """The ``<!-- card: ... -->`` options written on a card's line."""
+    return {part.strip() for run in runs for n in walk_inlines(run) if isinstance(n, m.CardOption)
+            for part in n.value.split(",") if part.strip()}
+
+
+def studied(*runs: tuple[m.Inline, ...]) -> bool:
+    return "no" not in options(*runs)
+
+
+# a <details> summary that only says "open me": the question is the heading above (or the text before)
+GENERIC_SUMMARY_RE = re.compile(
+    r"^\W*(show|see|view|reveal|click|toggle|expand|open)?\s*(the\s+)?(answer|answers|solution|solutions|hint|"
+    r"explanation|result|output|spoiler|details|more|code)?\s*(here|below)?\W*$", re.I)
+QA_RE = re.compile(r"^\s*(?:q|question)\s*[:.)]\s*", re.I)
+A_RE = re.compile(r"^\s*(?:a|answer|ans)\s*[:.)]\s*", re.I)
+
+
+def _is_question(nodes: tuple[m.Inline, ...]) -> bool:
+    return plain_text(nodes).strip().endswith("?")
+
+
+def _bold_question(block: m.Block) -> bool:
+    """A paragraph that is a question on its own: all bold and ending in '?', or 'Q: ...'."""
+    if not isinstance(block, m.Para) or not block.children:
+        return False
+    kids = [n for n in block.children if not isinstance(n, (m.Pin, m.CardOption))]
+    text = plain_text(block.children).strip()
+    if QA_RE.match(text) and not any(isinstance(n, (m.SoftBreak, m.LineBreak)) for n in kids):
+        return True
+    return len(kids) == 1 and isinstance(kids[0], m.Strong) and text.endswith("?")
+
+
+def _strip_prefix(block: m.Block, pattern: re.Pattern[str]) -> m.Block:
+    """'Q: text' / 'A: text' without the label (the card shows its own)."""
+    if isinstance(block, m.Para) and block.children and isinstance(block.children[0], m.Text):
+        first = block.children[0]
+        found = pattern.match(first.text)
+        if found:
+            rest = first.text[found.end():]
+            return replace(block, children=((replace(first, text=rest),) if rest else ()) + block.children[1:])
+    return block
+
+
+def _qa_in_one(block: m.Para) -> tuple[m.Para, m.Para] | None:
+    """'Q: question' and 'A: answer' on consecutive lines of one paragraph."""
+    kids = block.children
+    for i, node in enumerate(kids):
+        if isinstance(node, (m.SoftBreak, m.LineBreak)):
+            q, a = kids[:i], kids[i + 1:]
+            if QA_RE.match(plain_text(q)) and A_RE.match(plain_text(a)):
+                return (_strip_prefix(m.Para(q, block.loc), QA_RE),  # type: ignore[return-value]
+                        _strip_prefix(m.Para(a, a[0].loc if a else block.loc), A_RE))
+            return None
+    return None
+
+
+def _answer_details(blocks: tuple[m.Block, ...]) -> int | None:
+    """The index of the first <details> whose summary only says "answer" (its heading is the question)."""
+    for i, b in enumerate(blocks):
+        if isinstance(b, m.Details) and GENERIC_SUMMARY_RE.match(plain_text(b.summary).strip() or "answer"):
+            return i
+    return None
+
+
 def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
-    for block in blocks:
+    skip: set[int] = set()
+    for index, block in enumerate(blocks):
+        if index in skip:
+            continue
+        nxt = blocks[index + 1] if index + 1 < len(blocks) else None
         match block:
             case m.Para(children=c):
+                qa = _qa_in_one(block)
+                if qa is not None:
+                    q, a = qa
+                    if studied(c):
+                        yield _card("question", plain_text(q.children), (q,), (a,), ctx, block.loc, pins(c))
+                    continue
+                if _bold_question(block) and nxt is not None and not isinstance(nxt, (m.Section, m.Rule)):
+                    # a question standing alone, its answer the block after it
+                    skip.add(index + 1)
+                    if studied(c):
+                        q = _strip_prefix(block, QA_RE)
+                        yield _card("question", plain_text(q.children), (q,), (_strip_prefix(nxt, A_RE),), ctx, block.loc, pins(c))
+                    continue
                 found = marks(c)
-                if found:
+                if found and studied(c):
                     basis = " | ".join(plain_text(k.children) for k in found)
                     yield _card("cloze", basis, (block,), (), ctx, block.loc, pins(c))
             case m.DefList(items=items):
                 for d in items:
                     term = plain_text(d.term)
-                    if not d.body:  # nothing to answer with (P108): the term stays text
+                    lead = d.body[0].children if d.body and isinstance(d.body[0], m.Para) else ()
+                    if not d.body or not studied(d.term, lead):  # nothing to answer with (P108), or not to study
                         continue
-                    head_pins = pins(d.term) + (pins(d.body[0].children) if d.body and isinstance(d.body[0], m.Para) else [])
-                    yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, head_pins)
+                    yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
                     yield from _from_blocks(d.body, ctx.under(d.term))
             case m.BulletList(items=items, ordered=ordered):
                 for item in items:
+                    lead = item.blocks[0] if item.blocks and isinstance(item.blocks[0], m.Para) else None
+                    if lead is not None and _is_question(lead.children) and len(item.blocks) > 1 and not marks(lead.children):
+                        # "1. What is X?" with its answer nested under it
+                        if studied(lead.children):
+                            q = _strip_prefix(lead, QA_RE)
+                            yield _card("question", plain_text(q.children), (q,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
+                        continue
                     # numbered steps keep their list; a "Term - text" step still makes a card
-                    split = split_term(item.blocks[0].children) if ordered and item.blocks and isinstance(item.blocks[0], m.Para) else None
-                    if split is not None:
+                    split = split_term(lead.children) if ordered and lead is not None else None
+                    if split is not None and studied(lead.children):  # type: ignore[union-attr]
                         term, rest = split
                         back = ((m.Para(rest, item.loc),) if rest else ()) + item.blocks[1:]
-                        yield _card("definition", plain_text(term), (m.Para(term, item.loc),), back, ctx, item.loc, pins(item.blocks[0].children))
-                    lead = item.blocks[0] if item.blocks and isinstance(item.blocks[0], m.Para) else None
+                        yield _card("definition", plain_text(term), (m.Para(term, item.loc),), back, ctx, item.loc, pins(lead.children))  # type: ignore[union-attr]
                     if lead is not None and marks(lead.children):
                         # a cloze item: its nested bullets and alerts are the card's Extra
-                        basis = " | ".join(plain_text(k.children) for k in marks(lead.children))
-                        yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
+                        if studied(lead.children):
+                            basis = " | ".join(plain_text(k.children) for k in marks(lead.children))
+                            yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
                     else:
                         yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Details(blocks=bs):
+            case m.Details(summary=summary, blocks=bs):
+                if _is_question(summary):
+                    if studied(summary):
+                        yield _card("question", plain_text(summary), (m.Para(summary, block.loc),), bs, ctx, block.loc, pins(summary))
+                    continue
+                if GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer") and index > 0 \
+                        and isinstance(blocks[index - 1], m.Para) and _is_question(blocks[index - 1].children):  # type: ignore[union-attr]
+                    prev = blocks[index - 1]
+                    assert isinstance(prev, m.Para)
+                    if studied(prev.children):
+                        yield _card("question", plain_text(prev.children), (prev,), bs, ctx, prev.loc, pins(prev.children))
+                    continue
+                yield from _from_blocks(bs, ctx)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 yield from _from_blocks(bs, ctx)
             case m.Section(title=t, anchor=a, blocks=bs):
                 inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))  # leads end at a heading
                 title = plain_text(t).strip()
-                if title.endswith("?"):
+                answer = _answer_details(bs)
+                rest = bs
+                if answer is not None and not any(isinstance(b, m.Section) for b in bs[:answer]):
+                    # a task under its heading, its answer behind <details>: the heading and the task
+                    # statement are the front, the details the back
+                    details = bs[answer]
+                    assert isinstance(details, m.Details)
+                    if studied(t):
+                        front = (m.Para(t, block.loc),) + bs[:answer]
+                        yield _card("question", title, front, details.blocks, ctx, block.loc, pins(t))
+                    rest = bs[:answer] + bs[answer + 1:]
+                elif title.endswith("?") and studied(t):
                     yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
-                yield from _from_blocks(bs, inner)
+                yield from _from_blocks(rest, inner)
             case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
                 pass
             case _:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from . import __version__
 from . import model as m
+from .quality import CODES as QUALITY_CODES, JUNK as JUNK_CODES
 from .renderers import REGISTRY
 from .diagnostics import CODES, Diagnostic, has_errors, strict, to_json
 from .text import count, facts, walk_blocks
@@ -85,12 +86,27 @@ def cmd_stats(args: argparse.Namespace) -> int:
     by_file = Counter(loc.file for loc, _ in facts(loaded.book))
     for row in rows:
         row["facts"] = by_file.get(str(row["file"]), 0)
+    quality = Counter(d.code for d in loaded.diagnostics if d.code in QUALITY_CODES)
+    by_chapter = Counter(d.file for d in loaded.diagnostics if d.code in QUALITY_CODES)
+    for row in rows:
+        row["quality"] = by_chapter.get(str(row["file"]), 0)
+    kinds = Counter(c.kind for c in loaded.cards)
     if args.format == "json":
-        print(json.dumps({"chapters": rows, "summary": summary(loaded.book, loaded.cards, loaded.diagnostics)}, indent=2))
+        print(json.dumps({"chapters": rows, "summary": summary(loaded.book, loaded.cards, loaded.diagnostics),
+                          "quality": {code: quality[code] for code in sorted(quality)}}, indent=2))
     else:
-        print(f"{'chapter':<28} {'facts':>6} {'words':>7} {'def':>5} {'cloze':>6} {'q':>4}")
+        print(f"{'chapter':<28} {'facts':>6} {'words':>7} {'def':>5} {'cloze':>6} {'q':>4} {'weak/junk':>9}")
         for r in rows:
-            print(f"{str(r['chapter'])[:28]:<28} {r['facts']:>6} {r['words']:>7} {r['definition']:>5} {r['cloze']:>6} {r['question']:>4}")
+            print(f"{str(r['chapter'])[:28]:<28} {r['facts']:>6} {r['words']:>7} {r['definition']:>5} {r['cloze']:>6} "
+                  f"{r['question']:>4} {r['quality']:>9}")
+        print(f"cards: {len(loaded.cards)} ({', '.join(f'{kinds.get(k, 0)} {k}' for k in m.CARD_KINDS)})")
+        if quality:
+            print("card quality (junk makes no card; see publisher check):")
+            for code in sorted(quality):
+                verdict = "junk" if code in JUNK_CODES else "weak"
+                print(f"  {code} {verdict:<4} {quality[code]:>4}  {CODES[code][1].removeprefix('card: ')}")
+        else:
+            print("card quality: no findings")
     return 0
 
 

@@ -144,7 +144,7 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
             return "\n"
         case m.RawInline(html=h):
             return h  # made safe by sanitize() on the whole fragment
-        case m.Pin():
+        case m.Pin() | m.CardOption():
             return ""
         case _:
             assert_never(node)

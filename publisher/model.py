@@ -131,11 +131,21 @@ class Pin:
     loc: Loc = NOWHERE
 
 
+@dataclass(frozen=True)
+class CardOption:
+    """``<!-- card: no -->``: how the line it stands on is studied (``no``: it makes no card)."""
+
+    value: str
+    loc: Loc = NOWHERE
+
+
 Inline = Union[
-    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin
+    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
+    CardOption,
 ]
 INLINE_TYPES: tuple[type, ...] = (
     Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
+    CardOption,
 )
 
 # --------------------------------------------------------------------------- blocks

@@ -204,10 +204,12 @@ def whitespace(ch: m.Chapter) -> m.Chapter:
     )
 
 
-def split_term(nodes: tuple[m.Inline, ...]) -> tuple[tuple[m.Inline, ...], tuple[m.Inline, ...]] | None:
-    """Recognise ``**Term** - text``, ``**Term**: text`` and ``Term - text`` (a short term).
+def split_term(nodes: tuple[m.Inline, ...], labels: frozenset[str] = frozenset()) -> tuple[tuple[m.Inline, ...], tuple[m.Inline, ...]] | None:
+    """Recognise ``**Term** - text``, ``**Term**: text`` and ``Term - text``, where Term is a term.
 
     Returns (term, rest) or None. Runs containing ``==marks==`` are cloze text, not definitions.
+    The separator is a dash with spaces around it (or a colon after a bold term), outside
+    parentheses; the term must pass :func:`is_term` and not be one of the book's ``labels``.
     """
     from .text import plain_text, walk_inlines
 
@@ -220,20 +222,22 @@ def split_term(nodes: tuple[m.Inline, ...]) -> tuple[tuple[m.Inline, ...], tuple
             return None
         if isinstance(after, m.Text):
             sep = DASH_RE.match(after.text) or COLON_RE.match(after.text)
-            if sep and _short(plain_text(first.children)):
+            if sep and is_term(plain_text(first.children), labels):
                 rest_text = after.text[sep.end():]
                 rest = ((replace(after, text=rest_text),) if rest_text else ()) + nodes[2:]
                 return (first,), rest
         return None
-    # plain "Term - text": the separator must be in a Text node, the term before it short
+    # plain "Term - text": the separator must be in a Text node, outside parentheses
     term: list[m.Inline] = []
     for i, node in enumerate(nodes):
         if isinstance(node, m.Text):
-            sep = DASH_RE.search(node.text)
-            if sep:
+            for sep in DASH_RE.finditer(node.text):
                 head = node.text[: sep.start()]
                 candidate = tuple(term) + ((replace(node, text=head),) if head else ())
-                if not candidate or not _short(plain_text(candidate)) or sep.start() == 0 and not term:
+                words = plain_text(candidate)
+                if words.count("(") > words.count(")"):
+                    continue  # "Classic Load Balancer (v1 - older generation)": inside parentheses
+                if not candidate or not is_term(words, labels) or sep.start() == 0 and not term:
                     return None
                 rest_text = node.text[sep.end():]
                 rest = ((replace(node, text=rest_text),) if rest_text else ()) + nodes[i + 1 :]
@@ -246,6 +250,26 @@ def split_term(nodes: tuple[m.Inline, ...]) -> tuple[tuple[m.Inline, ...], tuple
     return None
 
 
+# labels that head a line without being a term of the subject
+LABELS = frozenset({
+    "hint", "hints", "note", "notes", "tip", "tips", "example", "examples", "e.g", "i.e", "answer", "answers",
+    "solution", "solutions", "question", "questions", "warning", "important", "summary", "explanation", "output",
+    "input", "result", "results", "source", "sources", "reference", "references", "link", "links", "see also",
+    "todo", "update", "updated", "edit", "caution", "remember", "why", "how", "what", "when", "where", "usage",
+    "syntax", "description", "definition", "pros", "cons", "advantages", "disadvantages", "step", "steps",
+    "time", "date", "duration", "level", "difficulty", "status", "yes", "no", "true", "false", "ok", "done",
+})
+# a line that opens with one of these is a sentence, not a term
+NOT_TERM_STARTS = frozenset({
+    "if", "when", "to", "use", "the", "a", "an", "can", "could", "will", "would", "should", "must", "may",
+    "might", "is", "are", "was", "were", "has", "have", "had", "does", "do", "did", "it", "this", "that",
+    "these", "those", "there", "you", "we", "they", "i", "he", "she", "not", "no", "yes", "also", "then",
+    "so", "but", "and", "or", "because", "for", "in", "on", "at", "by", "with", "from", "of", "as",
+})
+NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4}\s*$")
+LETTER_RE = re.compile(r"[^\W\d_]")
+
+
 def _short(term: str) -> bool:
     term = term.strip()
     words = term.split()
@@ -253,30 +277,43 @@ def _short(term: str) -> bool:
         0 < len(words) <= MAX_TERM_WORDS
         and len(term) <= MAX_TERM_CHARS
         and not term.endswith((".", ",", ";", ":", "!", "?"))
-        and not term.lower().startswith(("if ", "when ", "to ", "use ", "the "))
     )
 
 
-def _definition_from(item: m.ListItem) -> m.Definition | None:
+def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
+    """Is ``text`` a term a card may ask for: a short noun phrase, not a number, range, size, time
+    or version, not a parenthesised fragment, not a 'Label: value', not a sentence, not a label."""
+    term = " ".join(text.split())
+    low = term.lower().rstrip(":")
+    if not _short(term) or not LETTER_RE.search(term) or NUMBERISH_RE.match(term):
+        return False
+    if term.count("(") != term.count(")") or term.count("[") != term.count("]") or ": " in term:
+        return False
+    if low in LABELS or low in labels or low.split()[0] in NOT_TERM_STARTS:
+        return False
+    return True
+
+
+def _definition_from(item: m.ListItem, labels: frozenset[str]) -> m.Definition | None:
     blocks = item.blocks
     if not blocks or not isinstance(blocks[0], m.Para):
         return None
-    split = split_term(blocks[0].children)
+    split = split_term(blocks[0].children, labels)
     if split is None:
         return None
     term, rest = split
-    body = ((m.Para(rest, blocks[0].loc),) if rest else ()) + _idioms(blocks[1:])
+    body = ((m.Para(rest, blocks[0].loc),) if rest else ()) + _idioms(blocks[1:], labels)
     return m.Definition(term, body, item.loc)
 
 
-def _lead(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+def _lead(blocks: tuple[m.Block, ...], labels: frozenset[str]) -> tuple[m.Block, ...]:
     """A list item's or definition's blocks: its first paragraph is its own text, never a new term."""
     if blocks and isinstance(blocks[0], m.Para):
-        return (blocks[0],) + _idioms(blocks[1:])
-    return _idioms(blocks)
+        return (blocks[0],) + _idioms(blocks[1:], labels)
+    return _idioms(blocks, labels)
 
 
-def _idioms(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> tuple[m.Block, ...]:
     """Turn the author's ``Term - text`` items and paragraphs into definitions.
 
     In an unordered list, runs of such items become definition lists and the
@@ -288,8 +325,8 @@ def _idioms(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
             case m.BulletList(ordered=False, items=items):
                 run: list[m.ListItem | m.Definition] = []
                 for item in items:
-                    d = _definition_from(item)
-                    entry: m.ListItem | m.Definition = d if d is not None else replace(item, blocks=_lead(item.blocks))
+                    d = _definition_from(item, labels)
+                    entry: m.ListItem | m.Definition = d if d is not None else replace(item, blocks=_lead(item.blocks, labels))
                     if run and type(run[-1]) is not type(entry):
                         out.append(_group(run))
                         run = []
@@ -297,15 +334,15 @@ def _idioms(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
                 if run:
                     out.append(_group(run))
             case m.BulletList(items=items):
-                out.append(replace(block, items=tuple(replace(i, blocks=_lead(i.blocks)) for i in items)))
+                out.append(replace(block, items=tuple(replace(i, blocks=_lead(i.blocks, labels)) for i in items)))
             case m.DefList(items=items):
-                out.append(replace(block, items=tuple(replace(d, body=_lead(d.body)) for d in items)))
+                out.append(replace(block, items=tuple(replace(d, body=_lead(d.body, labels)) for d in items)))
             case m.Section(blocks=bs) | m.Quote(blocks=bs) | m.Details(blocks=bs):
-                out.append(replace(block, blocks=_idioms(bs)))
+                out.append(replace(block, blocks=_idioms(bs, labels)))
             case m.Alert():
                 out.append(block)  # corrections and asides: the author's words stay as written
             case m.Para():
-                split = split_term(block.children)
+                split = split_term(block.children, labels)
                 if split is None:
                     out.append(block)
                     continue
@@ -328,9 +365,26 @@ def _group(run: list[m.ListItem | m.Definition]) -> m.Block:
     return m.BulletList(tuple(x for x in run if isinstance(x, m.ListItem)), False, 1, run[0].loc)
 
 
-@on_chapters
-def idioms_to_definitions(ch: m.Chapter) -> m.Chapter:
-    return replace(ch, blocks=_idioms(ch.blocks))
+LABEL_REPEATS = 3  # a bold lead this common in one book is a label ("Hint", "Solution"), not a term
+
+
+def repeated_labels(book: m.Book) -> frozenset[str]:
+    """Bold leads (``**Hint**: ...``) that stand at the head of three lines or more: labels."""
+    from collections import Counter
+
+    from .text import plain_text, walk_blocks
+
+    seen: Counter[str] = Counter()
+    for ch in book.chapters:
+        for block in walk_blocks(ch.blocks):
+            if isinstance(block, m.Para) and block.children and isinstance(block.children[0], m.Strong):
+                seen[" ".join(plain_text(block.children[0].children).lower().rstrip(":").split())] += 1
+    return frozenset(k for k, n in seen.items() if n >= LABEL_REPEATS)
+
+
+def idioms_to_definitions(book: m.Book) -> m.Book:
+    labels = repeated_labels(book)
+    return replace(book, chapters=tuple(replace(ch, blocks=_idioms(ch.blocks, labels)) for ch in book.chapters))
 
 
 def resolve_paths(book: m.Book) -> m.Book:

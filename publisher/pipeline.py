@@ -9,6 +9,7 @@ from . import model as m
 from .cards import derive_cards
 from .diagnostics import Diagnostic, has_errors, ordered
 from .normalize import normalize
+from .quality import gate
 from .reader import read_book
 from .validate import validate
 
@@ -29,6 +30,6 @@ def load(folder: Path | str) -> Loaded:
     folder = Path(folder)
     book, diags = read_book(folder)
     book = normalize(book)
-    cards = derive_cards(book)
-    diags = diags + validate(book, cards, folder)
+    cards, findings = gate(derive_cards(book))  # junk cards are left out of every artifact
+    diags = diags + findings + validate(book, cards, folder)
     return Loaded(book, cards, ordered(diags))

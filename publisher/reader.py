@@ -27,6 +27,7 @@ from .text import plain_text, slugify, unique
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PLUGINS = mdparse.PLUGINS
 PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
+CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
 ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
@@ -101,13 +102,12 @@ class _Reader:
 
     # ---- inlines
     def inlines(self, tokens: list[Token], where: m.Loc) -> tuple[m.Inline, ...]:
-        if not any(t["type"] == "inline_html" and not PIN_RE.match(t["raw"].strip()) and not t["raw"].lstrip().startswith("<!--")
-                   for t in tokens):
+        if not any(t["type"] == "inline_html" and not t["raw"].lstrip().startswith("<!--") for t in tokens):
             return tuple(self._plain_inlines(tokens, where))
         # inline HTML tags (<b>, </b>, <br>) arrive one by one: build one tree of tags and Markdown
         tree = htmlread.Tree()
         for tok, here in self._placed(tokens, where):
-            if tok["type"] == "inline_html" and not PIN_RE.match(tok["raw"].strip()):
+            if tok["type"] == "inline_html" and not tok["raw"].lstrip().startswith("<!--"):
                 tree.html(tok["raw"], here.line)
             else:
                 node = self.inline(tok, here)
@@ -168,6 +168,9 @@ class _Reader:
                 pin = PIN_RE.match(raw.strip())
                 if pin:
                     return m.Pin(pin.group(1), where)
+                option = CARD_OPTION_RE.match(raw.strip())
+                if option:
+                    return m.CardOption(option.group(1).strip().lower(), where)
                 if raw.lstrip().startswith("<!--"):
                     return None  # an author's comment
                 return m.RawInline(raw, where)

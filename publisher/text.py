@@ -42,7 +42,7 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
                 out.append(alt)
             case m.SoftBreak() | m.LineBreak():
                 out.append(" ")
-            case m.FootnoteRef() | m.RawInline() | m.Pin():
+            case m.FootnoteRef() | m.RawInline() | m.Pin() | m.CardOption():
                 pass
             case _:
                 assert_never(node)

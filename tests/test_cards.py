@@ -90,7 +90,7 @@ def test_cloze_cards_number_their_deletions_in_order(tmp_path: Path) -> None:
 
 
 def test_one_cloze_card_per_paragraph_or_item(tmp_path: Path) -> None:
-    cards = cards_of(tmp_path, "# A\n\n- ==a== and ==b==\n- ==c==\n    - ==d== nested\n\n==e== para\n")
+    cards = cards_of(tmp_path, "# A\n\n- ==a== and ==b==\n- the ==c== letter\n    - ==d== nested\n\n==e== para\n")
     assert [(c.kind, cloze_count(c), c.loc.line) for c in cards] == [("cloze", 2, 3), ("cloze", 1, 4), ("cloze", 1, 5), ("cloze", 1, 7)]
 
 

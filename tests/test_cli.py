@@ -16,7 +16,7 @@ from publisher import cli
 from conftest import make_book
 
 TOML = 'title = "Test Book"\n[ids]\ndeck = 1\nbasic_model = 2\ncloze_model = 3\nepub = "urn:uuid:x"\n'
-CLEAN = {"book.toml": TOML, "01-a.md": "# A\n\n## Basics\n\n- **Queue** - holds messages\n- a ==fact== here\n"}
+CLEAN = {"book.toml": TOML, "01-a.md": "# A\n\n## Basics\n\n- **Queue** - holds messages\n- a queue keeps a message for ==four days==\n"}
 # style findings are warnings (the build goes on); an unsafe link is an error
 ERRORS = {"book.toml": TOML, "01-a.md": "# A\n\ntext\n\n# B\n\n- one\n-\n\n![pic](missing.png)\n\n[x](javascript:alert(1))\n"}
 WARNINGS = {"book.toml": TOML, "01-a.md": "# A\n\nThe quikc brown fox.\n"}

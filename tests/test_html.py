@@ -29,6 +29,7 @@ INLINES: dict[type, tuple[m.Inline, str]] = {
     m.SoftBreak: (m.SoftBreak(L), "\n"),
     m.RawInline: (m.RawInline("<wbr>", L), "<wbr>"),
     m.Pin: (m.Pin("some-id", L), ""),
+    m.CardOption: (m.CardOption("no", L), ""),
 }
 
 PARA = m.Para((m.Text("para"),), L)

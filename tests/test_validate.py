@@ -51,8 +51,9 @@ CASES = [
     ("P102-two-h1", "# A\n\ntext\n\n# B\n\nmore\n", "P102", 5, "# A\n\ntext\n\n## B\n\nmore\n"),
     ("P103-h1-to-h4", "# A\n\ntext\n\n#### Deep\n\ntext\n", "P103", 5, "# A\n\ntext\n\n## Deep\n\ntext\n"),
     ("P103-h2-to-h4", "# A\n\n## B\n\nx\n\n#### C\n\ny\n", "P103", 7, "# A\n\n## B\n\nx\n\n### C\n\ny\n"),
-    ("P104-same-term", "# A\n\n- **Term** - one\n- **Term** - two\n", "P104", 4,
-     "# A\n\n- **Term** - one\n- **Term** - two <!-- id: term-two -->\n"),
+    # the same term under two headings (under one heading it is one front asking two things: P130)
+    ("P104-same-term", "# A\n\n## X\n\n- **Term** - one\n\n## Y\n\n- **Term** - two\n", "P104", 9,
+     "# A\n\n## X\n\n- **Term** - one\n\n## Y\n\n- **Term** - two <!-- id: term-two -->\n"),
     ("P104-same-marks", "# A\n\nThe ==cat== sat.\n\nA ==cat== ran.\n", "P104", 5, "# A\n\nThe ==cat== sat.\n\nA ==dog== ran.\n"),
     ("P119-same-pin", "# A\n\n- **One** - a <!-- id: same -->\n- **Two** - b <!-- id: same -->\n", "P119", 4,
      "# A\n\n- **One** - a <!-- id: one -->\n- **Two** - b <!-- id: two -->\n"),
@@ -104,7 +105,7 @@ CASES = [
     ("P122-blank-file", " \n\n\t\n", "P122", 1, "# A\n\ntext\n"),
     ("P123-unused-footnote", "# A\n\ntext\n\n[^note]: a note\n", "P123", 5, "# A\n\ntext[^note]\n\n[^note]: a note\n"),
     ("P124-undefined-footnote", "# A\n\nsome\n\ntext[^x]\n", "P124", 5, "# A\n\nsome\n\ntext[^x]\n\n[^x]: defined\n"),
-    ("P125-too-many-clozes", "# A\n\n" + " ".join(f"==w{i}==" for i in range(25)) + "\n", "P125", 3, "# A\n\n==one== two\n"),
+    ("P125-too-many-clozes", "# A\n\n" + " ".join(f"w{i} ==x{i}==" for i in range(25)) + "\n", "P125", 3, "# A\n\n==one== two\n"),
 ]
 OTHER = {
     "02-b.md": "# B\n\n## Other Section\n\ntext\n",

@@ -1,0 +1,144 @@
+"""The card-quality check: would a learner be able to answer this card, and should they?
+
+Each rule looks at a card as a learner meets it (its front with the chapter ›
+section context, then its back) and reports what ``card-rubric.md`` calls junk
+or weak. Junk makes no card in any artifact (its line stays text in the sheet
+and the book); weak is a warning. Both are diagnostics at the card's line.
+
+| code | verdict | the card ... |
+| P130 | junk | has the same front and context as another card that asks something else |
+| P131 | junk | hides everything: no words are left around its blanks |
+| P132 | junk | is a fragment: its text ends on a dangling word |
+| P133 | weak | answers yes or no, or next to nothing |
+| P134 | weak | gives its answer away in the front or the headings above it |
+| P135 | weak | asks only for a count ("[...] ways") |
+| P136 | weak | leaves almost nothing around its blank |
+| P137 | weak | repeats its front in the context line above it |
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from . import model as m
+from .diagnostics import Diagnostic, diag
+from .text import BLANK, blank_marks, block_text, plain_text, squash, walk_inlines
+
+JUNK = frozenset({"P130", "P131", "P132"})
+CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137"})
+WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+DANGLING = frozenset({
+    "and", "or", "of", "to", "the", "a", "an", "with", "for", "in", "on", "by", "from", "that", "which", "is",
+    "are", "as", "at", "into", "than", "but", "if", "when", "your", "its", "their", "our", "&",
+})
+YES_NO = frozenset({"yes", "no", "true", "false", "y", "n", "yep", "nope"})
+YES_NO_FOLLOW = frozenset({"it", "they", "you", "we", "that", "this", "is", "are", "but", "if", "and", "not", "only"})
+COUNT_WORDS = frozenset({
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+})
+NUMBER_RE = re.compile(r"^\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    card: m.Card
+    code: str
+    detail: str
+
+    @property
+    def junk(self) -> bool:
+        return self.code in JUNK
+
+    def diagnostic(self) -> Diagnostic:
+        what = "no card is made" if self.junk else "a weak card"
+        return diag(self.code, self.card.loc.file, self.card.loc.line, f"{self.detail} ({what}; <!-- card: no --> silences it)")
+
+
+def _front_paras(card: m.Card) -> list[tuple[m.Inline, ...]]:
+    return [b.children for b in card.front if isinstance(b, m.Para)]
+
+
+def front_text(card: m.Card) -> str:
+    """The front as the learner reads it, blanks shown as [...]."""
+    return squash(" ".join(plain_text(blank_marks(run)) for run in _front_paras(card)))
+
+
+def answers(card: m.Card) -> list[str]:
+    """What the card asks for: the marked words of a cloze, the back of the others."""
+    if card.kind == "cloze":
+        return [squash(plain_text(n.children)) for run in _front_paras(card) for n in walk_inlines(run) if isinstance(n, m.Mark)]
+    return [squash(" ".join(block_text(b) for b in card.back))]
+
+
+def _words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def judge(cards: tuple[m.Card, ...]) -> list[Finding]:
+    """Every finding on every card, in card order (a card may have several)."""
+    out: list[Finding] = []
+    by_front: dict[tuple[str, ...], list[m.Card]] = defaultdict(list)
+    for card in cards:
+        front = front_text(card)
+        by_front[(card.kind, *card.context, front.lower())].append(card)
+        out.extend(_one(card, front))
+    for group in by_front.values():
+        if len(group) > 1 and len({"|".join(answers(c)).lower() for c in group}) > 1:
+            first = group[0]
+            for card in group:
+                others = ", ".join(str(c.loc.line) for c in group if c is not card)
+                out.append(Finding(card, "P130", f"'{front_text(first)[:60]}' is also the front of line {others}, with another answer"))
+    order = {id(c): i for i, c in enumerate(cards)}
+    return sorted(out, key=lambda f: (order[id(f.card)], f.code))
+
+
+def _one(card: m.Card, front: str) -> list[Finding]:
+    out = []
+    asked = answers(card)
+    if card.kind == "cloze":
+        outside = [w for w in _words(front.replace(BLANK, " ")) if w]
+        if not outside:
+            out.append(Finding(card, "P131", "every word is a blank: nothing is left to answer from"))
+            return out
+        if len(outside) <= 2:
+            out.append(Finding(card, "P136", f"only '{front[:60]}' around the blank: many answers fit"))
+        full = squash(" ".join(plain_text(run) for run in _front_paras(card)))
+        last = (_words(full) or [""])[-1].lower()
+        introduces = full.rstrip().endswith(":") and card.back  # "2 types of indexes:" and its nested list
+        if not introduces and (last in DANGLING or full.rstrip().endswith((" -", ":", ",", "(", " –"))):
+            out.append(Finding(card, "P132", f"'{full[-40:]}' ends on a dangling word: the sentence is cut off"))
+        if asked and all(a.lower() in YES_NO for a in asked):
+            out.append(Finding(card, "P133", f"the answer is '{asked[0]}': ask for the fact itself"))
+        context = " ".join(card.context).lower()
+        unmarked = front.lower()
+        for answer in asked:
+            low = answer.lower()
+            if len(low) >= 4 and (re.search(rf"\b{re.escape(low)}\b", unmarked) or re.search(rf"\b{re.escape(low)}\b", context)):
+                out.append(Finding(card, "P134", f"the answer '{answer}' stands in the front or a heading above it"))
+                break
+        for run in _front_paras(card):
+            nodes = list(run)
+            for i, node in enumerate(nodes):
+                if isinstance(node, m.Mark):
+                    mark = plain_text(node.children).strip().lower()
+                    after = plain_text(tuple(nodes[i + 1:i + 2])).strip().lower() if i + 1 < len(nodes) else ""
+                    nxt = (_words(after) or [""])[0]
+                    if (NUMBER_RE.match(mark) or mark in COUNT_WORDS) and nxt.endswith("s") and len(nxt) > 3:
+                        out.append(Finding(card, "P135", f"'[...] {nxt}' asks only for a count ('{mark}')"))
+    else:
+        back = asked[0] if asked else ""
+        words = _words(back)
+        if not words or (words[0].lower() in YES_NO and (len(words) == 1 or words[1].lower() in YES_NO_FOLLOW)):
+            out.append(Finding(card, "P133", f"the answer is '{back[:40]}': ask for the fact itself"))
+    if card.context and squash(card.context[-1]).lower().rstrip("?:. ") == front.lower().rstrip("?:. "):
+        out.append(Finding(card, "P137", f"the context line repeats the front '{front[:60]}'"))
+    return out
+
+
+def gate(cards: tuple[m.Card, ...]) -> tuple[tuple[m.Card, ...], list[Diagnostic]]:
+    """The cards worth making (junk left out) and every finding as a diagnostic."""
+    findings = judge(cards)
+    junk = {id(f.card) for f in findings if f.junk}
+    return tuple(c for c in cards if id(c) not in junk), [f.diagnostic() for f in findings]
