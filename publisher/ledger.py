@@ -12,9 +12,12 @@ that change on their own)::
 
     # comment lines (the header)
     {"notetype":"basic","id":1538702280002,"name":"AWSDev Basic","time":1700000000,"hash":"…","shape":[…]}
+    {"deck":"dynamodb","name":"AWS Certified Developer Notes::Dynamo DB"}
     {"id":"dynamodb/partition-key","type":"basic","time":1700000000,"hash":"…","loc":"01-dynamodb.md:12","chapter":"dynamodb","tags":[…],"fields":[…]}
 
-Note types come first (by kind), then notes sorted by card identity. ``hash``
+Note types come first (by kind), then each chapter's deck name (by chapter slug: a deck keeps the name
+it was first imported under, since renaming it in the package would split a user's deck in two), then
+notes sorted by card identity. ``hash``
 is the SHA-256 of what the package holds for the entry (fields, tags and
 note-type kind for a note; name, fields, templates and CSS for a note type);
 ``time`` (unix seconds) is when that hash last changed. A card no longer in the
@@ -103,6 +106,7 @@ class Ledger:
     notetypes: dict[str, TypeEntry] = field(default_factory=dict)
     notes: dict[str, NoteEntry] = field(default_factory=dict)
     problems: tuple[tuple[int, str], ...] = ()  # (line, what) for lines that were skipped
+    decks: dict[str, str] = field(default_factory=dict)  # chapter slug -> its Anki deck's full name
 
     @property
     def newest(self) -> int:
@@ -151,6 +155,7 @@ def read(path: Path | str) -> Ledger:
 def loads(text: str) -> Ledger:
     notetypes: dict[str, TypeEntry] = {}
     notes: dict[str, NoteEntry] = {}
+    decks: dict[str, str] = {}
     problems: list[tuple[int, str]] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -159,6 +164,9 @@ def loads(text: str) -> Ledger:
             obj = json.loads(line)
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
+            if "deck" in obj:
+                decks[str(obj["deck"])] = str(obj["name"])
+                continue
             if "notetype" in obj:
                 t = TypeEntry(str(obj["notetype"]), str(obj.get("name", "")), str(obj["hash"]), _int(obj["time"]),
                               _int(obj.get("id", 0)), tuple(str(x) for x in obj.get("shape", ())))
@@ -183,7 +191,7 @@ def loads(text: str) -> Ledger:
                 notes[e.id] = e
         except (ValueError, KeyError, TypeError) as exc:
             problems.append((n, f"unreadable line ({exc.__class__.__name__}: {str(exc)[:60]})"))
-    return Ledger(notetypes, notes, tuple(problems))
+    return Ledger(notetypes, notes, tuple(problems), decks)
 
 
 def _int(value: object) -> int:
@@ -203,6 +211,8 @@ def dumps(ledger: Ledger) -> str:
         t = ledger.notetypes[kind]
         out.append(_line({"notetype": t.kind, "id": t.id, "name": t.name, "time": t.time, "hash": t.hash,
                           "shape": list(t.shape)}) + "\n")
+    for slug in sorted(ledger.decks):
+        out.append(_line({"deck": slug, "name": ledger.decks[slug]}) + "\n")
     for ident in sorted(ledger.notes):
         e = ledger.notes[ident]
         obj: dict[str, object] = {"id": e.id, "type": e.type, "time": e.time, "hash": e.hash}
@@ -245,6 +255,7 @@ def update(
     notes: Iterable[NoteEntry],
     removed_tag: str,
     now: int | None = None,
+    decks: dict[str, str] | None = None,
 ) -> Ledger:
     """The ledger after a build of ``notes`` (current cards, hashed; their ``time`` is ignored).
 
@@ -277,7 +288,7 @@ def update(
         gone = replace(gone, hash=entry_hash(gone, removed_tag))
         stamp = prev.time if gone.hash == prev.hash else advance(prev.time, clock)
         out[ident] = replace(gone, time=stamp)
-    return Ledger(types, out)
+    return Ledger(types, out, (), {**old.decks, **(decks or {})})
 
 
 # --------------------------------------------------------------------------- check

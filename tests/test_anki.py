@@ -173,9 +173,10 @@ def test_package_structure(tmp_path: Path) -> None:
     # one deck named after the book, a subdeck per chapter, ids derived from the deck id
     decks = {d["name"]: int(i) for i, d in pkg["decks"].items()}
     assert decks["Tiny Book"] == meta.ids.deck
-    assert decks["Tiny Book::Alpha"] == anki_renderer.subdeck_id(meta.ids.deck, "alpha")
-    assert decks["Tiny Book::Beta"] == anki_renderer.subdeck_id(meta.ids.deck, "beta")
-    assert len({decks["Tiny Book::Alpha"], decks["Tiny Book::Beta"], meta.ids.deck}) == 3
+    # a book's first build numbers its decks: Anki sorts decks by name, so they list in book order
+    assert decks["Tiny Book::1 Alpha"] == anki_renderer.subdeck_id(meta.ids.deck, "alpha")
+    assert decks["Tiny Book::2 Beta"] == anki_renderer.subdeck_id(meta.ids.deck, "beta")
+    assert len({decks["Tiny Book::1 Alpha"], decks["Tiny Book::2 Beta"], meta.ids.deck}) == 3
     # one note per card, GUID from the identity, fields from html.py, hierarchical tags
     assert len(pkg["notes"]) == len(loaded.cards)
     by_id = {c.identity: c for c in loaded.cards}
@@ -193,7 +194,8 @@ def test_package_structure(tmp_path: Path) -> None:
     code = pkg["notes"][anki_renderer.guid(meta, "beta/highlighter")]["fields"][1]
     assert '<span class="hl-k">def</span>' in code
     # every card of a note sits in its chapter's subdeck
-    chapter_deck = {c.identity: decks[f"Tiny Book::{c.context[0]}"] for c in loaded.cards}
+    numbered = {"Alpha": "1 Alpha", "Beta": "2 Beta"}
+    chapter_deck = {c.identity: decks[f"Tiny Book::{numbered[c.context[0]]}"] for c in loaded.cards}
     nid_to_identity = {n["id"]: next(i for i in by_id if anki_renderer.guid(meta, i) == g) for g, n in pkg["notes"].items()}
     for nid, did, _ord, _mod in pkg["cards"]:
         assert did == chapter_deck[nid_to_identity[nid]]
@@ -251,6 +253,7 @@ def test_note_times_come_from_the_ledger_not_the_clock(tmp_path: Path) -> None:
     aged = ledger.Ledger(
         {k: replace(t, time=1_500_000_000) for k, t in old.notetypes.items()},
         {k: replace(e, time=1_500_000_000 + i) for i, (k, e) in enumerate(sorted(old.notes.items()))},
+        decks=old.decks,
     )
     ledger.write(lock, aged)
     loaded, art = build(content, tmp_path / "build")
@@ -301,10 +304,10 @@ def test_fixture_deck_imports_into_anki(tmp_path: Path) -> None:
         assert len(log.new) == len(loaded.cards) and not log.updated and not log.conflicting
         assert col.note_count() == len(loaded.cards)
         assert {m.name for m in col.models.all_names_and_ids()} >= {"Tiny Basic", "Tiny Cloze"}
-        assert {d.name for d in col.decks.all_names_and_ids()} >= {"Tiny Book", "Tiny Book::Alpha", "Tiny Book::Beta"}
+        assert {d.name for d in col.decks.all_names_and_ids()} >= {"Tiny Book", "Tiny Book::1 Alpha", "Tiny Book::2 Beta"}
         assert card_problems(col) == []
         # the two deletions of the nesting card make two cards
-        (nid,) = col.find_notes('"deck:Tiny Book::Beta" nesting')
+        (nid,) = col.find_notes('"deck:Tiny Book::2 Beta" nesting')
         assert len(col.get_note(nid).cards()) == 2
         # the image is in the collection's media folder under its packed name
         media = Path(col.media.dir())
@@ -573,3 +576,31 @@ def test_note_type_shape_never_changes_silently(tmp_path: Path, monkeypatch: pyt
     assert not (tmp_path / "v2" / "tiny-book.apkg").exists()
     diags = ledger.check_ledger(load(content), content)
     assert [d.code for d in diags] == ["P117"] and "changed shape" in diags[0].message
+
+
+def test_deck_names_are_recorded_and_never_change(tmp_path: Path) -> None:
+    """Anki matches decks by name: a renamed deck would be a new, empty deck beside the old one."""
+    content = make_book(tmp_path, {"book.toml": 'title = "Deck Book"\n[ids]\ndeck = 7\n',
+                                   "01-alpha.md": "# Alpha\n\n- **Queue** - holds messages\n",
+                                   "02-beta.md": "# Beta\n\n- **Topic** - fans messages out\n"})
+    build(content, tmp_path / "b1")
+    first = ledger.read(content / "cards.lock").decks
+    assert first == {"alpha": "Deck Book::1 Alpha", "beta": "Deck Book::2 Beta"}
+    # retitle a chapter and add one before it: the recorded names stay, the new chapter gets its own
+    (content / "02-beta.md").write_text("# Beta, retitled\n\n- **Topic** - fans messages out\n", "utf-8")
+    (content / "00-zero.md").write_text("# Zero\n\n- **Stream** - an ordered log\n", "utf-8")
+    build(content, tmp_path / "b2")
+    second = ledger.read(content / "cards.lock").decks
+    assert {k: second[k] for k in first} == first and second["zero"].startswith("Deck Book::")
+    assert len(set(second.values())) == 3
+
+
+def test_a_book_built_before_keeps_its_unnumbered_deck_names(tmp_path: Path) -> None:
+    content = make_book(tmp_path, {"book.toml": 'title = "Old Book"\n[ids]\ndeck = 8\n',
+                                   "01-alpha.md": "# Alpha\n\n- **Queue** - holds messages\n"})
+    build(content, tmp_path / "b1")
+    lock = content / "cards.lock"
+    old = ledger.read(lock)
+    ledger.write(lock, ledger.Ledger(old.notetypes, old.notes))  # a ledger written before decks were recorded
+    build(content, tmp_path / "b2")
+    assert ledger.read(lock).decks == {"alpha": "Old Book::Alpha"}

@@ -109,7 +109,7 @@ def test_the_deck_imports_into_anki_with_parts_tags_and_images(built: dict, tmp_
         import_apkg(col, built["out"] / "notes.apkg")
         assert card_problems(col) == []
         decks = sorted(d.name for d in col.decks.all_names_and_ids())
-        assert "Notes::Storage::EBS" in decks and "Notes::Networking::VPC" in decks
+        assert "Notes::3 Storage::2 EBS" in decks and "Notes::2 Networking::1 VPC" in decks  # book order, numbered
         tags = set(col.tags.all())
         assert {"aws::vpc", "networking", "archive"} <= tags
         assert not any("scratch" in t.lower() for t in tags)  # cards: false made no card

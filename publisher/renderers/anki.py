@@ -116,6 +116,53 @@ def subdeck_id(deck_id: int, chapter_slug: str) -> int:
     return 1 << 40 | int.from_bytes(hashlib.sha256(f"publisher:{deck_id}:{chapter_slug}".encode()).digest()[:5], "big")
 
 
+def deck_names(book: m.Book, old: ledger.Ledger) -> dict[str, tuple[int, str]]:
+    """Each chapter's deck (id, name). A name once recorded in the ledger is kept for good (retitling
+    a chapter or reordering the book never renames a deck users have imported: Anki would make a new
+    deck and leave the cards in the old one). A book's first build numbers its chapters' decks
+    ("03 VPC") so that Anki, which sorts decks by name, lists them in book order; a book built before
+    (a ledger with notes but no deck names) keeps the names it had."""
+    meta = book.meta
+    top = deck_name_part(meta.title) or meta.slug
+    if not meta.subdecks:
+        return {ch.slug: (meta.ids.deck, top) for ch in book.chapters}
+    numbered = not old.notes and not old.decks
+    width = len(str(len(book.chapters)))
+    used_names = {top} | set(old.decks.values())
+    decks: dict[str, tuple[int, str]] = {}
+    counters: dict[str, int] = {}
+    for ch in book.chapters:
+        if ch.slug in old.decks:
+            decks[ch.slug] = (subdeck_id(meta.ids.deck, ch.slug), old.decks[ch.slug])
+            continue
+        # a folder is a level of decks; a folder's opening page (README) is the folder's own deck
+        chain = book.parts_of(ch)
+        parts = []
+        for depth, p in enumerate(chain):
+            label = deck_name_part(plain_text(p.title)) or p.slug
+            if numbered:
+                key = "/".join(x.path for x in chain[:depth])
+                n = counters.setdefault(f"{key}>{p.path}", len([k for k in counters if k.startswith(key + ">")]) + 1)
+                label = f"{n:0{width}d} {label}"
+            parts.append(label)
+        own: list[str] = []
+        if not (ch.intro and parts):
+            label = deck_name_part(plain_text(ch.title)) or ch.slug
+            if numbered:
+                key = "/".join(x.path for x in chain)
+                n = len([k for k in counters if k.startswith(key + ">")]) + 1
+                counters[f"{key}>{ch.slug}"] = n
+                label = f"{n:0{width}d} {label}"
+            own = [label]
+        part = "::".join(parts + own)
+        name = f"{top}::{part}"
+        if name in used_names:
+            name = f"{top}::{part} ({ch.slug})"
+        used_names.add(name)
+        decks[ch.slug] = (subdeck_id(meta.ids.deck, ch.slug), name)
+    return decks
+
+
 def removed_tag_for(meta: m.Meta) -> str:
     return f"{slugify(meta.short_name) or 'book'}::removed"
 
@@ -244,22 +291,7 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
         notes.append(ledger.NoteEntry(card.identity, kind, ledger.note_hash(kind, fields, tags), 0,
                                       f"{rel}:{card.loc.line}", card.chapter, tags, fields))
         kept.append(card)
-    decks: dict[str, tuple[int, str]] = {}
-    top = deck_name_part(meta.title) or meta.slug
-    used_names = {top}
-    for ch in book.chapters:
-        if not meta.subdecks:
-            decks[ch.slug] = (meta.ids.deck, top)
-            continue
-        # a folder is a level of decks; a folder's opening page (README) is the folder's own deck
-        parts = [deck_name_part(plain_text(p.title)) or p.slug for p in book.parts_of(ch)]
-        own = [] if ch.intro and parts else [deck_name_part(plain_text(ch.title)) or ch.slug]
-        part = "::".join(parts + own)
-        name = f"{top}::{part}"
-        if name in used_names:
-            name = f"{top}::{part} ({ch.slug})"
-        used_names.add(name)
-        decks[ch.slug] = (subdeck_id(meta.ids.deck, ch.slug), name)
+    decks = deck_names(book, ledger.read(content_dir / ledger.LEDGER_NAME))
     return Plan(meta, tuple(s.entry() for s in specs.values()), specs, notes, kept, dict(sorted(media.files.items())),
                 decks, removed_tag_for(meta))
 
@@ -359,7 +391,7 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     for t in p.notetypes:
         if ledger.shape_change(old.notetypes.get(t.kind), t):
             raise ValueError(ledger.shape_change(old.notetypes.get(t.kind), t))
-    new = ledger.update(old, p.notetypes, p.notes, p.removed_tag)
+    new = ledger.update(old, p.notetypes, p.notes, p.removed_tag, decks={slug: name for slug, (_, name) in p.decks.items()})
 
     models = {kind: _Model(spec, new.notetypes[kind].time) for kind, spec in p.specs.items()}
     top = genanki.Deck(meta.ids.deck, deck_name_part(meta.title) or meta.slug, _description(meta))
