@@ -17,7 +17,7 @@ from typing import Iterator, assert_never
 
 from . import model as m
 from .normalize import split_term
-from .text import blank_marks, plain_text, slugify, squash, walk_inlines
+from .text import blank_marks, card_options, plain_text, slugify, squash, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -74,14 +74,8 @@ def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[
     return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, ctx.tags, loc, is_pinned)
 
 
-def options(*runs: tuple[m.Inline, ...]) -> set[str]:
-    """The ``<!-- card: ... -->`` options written on a card's line."""
-    return {part.strip() for run in runs for n in walk_inlines(run) if isinstance(n, m.CardOption)
-            for part in n.value.split(",") if part.strip()}
-
-
 def studied(*runs: tuple[m.Inline, ...]) -> bool:
-    return "no" not in options(*runs)
+    return "no" not in card_options(*runs)
 
 
 # a <details> summary that only says "open me": the question is the heading above (or the text before)
@@ -170,7 +164,12 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     lead = d.body[0].children if d.body and isinstance(d.body[0], m.Para) else ()
                     if not d.body or not studied(d.term, lead):  # nothing to answer with (P108), or not to study
                         continue
-                    yield _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
+                    card = _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
+                    yield card
+                    if "reverse" in card_options(d.term, lead):
+                        # the other way round: a note of its own (the definition asks for the term), so
+                        # neither note type nor the forward note changes
+                        yield replace(card, identity=f"{card.identity}/reverse", front=d.body, back=(m.Para(d.term, d.loc),))
                     yield from _from_blocks(d.body, ctx.under(d.term))
             case m.BulletList(items=items, ordered=ordered):
                 for item in items:

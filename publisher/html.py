@@ -66,6 +66,7 @@ class Options:
     # None: internal links are shown as their text
     target_href: Resolver | None = None
     cloze: bool = False
+    cloze_together: bool = False  # every deletion is c1: one card hides them all (<!-- card: together -->)
     id_prefix: str = ""
     heading_offset: int = 0
     footnote_numbers: dict[str, int] = field(default_factory=dict)
@@ -104,12 +105,14 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
             return f"<strong>{inlines(c, opts, cloze)}</strong>"
         case m.Strike(children=c):
             return f"<del>{inlines(c, opts, cloze)}</del>"
-        case m.Mark(children=c):
+        case m.Mark(children=c, hint=hint):
             inner = inlines(c, opts, cloze)
             if opts.cloze:
                 # "}}" or "::" inside a deletion would end it early
                 inner = inner.replace("}}", "}&#8203;}").replace("::", ":&#8203;:")
-                return f"{{{{c{cloze.next()}::{inner}}}}}"
+                tip = escape(hint, quote=False).replace("}}", "}&#8203;}").replace("::", ":&#8203;:") if hint else ""
+                number = 1 if opts.cloze_together else cloze.next()
+                return f"{{{{c{number}::{inner}" + (f"::{tip}" if tip else "") + "}}"
             return f"<mark>{inner}</mark>"
         case m.Styled(style=style, children=c):
             return f"<{style}>{inlines(c, opts, cloze)}</{style}>"

@@ -53,10 +53,12 @@ class Strike:
 
 @dataclass(frozen=True)
 class Mark:
-    """``==marked==`` text: highlighted, and a cloze deletion on cards."""
+    """``==marked==`` text: highlighted, and a cloze deletion on cards. ``==answer==<!-- hint: ... -->``
+    gives the deletion a hint (Anki shows it in the blank); the other outputs show the answer only."""
 
     children: tuple[Inline, ...]
     loc: Loc = NOWHERE
+    hint: str = ""
 
 
 @dataclass(frozen=True)

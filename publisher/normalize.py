@@ -163,8 +163,9 @@ def _squash_run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
     # trim the run's ends
     if out and isinstance(out[0], m.Text):
         out[0] = replace(out[0], text=out[0].text.lstrip())
-    if out and isinstance(out[-1], m.Text):
-        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+    last = _last_visible(out)
+    if last is not None and isinstance(out[last], m.Text):
+        out[last] = replace(out[last], text=out[last].text.rstrip())
     return tuple(n for n in out if not (isinstance(n, m.Text) and n.text == ""))
 
 
@@ -181,7 +182,16 @@ def _needs_squash(nodes: tuple[m.Inline, ...]) -> bool:
         prev_text = is_text
     if nodes and isinstance(nodes[0], m.Text) and nodes[0].text[:1].isspace():
         return True
-    return bool(nodes) and isinstance(nodes[-1], m.Text) and nodes[-1].text[-1:].isspace()
+    last = _last_visible(nodes)
+    return last is not None and isinstance(nodes[last], m.Text) and nodes[last].text[-1:].isspace()
+
+
+def _last_visible(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> int | None:
+    """The index of the last node a reader sees (pins and card options at the end are invisible)."""
+    for i in range(len(nodes) - 1, -1, -1):
+        if not isinstance(nodes[i], (m.Pin, m.CardOption)):
+            return i
+    return None
 
 
 @on_chapters

@@ -27,6 +27,7 @@ from .text import plain_text, slugify, unique
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PLUGINS = mdparse.PLUGINS
 PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
+HINT_RE = re.compile(r"^<!--\s*hint:\s*(.*?)\s*-->$", re.S | re.I)
 CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
 ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -127,6 +128,14 @@ class _Reader:
     def _plain_inlines(self, tokens: list[Token], where: m.Loc) -> list[m.Inline]:
         out: list[m.Inline] = []
         for tok, here in self._placed(tokens, where):
+            if tok["type"] == "inline_html" and (hint := HINT_RE.match(tok["raw"].strip())):
+                # ==answer==<!-- hint: ... -->: the hint of the mark just before
+                at = len(out) - 1
+                while at >= 0 and isinstance(out[at], m.Text) and not out[at].text.strip():
+                    at -= 1
+                if at >= 0 and isinstance(out[at], m.Mark):
+                    out[at] = replace(out[at], hint=hint.group(1).strip())
+                continue
             node = self.inline(tok, here)
             if node is not None:
                 out.append(node)

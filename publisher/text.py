@@ -222,3 +222,9 @@ def github_slugs(titles: list[str]) -> list[str]:
         out.append(base if n == 0 else f"{base}-{n}")
         seen[base] = n + 1
     return out
+
+
+def card_options(*runs: tuple[m.Inline, ...]) -> set[str]:
+    """The ``<!-- card: ... -->`` options written on a card's line (``no``, ``reverse``, ``together``)."""
+    return {part.strip() for run in runs for n in walk_inlines(run) if isinstance(n, m.CardOption)
+            for part in n.value.split(",") if part.strip()}

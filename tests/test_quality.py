@@ -130,3 +130,32 @@ def test_each_question_form_makes_one_question_card(tmp_path: Path, chapter: str
     (card,) = cards
     assert " ".join(block_text(b) for b in card.front) == question
     assert " ".join(block_text(b) for b in card.back).strip() == answer
+
+
+# --------------------------------------------------------------------------- per-item control on cards
+
+
+def test_reverse_adds_a_reversed_note_and_keeps_the_forward_one(tmp_path: Path) -> None:
+    result = loaded(tmp_path, "# A\n\n- **NAT gateway** - lets private subnets reach the internet <!-- card: reverse -->\n")
+    ids = [(c.identity, plain_text(c.front[0].children)) for c in result.cards]
+    assert ids == [("a/nat-gateway", "NAT gateway"), ("a/nat-gateway/reverse", "lets private subnets reach the internet")]
+
+
+def test_cloze_hints_and_grouping_reach_the_deck(tmp_path: Path) -> None:
+    from publisher import html
+
+    result = loaded(tmp_path, "# A\n\n- SQS keeps messages for ==14 days== <!-- hint: how long? --> at most, default ==4 days==\n"
+                              "- Ports ==80== and ==443== serve the web <!-- card: together -->\n")
+    first, second = result.cards
+    assert first.identity == "a/cloze-14-days-4-days"  # the hint is no part of what is asked
+    text = html.render(first.front, html.Options(cloze=True))
+    assert "{{c1::14 days::how long?}}" in text and "{{c2::4 days}}" in text
+    assert "how long" not in html.render(first.front)  # the sheet and the book show the answer only
+    assert "{{c1::AWS::CloudFormation::Stack}}" in html.render(
+        loaded(tmp_path / "b", "# A\n\n- Nest stacks with ==AWS::CloudFormation::Stack== resources\n").cards[0].front,
+        html.Options(cloze=True)).replace("\u200b", "")  # "::" inside an answer is no hint
+    from publisher.renderers import anki
+
+    plan = anki.plan(result, tmp_path / "content")
+    fields = {e.id: e.fields for e in plan.notes}
+    assert "{{c1::80}}" in fields[second.identity][0] and "{{c1::443}}" in fields[second.identity][0]

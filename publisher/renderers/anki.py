@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +39,7 @@ from ..diagnostics import Diagnostic
 from ..fsutil import atomic_path
 from ..pipeline import Loaded
 from ..templates import read_text
-from ..text import block_inlines, count, plain_text, slugify, walk_blocks, walk_inlines
+from ..text import block_inlines, card_options, count, plain_text, slugify, walk_blocks, walk_inlines
 from ..validate import resolve_inside
 from . import Artifact, RenderOptions
 
@@ -266,6 +266,8 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
             continue  # a duplicate identity is an error (P104); the first card wins
         seen.add(card.identity)
         front_opts, back_opts = (cloze, plain) if card.kind == "cloze" else (plain, plain)
+        if card.kind == "cloze" and "together" in card_options(*(b.children for b in card.front if isinstance(b, m.Para))):
+            front_opts = replace(cloze, cloze_together=True)  # all marks of the line on one card
         notes_html = ""
         keys = _footnote_keys(card.front + card.back)
         chapter = chapters.get(card.chapter)
@@ -273,7 +275,7 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
             defined = {f.key: f for f in chapter.footnotes}
             used = tuple(defined[k] for k in keys if k in defined)
             numbers = {f.key: i for i, f in enumerate(used, 1)}
-            front_opts = html.Options(image_src=media, link_href=_link_href, cloze=front_opts.cloze, footnote_numbers=numbers)
+            front_opts = replace(front_opts, footnote_numbers=numbers)
             back_opts = html.Options(image_src=media, link_href=_link_href, footnote_numbers=numbers)
             if used:
                 notes_html = html.sanitize(html.footnotes(m.Chapter(chapter.file, chapter.slug, chapter.title, (), used), back_opts))
