@@ -195,7 +195,8 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
             case m.Details(summary=summary, blocks=bs):
-                if _is_question(summary):
+                generic = GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer")
+                if not generic:  # the summary is the prompt ("What is X?", "Explain Y"), the body its answer
                     if studied(summary):
                         yield _card("question", plain_text(summary), (m.Para(summary, block.loc),), bs, ctx, block.loc, pins(summary))
                     continue

@@ -11,7 +11,7 @@ Severity = Literal["error", "warning", "note"]
 # One line per code: the code is stable, the message explains it.
 CODES: dict[str, tuple[Severity, str]] = {
     "P001": ("error", "file is not valid UTF-8"),
-    "P002": ("error", "control character in file"),
+    "P002": ("warning", "control character in file"),
     "P003": ("error", "file too large"),
     "P004": ("error", "invalid book.toml"),
     "P005": ("error", "no chapters"),
@@ -22,6 +22,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P010": ("error", "cannot read file"),
     "P011": ("warning", "invalid front matter"),
     "P012": ("note", "file left out"),
+    "P013": ("note", "spelling not checked"),
     "P101": ("warning", "chapter has no H1 title"),
     "P102": ("warning", "chapter has more than one H1"),
     "P103": ("warning", "heading level jumps"),
@@ -56,6 +57,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P135": ("warning", "card: asks only for a count"),
     "P136": ("warning", "card: too little around the blank"),
     "P137": ("warning", "card: the context repeats the front"),
+    "P138": ("warning", "card: no answer"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

@@ -43,6 +43,7 @@ BLOCK_TAGS = frozenset({
 })
 INLINE_STYLE = {"sub": "sub", "sup": "sup", "u": "u", "ins": "u", "kbd": "kbd", "small": "small"}
 UNSAFE_SCHEMES = ("javascript", "vbscript", "data", "file")
+MAX_DEPTH = 40  # elements open at once: deeper start tags are read as if they were not there
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Tree:
                 tag, attrs, source = value
                 el = El(tag, attrs, where, source)
                 top.kids.append(el)
-                if kind == "start" and tag not in VOID:
+                if kind == "start" and tag not in VOID and len(self.stack) < MAX_DEPTH:
                     self.stack.append(el)
             elif kind == "end":
                 for depth in range(len(self.stack) - 1, 0, -1):
@@ -228,6 +229,9 @@ class Converter:
                 flush()
                 out.append(m.RawBlock(_closed(kid), self.loc(kid.line)))  # refused (P110); its words stay
                 out.extend(self.blocks(kid.kids, kid.line))
+            elif isinstance(kid, El) and _holds_blocks(kid):
+                flush()  # <b> around paragraphs (<b>, blank line, Markdown, </b>): read what it holds
+                out.extend(self.blocks(kid.kids, kid.line))
             elif isinstance(kid, (tuple, El)) or isinstance(kid, m.INLINE_TYPES):
                 run.append(kid)
             else:
@@ -334,6 +338,12 @@ class Converter:
             head = tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width))
         pad = lambda r: r + tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width - len(r)))  # noqa: E731
         return [m.Table(pad(head), tuple(pad(r) for r in body_cells), self.loc(el.line))]
+
+
+def _holds_blocks(el: El) -> bool:
+    """Does an inline element hold blocks (Markdown paragraphs, lists, block HTML) between its tags?"""
+    return any((isinstance(k, El) and (k.tag in BLOCK_TAGS or _holds_blocks(k))) or
+               (not isinstance(k, (El, tuple)) and not isinstance(k, m.INLINE_TYPES)) for k in el.kids)
 
 
 def _closed(el: El) -> str:

@@ -116,10 +116,9 @@ class Index:
                 return Resolved(problem=f"'{parts.path}' leaves the content folder", path=path)
             found = self.chapter_at(path)
             if found is None:
-                suffix = PurePosixPath(path).suffix.lower()
-                if suffix in MD_SUFFIXES:
-                    return Resolved(problem=f"no chapter '{parts.path}'", path=path)
-                return Resolved(path=path)  # another file of the folder (validation checks it exists)
+                # another file of the folder, or a page left out of the book (CONTRIBUTING.md): shown as
+                # text; validation reports it when no such file exists
+                return Resolved(path=path)
             target = found
         if not frag:
             return Resolved(target.slug, path=path)

@@ -88,8 +88,15 @@ def locate(tokens: list[Token], src: str, first_line: int = 1) -> None:
         kids = tok.get("_kids") or []
         if tok["type"] == "list":
             items = tok.get("children") or []
-            # item k's text starts on the line where item k-1's text ended
-            for item, kid in zip(items, kids):
+            rows: list[str] | None = None
+            # item k starts where item k-1's text ended, after the blank lines between them (a loose
+            # list): mistune keeps an item's own lines, not the blank ones that follow it
+            for n, (item, kid) in enumerate(zip(items, kids)):
+                if n:
+                    if rows is None:
+                        rows = src.split("\n")
+                    while 0 <= line - first_line < len(rows) and not rows[line - first_line].strip():
+                        line += 1
                 item["_line"] = line
                 locate(item.get("children") or [], kid.src, line)
                 line += max(1, kid.src.count("\n"))

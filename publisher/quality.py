@@ -14,6 +14,7 @@ and the book); weak is a warning. Both are diagnostics at the card's line.
 | P135 | weak | asks only for a count ("[...] ways") |
 | P136 | weak | leaves almost nothing around its blank |
 | P137 | weak | repeats its front in the context line above it |
+| P138 | junk | has no answer (a question nobody answered yet) |
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from . import model as m
 from .diagnostics import Diagnostic, diag
 from .text import BLANK, blank_marks, block_text, plain_text, squash, walk_inlines
 
-JUNK = frozenset({"P130", "P131", "P132"})
-CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137"})
+JUNK = frozenset({"P130", "P131", "P132", "P138"})
+CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137", "P138"})
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 DANGLING = frozenset({
     "and", "or", "of", "to", "the", "a", "an", "with", "for", "in", "on", "by", "from", "that", "which", "is",
@@ -130,11 +131,19 @@ def _one(card: m.Card, front: str) -> list[Finding]:
     else:
         back = asked[0] if asked else ""
         words = _words(back)
-        if not words or (words[0].lower() in YES_NO and (len(words) == 1 or words[1].lower() in YES_NO_FOLLOW)):
+        if not words and not any(isinstance(b, (m.CodeBlock, m.Table)) or _has_image(b) for b in card.back):
+            out.append(Finding(card, "P138", "nothing answers it"))
+        elif not words or (words[0].lower() in YES_NO and (len(words) == 1 or words[1].lower() in YES_NO_FOLLOW)):
             out.append(Finding(card, "P133", f"the answer is '{back[:40]}': ask for the fact itself"))
     if card.context and squash(card.context[-1]).lower().rstrip("?:. ") == front.lower().rstrip("?:. "):
         out.append(Finding(card, "P137", f"the context line repeats the front '{front[:60]}'"))
     return out
+
+
+def _has_image(block: m.Block) -> bool:
+    from .text import block_inlines, walk_blocks
+
+    return any(isinstance(n, m.Image) for b in walk_blocks((block,)) for run in block_inlines(b) for n in walk_inlines(run))
 
 
 def gate(cards: tuple[m.Card, ...]) -> tuple[tuple[m.Card, ...], list[Diagnostic]]:

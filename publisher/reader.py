@@ -211,10 +211,13 @@ class _Reader:
             if tok["type"] == "block_html" and not _is_comment(tok.get("raw", "")):
                 where = self.loc.at(tok)
                 tree.html(tok.get("raw", ""), where.line)
-            else:
-                node = self.block(tok)
-                if node is not None:
-                    tree.node(node)
+                continue
+            closers = _trailing_closers(tok)  # "answer text\n</b></details>": the tags close the HTML around
+            node = self.block(tok)
+            if node is not None:
+                tree.node(node)
+            for raw in closers:
+                tree.html(raw, self.loc.last)
         return [self._top(b, top) for b in self.html.blocks(tree.root.kids, self.loc.last)]
 
     def para(self, tok: Token) -> m.Para:
@@ -364,6 +367,32 @@ class _Reader:
         )
 
 
+CLOSING_TAG_RE = re.compile(r"^\s*</[A-Za-z][\w-]*\s*>\s*$")
+
+
+def _trailing_closers(tok: Token) -> list[str]:
+    """Closing tags at the end of a paragraph (taken out of it): in ``text\n</b></details>`` the
+    tags are no inline HTML of the paragraph but the end of the block HTML that opened before it."""
+    if tok.get("type") == "list":  # "  * last item\n</b></details>": the tags end the last item's text
+        items = tok.get("children") or []
+        last = (items[-1].get("children") or []) if items else []
+        return _trailing_closers(last[-1]) if last else []
+    if tok.get("type") not in ("paragraph", "block_text"):
+        return []
+    kids = tok.get("children") or []
+    cut = len(kids)
+    while cut > 0 and (
+        (kids[cut - 1]["type"] == "inline_html" and CLOSING_TAG_RE.match(kids[cut - 1]["raw"]))
+        or kids[cut - 1]["type"] in ("softbreak", "linebreak")
+        or (kids[cut - 1]["type"] == "text" and not kids[cut - 1]["raw"].strip())
+    ):
+        cut -= 1
+    closers = [k["raw"] for k in kids[cut:] if k["type"] == "inline_html"]
+    if closers:
+        tok["children"] = kids[:cut]
+    return closers
+
+
 def _is_comment(raw: str) -> bool:
     return raw.strip().startswith("<!--")
 
@@ -421,11 +450,13 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
     take: _HeadingMark | None = None
     if first is not None and first.level == 1:
         take = first
-    elif (first is not None and blocks and blocks[0] is first and not titled.front and not titled.summary
-          and all(h.level > first.level for h in heads[1:])):
+    elif (first is not None and blocks and blocks[0] is first and all(h.level > first.level for h in heads[1:])
+          and (not (titled.front or titled.summary) or _same_title(plain(first.children), titled.front or titled.summary))):
         take = first  # a file that opens with its one top heading, e.g. '#### 5.1.1 Topic'
     if take is not None:
         title, title_loc, base = take.children, take.loc, take.level
+    elif heads:
+        base = max(1, min(h.level for h in heads) - 1)  # the structure follows the levels present
     root: list[Any] = []
     stack: list[tuple[int, tuple[m.Inline, ...], m.Loc, list[Any]]] = []  # (source level, title, loc, children)
     used: set[str] = set()
@@ -468,6 +499,13 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
                 diags.append(diag("P101", file, 1, f"add a '# Title' line (the title is '{text}', from the file name)"))
         title = (m.Text(text, m.Loc(file, 1)),)
     return title, title_loc, root, diags
+
+
+def _same_title(heading: str, given: str) -> bool:
+    """A heading that says what the front matter or SUMMARY.md calls the page ('5.1.1 Sorting', 'Sorting')."""
+    a = {w for w in slugify(heading).split("-") if w and not w.isdigit()}
+    b = {w for w in slugify(given).split("-") if w and not w.isdigit()}
+    return bool(a and b) and (a <= b or b <= a)
 
 
 def plain(inlines: tuple[m.Inline, ...]) -> str:

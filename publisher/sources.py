@@ -76,8 +76,10 @@ def humanize(name: str) -> str:
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """A gitignore-like glob: ``**`` any folders, ``*`` within a name; no ``/``: any depth."""
-    pat = pattern.strip().lstrip("./") if not pattern.strip().startswith("**") else pattern.strip()
-    anchored = "/" in pat.rstrip("/")
+    pat = pattern.strip()
+    rooted = pat.startswith(("/", "./"))  # "/README.md": the content folder's own, not every README
+    pat = pat[2:] if pat.startswith("./") else pat.lstrip("/")
+    anchored = rooted or "/" in pat.rstrip("/")
     out = []
     i = 0
     while i < len(pat):

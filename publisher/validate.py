@@ -70,7 +70,7 @@ def empty_things(ctx: Context) -> Iterator[Diagnostic]:
             match block:
                 case m.BulletList(items=items):
                     for item in items:
-                        if not squash(" ".join(block_text(b) for b in item.blocks)):
+                        if not squash(" ".join(block_text(b) for b in item.blocks)) and not _shows_something(item.blocks):
                             yield diag("P106", item.loc.file, item.loc.line)
                 case m.DefList(items=items):
                     for d in items:
@@ -84,6 +84,16 @@ def empty_things(ctx: Context) -> Iterator[Diagnostic]:
                     yield diag("P107", node.loc.file, node.loc.line)
                 elif isinstance(node, m.Text) and EMPTY_MARK_RE.search(node.text):
                     yield diag("P107", node.loc.file, node.loc.line, "'==' then '==' with nothing between")
+
+
+def _shows_something(blocks: tuple[m.Block, ...]) -> bool:
+    """An image (even without alt text), a rule or a code block: not empty."""
+    for b in walk_blocks(blocks):
+        if isinstance(b, (m.Rule, m.CodeBlock, m.Table)):
+            return True
+        if any(isinstance(n, m.Image) for run in block_inlines(b) for n in walk_inlines(run)):
+            return True
+    return False
 
 
 def footnotes(ctx: Context) -> Iterator[Diagnostic]:
@@ -123,8 +133,12 @@ def card_identities(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def duplicate_facts(ctx: Context) -> Iterator[Diagnostic]:
+    """The same sentence twice: prose only (the same code line in two examples is no repeated fact)."""
+    code_lines = {b.loc for ch in ctx.book.chapters for b in _all_blocks(ch) if isinstance(b, m.CodeBlock)}
     seen: dict[str, m.Loc] = {}
     for loc, text in facts(ctx.book):
+        if loc in code_lines:
+            continue
         key = text.lower()
         if len(key) < 25:
             continue
@@ -298,6 +312,20 @@ WORD_RE = re.compile(r"(?<![\w'\u2019./@-])([A-Za-z]+(?:['\u2019][A-Za-z]+)*)(?!
 # what is not prose: URLs, e-mail addresses, paths and file names, dotted identifiers
 NOT_PROSE_RE = re.compile(r"(?:https?://|www\.|ftp://)\S+|\S+@\S+\.\w+|\S*[/\\]\S+|\b[\w-]+(?:\.[\w-]+)+\b")
 VOCABULARY_USES = 3  # a word used this often is the author's vocabulary, not a typo
+FOREIGN_SHARE = 0.35  # more unknown words than this: the text is in another language than the dictionary
+VARIANTS = (("our", "or"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"), ("isation", "ization"),
+            ("yse", "yze"), ("tre", "ter"), ("ogue", "og"), ("ence", "ense"), ("lled", "led"), ("lling", "ling"),
+            ("ours", "ors"), ("ises", "izes"))
+
+
+def variant_known(word: str, words: Any) -> bool:
+    """Is ``word`` the British spelling of a word the (American) dictionary knows?"""
+    for gb, us in VARIANTS:
+        if word.endswith(gb) and words.known(word[: -len(gb)] + us):
+            return True
+    if "our" in word and words.known(word.replace("our", "or", 1)):
+        return True
+    return False
 BUILTIN_WORDS = Path(__file__).resolve().parent / "data" / "words.txt"
 
 
@@ -342,8 +370,19 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
                   if uses[w] < VOCABULARY_USES and len(w) >= 3 and word.islower() and w not in known]
     if not candidates:
         return
-    words = dictionary((ctx.book.meta.language or "en")[:2])
+    lang = (ctx.book.meta.language or "en")[:2]
+    words = dictionary(lang)
+    common = [w for w in first if len(w) >= 3 and first[w][1].islower()]
+    strange = len(words.unknown(common)) / max(1, len(common))
+    if len(common) >= 50 and strange > FOREIGN_SHARE:
+        # most words unknown: the notes are not in the dictionary's language
+        where = ctx.book.chapters[0].file if ctx.book.chapters else ctx.book.root
+        yield diag("P013", where, 0, f"{strange:.0%} of the words are unknown to the '{lang}' dictionary: "
+                   "set language in book.toml (en, de, es, fr, it, nl, pt, ru ...) to check them")
+        return
     for low in sorted(words.unknown(candidates), key=lambda w: (first[w][0], w)):
+        if variant_known(low, words):
+            continue  # British spelling of a known word (colour, organise, travelled)
         if "'" in low:
             head = low.split("'", 1)[0]
             if head in known or words.known(head) or low.endswith(("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")):

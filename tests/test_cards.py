@@ -324,7 +324,7 @@ def test_a_definition_without_a_body_makes_no_card(tmp_path: Path) -> None:
 
 def test_cards_in_folders_start_with_the_path_slug(tmp_path: Path) -> None:
     folder = make_book(tmp_path, {"book.toml": TOML, "01-net/02-vpc.md": "# VPC\n\n## Basics\n\n- **Subnet** - a range\n",
-                                  "details.md": "# D\n\n<details><summary>Q</summary>\n\nA ==NAT== gateway\n\n</details>\n"})
+                                  "details.md": "# D\n\n<details><summary>Answer</summary>\n\nA ==NAT== gateway\n\n</details>\n"})
     loaded = load(folder)
     assert [(c.identity, c.tags) for c in loaded.cards] == [
         ("net-vpc/subnet", ("mb::net-vpc::basics",)), ("details/cloze-nat", ("mb::details",))]

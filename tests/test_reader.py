@@ -412,3 +412,32 @@ def test_invalid_front_matter_is_a_warning_and_left_out() -> None:
 def test_a_rule_line_later_in_the_file_is_not_front_matter() -> None:
     ch, _ = chapter("# A\n\ntext\n\n---\n\nmore\n")
     assert [type(b).__name__ for b in ch.blocks] == ["Para", "Rule", "Para"]
+
+
+def test_items_of_a_loose_list_keep_their_lines() -> None:
+    ch, diags = chapter("# T\n\n- A\n\n- B\n\n  ```\n  x\n  ```\n\n- D ![](missing.png)\n")
+    assert diags == []  # the fence is closed: no P118
+    assert [b.loc.line for b in walk_blocks(ch.blocks) if isinstance(b, m.Para)] == [3, 5, 11]
+
+
+def test_details_whose_bold_straddles_a_blank_line_keep_every_answer() -> None:
+    src = ("# T\n\n<details>\n<summary>What is X?</summary><br><b>\n\nX is a thing.\n</b></details>\n\n"
+           "<details>\n<summary>What is Y?</summary><br><b>\n\n  * one\n  * two\n</b></details>\n\n## Later heading\n\ntext\n")
+    ch, diags = chapter(src)
+    assert diags == []
+    details = [b for b in ch.blocks if isinstance(b, m.Details)]
+    assert [plain_text(d.summary) for d in details] == ["What is X?", "What is Y?"]
+    assert plain_text(details[0].blocks[0].children) == "X is a thing."
+    assert isinstance(details[1].blocks[0], m.BulletList)
+    assert isinstance(ch.blocks[-1], m.Section) and plain_text(ch.blocks[-1].title) == "Later heading"
+
+
+def test_a_heading_that_says_what_summary_calls_the_page_is_its_title() -> None:
+    from publisher.reader import Titled, section_tree
+
+    ch, diags = read_chapter(b"### About the answers\n\ntext\n\n#### Details\n\nmore\n", "f.md", "f", summary_title="About the answers")
+    assert plain_text(ch.title) == "About the answers" and [type(b).__name__ for b in ch.blocks] == ["Para", "Section"]
+    assert diags == []
+    # headings that all start at ### under a title from elsewhere: no jump
+    _, diags = read_chapter(b"### One\n\nx\n\n### Two\n\ny\n", "f.md", "f", summary_title="Something else")
+    assert [d.code for d in diags] == []

@@ -109,3 +109,10 @@ def test_slugs_come_from_paths_not_reading_order(tmp_path: Path) -> None:
 ])
 def test_humanized_names(name: str, title: str) -> None:
     assert humanize(name) == title
+
+
+def test_a_glob_starting_with_a_slash_is_anchored_at_the_root(tmp_path: Path) -> None:
+    root = make_book(tmp_path, {"README.md": "# R\n", "sub/README.md": "# S\n", "sub/x.md": "# X\n"})
+    assert rels(discover(root, exclude=("/README.md",))) == ["sub/README.md", "sub/x.md"]
+    assert rels(discover(root, exclude=("./README.md",))) == ["sub/README.md", "sub/x.md"]
+    assert rels(discover(root, exclude=("README.md",))) == ["sub/x.md"]

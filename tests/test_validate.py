@@ -333,3 +333,27 @@ def test_spelling_skips_what_is_not_prose_and_the_authors_vocabulary(check) -> N
 def test_spelling_counts_how_often_a_word_occurs(check) -> None:
     found = [d for d in check({"01-a.md": "# A\n\nThe recieve step.\n\nAnother recieve.\n"}) if d.code == "P116"]
     assert len(found) == 1 and "(2 times;" in found[0].message and found[0].line == 3
+
+
+def test_image_only_items_are_not_empty_and_code_lines_are_no_repeated_facts(check) -> None:
+    code = "```js\nconst answer = computeTheAnswerOnce(42);\n```\n"
+    diags = check({"01-a.md": f"# A\n\n- ![](present.png)\n- text\n\n{code}", "02-b.md": f"# B\n\n{code}", "present.png": b""})
+    assert not [d for d in diags if d.code in ("P106", "P109")], [str(d) for d in diags]
+
+
+def test_notes_in_another_language_are_not_spell_checked_word_by_word(check) -> None:
+    italian = ("Le istanze sono macchine virtuali che girano nel cloud e possono essere avviate rapidamente. "
+               "Ogni istanza ha un tipo che definisce la memoria, il processore e la rete disponibile. ") * 3
+    italian += " ".join(f"parola{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(60))
+    diags = check({"01-a.md": f"# A\n\n{italian}\n"})
+    assert [d.code for d in diags if d.code in ("P013", "P116")] == ["P013"]
+
+
+def test_british_spellings_are_words(check) -> None:
+    diags = check({"01-a.md": "# A\n\nWe organise the colour of the catalogue and recognise honour.\n"})
+    assert not [d for d in diags if d.code == "P116"], [str(d) for d in diags]
+
+
+def test_a_link_to_a_page_left_out_of_the_book_is_no_broken_link(check) -> None:
+    diags = check({"01-a.md": "# A\n\nSee [how to help](CONTRIBUTING.md) and [gone](GONE.md).\n", "CONTRIBUTING.md": "# Help\n"})
+    assert [(d.code, d.message.split(": ", 1)[1]) for d in diags if d.code == "P114"] == [("P114", "no file 'GONE.md'")]

@@ -100,9 +100,12 @@ def _image_resolver(content_dir: Path):
         if not path or path.startswith("/") or "\\" in path:
             return None
         try:
-            (root / path).resolve().relative_to(root)
+            real = (root / path).resolve()
+            real.relative_to(root)
         except (ValueError, OSError, RuntimeError):
             return None
+        if not real.is_file():
+            return None  # missing: validation reports it (P111); the alt text is shown
         return url.strip()
 
     return resolve
