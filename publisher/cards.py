@@ -86,6 +86,14 @@ QA_RE = re.compile(r"^\s*(?:q|question)\s*[:.)]\s*", re.I)
 A_RE = re.compile(r"^\s*(?:a|answer|ans)\s*[:.)]\s*", re.I)
 
 
+def _cloze_basis(nodes: tuple[m.Inline, ...], old: m.Superseded | None) -> str:
+    """What a cloze asks, for its identity: the marks of the claim as first written, when it was
+    updated since (so the note is updated in place and keeps its reviews), else its own marks."""
+    found = marks(old.original) if old is not None else []
+    found = found or marks(nodes)
+    return " | ".join(plain_text(k.children) for k in found)
+
+
 def _is_question(nodes: tuple[m.Inline, ...]) -> bool:
     return plain_text(nodes).strip().endswith("?")
 
@@ -156,15 +164,19 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     continue
                 found = marks(c)
                 if found and studied(c):
-                    basis = " | ".join(plain_text(k.children) for k in found)
-                    yield _card("cloze", basis, (block,), (), ctx, block.loc, pins(c))
+                    old = nxt if isinstance(nxt, m.Superseded) else None
+                    basis = _cloze_basis(c, old)
+                    yield _card("cloze", basis, (block,), (old,) if old else (), ctx, block.loc, pins(c))
             case m.DefList(items=items):
                 for d in items:
                     term = plain_text(d.term)
                     lead = d.body[0].children if d.body and isinstance(d.body[0], m.Para) else ()
                     if not d.body or not studied(d.term, lead):  # nothing to answer with (P108), or not to study
                         continue
-                    card = _card("definition", term, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
+                    old = next((b for b in d.body[:2] if isinstance(b, m.Superseded)), None)
+                    was = split_term(old.original) if old is not None else None
+                    basis = plain_text(was[0]) if was is not None else term  # an updated claim keeps its card
+                    card = _card("definition", basis, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
                     yield card
                     if "reverse" in card_options(d.term, lead):
                         # the other way round: a note of its own (the definition asks for the term), so
@@ -189,7 +201,8 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     if lead is not None and marks(lead.children):
                         # a cloze item: its nested bullets and alerts are the card's Extra
                         if studied(lead.children):
-                            basis = " | ".join(plain_text(k.children) for k in marks(lead.children))
+                            old = item.blocks[1] if len(item.blocks) > 1 and isinstance(item.blocks[1], m.Superseded) else None
+                            basis = _cloze_basis(lead.children, old)
                             yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
                     else:
                         yield from _from_blocks(item.blocks[:1], ctx)
@@ -227,7 +240,7 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 elif title.endswith("?") and studied(t):
                     yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
                 yield from _from_blocks(rest, inner)
-            case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+            case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 pass
             case _:
                 assert_never(block)

@@ -23,6 +23,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P011": ("warning", "invalid front matter"),
     "P012": ("note", "file left out"),
     "P013": ("note", "spelling not checked"),
+    "P018": ("warning", "update without a claim to update"),
     "P101": ("warning", "chapter has no H1 title"),
     "P102": ("warning", "chapter has more than one H1"),
     "P103": ("warning", "heading level jumps"),

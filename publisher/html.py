@@ -8,7 +8,7 @@ template, an XHTML document). Raw HTML from the content passes only through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Callable, assert_never
 from urllib.parse import urlsplit
@@ -67,12 +67,21 @@ class Options:
     target_href: Resolver | None = None
     cloze: bool = False
     cloze_together: bool = False  # every deletion is c1: one card hides them all (<!-- card: together -->)
+    # how a superseded claim is shown: "full" (today's claim is above it; the old one labelled, dated,
+    # with its source: the book, the back of a card) or "mark" (only a small "updated" mark: the sheet)
+    history: str = "full"
+    original_label: str = "Originally"  # e.g. "2018 notes"
     id_prefix: str = ""
     heading_offset: int = 0
     footnote_numbers: dict[str, int] = field(default_factory=dict)
     # Gives the element written for a source line an id (the EPUB's "Check yourself"
     # links target the paragraph, list item or term a card comes from). None: no ids.
     anchor_for: Callable[[m.Loc], "str | None"] | None = None
+
+
+def original_label(date: str) -> str:
+    """How a superseded claim is labelled: with the year of the notes ("2018 notes"), when known."""
+    return f"{date[:4]} notes" if len(date) >= 4 and date[:4].isdigit() else "Originally"
 
 
 def _anchor(opts: Options, loc: m.Loc) -> str:
@@ -206,6 +215,17 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
             return (
                 f'<details class="details"{_anchor(opts, node.loc)}><summary>{inlines(summary, opts, cloze)}</summary>\n'
                 f"{blocks(bs, opts, cloze)}\n</details>"
+            )
+        case m.Superseded(original=original, since=since, source=source):
+            when = escape(since)
+            if opts.history == "mark":
+                return f'<span class="updated" title="updated {when}">updated {escape(since[:4])}</span>'
+            link = f' <a class="correction-source" href="{escape(source)}">source</a>' if source and _safe_url(source) else ""
+            return (
+                f'<aside class="correction" role="note" aria-label="Correction">'
+                f'<p class="correction-title">Updated {when}{link}</p>\n'
+                f'<p class="correction-original"><span class="correction-label">{escape(opts.original_label)}:</span> '
+                f"<del>{inlines(original, replace(opts, cloze=False), cloze)}</del></p>\n</aside>"
             )
         case m.Alert(kind=kind, blocks=bs):
             title = ALERT_TITLES[kind]

@@ -219,6 +219,19 @@ class Details:
 
 
 @dataclass(frozen=True)
+class Superseded:
+    """What the block before it said before the facts changed. Written under the claim as
+    ``> [!UPDATE] 2025-08 https://source`` followed by the claim as it stands today: the reader puts
+    today's claim in the old one's place and keeps the old words here. Cards ask today's fact (the old
+    claim on the back); the sheet marks the claim as updated; the book shows both, labelled."""
+
+    original: tuple[Inline, ...]
+    since: str = ""  # "2025", "2025-08" or "2025-08-15"
+    source: str = ""  # the URL that says so
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True)
 class Cell:
     children: tuple[Inline, ...]
     align: Literal["left", "center", "right", ""] = ""
@@ -254,8 +267,10 @@ class Section:
     loc: Loc = NOWHERE
 
 
-Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Table, Rule, RawBlock, Section]
-BLOCK_TYPES: tuple[type, ...] = (Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Table, Rule, RawBlock, Section)
+Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Superseded, Table, Rule, RawBlock, Section]
+BLOCK_TYPES: tuple[type, ...] = (
+    Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Superseded, Table, Rule, RawBlock, Section,
+)
 
 # --------------------------------------------------------------------------- document
 

@@ -48,7 +48,7 @@ def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], 
             case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
                 new = map_blocks(bs, fn)
                 return block if _same(new, bs) else replace(block, blocks=new)
-            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 return block
             case _:
                 assert_never(block)
@@ -87,6 +87,10 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
                     new = fn(t)
                     if not _same(new, t):
                         block = replace(block, summary=new)
+                case m.Superseded(original=t):
+                    new = fn(t)
+                    if not _same(new, t):
+                        block = replace(block, original=new)
                 case _:
                     pass
             out.append(block)
@@ -362,7 +366,7 @@ def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> t
                     out[-1] = replace(out[-1], items=out[-1].items + (d,))
                 else:
                     out.append(m.DefList((d,), d.loc))
-            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 out.append(block)
             case _:
                 assert_never(block)

@@ -30,6 +30,7 @@ PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
 HINT_RE = re.compile(r"^<!--\s*hint:\s*(.*?)\s*-->$", re.S | re.I)
 CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
 ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
+UPDATE_RE = re.compile(r"^\[!UPDATE\][ \t]*(?P<since>\d{4}(?:-\d{2}){0,2})?[ \t]*(?:[·|,-][ \t]*)?(?P<source>\S+)?[ \t]*$", re.I | re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
 
@@ -188,15 +189,15 @@ class _Reader:
                 return m.Text(str(tok.get("raw", "")), where)
 
     # ---- blocks
-    def blocks(self, tokens: list[Token], top: bool = False) -> list[m.Block]:
+    def blocks(self, tokens: list[Token], top: bool = False, lead: bool = False) -> list[m.Block]:
         if any(t["type"] == "block_html" and not _is_comment(t.get("raw", "")) for t in tokens):
-            return self._html_blocks(tokens, top)
+            return self.updates(self._html_blocks(tokens, top), lead)
         out: list[m.Block] = []
         for tok in tokens:
             node = self.block(tok)
             if node is not None:
                 out.append(node)
-        return [self._top(b, top) for b in out]
+        return self.updates([self._top(b, top) for b in out], lead)
 
     def _top(self, node: Any, top: bool) -> Any:
         if isinstance(node, _HeadingMark) and not top:
@@ -282,15 +283,49 @@ class _Reader:
 
     def list_item(self, tok: Token, list_loc: m.Loc) -> m.ListItem:
         where = self.loc.at(tok, list_loc.line)
-        blocks = tuple(self.blocks(tok.get("children") or []))
+        blocks = tuple(self.blocks(tok.get("children") or [], lead=True))
         return m.ListItem(blocks, where)
 
-    def quote(self, tok: Token) -> m.Block:
+    def updates(self, blocks: list[Any], lead: bool) -> list[Any]:
+        """Put today's claim of each ``[!UPDATE]`` in the old claim's place: in a list item the item's
+        own text (its first paragraph), elsewhere the paragraph just before it."""
+        out: list[Any] = []
+        for b in blocks:
+            if not isinstance(b, _Update):
+                out.append(b)
+                continue
+            target = 0 if lead else len(out) - 1
+            old = out[target] if 0 <= target < len(out) else None
+            current = b.blocks[0] if b.blocks and isinstance(b.blocks[0], m.Para) else None
+            if not isinstance(old, m.Para) or current is None:
+                self.diags.append(diag("P018", b.loc.file, b.loc.line, "put it under the claim it updates, "
+                                       "with the claim as it stands today on the line after the marker"))
+                out.append(m.Alert("note", b.blocks, b.loc))
+                continue
+            out[target] = current
+            out.insert(target + 1, m.Superseded(old.children, b.since, b.source, b.loc))
+            if b.blocks[1:]:
+                out.append(m.Alert("note", b.blocks[1:], b.loc))
+        return out
+
+    def quote(self, tok: Token) -> Any:
         where = self.loc.at(tok)
         kids = list(tok.get("children") or [])
         first = kids[0] if kids else None
         if first and first["type"] == "paragraph":
             inl = first.get("children") or []
+            if inl and inl[0]["type"] == "text" and (update := UPDATE_RE.match(inl[0]["raw"])):
+                # "> [!UPDATE] 2025-08 https://..." then the claim as it stands today
+                rest = inl[1:]
+                line = where.line
+                while rest and rest[0]["type"] in ("softbreak", "linebreak"):
+                    rest = rest[1:]
+                    line += 1
+                body: list[m.Block] = []
+                if rest:
+                    body.append(self.para({"type": "paragraph", "children": rest, "_line": line}))
+                body.extend(self.blocks(kids[1:]))
+                return _Update(update.group("since") or "", update.group("source") or "", tuple(body), where)
             if inl and inl[0]["type"] == "text":
                 marker = ALERT_RE.match(inl[0]["raw"])
                 if marker:
@@ -395,6 +430,16 @@ def _trailing_closers(tok: Token) -> list[str]:
 
 def _is_comment(raw: str) -> bool:
     return raw.strip().startswith("<!--")
+
+
+@dataclass(frozen=True)
+class _Update:
+    """Reader-internal: a ``> [!UPDATE]`` quote before :meth:`_Reader.updates` puts it in place."""
+
+    since: str
+    source: str
+    blocks: tuple[m.Block, ...]
+    loc: m.Loc
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def _block_words(block: m.Block) -> Iterator[str]:
             yield plain_text(s)
             for b in bs:
                 yield from _block_words(b)
+        case m.Superseded(original=o):
+            yield plain_text(o)
         case m.Table(head=head, rows=rows):
             for row in (head, *rows):
                 yield " ".join(plain_text(c.children) for c in row)
@@ -129,7 +131,7 @@ def walk_blocks(blocks: tuple[m.Block, ...] | list[m.Block]) -> Iterator[m.Block
                     yield from walk_blocks(d.body)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
                 yield from walk_blocks(bs)
-            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock():
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 pass
             case _:
                 assert_never(block)
@@ -151,6 +153,8 @@ def block_inlines(block: m.Block) -> Iterator[tuple[m.Inline, ...]]:
             yield t
         case m.Details(summary=s):
             yield s
+        case m.Superseded(original=o):
+            yield o
         case m.BulletList() | m.CodeBlock() | m.Quote() | m.Alert() | m.Rule() | m.RawBlock():
             pass
         case _:

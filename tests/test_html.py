@@ -42,6 +42,8 @@ BLOCKS: dict[type, tuple[m.Block, str]] = {
     m.Quote: (m.Quote((PARA,), L), "<blockquote>\n<p>para</p>\n</blockquote>"),
     m.Alert: (m.Alert("warning", (PARA,), L), '<aside class="alert alert-warning" role="note" aria-label="Warning">'),
     m.Details: (m.Details(T, (PARA,), L), '<details class="details"><summary>x</summary>\n<p>para</p>\n</details>'),
+    m.Superseded: (m.Superseded(T, "2025-08", "https://example.com/news", L),
+                   '<aside class="correction" role="note" aria-label="Correction"><p class="correction-title">Updated 2025-08'),
     m.Table: (m.Table((CELL,), ((CELL,),), L), '<th class="align-center" scope="col">cell</th>'),
     m.Rule: (m.Rule(L), "<hr>"),
     m.RawBlock: (m.RawBlock("<sub>2</sub>", L), "<sub>2</sub>"),
@@ -252,3 +254,11 @@ def test_to_xhtml_is_well_formed(fragment: str) -> None:
         assert "  keep\n  spaces" in out
     if fragment == "":
         assert out == "" and len(root) == 0
+
+
+def test_a_superseded_claim_is_labelled_in_full_or_only_marked() -> None:
+    node = m.Superseded((m.Text("256 KB", L),), "2025-08", "https://example.com/news", L)
+    full = html.render((node,), html.Options(original_label="2018 notes"))
+    assert "2018 notes:</span> <del>256 KB</del>" in full and 'href="https://example.com/news"' in full
+    mark = html.render((node,), html.Options(history="mark"))
+    assert mark == '<span class="updated" title="updated 2025-08">updated 2025</span>' and "256" not in mark

@@ -256,8 +256,9 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
     media = _Media(content_dir)
     chapters = {ch.slug: ch for ch in book.chapters}
     rel_cache: dict[str, str] = {}
-    plain = html.Options(image_src=media, link_href=_link_href)
-    cloze = html.Options(image_src=media, link_href=_link_href, cloze=True)
+    label = html.original_label(meta.date)
+    plain = html.Options(image_src=media, link_href=_link_href, original_label=label)
+    cloze = html.Options(image_src=media, link_href=_link_href, cloze=True, original_label=label)
     notes: list[ledger.NoteEntry] = []
     kept: list[m.Card] = []
     seen: set[str] = set()
@@ -276,7 +277,7 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
             used = tuple(defined[k] for k in keys if k in defined)
             numbers = {f.key: i for i, f in enumerate(used, 1)}
             front_opts = replace(front_opts, footnote_numbers=numbers)
-            back_opts = html.Options(image_src=media, link_href=_link_href, footnote_numbers=numbers)
+            back_opts = replace(plain, footnote_numbers=numbers)
             if used:
                 notes_html = html.sanitize(html.footnotes(m.Chapter(chapter.file, chapter.slug, chapter.title, (), used), back_opts))
         first = html.render(card.front, front_opts)

@@ -299,6 +299,7 @@ class _Plan:
 
     def options(self, chapter: m.Chapter, anchors: _Anchors | None = None, notes: bool = True) -> html.Options:
         return html.Options(
+            original_label=html.original_label(self.book.meta.date),
             image_src=self.images.src,
             link_href=self.link_href,
             target_href=self.target_href,

@@ -169,6 +169,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
         before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
         opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p)
         opts = html.Options(
+            history="mark",  # the sheet prints today's claim only, marked as updated
             image_src=image_src,
             link_href=_link_href,
             target_href=_target_href,
