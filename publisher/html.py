@@ -218,12 +218,14 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
             )
         case m.Superseded(original=original, since=since, source=source):
             when = escape(since)
+            what = f"updated {when}" if since else "corrected"  # a date: the facts changed; none: the notes erred
             if opts.history == "mark":
-                return f'<span class="updated" title="updated {when}">updated {escape(since[:4])}</span>'
+                short = f"updated {escape(since[:4])}" if since else "corrected"
+                return f'<span class="updated" title="{what}">{short}</span>'
             link = f' <a class="correction-source" href="{escape(source)}">source</a>' if source and _safe_url(source) else ""
             return (
                 f'<aside class="correction" role="note" aria-label="Correction">'
-                f'<p class="correction-title">Updated {when}{link}</p>\n'
+                f'<p class="correction-title">{what[:1].upper() + what[1:]}{link}</p>\n'
                 f'<p class="correction-original"><span class="correction-label">{escape(opts.original_label)}:</span> '
                 f"<del>{inlines(original, replace(opts, cloze=False), cloze)}</del></p>\n</aside>"
             )

@@ -82,8 +82,10 @@ def texts(blocks: tuple[m.Block, ...]) -> Iterator[str]:
             case m.Section(title=t, blocks=bs):
                 yield plain_text(t)
                 yield from texts(bs)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Details(blocks=bs):
                 yield from texts(bs)
+            case m.Superseded(original=o):  # the author's words, kept under the claim as it stands today
+                yield plain_text(o)
             case m.CodeBlock(code=code):
                 yield code
             case m.Table(head=head, rows=rows):
