@@ -302,7 +302,7 @@ class _Reader:
                                        "with the claim as it stands today on the line after the marker"))
                 out.append(m.Alert("note", b.blocks, b.loc))
                 continue
-            out[target] = current
+            out[target] = replace(current, loc=old.loc)  # today's claim stands where the old one stood
             out.insert(target + 1, m.Superseded(old.children, b.since, b.source, b.loc))
             if b.blocks[1:]:
                 out.append(m.Alert("note", b.blocks[1:], b.loc))
