@@ -297,6 +297,12 @@ class _Reader:
             target = 0 if lead else len(out) - 1
             old = out[target] if 0 <= target < len(out) else None
             current = b.blocks[0] if b.blocks and isinstance(b.blocks[0], m.Para) else None
+            if isinstance(old, _HeadingMark) and current is not None:
+                # a heading updated (a name that was wrong): today's name heads the section, the old one
+                # is kept as the section's first block
+                out[target] = _HeadingMark(old.level, current.children, old.loc)
+                out.insert(target + 1, m.Superseded(old.children, b.since, b.source, b.loc))
+                continue
             if not isinstance(old, m.Para) or current is None:
                 self.diags.append(diag("P018", b.loc.file, b.loc.line, "put it under the claim it updates, "
                                        "with the claim as it stands today on the line after the marker"))

@@ -213,8 +213,11 @@ def test_every_block_of_the_real_book_is_on_its_line() -> None:
         # a claim updated since ([!UPDATE]) stands on the old claim's line; the old words are on it
         replaced = {id(a) for a, b in zip(blocks, blocks[1:]) if isinstance(b, m.Superseded)}
         for block in blocks:
-            if isinstance(block, m.Superseded):
-                pairs = [(block.original, next(x.loc for x in blocks if id(x) in replaced and blocks[blocks.index(x) + 1] is block))]
+            if isinstance(block, m.Superseded):  # the old words stand on the line of the claim that replaced them
+                before = blocks[blocks.index(block) - 1] if blocks.index(block) else None
+                if before is None or id(before) not in replaced:
+                    continue  # an updated heading: checked with the headings
+                pairs = [(block.original, before.loc)]
             elif isinstance(block, m.Para) and id(block) in replaced:
                 continue
             elif isinstance(block, m.Para):
@@ -448,3 +451,15 @@ def test_a_heading_that_says_what_summary_calls_the_page_is_its_title() -> None:
     # headings that all start at ### under a title from elsewhere: no jump
     _, diags = read_chapter(b"### One\n\nx\n\n### Two\n\ny\n", "f.md", "f", summary_title="Something else")
     assert [d.code for d in diags] == []
+
+
+def test_an_update_under_a_heading_renames_it_and_keeps_the_old_name() -> None:
+    ch, diags = chapter("# EC2 - Elastic Cloud Computing\n\n> [!UPDATE] https://docs.aws.amazon.com/ec2/\n"
+                        "> EC2 - Elastic Compute Cloud\n\n## EBS - Elastic Block Storage\n\n"
+                        "> [!UPDATE]\n> EBS - Elastic Block Store\n\n- text\n")
+    assert diags == []
+    assert plain_text(ch.title) == "EC2 - Elastic Compute Cloud"
+    first, section = ch.blocks
+    assert isinstance(first, m.Superseded) and plain_text(first.original) == "EC2 - Elastic Cloud Computing"
+    assert plain_text(section.title) == "EBS - Elastic Block Store" and section.anchor == "ebs-elastic-block-store"
+    assert isinstance(section.blocks[0], m.Superseded) and section.blocks[0].since == ""
