@@ -432,9 +432,66 @@ def resolve_paths(book: m.Book) -> m.Book:
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
 
+WIKI_RE = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(?:#([^\[\]\n|]*))?(?:\|([^\[\]\n]*))?\]\]")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
+
+
+def wiki_links(book: m.Book) -> m.Book:
+    """Obsidian's ``[[Page]]``, ``[[Page|text]]``, ``[[Page#Heading]]`` and ``![[image.png]]``: pages are
+    found by file name or front-matter alias anywhere in the book (case does not matter), images beside
+    the note. A page that is not found keeps a ``wiki:`` link (shown as its text; validation reports it)."""
+    from .links import Index
+    from .text import slugify
+
+    index = Index(book)
+    pages: dict[str, m.Chapter] = {}
+    for ch in book.chapters:
+        stem = ch.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        for name in (stem, *ch.aliases):
+            pages.setdefault(name.strip().lower(), ch)
+
+    def split(node: m.Text, ch: m.Chapter) -> list[m.Inline]:
+        out: list[m.Inline] = []
+        at = 0
+        for found in WIKI_RE.finditer(node.text):
+            embed, page, heading, label = found.group(1), found.group(2).strip(), found.group(3), found.group(4)
+            if found.start() > at:
+                out.append(replace(node, text=node.text[at:found.start()]))
+            at = found.end()
+            shown = (label or (f"{page} \u203a {heading}" if page and heading else page or heading or "")).strip()
+            if embed and page.lower().endswith(IMAGE_SUFFIXES):
+                folder = ch.path.rsplit("/", 1)[0] + "/" if "/" in ch.path else ""
+                out.append(m.Image(folder + page, label or page.rsplit(".", 1)[0], "", node.loc))
+                continue
+            target_ch = pages.get(page.lower()) if page else ch
+            target = ""
+            if target_ch is not None:
+                anchor = index.anchor(target_ch.slug, slugify(heading) or heading) if heading else None
+                target = f"{target_ch.slug}#{anchor}" if anchor and anchor != target_ch.slug else target_ch.slug
+            url = f"wiki:{page}" + (f"#{heading}" if heading else "")
+            out.append(m.Link(url, (m.Text(shown, node.loc),), "", node.loc, target))
+        if at < len(node.text):
+            out.append(replace(node, text=node.text[at:]))
+        return out
+
+    def one(ch: m.Chapter) -> m.Chapter:
+        def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+            if not any(isinstance(n, m.Text) and "[[" in n.text for n in nodes):
+                return nodes
+            out: list[m.Inline] = []
+            for n in nodes:
+                out.extend(split(n, ch) if isinstance(n, m.Text) and "[[" in n.text else [n])
+            return tuple(out)
+
+        return replace(ch, blocks=map_inlines(ch.blocks, run),
+                       footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, run)) for f in ch.footnotes))
+
+    return replace(book, chapters=tuple(one(c) for c in book.chapters))
+
+
 # The order matters: text is clean before the idioms are recognised; links resolve against the
 # final sections.
-PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions, resolve_paths)
+PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions, resolve_paths, wiki_links)
 
 
 def normalize(book: m.Book, passes: tuple[Pass, ...] = PASSES) -> m.Book:

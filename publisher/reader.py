@@ -585,6 +585,8 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     text, diags = decode(raw, file)
     front, text, more = frontmatter.split(text, file)
     diags.extend(more)
+    if "%%" in text:
+        text = strip_comments(text)
     meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
     if not text.strip():
         diags.append(diag("P122", file, 1, "nothing to read: left out"))
@@ -618,6 +620,31 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     title, title_loc, body, more = section_tree(blocks, file, Titled(front.title, summary_title, fallback))
     diags.extend(more)
     return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
+
+
+OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?%%", re.S)
+FENCE_LINE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.M)
+
+
+def strip_comments(text: str) -> str:
+    """Obsidian's ``%%comments%%`` blanked (their line breaks kept, so every line stays where it is),
+    outside fenced code."""
+    out, at, fence = [], 0, ""
+    pieces: list[tuple[str, bool]] = []  # (text, is_code)
+    for found in FENCE_LINE_RE.finditer(text):
+        marker = found.group(1)
+        if not fence:
+            pieces.append((text[at:found.start()], False))
+            at, fence = found.start(), marker[0] * len(marker)
+        elif marker.startswith(fence):
+            end = text.find("\n", found.end())
+            end = len(text) if end < 0 else end + 1
+            pieces.append((text[at:end], True))
+            at, fence = end, ""
+    pieces.append((text[at:], bool(fence)))
+    for piece, code in pieces:
+        out.append(piece if code else OBSIDIAN_COMMENT_RE.sub(lambda c: "\n" * c.group().count("\n"), piece))
+    return "".join(out)
 
 
 def chapter_slug(path: Path) -> str:

@@ -292,6 +292,10 @@ def internal_links(ctx: Context) -> Iterator[Diagnostic]:
             for node in walk_inlines(run):
                 if not isinstance(node, m.Link):
                     continue
+                if node.url.startswith("wiki:"):  # [[Page]]
+                    if not node.target:
+                        yield diag("P114", node.loc.file, node.loc.line, f"no page '{node.url[5:]}' (by file name or alias)")
+                    continue
                 found = index.resolve(ch, node.url)
                 if found.problem:
                     code = "P112" if "leaves the content folder" in found.problem else "P114"

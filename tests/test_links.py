@@ -80,3 +80,27 @@ def test_images_are_paths_from_the_content_folder(book) -> None:
 def test_github_slugs() -> None:
     assert github_slugs(["Foo & Bar", "Step 1: Do X", "Foo & Bar", "Ünïcode Title", "C++ (v2)"]) == [
         "foo--bar", "step-1-do-x", "foo--bar-1", "ünïcode-title", "c-v2"]
+
+
+def test_wiki_links_embeds_and_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_book(tmp_path, {
+        "vault/08 Fragments.md": "# Fragments\n\n## Lifetimes\n\ntext\n",
+        "vault/notes/Other note.md": "---\naliases: [Elsewhere]\n---\n# Other\n\nbody\n",
+        "vault/notes/diagram.png": PNG,
+        "vault/index.md": ("# Index\n\nSee [[08 Fragments]], [[08 fragments#Lifetimes|their lifetimes]] and [[Elsewhere]].\n"
+                           "Missing: [[Nowhere]]. %%a private note\nover two lines%% After.\n\n"
+                           "```\n%% not a comment in code %%\n```\n"),
+        "vault/notes/pic.md": "# Pic\n\n![[diagram.png]]\n",
+    })
+    loaded = load("content/vault")
+    links_of = links(loaded, "index")
+    assert links_of == [("wiki:08 Fragments", "fragments"), ("wiki:08 fragments#Lifetimes", "fragments#lifetimes"),
+                        ("wiki:Elsewhere", "notes-other-note"), ("wiki:Nowhere", "")]
+    assert [(d.code, d.line) for d in loaded.diagnostics if d.code == "P114"] == [("P114", 4)]
+    assert images(loaded, "notes-pic") == ["notes/diagram.png"]
+    from publisher.text import block_text
+
+    index = next(c for c in loaded.book.chapters if c.slug == "index")
+    text = " ".join(block_text(b) for b in index.blocks)
+    assert "private note" not in text and "After." in text and "%% not a comment in code %%" in text

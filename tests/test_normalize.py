@@ -182,4 +182,4 @@ def test_normalize_is_idempotent_and_pure() -> None:
     once = normalize(book)
     assert normalize(once) == once
     assert book.chapters[0] is ch  # the input is untouched
-    assert [p.__name__ for p in PASSES][-2:] == ["idioms_to_definitions", "resolve_paths"]
+    assert [p.__name__ for p in PASSES][-3:] == ["idioms_to_definitions", "resolve_paths", "wiki_links"]
