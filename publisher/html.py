@@ -229,10 +229,12 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
                 f'<p class="correction-original"><span class="correction-label">{escape(opts.original_label)}:</span> '
                 f"<del>{inlines(original, replace(opts, cloze=False), cloze)}</del></p>\n</aside>"
             )
-        case m.Alert(kind=kind, blocks=bs):
-            title = ALERT_TITLES[kind]
+        case m.Alert(kind=kind, blocks=bs, title=custom, name=name):
+            title = inlines(custom, opts, cloze) if custom else ALERT_TITLES[kind]
+            label = escape(plain_text(custom)) if custom else ALERT_TITLES[kind]
+            named = f" callout-{escape(name)}" if name and name != kind else ""
             return (
-                f'<aside class="alert alert-{kind}" role="note" aria-label="{title}">'
+                f'<aside class="alert alert-{kind}{named}" role="note" aria-label="{label}">'
                 f'<p class="alert-title">{title}</p>\n{blocks(bs, opts, cloze)}\n</aside>'
             )
         case m.Table(head=head, rows=rows):

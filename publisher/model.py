@@ -204,9 +204,15 @@ class Quote:
 
 @dataclass(frozen=True)
 class Alert:
+    """A callout: GitHub's five alerts and Obsidian's callouts (``> [!tip]- Custom title``). ``kind`` is the
+    family every output styles (note, tip, important, warning, caution); ``name`` the type as written
+    ("question", "bug", "def"); ``title`` the custom title (empty: the family's own)."""
+
     kind: AlertKind
     blocks: tuple[Block, ...]
     loc: Loc = NOWHERE
+    title: tuple[Inline, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,18 @@ PLUGINS = mdparse.PLUGINS
 PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
 HINT_RE = re.compile(r"^<!--\s*hint:\s*(.*?)\s*-->$", re.S | re.I)
 CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
-ALERT_RE = re.compile(r"^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*", re.I)
+ALERT_RE = re.compile(r"^\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*")
+# Obsidian's callout types (and their aliases) by the family every output styles; any other type is a note
+CALLOUT_FAMILIES = {
+    "note": "note", "abstract": "note", "summary": "note", "tldr": "note", "info": "note", "todo": "note",
+    "example": "note", "quote": "note", "cite": "note",
+    "tip": "tip", "hint": "tip", "success": "tip", "check": "tip", "done": "tip",
+    "important": "important", "question": "important", "help": "important", "faq": "important",
+    "warning": "warning", "attention": "warning",
+    "caution": "caution", "failure": "caution", "fail": "caution", "missing": "caution", "danger": "caution",
+    "error": "caution", "bug": "caution",
+}
+GITHUB_ALERTS = ("NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION")
 UPDATE_RE = re.compile(r"^\[!UPDATE\][ \t]*(?P<since>\d{4}(?:-\d{2}){0,2})?[ \t]*(?:[·|,-][ \t]*)?(?P<source>\S+)?[ \t]*$", re.I | re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
@@ -335,8 +346,15 @@ class _Reader:
             if inl and inl[0]["type"] == "text":
                 marker = ALERT_RE.match(inl[0]["raw"])
                 if marker:
+                    name = marker.group(1)
                     rest_text = inl[0]["raw"][marker.end():]
+                    # the rest of the marker's line: GitHub's alerts (in capitals) have none, so text there is
+                    # the body; an Obsidian callout's is its title ("> [!tip]- Remember this")
+                    head: list[Token] = []
                     rest = ([{"type": "text", "raw": rest_text}] if rest_text.strip() else []) + inl[1:]
+                    if name not in GITHUB_ALERTS or marker.group(2):
+                        while rest and rest[0]["type"] not in ("softbreak", "linebreak"):
+                            head.append(rest.pop(0))
                     body: list[m.Block] = []
                     line = where.line
                     while rest and rest[0]["type"] in ("softbreak", "linebreak"):
@@ -345,7 +363,11 @@ class _Reader:
                     if rest:
                         body.append(self.para({"type": "paragraph", "children": rest, "_line": line}))
                     body.extend(self.blocks(kids[1:]))
-                    return m.Alert(marker.group(1).lower(), tuple(body), where)  # type: ignore[arg-type]
+                    kind = CALLOUT_FAMILIES.get(name.lower(), "note")
+                    title = self.inlines(head, where) if head else ()
+                    if not title and name.lower() not in CALLOUT_FAMILIES:
+                        title = (m.Text(name.replace("-", " ").capitalize(), where),)  # [!def]: "Def"
+                    return m.Alert(kind, tuple(body), where, tuple(title), name.lower())  # type: ignore[arg-type]
         blocks = tuple(self.blocks(kids))
         return m.Quote(blocks, where)
 

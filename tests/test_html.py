@@ -262,3 +262,10 @@ def test_a_superseded_claim_is_labelled_in_full_or_only_marked() -> None:
     assert "2018 notes:</span> <del>256 KB</del>" in full and 'href="https://example.com/news"' in full
     mark = html.render((node,), html.Options(history="mark"))
     assert mark == '<span class="updated" title="updated 2025-08">updated 2025</span>' and "256" not in mark
+
+
+def test_a_callout_shows_its_own_title_and_keeps_its_type() -> None:
+    node = m.Alert("important", (PARA,), L, (m.Text("Why so?", L),), "question")
+    out = html.render((node,))
+    assert '<aside class="alert alert-important callout-question" role="note" aria-label="Why so?">' in out
+    assert '<p class="alert-title">Why so?</p>' in out

@@ -142,15 +142,23 @@ def test_alert_kinds_and_bodies() -> None:
 
 
 def test_alert_marker_on_the_same_line_as_text() -> None:
-    ch, _ = chapter("# T\n\n> [!warning] careful now\n> more\n")
+    # GitHub's alerts (in capitals) carry no title: text on the marker's line is the body
+    ch, _ = chapter("# T\n\n> [!WARNING] careful now\n> more\n")
     alert = ch.blocks[0]
-    assert isinstance(alert, m.Alert) and alert.kind == "warning"
+    assert isinstance(alert, m.Alert) and alert.kind == "warning" and alert.title == ()
     assert plain_text(alert.blocks[0].children) == "careful now more"
 
 
-def test_unknown_alert_is_a_quote() -> None:
-    ch, _ = chapter("# T\n\n> [!BOGUS]\n> text\n")
-    assert isinstance(ch.blocks[0], m.Quote)
+def test_obsidian_callouts_have_titles_families_and_names() -> None:
+    # (was: "[!warning] text" was body text, and an unknown type a plain quote)
+    src = ("# T\n\n> [!warning] careful now\n> more\n\n> [!tip]- Remember *this*\n> folded body\n\n"
+           "> [!question]\n> why?\n\n> [!def] Functor\n> a mapping\n\n> [!BOGUS]\n> text\n")
+    ch, diags = chapter(src)
+    assert diags == []
+    got = [(a.kind, a.name, plain_text(a.title), plain_text(a.blocks[0].children)) for a in ch.blocks]
+    assert got == [("warning", "warning", "careful now", "more"), ("tip", "tip", "Remember this", "folded body"),
+                   ("important", "question", "", "why?"), ("note", "def", "Functor", "a mapping"),
+                   ("note", "bogus", "Bogus", "text")]
 
 
 def test_footnotes() -> None:
