@@ -99,6 +99,17 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
     return map_blocks(blocks, per_block)
 
 
+def map_chapter_inlines(ch: m.Chapter, fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]],
+                        title: bool = True) -> m.Chapter:
+    """Apply ``fn`` to every inline run of a chapter: its body, its footnotes and (``title``) its title."""
+    return replace(
+        ch,
+        title=fn(ch.title) if title else ch.title,
+        blocks=map_inlines(ch.blocks, fn),
+        footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
+    )
+
+
 def on_chapters(fn: Callable[[m.Chapter], m.Chapter]) -> Pass:
     def run(book: m.Book) -> m.Book:
         return replace(book, chapters=tuple(fn(c) for c in book.chapters))
@@ -144,12 +155,7 @@ def _nfc_node(node: m.Inline) -> m.Inline:
 @on_chapters
 def unicode_nfc(ch: m.Chapter) -> m.Chapter:
     fn = _deep_inline(_nfc_node)
-    return replace(
-        ch,
-        title=fn(ch.title),
-        blocks=map_inlines(ch.blocks, fn),
-        footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
-    )
+    return map_chapter_inlines(ch, fn)
 
 
 def _squash_run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
@@ -210,12 +216,7 @@ def whitespace(ch: m.Chapter) -> m.Chapter:
         )
         return _squash_run(inner if not _same(inner, nodes) else nodes)
 
-    return replace(
-        ch,
-        title=fn(ch.title),
-        blocks=map_inlines(ch.blocks, fn),
-        footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
-    )
+    return map_chapter_inlines(ch, fn)
 
 
 def split_term(nodes: tuple[m.Inline, ...], labels: frozenset[str] = frozenset()) -> tuple[tuple[m.Inline, ...], tuple[m.Inline, ...]] | None:
@@ -421,13 +422,7 @@ def resolve_paths(book: m.Book) -> m.Book:
                 case _:
                     return n
 
-        fn = _deep_inline(node)
-        return replace(
-            ch,
-            title=fn(ch.title),
-            blocks=map_inlines(ch.blocks, fn),
-            footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, fn)) for f in ch.footnotes),
-        )
+        return map_chapter_inlines(ch, _deep_inline(node))
 
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
@@ -483,8 +478,7 @@ def wiki_links(book: m.Book) -> m.Book:
                 out.extend(split(n, ch) if isinstance(n, m.Text) and "[[" in n.text else [n])
             return tuple(out)
 
-        return replace(ch, blocks=map_inlines(ch.blocks, run),
-                       footnotes=tuple(replace(f, blocks=map_inlines(f.blocks, run)) for f in ch.footnotes))
+        return map_chapter_inlines(ch, run, title=False)
 
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 

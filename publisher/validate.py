@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import model as m
 from .diagnostics import Diagnostic, diag
-from .htmlread import DANGEROUS
+from .htmlread import DANGEROUS, unsafe_url
 from .links import Index
 from .text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
 
@@ -202,14 +202,9 @@ def html_problems(html: str) -> list[str]:
         for name, value in attrs:
             if name.startswith("on"):
                 problems.append(f"event handler '{name}' is never allowed")
-            if value and _unsafe_url(value):
+            if value and unsafe_url(value):
                 problems.append(f"unsafe URL in '{name}'")
     return problems
-
-
-def _unsafe_url(url: str) -> bool:
-    scheme = urlsplit(unquote(url).strip().replace("\t", "").replace("\n", "")).scheme.lower()
-    return scheme in ("javascript", "vbscript", "data", "file")
 
 
 def raw_html(ctx: Context) -> Iterator[Diagnostic]:
@@ -279,7 +274,7 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                         elif why := _active_image(target):
                             yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
                     case m.Link(url=url, loc=loc):
-                        if _unsafe_url(url):
+                        if unsafe_url(url):
                             yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")
                     case _:
                         pass

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from .. import html, templates
 from .. import model as m
 from ..diagnostics import Diagnostic, diag
+from ..links import is_remote
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
 from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
@@ -84,17 +85,12 @@ class _Chapter:
     in_part: int = 0  # how many folders it stands in (its headings' outline levels move down)
 
 
-def _has_scheme(url: str) -> bool:
-    u = url.strip()
-    return bool(urlsplit(u).scheme) or u.startswith("//")
-
-
 def _image_resolver(content_dir: Path):
     root = content_dir.resolve()
 
     def resolve(url: str) -> str | None:
         """Images must be files inside the content folder (validate reports the rest)."""
-        if _has_scheme(url):
+        if is_remote(url):
             return None
         path = unquote(urlsplit(url).path)
         if not path or path.startswith("/") or "\\" in path:
