@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q publisher >/dev/null  # editable installs compile nothing; saves 0.1 s a command
 	touch $@
 
 anki pdf epub: $(STAMP)

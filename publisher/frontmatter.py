@@ -45,7 +45,8 @@ def split(text: str, file: str) -> tuple[FrontMatter, str, list[Diagnostic]]:
         if kind == "yaml":
             import yaml
 
-            data = yaml.safe_load(body) if body.strip() else {}
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
+            data = yaml.load(body, Loader=loader) if body.strip() else {}
         else:
             data = tomllib.loads(body)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the author's, reported

@@ -8,6 +8,7 @@ moving forward through the file as the blocks come.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -675,9 +676,14 @@ def chapter_slug(path: Path) -> str:
 
 def display_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(_resolved_cwd(os.getcwd())))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_cwd(cwd: str) -> Path:
+    return Path(cwd).resolve()
 
 
 def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
