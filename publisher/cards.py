@@ -17,7 +17,7 @@ from typing import Iterator, assert_never
 
 from . import model as m
 from .normalize import split_term
-from .text import blank_marks, card_options, plain_text, slugify, squash, walk_inlines
+from .text import all_inlines, blank_marks, card_options, plain_text, slugify, squash, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -44,6 +44,10 @@ class _Ctx:
     chapter: m.Chapter
     path: tuple[tuple[str, str], ...]  # (title, anchor) of the enclosing sections
     lead: str = ""  # the list item or term a nested card stands under
+    honour_no: bool = True  # False: what the lines marked `card: no` would make (see retired_identities)
+
+    def studied(self, *runs: tuple[m.Inline, ...]) -> bool:
+        return not self.honour_no or studied(*runs)
 
     @property
     def titles(self) -> tuple[str, ...]:
@@ -56,7 +60,7 @@ class _Ctx:
         text = squash(plain_text(blank_marks(lead)))
         if len(text) > 90:
             text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
-        return _Ctx(self.book, self.chapter, self.path, text)
+        return replace(self, lead=text)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -152,18 +156,18 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 qa = _qa_in_one(block)
                 if qa is not None:
                     q, a = qa
-                    if studied(c):
+                    if ctx.studied(c):
                         yield _card("question", plain_text(q.children), (q,), (a,), ctx, block.loc, pins(c))
                     continue
                 if _bold_question(block) and nxt is not None and not isinstance(nxt, (m.Section, m.Rule)):
                     # a question standing alone, its answer the block after it
                     skip.add(index + 1)
-                    if studied(c):
+                    if ctx.studied(c):
                         q = _strip_prefix(block, QA_RE)
                         yield _card("question", plain_text(q.children), (q,), (_strip_prefix(nxt, A_RE),), ctx, block.loc, pins(c))
                     continue
                 found = marks(c)
-                if found and studied(c):
+                if found and ctx.studied(c):
                     old = nxt if isinstance(nxt, m.Superseded) else None
                     basis = _cloze_basis(c, old)
                     yield _card("cloze", basis, (block,), (old,) if old else (), ctx, block.loc, pins(c))
@@ -171,7 +175,7 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 for d in items:
                     term = plain_text(d.term)
                     lead = d.body[0].children if d.body and isinstance(d.body[0], m.Para) else ()
-                    if not d.body or not studied(d.term, lead):  # nothing to answer with (P108), or not to study
+                    if not d.body or not ctx.studied(d.term, lead):  # nothing to answer with (P108), or not to study
                         continue
                     old = next((b for b in d.body[:2] if isinstance(b, m.Superseded)), None)
                     was = split_term(old.original) if old is not None else None
@@ -188,19 +192,19 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     lead = item.blocks[0] if item.blocks and isinstance(item.blocks[0], m.Para) else None
                     if lead is not None and _is_question(lead.children) and len(item.blocks) > 1 and not marks(lead.children):
                         # "1. What is X?" with its answer nested under it
-                        if studied(lead.children):
+                        if ctx.studied(lead.children):
                             q = _strip_prefix(lead, QA_RE)
                             yield _card("question", plain_text(q.children), (q,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
                         continue
                     # numbered steps keep their list; a "Term - text" step still makes a card
                     split = split_term(lead.children) if ordered and lead is not None else None
-                    if split is not None and studied(lead.children):  # type: ignore[union-attr]
+                    if split is not None and ctx.studied(lead.children):  # type: ignore[union-attr]
                         term, rest = split
                         back = ((m.Para(rest, item.loc),) if rest else ()) + item.blocks[1:]
                         yield _card("definition", plain_text(term), (m.Para(term, item.loc),), back, ctx, item.loc, pins(lead.children))  # type: ignore[union-attr]
                     if lead is not None and marks(lead.children):
                         # a cloze item: its nested bullets and alerts are the card's Extra
-                        if studied(lead.children):
+                        if ctx.studied(lead.children):
                             old = item.blocks[1] if len(item.blocks) > 1 and isinstance(item.blocks[1], m.Superseded) else None
                             basis = _cloze_basis(lead.children, old)
                             yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
@@ -210,21 +214,21 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
             case m.Details(summary=summary, blocks=bs):
                 generic = GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer")
                 if not generic:  # the summary is the prompt ("What is X?", "Explain Y"), the body its answer
-                    if studied(summary):
+                    if ctx.studied(summary):
                         yield _card("question", plain_text(summary), (m.Para(summary, block.loc),), bs, ctx, block.loc, pins(summary))
                     continue
                 if GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer") and index > 0 \
                         and isinstance(blocks[index - 1], m.Para) and _is_question(blocks[index - 1].children):  # type: ignore[union-attr]
                     prev = blocks[index - 1]
                     assert isinstance(prev, m.Para)
-                    if studied(prev.children):
+                    if ctx.studied(prev.children):
                         yield _card("question", plain_text(prev.children), (prev,), bs, ctx, prev.loc, pins(prev.children))
                     continue
                 yield from _from_blocks(bs, ctx)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 yield from _from_blocks(bs, ctx)
             case m.Section(title=t, anchor=a, blocks=bs):
-                inner = _Ctx(ctx.book, ctx.chapter, ctx.path + ((plain_text(t), a),))  # leads end at a heading
+                inner = replace(ctx, path=ctx.path + ((plain_text(t), a),), lead="")  # leads end at a heading
                 title = plain_text(t).strip()
                 answer = _answer_details(bs)
                 rest = bs
@@ -233,11 +237,11 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     # statement are the front, the details the back
                     details = bs[answer]
                     assert isinstance(details, m.Details)
-                    if studied(t):
+                    if ctx.studied(t):
                         front = (m.Para(t, block.loc),) + bs[:answer]
                         yield _card("question", title, front, details.blocks, ctx, block.loc, pins(t))
                     rest = bs[:answer] + bs[answer + 1:]
-                elif title.endswith("?") and studied(t):
+                elif title.endswith("?") and ctx.studied(t):
                     yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
                 yield from _from_blocks(rest, inner)
             case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
@@ -246,13 +250,22 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 assert_never(block)
 
 
-def derive_cards(book: m.Book) -> tuple[m.Card, ...]:
+def derive_cards(book: m.Book, honour_no: bool = True) -> tuple[m.Card, ...]:
     """All cards of the book in document order, each identity unique (see :func:`unique_identities`)."""
     out: list[m.Card] = []
     for chapter in book.chapters:
         if chapter.cards:
-            out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, ())))
+            out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, (), honour_no=honour_no)))
     return unique_identities(out)
+
+
+def retired_identities(book: m.Book) -> frozenset[str]:
+    """The identities of the cards that lines marked ``<!-- card: no -->`` would make: the author
+    retired them on purpose, so a deck that had them tags them removed without a warning (P120)."""
+    if "no" not in card_options(tuple(n for n in all_inlines(book) if isinstance(n, m.CardOption))):
+        return frozenset()
+    kept = {c.identity for c in derive_cards(book)}
+    return frozenset(c.identity for c in derive_cards(book, honour_no=False) if c.identity not in kept)
 
 
 def unique_identities(cards: list[m.Card]) -> tuple[m.Card, ...]:

@@ -336,7 +336,8 @@ def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
             continue
         file, line = split_loc(prev.loc, loaded.book.root)
         if prev.removed:
-            out.append(removed_diag(prev, file, line, plan.removed_tag, loaded.book.meta.keep_removed))
+            if ident not in loaded.retired:  # retired by the author (`card: no`): nothing to warn about
+                out.append(removed_diag(prev, file, line, plan.removed_tag, loaded.book.meta.keep_removed))
         else:
             out.append(diag("P117", file, line, f"card '{ident}' was removed but {LEDGER_NAME} still lists it; rebuild the Anki deck"))
     return out

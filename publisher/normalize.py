@@ -281,6 +281,17 @@ NOT_TERM_STARTS = frozenset({
     "these", "those", "there", "you", "we", "they", "i", "he", "she", "not", "no", "yes", "also", "then",
     "so", "but", "and", "or", "because", "for", "in", "on", "at", "by", "with", "from", "of", "as",
 })
+# a line headed by a quality ("Cost Effective - use long polling") says how to get it: advice, not a term
+PROPERTY_ENDS = frozenset({
+    "effective", "efficient", "available", "scalable", "durable", "reliable", "secure", "resilient",
+    "tolerant", "flexible", "cheap", "cheaper", "cheapest", "fast", "faster", "fastest", "easy", "simple",
+    "performant", "affordable", "inexpensive", "expensive",
+})
+# "3-step-process -", "2 ways:", "Three types -": the count of what the lines below list, not a term
+COUNTED_LABEL_RE = re.compile(
+    r"^(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[- ](?:[a-z]+[- ])?"
+    r"(?:steps?|ways?|types?|kinds?|options?|methods?|parts?|phases?|stages?|reasons?|levels?|rules?|"
+    r"things?|benefits?|process(?:es)?|modes?|categories|category|approach(?:es)?|choices?)$")
 NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4}\s*$")
 LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -305,6 +316,8 @@ def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
     if term.count("(") != term.count(")") or term.count("[") != term.count("]") or ": " in term:
         return False
     if low in LABELS or low in labels or low.split()[0] in NOT_TERM_STARTS:
+        return False
+    if low.replace("-", " ").split()[-1] in PROPERTY_ENDS or COUNTED_LABEL_RE.match(low):
         return False
     return True
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import model as m
-from .cards import derive_cards
+from .cards import derive_cards, retired_identities
 from .diagnostics import Diagnostic, has_errors, ordered
 from .normalize import normalize
 from .quality import gate
@@ -19,6 +19,7 @@ class Loaded:
     book: m.Book
     cards: tuple[m.Card, ...]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    retired: frozenset[str] = frozenset()  # cards the author retired (`card: no`): removed without a warning
 
     @property
     def ok(self) -> bool:
@@ -32,4 +33,4 @@ def load(folder: Path | str) -> Loaded:
     book = normalize(book)
     cards, findings = gate(derive_cards(book))  # junk cards are left out of every artifact
     diags = diags + findings + validate(book, cards, folder)
-    return Loaded(book, cards, ordered(diags))
+    return Loaded(book, cards, ordered(diags), retired_identities(book))

@@ -128,6 +128,22 @@ def _codes(diags) -> list[tuple[str, str, int]]:
     return [(d.code, Path(d.file).name, d.line) for d in diags]
 
 
+def test_a_card_retired_with_card_no_is_tagged_removed_without_a_warning(tmp_path: Path) -> None:
+    content = make_book(tmp_path, BOOK)
+    build(content, tmp_path / "build")
+    (content / "01-one.md").write_text(BOOK["01-one.md"].replace("==purple==", "==purple== <!-- card: no -->"), "utf-8")
+    assert load(content).retired == frozenset({"one/cloze-purple"})
+    _, art = build(content, tmp_path / "build")
+    assert ledger.read(content / "cards.lock").notes["one/cloze-purple"].removed  # still in the deck, tagged
+    assert not [d for d in art.diagnostics if d.code == "P120"]
+    assert ledger.check_ledger(load(content), content) == []
+    # a card that merely went away is still a warning
+    (content / "01-one.md").write_text(BOOK["01-one.md"].replace("- Pears are ==green==\n", ""), "utf-8")
+    build(content, tmp_path / "build")
+    diags = ledger.check_ledger(load(content), content)
+    assert [d.code for d in diags] == ["P120"] and "'one/cloze-green'" in diags[0].message
+
+
 def test_check_ledger_flags_what_is_out_of_date(tmp_path: Path, capsys) -> None:
     content = make_book(tmp_path, BOOK)
     # no ledger yet: nothing to report, the first build writes it

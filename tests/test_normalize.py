@@ -87,6 +87,10 @@ def test_definition_idioms_in_a_paragraph(item: str, term: str, body: str) -> No
         "- leading dash",
         "a [link](https://x.org) - text",  # a link is not a term
         "**Term**",
+        "3-step-process - initiate, upload, complete",  # the count of the steps listed, not a term
+        "Two types - standard and FIFO",
+        "**Cost Effective** - use long polling and batches",  # a quality: advice on getting it
+        "Highly available - spread over three zones",
     ],
 )
 def test_not_definitions(item: str) -> None:

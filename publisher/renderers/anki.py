@@ -419,6 +419,8 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
 
     diags: list[Diagnostic] = []
     for e in removed:
+        if e.id in loaded.retired:
+            continue  # retired by the author (`card: no`): tagged removed, nothing to warn about
         file, line = ledger.split_loc(e.loc, book.root)
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
     summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
