@@ -59,6 +59,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P136": ("warning", "card: too little around the blank"),
     "P137": ("warning", "card: the context repeats the front"),
     "P138": ("warning", "card: no answer"),
+    "P139": ("warning", "formula does not parse"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

@@ -25,7 +25,7 @@ import mimetypes
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -75,10 +75,14 @@ class SafeFetcher(URLFetcher):
     ``file:///content/images/a.png`` from ``book/images/a.png``.
     """
 
-    def __init__(self, mounts: Mapping[str, Iterable[Path | str]]) -> None:
+    def __init__(self, mounts: Mapping[str, Iterable[Path | str]],
+                 generated: Mapping[str, Callable[[str], bytes | None]] | None = None) -> None:
+        """``generated`` makes resources that are not files (the sheet's formula images): a URL prefix
+        (``file:///content/.publisher-math/``) to what makes an SVG from the rest of the URL (None: refused)."""
         # None of the base class's handlers is ever used: fetch() below opens files itself.
         super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
         self.mounts = {name.strip("/"): tuple(Path(p).resolve() for p in roots) for name, roots in mounts.items()}
+        self.generated = dict(generated or {})
         self.refused: list[Refusal] = []
         self.served: list[Path] = []
         self.sealed = False  # set once the layout is done: from then on nothing is served
@@ -134,6 +138,13 @@ class SafeFetcher(URLFetcher):
     # ------------------------------------------------------------------ WeasyPrint's interface
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:  # noqa: ARG002
+        for prefix, make in self.generated.items():
+            if url.startswith(prefix) and not self.sealed:
+                made = make(url[len(prefix):])
+                if made is not None:
+                    return _Response(url, body=made, headers={"Content-Type": "image/svg+xml"})
+                self.refused.append(Refusal(url, "P111", f"'{url[len(prefix):][:60]}' cannot be drawn"))
+                raise FetchRefused("cannot be drawn")
         decision = self.check(url)
         if isinstance(decision, Refusal):
             self.refused.append(decision)

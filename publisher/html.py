@@ -8,6 +8,8 @@ template, an XHTML document). Raw HTML from the content passes only through
 
 from __future__ import annotations
 
+import base64
+import re
 from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Callable, assert_never
@@ -19,6 +21,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from . import mathrender
 from . import model as m
 from .text import plain_text
 
@@ -30,6 +33,20 @@ TAGS = {
     "tbody", "tr", "th", "td", "hr", "section", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "s",
     "mark", "a", "img", "sup", "sub", "br", "kbd", "abbr", "small", "u", "ins", "wbr", "div", "details", "summary",
 }
+# MathML that latex2mathml writes for a formula (raw <math> in the content is refused by validation, P110)
+MATH_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
+    "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom",
+    "menclose", "mfenced", "semantics", "annotation", "merror", "mmultiscripts", "mprescripts", "none",
+}
+MATH_ATTRS = {
+    "xmlns", "display", "alttext", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "accent",
+    "accentunder", "columnalign", "rowspacing", "columnspacing", "linethickness", "displaystyle", "scriptlevel",
+    "width", "height", "depth", "notation", "open", "close", "separators", "minsize", "maxsize", "movablelimits",
+    "symmetric", "largeop", "form", "encoding", "rowalign", "columnlines", "rowlines", "frame", "voffset",
+}
+# the size and baseline of a formula drawn as an image on the sheet: nothing else passes in a style
+MATH_STYLE_RE = re.compile(r"^height:\d+(\.\d+)?em;vertical-align:-?\d+(\.\d+)?em$")
 ATTRS = {
     "*": {"class", "id", "title", "lang"},
     "a": {"href", "role"},
@@ -66,6 +83,9 @@ class Options:
     # None: internal links are shown as their text
     target_href: Resolver | None = None
     cloze: bool = False
+    # how a formula is written: "tex" (MathJax delimiters, which Anki renders), "mathml" (the EPUB) or
+    # "svg" (an image of vector paths: the sheet, whose renderer has no MathML)
+    math: str = "tex"
     cloze_together: bool = False  # every deletion is c1: one card hides them all (<!-- card: together -->)
     # how a superseded claim is shown: "full" (today's claim is above it; the old one labelled, dated,
     # with its source: the book, the back of a card) or "mark" (only a small "updated" mark: the sheet)
@@ -127,6 +147,8 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
             return f"<{style}>{inlines(c, opts, cloze)}</{style}>"
         case m.Code(text=t):
             return f"<code>{escape(t, quote=False)}</code>"
+        case m.Math(tex=tex, display=display):
+            return _math(tex, display, opts.math)
         case m.Link(url=url, children=c, title=title, target=target):
             if target:
                 href = opts.target_href(target) if opts.target_href is not None else None
@@ -160,6 +182,42 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
             return ""
         case _:
             assert_never(node)
+
+
+def _math(tex: str, display: bool, mode: str) -> str:
+    """A formula in the output's form; one that does not parse is shown as its TeX, in code style."""
+    kind = "math-display" if display else "math"
+    shown = f"$${tex}$$" if display else f"${tex}$"
+    fallback = f'<code class="{kind} math-error">{escape(shown, quote=False)}</code>'
+    if mathrender.problem(tex) is not None:
+        return fallback
+    if mode == "mathml":
+        return mathrender.mathml(tex, display) or fallback
+    if mode == "svg":
+        drawn = mathrender.svg(tex, display)
+        if drawn is None:
+            return fallback
+        key = base64.urlsafe_b64encode(f"{int(display)}{tex}".encode()).decode().rstrip("=")
+        style = f"height:{drawn.height:.3f}em;vertical-align:-{drawn.depth:.3f}em"
+        return f'<img class="{kind}" src="{MATH_URL_PREFIX}{key}.svg" alt="{escape(tex)}" style="{style}"/>'
+    return f'<span class="{kind}">{escape(mathrender.anki(tex, display), quote=False)}</span>'
+
+
+MATH_URL_PREFIX = ".publisher-math/"  # the sheet's formulas: its fetcher draws them (see formula_svg)
+
+
+def formula_svg(key: str) -> bytes | None:
+    """The SVG of a formula image on the sheet, from the rest of its URL after :data:`MATH_URL_PREFIX`
+    (None: not such an image)."""
+    if not key.endswith(".svg"):
+        return None
+    key = key[:-len(".svg")]
+    try:
+        text = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)).decode()
+    except ValueError:
+        return None
+    drawn = mathrender.svg(text[1:], text[:1] == "1") if text[:1] in ("0", "1") else None
+    return drawn.markup.encode() if drawn is not None else None
 
 
 def _safe_url(url: str) -> bool:
@@ -290,8 +348,18 @@ def footnotes(chapter: m.Chapter, opts: Options) -> str:
 
 def sanitize(fragment: str) -> str:
     """Keep only the allow-listed tags and attributes, and only safe URL schemes."""
-    return nh3.clean(fragment, tags=TAGS, attributes=ATTRS, url_schemes=URL_SCHEMES, link_rel=None,
-                     strip_comments=True)
+    return nh3.clean(fragment, tags=TAGS | MATH_TAGS, attributes=_ATTRS, url_schemes=URL_SCHEMES, link_rel=None,
+                     strip_comments=True, attribute_filter=_attribute_filter)
+
+
+_ATTRS = {**ATTRS, "img": ATTRS["img"] | {"style"}, **{tag: MATH_ATTRS for tag in MATH_TAGS}}
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    """A style passes only as a formula image's size and baseline."""
+    if attr == "style":
+        return value if tag == "img" and MATH_STYLE_RE.match(value) else None
+    return value
 
 
 def to_xhtml(fragment: str) -> str:

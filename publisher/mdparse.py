@@ -17,6 +17,8 @@ import mistune
 from mistune.block_parser import BlockParser
 from mistune.core import BlockState
 
+from . import mathsyntax
+
 Token = dict[str, Any]
 PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
 
@@ -68,7 +70,8 @@ class _Parser(BlockParser):
 
 
 def parser() -> mistune.Markdown:
-    md = mistune.Markdown(renderer=None, block=_Parser(), plugins=[mistune.plugins.import_plugin(p) for p in PLUGINS])
+    plugins = [mistune.plugins.import_plugin(p) for p in PLUGINS] + [mathsyntax.math]
+    md = mistune.Markdown(renderer=None, block=_Parser(), plugins=plugins)
     return md
 
 

@@ -68,6 +68,16 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Math:
+    """A TeX formula: ``$...$`` / ``\\(...\\)`` inline, ``$$...$$`` / ``\\[...\\]`` / a ``math`` fence displayed
+    (a paragraph of its own, centred)."""
+
+    tex: str
+    display: bool = False
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True)
 class Styled:
     """Inline HTML with a meaning of its own: ``<sub>``, ``<sup>``, ``<u>``, ``<kbd>``, ``<small>``."""
 
@@ -142,12 +152,12 @@ class CardOption:
 
 
 Inline = Union[
-    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
-    CardOption,
+    Text, Emph, Strong, Strike, Mark, Styled, Code, Math, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline,
+    Pin, CardOption,
 ]
 INLINE_TYPES: tuple[type, ...] = (
-    Text, Emph, Strong, Strike, Mark, Styled, Code, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline, Pin,
-    CardOption,
+    Text, Emph, Strong, Strike, Mark, Styled, Code, Math, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline,
+    Pin, CardOption,
 )
 
 # --------------------------------------------------------------------------- blocks

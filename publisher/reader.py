@@ -172,6 +172,8 @@ class _Reader:
                 return m.Mark(self.inlines(kids, where), where)
             case "codespan":
                 return m.Code(tok["raw"], where)
+            case "math":
+                return m.Math(tok["raw"], bool(tok.get("attrs", {}).get("display")), where)
             case "link":
                 attrs = tok.get("attrs", {})
                 return m.Link(attrs.get("url", ""), self.inlines(kids, where), attrs.get("title") or "", where)
@@ -266,7 +268,13 @@ class _Reader:
                 where = self.loc.at(tok)
                 if fenced and not self._closed_fence(tok, where):
                     self.diags.append(diag("P118", where.file, where.line, "code fence is never closed"))
-                return m.CodeBlock(code, info.split()[0] if info.strip() else "", where)
+                lang = info.split()[0] if info.strip() else ""
+                if lang.lower() == "math" and fenced and code.strip():  # GitHub's ```math fence: a displayed formula
+                    return m.Para((m.Math(code.strip(), True, where),), where)
+                return m.CodeBlock(code, lang, where)
+            case "math":
+                where = self.loc.at(tok)
+                return m.Para((m.Math(tok["raw"], True, where),), where)
             case "block_html":
                 raw = tok.get("raw", "")
                 where = self.loc.at(tok)
@@ -489,7 +497,7 @@ def _breaks(tok: Token) -> int:
 def plain_tokens(tokens: list[Token]) -> str:
     out = []
     for t in tokens:
-        if t["type"] in ("text", "codespan"):
+        if t["type"] in ("text", "codespan", "math"):
             out.append(t["raw"])
         elif t["type"] in ("softbreak", "linebreak"):
             out.append("\n")

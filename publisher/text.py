@@ -32,6 +32,8 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
         match node:
             case m.Text(text=t) | m.Code(text=t):
                 out.append(t)
+            case m.Math(tex=t):
+                out.append(t)
             case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c):
                 out.append(plain_text(c))
             case m.Styled(children=c):

@@ -220,6 +220,20 @@ def raw_html(ctx: Context) -> Iterator[Diagnostic]:
                         yield diag("P110", node.loc.file, node.loc.line, p)
 
 
+def formulas(ctx: Context) -> Iterator[Diagnostic]:
+    """A formula that does not parse is shown as its TeX: say why, at its line."""
+    from .mathrender import problem
+
+    for ch in ctx.book.chapters:
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                if isinstance(node, m.Math):
+                    why = problem(node.tex)
+                    if why is not None:
+                        shown = node.tex if len(node.tex) <= 40 else node.tex[:37] + "..."
+                        yield diag("P139", node.loc.file, node.loc.line, f"'{shown}': {why}; shown as TeX")
+
+
 def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     """Where a local resource URL points, if it stays inside ``root``; else (None, reason)."""
     path = unquote(urlsplit(url).path)
@@ -397,7 +411,7 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (
     headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
-    raw_html, resources, internal_links, spelling,
+    raw_html, formulas, resources, internal_links, spelling,
 )
 
 

@@ -22,6 +22,7 @@ INLINES: dict[type, tuple[m.Inline, str]] = {
     m.Mark: (m.Mark(T, L), "<mark>x</mark>"),
     m.Styled: (m.Styled("sub", T, L), "<sub>x</sub>"),
     m.Code: (m.Code("a<b>", L), "<code>a&lt;b&gt;</code>"),
+    m.Math: (m.Math("a<b", False, L), '<span class="math">\\(a&lt;b\\)</span>'),
     m.Link: (m.Link("https://example.com/?a=1&b=2", T, "tip", L), '<a href="https://example.com/?a=1&amp;b=2" title="tip">x</a>'),
     m.Image: (m.Image("img.png", "alt text", "", L), '<img src="img.png" alt="alt text">'),
     m.FootnoteRef: (m.FootnoteRef("1", L), "<sup>"),
@@ -63,7 +64,8 @@ def test_every_inline_type(kind: type) -> None:
     out = html.render_inlines((node,))
     assert expected in out, (raw, out)
     # as part of a paragraph, in each output's options, and as XHTML
-    for opts in (html.Options(), html.Options(cloze=True, id_prefix="c1-", footnote_numbers={"1": 1})):
+    for opts in (html.Options(), html.Options(cloze=True, id_prefix="c1-", footnote_numbers={"1": 1}),
+                 html.Options(math="mathml"), html.Options(math="svg")):
         frag = html.render((m.Para((m.Text("before "), node, m.Text(" after")), L),), opts)
         assert frag.startswith("<p>before ") and frag.endswith(" after</p>")
         etree.fromstring(f"<div>{html.to_xhtml(frag)}</div>")

@@ -357,3 +357,10 @@ def test_british_spellings_are_words(check) -> None:
 def test_a_link_to_a_page_left_out_of_the_book_is_no_broken_link(check) -> None:
     diags = check({"01-a.md": "# A\n\nSee [how to help](CONTRIBUTING.md) and [gone](GONE.md).\n", "CONTRIBUTING.md": "# Help\n"})
     assert [(d.code, d.message.split(": ", 1)[1]) for d in diags if d.code == "P114"] == [("P114", "no file 'GONE.md'")]
+
+
+def test_a_formula_that_does_not_parse_is_a_warning_at_its_line_and_math_is_not_spell_checked(tmp_path) -> None:
+    content = make_book(tmp_path, {"01-a.md": "# A\n\nGood $\\lim_{x \\to 0} \\frac{\\sin x}{x}$ here.\n\nBad: $x^$ here.\n"})
+    diags = load(content).diagnostics
+    assert [(d.code, d.severity, d.line) for d in diags if d.code == "P139"] == [("P139", "warning", 5)]
+    assert not [d for d in diags if d.code == "P116"]  # frac, lim, sin: TeX, not words

@@ -299,6 +299,7 @@ class _Plan:
 
     def options(self, chapter: m.Chapter, anchors: _Anchors | None = None, notes: bool = True) -> html.Options:
         return html.Options(
+            math="mathml",
             original_label=html.original_label(self.book.meta.date),
             image_src=self.images.src,
             link_href=self.link_href,
@@ -356,6 +357,9 @@ class _Doc:
     href: str
     root: Any  # the parsed XHTML (lxml), serialized once every document is known
     properties: list[str] = field(default_factory=list)
+
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 
 def parse_xhtml(text: str) -> Any:
@@ -661,6 +665,9 @@ def _package(meta: m.Meta, lang: str, modified: datetime, docs: list[_Doc], spin
     item("cover-image", "cover.svg", "image/svg+xml", cover, ["cover-image"])
     for n, img in enumerate(images, 1):
         item(f"image{n:03d}", img.href, img.media_type, img.data)
+    for d in docs:  # EPUB 3 wants each document that holds MathML to say so (EPUBCheck: OPF-014)
+        if "mathml" not in d.properties and next(d.root.iter(f"{{{MATHML_NS}}}math"), None) is not None:
+            d.properties.append("mathml")
     by_id = {d.id: item(d.id, d.href, XHTML_MEDIA, serialize(d.root), d.properties) for d in docs}
     item("ncx", "toc.ncx", NCX_MEDIA, ncx)
     book.spine = [by_id[i] for i in spine]

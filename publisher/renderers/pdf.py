@@ -165,6 +165,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
         before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
         opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p)
         opts = html.Options(
+            math="svg",  # WeasyPrint has no MathML: formulas are drawn as vector paths
             history="mark",  # the sheet prints today's claim only, marked as updated
             image_src=image_src,
             link_href=_link_href,
@@ -299,7 +300,7 @@ def make_fetcher(content_dir: Path) -> SafeFetcher:
     return SafeFetcher({
         "content": [content_dir],
         "templates": [Path(content_dir) / "templates", templates.BUILTIN],
-    })
+    }, generated={mount_url("content") + html.MATH_URL_PREFIX: html.formula_svg})
 
 
 def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,

@@ -102,12 +102,14 @@ def plan(book: m.Book, threshold: int | None = None) -> list[list[int]]:
 class RecordingFetcher(SafeFetcher):
     """A :class:`SafeFetcher` that remembers every URL asked for and what came of it."""
 
-    def __init__(self, mounts) -> None:
-        super().__init__(mounts)
+    def __init__(self, mounts, generated=None) -> None:
+        super().__init__(mounts, generated)
         self.log: list[dict] = []
 
     def fetch(self, url: str, headers: dict | None = None):
         sealed = self.sealed
+        if any(url.startswith(prefix) for prefix in self.generated):
+            return super().fetch(url, headers)  # made from the URL alone (a formula): the document decides it
         try:
             response = super().fetch(url, headers)
         except FetchRefused:
@@ -155,7 +157,8 @@ def lay_out(job: Job, content_dir: Path) -> None:
     """Lay out one document: its PDF and its record (pages, fetches) into the cache."""
     from . import pdf
 
-    fetcher = RecordingFetcher(pdf.make_fetcher(content_dir).mounts)
+    made = pdf.make_fetcher(content_dir)
+    fetcher = RecordingFetcher(made.mounts, made.generated)
     pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags)
     with atomic_path(job.record) as tmp:
         tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log}, sort_keys=True), "utf-8")
