@@ -17,7 +17,7 @@ from typing import Iterator, assert_never
 
 from . import model as m
 from .normalize import split_term
-from .text import all_inlines, blank_marks, card_options, plain_text, slugify, squash, walk_inlines
+from .text import all_inlines, blank_marks, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -75,7 +75,10 @@ def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[
     else:
         prefix = {"definition": "", "cloze": "cloze-", "question": "q-"}[kind]
         identity, is_pinned = f"{ctx.chapter.slug}/{prefix}{key_slug(basis)}", False
-    return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, ctx.tags, loc, is_pinned)
+    tags = ctx.tags + tuple(dict.fromkeys(  # the #tags written on the card's lines
+        n.name for b in walk_blocks(front + back) for run in block_inlines(b) for n in walk_inlines(run)
+        if isinstance(n, m.Tag) and n.name not in ctx.tags))
+    return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, tags, loc, is_pinned)
 
 
 def studied(*runs: tuple[m.Inline, ...]) -> bool:
@@ -106,7 +109,7 @@ def _bold_question(block: m.Block) -> bool:
     """A paragraph that is a question on its own: all bold and ending in '?', or 'Q: ...'."""
     if not isinstance(block, m.Para) or not block.children:
         return False
-    kids = [n for n in block.children if not isinstance(n, (m.Pin, m.CardOption))]
+    kids = [n for n in block.children if not isinstance(n, (m.Pin, m.CardOption, m.Tag))]
     text = plain_text(block.children).strip()
     if QA_RE.match(text) and not any(isinstance(n, (m.SoftBreak, m.LineBreak)) for n in kids):
         return True
@@ -225,6 +228,10 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         yield _card("question", plain_text(prev.children), (prev,), bs, ctx, prev.loc, pins(prev.children))
                     continue
                 yield from _from_blocks(bs, ctx)
+            case m.Alert(title=t, blocks=bs) if bs and plain_text(t).strip().endswith("?"):
+                # "> [!question] Why do cells divide?" (or "??? question "Why?""): the title asks, the body answers
+                if ctx.studied(t):
+                    yield _card("question", plain_text(t), (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
             case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 yield from _from_blocks(bs, ctx)
             case m.Section(title=t, anchor=a, blocks=bs):

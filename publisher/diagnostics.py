@@ -34,7 +34,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P108": ("warning", "definition without a body"),
     "P109": ("warning", "duplicate fact"),
     "P110": ("error", "unsafe HTML"),
-    "P111": ("warning", "missing image"),
+    "P111": ("warning", "missing image or sound"),
     "P112": ("error", "path leaves the content folder"),
     "P113": ("error", "unsafe URL"),
     "P114": ("warning", "broken internal link"),

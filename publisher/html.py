@@ -86,6 +86,9 @@ class Options:
     # how a formula is written: "tex" (MathJax delimiters, which Anki renders), "mathml" (the EPUB) or
     # "svg" (an image of vector paths: the sheet, whose renderer has no MathML)
     math: str = "tex"
+    # how a sound is written: "anki" (``[sound:name]``, the file packed through ``image_src``), "name" (a note
+    # of its file name: the EPUB) or "omit" (the sheet)
+    sound: str = "name"
     cloze_together: bool = False  # every deletion is c1: one card hides them all (<!-- card: together -->)
     # how a superseded claim is shown: "full" (today's claim is above it; the old one labelled, dated,
     # with its source: the book, the back of a card) or "mark" (only a small "updated" mark: the sheet)
@@ -178,10 +181,24 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
             return "\n"
         case m.RawInline(html=h):
             return h  # made safe by sanitize() on the whole fragment
-        case m.Pin() | m.CardOption():
+        case m.Sound(url=url, label=label):
+            return _sound(url, label, opts)
+        case m.Pin() | m.CardOption() | m.Tag():
             return ""
         case _:
             assert_never(node)
+
+
+def _sound(url: str, label: str, opts: Options) -> str:
+    name = url.rsplit("/", 1)[-1]
+    if opts.sound == "omit":
+        return escape(label, quote=False)
+    if opts.sound == "anki":
+        packed = opts.image_src(url)
+        if packed is not None and "]" not in packed:
+            return (escape(label, quote=False) + " " if label else "") + f"[sound:{escape(packed, quote=False)}]"
+    text = f"{label} (audio: {name})" if label else f"(audio: {name})"
+    return f'<span class="sound">{escape(text, quote=False)}</span>'
 
 
 def _math(tex: str, display: bool, mode: str) -> str:

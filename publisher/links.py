@@ -44,6 +44,24 @@ def from_root(chapter_path: str, url: str) -> str:
     return "" if norm == "." else norm
 
 
+def find_asset(assets: tuple[str, ...], chapter_path: str, name: str) -> str:
+    """An attachment named in an Obsidian embed (``![[x.png]]``, ``[sound:x.mp3]``) as a path from the
+    content folder: beside the note, then from the root, then the file of that name anywhere in the
+    book (the shortest path, as Obsidian picks). Not found: the path beside the note (reported missing)."""
+    name = name.strip().lstrip("/")
+    beside = from_root(chapter_path, name) if "/" in chapter_path else posixpath.normpath(name)
+    have = set(assets)
+    if beside in have:
+        return beside
+    if name in have:
+        return name
+    base = posixpath.basename(name).lower()
+    named = [a for a in assets if posixpath.basename(a).lower() == base]
+    if named:
+        return min(named, key=lambda a: (a.count("/"), len(a), a))
+    return beside
+
+
 @dataclass(frozen=True)
 class Resolved:
     target: str = ""  # "slug" or "slug#anchor" when the link points into the book

@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 
 SVG_SIZE = 70.0  # ziamath's size: units to the em
 UNKNOWN_COMMAND_RE = re.compile(r"<mi>\\([A-Za-z]+)</mi>")
+BRACE_RE = re.compile(r"(?<!\\)[{}]")  # braces that group (not \{ or \})
 SVG_BOX_RE = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 
 
@@ -24,6 +25,13 @@ def problem(tex: str) -> str | None:
     """Why ``tex`` is not a formula the outputs can show (None: it is)."""
     if not tex.strip():
         return "empty formula"
+    depth = 0
+    for brace in BRACE_RE.findall(tex):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return "a '}' without its '{'"
+    if depth:
+        return "a '{' that is never closed"
     try:
         out = _convert(tex, False)
     except Exception as exc:  # noqa: BLE001 - latex2mathml raises many kinds; each is the author's TeX

@@ -17,7 +17,7 @@ import mistune
 from mistune.block_parser import BlockParser
 from mistune.core import BlockState
 
-from . import mathsyntax
+from . import admonitions, mathsyntax
 
 Token = dict[str, Any]
 PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
@@ -54,7 +54,7 @@ class _Parser(BlockParser):
         for tok in state.tokens[max(0, n_tokens - 2):]:
             if "_start" not in tok:
                 tok["_start"] = para_start if tok["type"] == "def_list" and para_start is not None else m.start()
-                if tok["type"] in ("list", "block_quote") and kids:
+                if tok["type"] in ("list", "block_quote", "admonition") and kids:
                     tok["_kids"] = kids
                     for k in kids:
                         k.claimed = True
@@ -70,7 +70,7 @@ class _Parser(BlockParser):
 
 
 def parser() -> mistune.Markdown:
-    plugins = [mistune.plugins.import_plugin(p) for p in PLUGINS] + [mathsyntax.math]
+    plugins = [mistune.plugins.import_plugin(p) for p in PLUGINS] + [mathsyntax.math, admonitions.admonitions]
     md = mistune.Markdown(renderer=None, block=_Parser(), plugins=plugins)
     return md
 
@@ -105,3 +105,5 @@ def locate(tokens: list[Token], src: str, first_line: int = 1) -> None:
                 line += max(1, kid.src.count("\n"))
         elif tok["type"] == "block_quote" and kids:
             locate(tok.get("children") or [], kids[0].src, line)
+        elif tok["type"] == "admonition" and kids:  # its body starts on the line after the marker
+            locate(tok.get("children") or [], kids[0].src, line + 1)

@@ -151,13 +151,32 @@ class CardOption:
     loc: Loc = NOWHERE
 
 
+@dataclass(frozen=True)
+class Tag:
+    """An inline ``#tag`` (``#nested/tag``): an Anki tag (``nested::tag``) on the cards of the line that holds
+    it; never printed."""
+
+    name: str  # as Anki writes it: "nested::tag"
+    loc: Loc = NOWHERE
+
+
+@dataclass(frozen=True)
+class Sound:
+    """An audio file of the book (``[sound:x.mp3]``, a link to a local ``.mp3``, ``![[x.mp3]]``): played on
+    the card; named in the EPUB; left off the sheet. ``url`` is from the content folder, like an image's."""
+
+    url: str
+    label: str = ""  # the link's text, if it was a link
+    loc: Loc = NOWHERE
+
+
 Inline = Union[
     Text, Emph, Strong, Strike, Mark, Styled, Code, Math, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline,
-    Pin, CardOption,
+    Pin, CardOption, Tag, Sound,
 ]
 INLINE_TYPES: tuple[type, ...] = (
     Text, Emph, Strong, Strike, Mark, Styled, Code, Math, Link, Image, FootnoteRef, LineBreak, SoftBreak, RawInline,
-    Pin, CardOption,
+    Pin, CardOption, Tag, Sound,
 )
 
 # --------------------------------------------------------------------------- blocks
@@ -363,6 +382,8 @@ class Book:
     chapters: tuple[Chapter, ...]
     root: str = "content"  # the content folder, for resolving images
     parts: tuple[Part, ...] = ()  # every folder that holds chapters, in reading order
+    # the images and sounds anywhere in the content folder (paths from it, sorted): what ![[name.png]] finds
+    assets: tuple[str, ...] = ()
 
     def parts_of(self, chapter: Chapter) -> tuple[Part, ...]:
         """The parts a chapter stands in, outermost first."""

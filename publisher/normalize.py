@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Callable, assert_never
 
 from . import model as m
+from .sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
 
@@ -199,7 +200,7 @@ def _needs_squash(nodes: tuple[m.Inline, ...]) -> bool:
 def _last_visible(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> int | None:
     """The index of the last node a reader sees (pins and card options at the end are invisible)."""
     for i in range(len(nodes) - 1, -1, -1):
-        if not isinstance(nodes[i], (m.Pin, m.CardOption)):
+        if not isinstance(nodes[i], (m.Pin, m.CardOption, m.Tag)):
             return i
     return None
 
@@ -441,14 +442,13 @@ def resolve_paths(book: m.Book) -> m.Book:
 
 
 WIKI_RE = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(?:#([^\[\]\n|]*))?(?:\|([^\[\]\n]*))?\]\]")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp")
 
 
 def wiki_links(book: m.Book) -> m.Book:
     """Obsidian's ``[[Page]]``, ``[[Page|text]]``, ``[[Page#Heading]]`` and ``![[image.png]]``: pages are
     found by file name or front-matter alias anywhere in the book (case does not matter), images beside
     the note. A page that is not found keeps a ``wiki:`` link (shown as its text; validation reports it)."""
-    from .links import Index
+    from .links import Index, find_asset
     from .text import slugify
 
     index = Index(book)
@@ -468,8 +468,10 @@ def wiki_links(book: m.Book) -> m.Book:
             at = found.end()
             shown = (label or (f"{page} \u203a {heading}" if page and heading else page or heading or "")).strip()
             if embed and page.lower().endswith(IMAGE_SUFFIXES):
-                folder = ch.path.rsplit("/", 1)[0] + "/" if "/" in ch.path else ""
-                out.append(m.Image(folder + page, label or page.rsplit(".", 1)[0], "", node.loc))
+                out.append(m.Image(find_asset(book.assets, ch.path, page), label or page.rsplit(".", 1)[0], "", node.loc))
+                continue
+            if embed and page.lower().endswith(SOUND_SUFFIXES):
+                out.append(m.Sound(find_asset(book.assets, ch.path, page), label or "", node.loc))
                 continue
             target_ch = pages.get(page.lower()) if page else ch
             target = ""
@@ -496,9 +498,118 @@ def wiki_links(book: m.Book) -> m.Book:
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
 
+# Obsidian's inline tags: "#" at the start or after a space, then letters, digits, _ - / (not only digits)
+TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\w#])")
+
+
+def anki_tag(name: str) -> str:
+    """``nested/tag`` as Anki's hierarchy ``nested::tag``."""
+    return "::".join(p for p in name.strip("/").split("/") if p)
+
+
+def inline_tags(book: m.Book) -> m.Book:
+    """``#tag`` in text (not in code, links' targets or headings) becomes a Tag node: the cards of its item
+    or paragraph carry it. A paragraph of tags alone at the top of a file tags every card of the file."""
+
+    def split(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        if not any(isinstance(n, m.Text) and "#" in n.text for n in nodes):
+            return nodes
+        out: list[m.Inline] = []
+        for n in nodes:
+            if not (isinstance(n, m.Text) and "#" in n.text and TAG_RE.search(n.text)):
+                out.append(n)
+                continue
+            at = 0
+            for found in TAG_RE.finditer(n.text):
+                if found.start() > at:
+                    out.append(replace(n, text=n.text[at:found.start()]))
+                out.append(m.Tag(anki_tag(found.group("tag")), n.loc))
+                at = found.end()
+            if at < len(n.text):
+                out.append(replace(n, text=n.text[at:]))
+        return tuple(out)
+
+    def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        inner = tuple(
+            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or _same(k := deep(n.children), n.children)
+            else replace(n, children=k)
+            for n in nodes
+        )
+        return split(inner if not _same(inner, nodes) else nodes)
+
+    def one(ch: m.Chapter) -> m.Chapter:
+        ch = map_chapter_inlines(ch, deep, title=False)
+        ch = replace(ch, blocks=_untag_titles(ch.blocks))
+        first = ch.blocks[0] if ch.blocks else None
+        if isinstance(first, m.Para) and first.children and all(
+                isinstance(n, m.Tag) or (isinstance(n, (m.Text, m.SoftBreak, m.LineBreak)) and not plain_text((n,)).strip(" ,\n"))
+                for n in first.children):
+            file_tags = tuple(n.name for n in first.children if isinstance(n, m.Tag))
+            ch = replace(ch, blocks=ch.blocks[1:], tags=ch.tags + tuple(t for t in file_tags if t not in ch.tags))
+        return ch
+
+    from .text import plain_text
+
+    return replace(book, chapters=tuple(one(c) for c in book.chapters))
+
+
+def _untag_titles(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+    """Headings keep their text: a "#" in a title is not a tag."""
+
+    def fn(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+        out = []
+        for b in seq:
+            if isinstance(b, m.Section) and any(isinstance(n, m.Tag) for n in b.title):
+                b = replace(b, title=tuple(m.Text("#" + n.name.replace("::", "/"), n.loc) if isinstance(n, m.Tag) else n
+                                           for n in b.title))
+            out.append(b)
+        return tuple(out)
+
+    return map_blocks(blocks, fn)
+
+
+SOUND_RE = re.compile(r"\[sound:([^\]\n]+)\]")
+
+
+def sounds(book: m.Book) -> m.Book:
+    """Anki's ``[sound:file.mp3]`` and links to local audio files become Sound nodes (found like images,
+    beside the note or anywhere in the book by name)."""
+    from .links import find_asset, from_root, is_remote
+
+    def one(ch: m.Chapter) -> m.Chapter:
+        def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+            if not any(isinstance(n, m.Link) or (isinstance(n, m.Text) and "[sound:" in n.text) for n in nodes):
+                return nodes
+            out: list[m.Inline] = []
+            for n in nodes:
+                if isinstance(n, m.Link) and not n.target and not is_remote(n.url) and \
+                        n.url.split("#", 1)[0].split("?", 1)[0].lower().endswith(SOUND_SUFFIXES):
+                    out.append(m.Sound(from_root(ch.path, n.url), plain_text(n.children), n.loc))
+                elif isinstance(n, m.Text) and "[sound:" in n.text:
+                    at = 0
+                    for found in SOUND_RE.finditer(n.text):
+                        if found.start() > at:
+                            out.append(replace(n, text=n.text[at:found.start()]))
+                        out.append(m.Sound(find_asset(book.assets, ch.path, found.group(1)), "", n.loc))
+                        at = found.end()
+                    if at < len(n.text):
+                        out.append(replace(n, text=n.text[at:]))
+                else:
+                    out.append(n)
+            return tuple(out)
+
+        return map_chapter_inlines(ch, run, title=False)
+
+    from .text import plain_text
+
+    return replace(book, chapters=tuple(one(c) for c in book.chapters))
+
+
 # The order matters: text is clean before the idioms are recognised; links resolve against the
 # final sections.
-PASSES: tuple[Pass, ...] = (unicode_nfc, whitespace, idioms_to_definitions, resolve_paths, wiki_links)
+PASSES: tuple[Pass, ...] = (
+    unicode_nfc, inline_tags, whitespace, idioms_to_definitions, resolve_paths, wiki_links, sounds,
+)
 
 
 def normalize(book: m.Book, passes: tuple[Pass, ...] = PASSES) -> m.Book:

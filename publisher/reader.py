@@ -259,6 +259,15 @@ class _Reader:
                 return m.BulletList(items, bool(attrs.get("ordered")), int(attrs.get("start", 1) or 1), where)
             case "block_quote":
                 return self.quote(tok)
+            case "admonition":  # MkDocs' !!! note "Title": the same callout as Obsidian's
+                where = self.loc.at(tok)
+                name = str(tok["attrs"]["name"]).lower()
+                given = tok["attrs"]["title"]
+                if given is None:  # no title written: the type's name, as MkDocs shows it
+                    given = name.replace("-", " ").capitalize() if name not in CALLOUT_FAMILIES else ""
+                title = (m.Text(given, where),) if given else ()
+                kind = CALLOUT_FAMILIES.get(name, "note")
+                return m.Alert(kind, tuple(self.blocks(tok.get("children") or [])), where, title, name)  # type: ignore[arg-type]
             case "def_list":
                 return self.def_list(tok)
             case "block_code":
@@ -712,7 +721,8 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
         if chapter is None or any(d.code == "P122" for d in more):
             continue  # unreadable, or empty: nothing to show
         chapters.append(chapter)
-    return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder)), diags
+    assets = tuple(sorted(layout.assets))
+    return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder), assets), diags
 
 
 PARALLEL_FROM = 40  # files: below this, worker processes cost more than they save

@@ -52,6 +52,12 @@ class Layout:
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (rel, why)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     summary: str = ""  # the SUMMARY.md that ordered the book, if any
+    assets: list[str] = field(default_factory=list)  # images and sounds (paths from the root)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif")
+SOUND_SUFFIXES = (".mp3", ".ogg", ".oga", ".wav", ".m4a", ".flac", ".opus", ".webm")
+ASSET_SUFFIXES = IMAGE_SUFFIXES + SOUND_SUFFIXES
 
 
 def natural_key(name: str) -> tuple[object, ...]:
@@ -161,6 +167,8 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                     layout.left_out.append((child, "excluded in book.toml"))
                     continue
                 found.append(child)
+            elif is_file and entry.name.lower().endswith(ASSET_SUFFIXES):
+                layout.assets.append(child)
 
     def _note_dir(path: Path, rel: str, why: str) -> None:
         if why == "hidden" or why.startswith("build") or why == "the book's templates":

@@ -34,6 +34,8 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
                 out.append(t)
             case m.Math(tex=t):
                 out.append(t)
+            case m.Sound(label=t):
+                out.append(t)
             case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c):
                 out.append(plain_text(c))
             case m.Styled(children=c):
@@ -44,7 +46,7 @@ def plain_text(nodes: tuple[m.Inline, ...] | list[m.Inline]) -> str:
                 out.append(alt)
             case m.SoftBreak() | m.LineBreak():
                 out.append(" ")
-            case m.FootnoteRef() | m.RawInline() | m.Pin() | m.CardOption():
+            case m.FootnoteRef() | m.RawInline() | m.Pin() | m.CardOption() | m.Tag():
                 pass
             case _:
                 assert_never(node)

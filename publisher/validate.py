@@ -287,6 +287,12 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                             yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
                         elif why := _active_image(target):
                             yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
+                    case m.Sound(url=url, loc=loc):
+                        target, why = resolve_inside(root, url) if url and not urlsplit(url).scheme else (None, f"'{url}'")
+                        if target is None:
+                            yield diag("P112", loc.file, loc.line, why)
+                        elif not target.is_file():
+                            yield diag("P111", loc.file, loc.line, f"sound '{url}': not played on the card")
                     case m.Link(url=url, loc=loc):
                         if unsafe_url(url):
                             yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")

@@ -31,6 +31,8 @@ INLINES: dict[type, tuple[m.Inline, str]] = {
     m.RawInline: (m.RawInline("<wbr>", L), "<wbr>"),
     m.Pin: (m.Pin("some-id", L), ""),
     m.CardOption: (m.CardOption("no", L), ""),
+    m.Tag: (m.Tag("nested::tag", L), ""),
+    m.Sound: (m.Sound("audio/word.mp3", "", L), '<span class="sound">(audio: word.mp3)</span>'),
 }
 
 PARA = m.Para((m.Text("para"),), L)

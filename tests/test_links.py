@@ -104,3 +104,14 @@ def test_wiki_links_embeds_and_comments(tmp_path: Path, monkeypatch: pytest.Monk
     index = next(c for c in loaded.book.chapters if c.slug == "index")
     text = " ".join(block_text(b) for b in index.blocks)
     assert "private note" not in text and "After." in text and "%% not a comment in code %%" in text
+
+
+def test_an_attachment_is_found_beside_the_note_then_from_the_root_then_by_name_anywhere() -> None:
+    from publisher.links import find_asset
+
+    assets = ("Attachments/a.png", "Deep/er/a.png", "notes/b.png", "b.png", "notes/sub/c.png")
+    assert find_asset(assets, "notes/page.md", "b.png") == "notes/b.png"  # beside the note first
+    assert find_asset(assets, "other/page.md", "b.png") == "b.png"  # from the root
+    assert find_asset(assets, "other/page.md", "a.png") == "Attachments/a.png"  # the shortest path of that name
+    assert find_asset(assets, "x.md", "C.PNG") == "notes/sub/c.png"  # case aside
+    assert find_asset(assets, "notes/page.md", "missing.png") == "notes/missing.png"  # reported as missing

@@ -186,4 +186,29 @@ def test_normalize_is_idempotent_and_pure() -> None:
     once = normalize(book)
     assert normalize(once) == once
     assert book.chapters[0] is ch  # the input is untouched
-    assert [p.__name__ for p in PASSES][-3:] == ["idioms_to_definitions", "resolve_paths", "wiki_links"]
+    assert [p.__name__ for p in PASSES] == ["unicode_nfc", "inline_tags", "whitespace", "idioms_to_definitions",
+                                            "resolve_paths", "wiki_links", "sounds"]
+
+
+def _tagged(src: str) -> tuple[m.Chapter, list[tuple[str, tuple[str, ...]]]]:
+    ch, _ = read_chapter(src.encode(), "f.md", "f")
+    ch = normalize(m.Book(META, (ch,))).chapters[0]
+    from publisher.text import block_inlines, walk_blocks, walk_inlines
+
+    runs = []
+    for b in walk_blocks(ch.blocks):
+        for run in block_inlines(b):
+            tags = tuple(n.name for n in walk_inlines(run) if isinstance(n, m.Tag))
+            runs.append((plain_text(run).strip(), tags))
+    return ch, runs
+
+
+def test_inline_tags_are_tags_only_where_obsidian_reads_them() -> None:
+    ch, runs = _tagged(
+        "#course/bio101 #exam\n\n# T\n\n## Heading #not-a-tag\n\n"
+        "- mitochondria #energy/atp\n- C# and issue #12 and http://x.org/#frag and `#code`\n- (#paren) tag\n")
+    assert ch.tags == ("course::bio101", "exam")  # a paragraph of tags alone at the top: the whole file
+    assert ("Heading #not-a-tag", ()) in runs  # a heading keeps its text
+    assert ("mitochondria", ("energy::atp",)) in runs  # not printed, and the space before it trimmed
+    assert ("C# and issue #12 and http://x.org/#frag and #code", ()) in runs
+    assert ("tag", ("paren",)) in [(t.strip("() "), tags) for t, tags in runs]

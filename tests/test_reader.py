@@ -471,3 +471,14 @@ def test_an_update_under_a_heading_renames_it_and_keeps_the_old_name() -> None:
     assert isinstance(first, m.Superseded) and plain_text(first.original) == "EC2 - Elastic Cloud Computing"
     assert plain_text(section.title) == "EBS - Elastic Block Store" and section.anchor == "ebs-elastic-block-store"
     assert isinstance(section.blocks[0], m.Superseded) and section.blocks[0].since == ""
+
+
+def test_mkdocs_admonitions_are_callouts_with_their_titles_and_lines() -> None:
+    ch, diags = chapter('# T\n\n!!! warning "Mind the gap"\n    First para.\n\n    - item\n\n??? tip\n    Hidden.\n\n'
+                        '!!! danger ""\n    No title.\n\nAfter, not indented.\n')
+    alerts = [b for b in ch.blocks if isinstance(b, m.Alert)]
+    assert [(a.kind, a.name, plain_text(a.title), a.loc.line) for a in alerts] == [
+        ("warning", "warning", "Mind the gap", 3), ("tip", "tip", "", 8), ("caution", "danger", "", 11)]
+    assert [(type(b).__name__, b.loc.line) for b in alerts[0].blocks] == [("Para", 4), ("BulletList", 6)]
+    assert isinstance(ch.blocks[-1], m.Para) and plain_text(ch.blocks[-1].children) == "After, not indented."
+    assert not diags

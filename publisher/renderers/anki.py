@@ -257,8 +257,8 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
     chapters = {ch.slug: ch for ch in book.chapters}
     rel_cache: dict[str, str] = {}
     label = html.original_label(meta.date)
-    plain = html.Options(image_src=media, link_href=_link_href, original_label=label)
-    cloze = html.Options(image_src=media, link_href=_link_href, cloze=True, original_label=label)
+    plain = html.Options(image_src=media, link_href=_link_href, original_label=label, sound="anki")
+    cloze = html.Options(image_src=media, link_href=_link_href, cloze=True, original_label=label, sound="anki")
     notes: list[ledger.NoteEntry] = []
     kept: list[m.Card] = []
     seen: set[str] = set()

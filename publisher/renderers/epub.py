@@ -119,7 +119,7 @@ def _question_inlines(nodes: tuple[m.Inline, ...], blank: bool) -> tuple[m.Inlin
                 tag = RAW_TAG_RE.match(raw.strip())
                 if tag and tag.group(1).lower() in ALLOWED_TAGS:  # <sub>, <kbd> ...: never <a>
                     out.append(node)
-            case m.FootnoteRef() | m.Pin():
+            case m.FootnoteRef() | m.Pin() | m.Tag():
                 pass
             case _:
                 out.append(node)

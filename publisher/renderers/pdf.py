@@ -166,6 +166,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
         opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p)
         opts = html.Options(
             math="svg",  # WeasyPrint has no MathML: formulas are drawn as vector paths
+            sound="omit",
             history="mark",  # the sheet prints today's claim only, marked as updated
             image_src=image_src,
             link_href=_link_href,
