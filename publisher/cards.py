@@ -17,7 +17,7 @@ from typing import Iterator, assert_never
 
 from . import model as m
 from .normalize import split_term
-from .text import all_inlines, blank_marks, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from .text import all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -55,9 +55,10 @@ class _Ctx:
         return head + ((self.lead,) if self.lead else ())
 
     def under(self, lead: tuple[m.Inline, ...]) -> "_Ctx":
-        """The context of the cards nested under ``lead``: its marked words hidden (they are
-        the parent card's answer), cut at a word near 90 characters."""
-        text = squash(plain_text(blank_marks(lead)))
+        """The context of the cards nested under ``lead``: its words as written, cut at a word near 90
+        characters. Its marked words are shown: they are the parent card's answer, but hidden they left the
+        nested card without its subject ("[…] enabled can accumulate" above "delete the old logs")."""
+        text = squash(plain_text(lead))
         if len(text) > 90:
             text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
         return replace(self, lead=text)

@@ -134,15 +134,16 @@ def test_nested_card_names_its_parent_item(tmp_path: Path) -> None:
     assert card.tags == ("mb::intro::s",)  # the parent item is context, not a tag
 
 
-def test_a_nested_card_does_not_see_its_parents_answer(tmp_path: Path) -> None:
+def test_a_nested_card_sees_its_parents_subject(tmp_path: Path) -> None:
+    # the parent's marked words are shown: hidden, the nested card lost its subject (a weak card by the rubric)
     long = "By default all S3 resources are ==private==, only the AWS account that created the resources can reach them"
     parent, child = cards_of(tmp_path, f"# Intro\n\n## S\n\n- {long}\n    - add a ==bucket policy== to open it\n")
     assert parent.kind == child.kind == "cloze"
     lead = child.context[-1]
-    assert lead.startswith("By default all S3 resources are [\u2026], only") and "private" not in lead
+    assert lead.startswith("By default all S3 resources are private, only") and "[\u2026]" not in lead
     assert lead.endswith("\u2026") and len(lead) <= 90
-    assert lead[:-1] == long.replace("==private==", "[\u2026]")[: len(lead) - 1]  # cut between words
-    assert long.replace("==private==", "[\u2026]")[len(lead) - 1] == " "
+    assert lead[:-1] == long.replace("==", "")[: len(lead) - 1]  # cut between words
+    assert long.replace("==", "")[len(lead) - 1] == " "
 
 
 def test_numbered_step_with_a_term_makes_a_definition(tmp_path: Path) -> None:
