@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__, renderers
-from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict
+from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
 from .fsutil import atomic_write, unwind_on_sigterm
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
@@ -60,13 +60,21 @@ def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
         name = str(p.relative_to(base)) if base and p.is_relative_to(base) else str(p)
-        h.update(name.encode() + b"\0")
+        h.update(os.fsencode(name) + b"\0")  # a name that is not UTF-8 is hashed as its bytes
         try:
             h.update(p.read_bytes())
         except OSError:
             h.update(b"<unreadable>")
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def content_inputs(content_dir: Path) -> list[Path]:
@@ -82,6 +90,7 @@ def content_inputs(content_dir: Path) -> list[Path]:
         if base == shadow or base.is_relative_to(shadow):
             continue
         out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith("."))
+        dirs[:] = [d for d in dirs if _utf8(d)]  # left out of the book (P014): not inputs either
     return sorted(p for p in out if p.is_file())
 
 
@@ -103,11 +112,33 @@ def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_h
 
 
 def read_manifest(out_dir: Path) -> dict[str, dict[str, str]]:
+    """The record of the last build. It is a file anyone could have edited: only entries of the right
+    shape (an object of strings) are believed; anything else is as if it were not there."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text("utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, UnicodeDecodeError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    return {name: entry for name, entry in data.items()
+            if isinstance(name, str) and isinstance(entry, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in entry.items())}
+
+
+CHECKED = "_check"  # the manifest's record of the last check: its key and its findings, replayed on a no-op
+
+
+def _replayed(manifest: dict[str, dict[str, str]], key: str) -> list[Diagnostic] | None:
+    """The findings of the last check of these same inputs (None: not recorded, or of other inputs)."""
+    entry = manifest.get(CHECKED, {})
+    if entry.get("key") != key:
+        return None
+    try:
+        rows = json.loads(entry.get("diagnostics", ""))
+        return [Diagnostic(str(r["file"]), int(r["line"]), str(r["code"]), str(r["message"]), str(r["severity"]))
+                for r in rows]
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 # --------------------------------------------------------------------------- rendering
@@ -150,8 +181,10 @@ def build(
             fresh[name] = Outcome(name, "skipped", Artifact(target, entry.get("summary", "")), 0.0)
             report(name, "up to date")
     todo = [name for name in formats if name not in fresh]
+    check_key = hashlib.sha256(f"{content_hash} {code_hash} {strict}".encode()).hexdigest()
     if not todo:
-        return BuildResult(None, [], [fresh[n] for n in formats])
+        # nothing to do: the findings are those of the last check of these inputs, said again
+        return BuildResult(None, _replayed(manifest, check_key) or [], [fresh[n] for n in formats])
 
     # 2. read and validate, once
     report("check", "reading and validating")
@@ -208,7 +241,8 @@ def build(
         result.outcomes.append(out)
         if out.artifact is not None:
             result.diagnostics.extend(out.artifact.diagnostics)
-        if out.status == "built" and out.artifact is not None:
+        # an artifact written with errors is not current: the next build renders (and reports) it again
+        if out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics)):
             if renderers.REGISTRY[name].inputs:  # inputs the renderer itself rewrote (the ledger)
                 keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
             manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
@@ -218,6 +252,7 @@ def build(
     order = {n: i for i, n in enumerate(renderers.REGISTRY)}
     result.outcomes.sort(key=lambda o: order.get(o.name, 99))
     if todo:
+        manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
         atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
 

@@ -60,6 +60,15 @@ SOUND_SUFFIXES = (".mp3", ".ogg", ".oga", ".wav", ".m4a", ".flac", ".opus", ".we
 ASSET_SUFFIXES = IMAGE_SUFFIXES + SOUND_SUFFIXES
 
 
+def _utf8(name: str) -> bool:
+    """Is a name as the file system gave it valid UTF-8 (Python keeps other bytes as lone surrogates)?"""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def natural_key(name: str) -> tuple[object, ...]:
     """``2-x`` before ``10-x``; case does not matter; ties broken by the name itself."""
     parts = re.split(r"(\d+)", name.lower())
@@ -143,6 +152,11 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
             return
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
+            if not _utf8(entry.name):  # a name from another encoding: no link or output could name it
+                shown_name = os.fsencode(child).decode("utf-8", "backslashreplace")
+                layout.diagnostics.append(diag("P014", f"{shown}/{shown_name}" if shown else shown_name, 0,
+                                               "left out; rename it to be read"))
+                continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()

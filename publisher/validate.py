@@ -253,6 +253,9 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
 SVG_ACTIVE_RE = re.compile(rb"<script|<foreignObject|\bon[a-z]+\s*=|javascript:|<!ENTITY|xlink:href\s*=\s*[\"'](?!#)|\bhref\s*=\s*[\"'](?!#)", re.I)
 
 
+from .imagecheck import problem as image_problem  # noqa: E402
+
+
 def _active_image(path: Path) -> str:
     """Why an image file could run or fetch something (SVG is XML: scripts, handlers, external refs)."""
     try:
@@ -287,6 +290,8 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                             yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
                         elif why := _active_image(target):
                             yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
+                        elif why := image_problem(target):
+                            yield diag("P127", loc.file, loc.line, f"'{url}' {why}: every output shows its alt text")
                     case m.Sound(url=url, loc=loc):
                         target, why = resolve_inside(root, url) if url and not urlsplit(url).scheme else (None, f"'{url}'")
                         if target is None:

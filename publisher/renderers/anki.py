@@ -37,6 +37,8 @@ from .. import html, ledger
 from .. import model as m
 from ..diagnostics import Diagnostic
 from ..fsutil import atomic_path
+from ..imagecheck import problem as image_problem
+from ..sources import SOUND_SUFFIXES
 from ..pipeline import Loaded
 from ..templates import read_text
 from ..text import block_inlines, card_options, count, plain_text, slugify, walk_blocks, walk_inlines
@@ -215,6 +217,8 @@ class _Media:
         target, _why = resolve_inside(self.root, text)
         if target is None or not target.is_file():
             return None
+        if target.suffix.lower() not in SOUND_SUFFIXES and image_problem(target) is not None:
+            return None  # not an image every output can show (P127): the alt text, as in the others
         data = target.read_bytes()
         suffix = "".join(ch for ch in target.suffix.lower() if ch in self.SUFFIX_OK)
         name = hashlib.sha256(data).hexdigest()[:24] + suffix

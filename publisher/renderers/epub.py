@@ -27,6 +27,7 @@ from .. import model as m
 from .. import templates
 from ..diagnostics import Diagnostic, diag
 from ..fsutil import atomic_path
+from ..imagecheck import problem as image_problem
 from ..normalize import map_blocks, map_inlines
 from ..pipeline import Loaded
 from ..text import BLANK, count, plain_text, slugify, squash, unique, walk_blocks
@@ -250,6 +251,9 @@ class _Images:
             return None
         if target in self.by_path:
             return self.by_path[target].href
+        if image_problem(target) is not None:
+            self.refused.setdefault(url, "cannot be shown (P127)")  # validation reported it
+            return None
         try:
             data = target.read_bytes()
         except OSError:

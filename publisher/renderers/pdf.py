@@ -32,6 +32,7 @@ from ..diagnostics import Diagnostic, diag
 from ..links import is_remote
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
+from ..imagecheck import problem as image_problem
 from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks
 
@@ -102,6 +103,8 @@ def _image_resolver(content_dir: Path):
             return None
         if not real.is_file():
             return None  # missing: validation reports it (P111); the alt text is shown
+        if image_problem(real) is not None:
+            return None  # not an image every output can show: validation reports it (P127)
         return url.strip()
 
     return resolve

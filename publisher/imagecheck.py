@@ -1,0 +1,58 @@
+"""One image policy for every output: which content image files can be shown at all.
+
+`check` reports the verdict at the image's line (P127) before anything is written, and the three
+renderers ask the same question, so an image is either in all three artifacts or shown as its alt
+text in all three. An image is refused when it is larger than :data:`MAX_BYTES`, has more than
+:data:`MAX_PIXELS` pixels (Pillow's decompression-bomb guard, lowered), or does not decode as a PNG,
+JPEG, GIF or WebP. SVG is text: its safety is validation's SVG rule (P110).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from pathlib import Path
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # e.g. 8000 x 5000: a photo a phone takes; a 30000 x 30000 PNG is refused
+FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+def problem(path: Path | str) -> str | None:
+    """Why the image at ``path`` cannot be shown (None: it can). Cached by the file's size and time."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return exc.strerror or "cannot be read"
+    return _problem(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem(path: str, size: int, mtime_ns: int) -> str | None:  # noqa: ARG001 - size and time key the cache
+    if size > MAX_BYTES:
+        return f"is {size / 1024 / 1024:.0f} MB, more than {MAX_BYTES // 1024 // 1024} MB"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        return exc.strerror or "cannot be read"
+    if path.lower().endswith((".svg", ".svgz")) or b"<svg" in head[:1024].lower():
+        return None  # text, not pixels: validation's SVG rule decides
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.format not in FORMATS:
+                    return f"is a {im.format} image (PNG, JPEG, GIF or WebP can be shown)"
+                width, height = im.size
+                if width * height > MAX_PIXELS:
+                    return f"is {width} x {height} pixels, more than {MAX_PIXELS // 1_000_000} million"
+                im.verify()  # the whole file is read and checked, nothing is decoded into memory
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"has more than {MAX_PIXELS // 1_000_000} million pixels"
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for a file that is not an image
+        return "is not an image (it does not decode as PNG, JPEG, GIF or WebP)"
+    return None
