@@ -22,9 +22,10 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .fsutil import atomic_write, unwind_on_sigterm
+from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, worker_init
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
+from .sources import ASSET_SUFFIXES
 from .templates import files_under
 from .text import count
 
@@ -56,13 +57,22 @@ class BuildResult:
 # --------------------------------------------------------------------------- change tracking
 
 
+BIG_FILE = 32 * 1024 * 1024  # larger: known by its size and time, never read whole for the change hash
+
+
 def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
         name = str(p.relative_to(base)) if base and p.is_relative_to(base) else str(p)
         h.update(os.fsencode(name) + b"\0")  # a name that is not UTF-8 is hashed as its bytes
         try:
-            h.update(p.read_bytes())
+            st = p.stat()
+            if st.st_size > BIG_FILE:
+                h.update(f"<{st.st_size} bytes, {st.st_mtime_ns}>".encode())
+            else:
+                with open(p, "rb") as f:  # streamed: memory stays flat
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
         except OSError:
             h.update(b"<unreadable>")
         h.update(b"\0")
@@ -77,6 +87,11 @@ def _utf8(name: str) -> bool:
     return True
 
 
+# what the book is made of: notes, book.toml, wordlist.txt, images and sounds (a video, an archive or a
+# PDF beside the notes is not, and is never read)
+INPUT_SUFFIXES = (".md", ".markdown", ".toml", ".txt") + ASSET_SUFFIXES
+
+
 def content_inputs(content_dir: Path) -> list[Path]:
     """The book's own files. Its templates/ folder counts per renderer; the ledger only for the renderer that reads it."""
     from .sources import SKIP_DIRS
@@ -89,7 +104,8 @@ def content_inputs(content_dir: Path) -> list[Path]:
         base = Path(folder)
         if base == shadow or base.is_relative_to(shadow):
             continue
-        out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith("."))
+        out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith(".")
+                   and f.lower().endswith(INPUT_SUFFIXES))
         dirs[:] = [d for d in dirs if _utf8(d)]  # left out of the book (P014): not inputs either
     return sorted(p for p in out if p.is_file())
 
@@ -200,60 +216,68 @@ def build(
 
     # 3. render (parallel processes when more than one renderer runs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if force:  # from scratch: nothing a renderer kept from earlier builds is reused
-        for name in todo:
-            shutil.rmtree(renderers.cache_dir(out_dir, name), ignore_errors=True)
-    # jobs=1 renders in this process, one after the other; otherwise each renderer runs in a
-    # worker process, which is also what lets a time limit stop a renderer that hangs
-    workers = min(len(todo), jobs or os.cpu_count() or 1)
-    outcomes: dict[str, Outcome] = {}
-    if jobs == 1:
-        for name in todo:
-            report(name, "rendering")
-            outcomes[name] = _guarded(name, lambda n=name: _render_one(n, loaded, out_dir, content_dir, options))
-            report(name, _describe(outcomes[name]))
-    elif todo:
-        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=unwind_on_sigterm)
-        try:
-            futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
+    with output_lock(out_dir):  # a second build into the same folder stops here with a message
+        clean_stale_temps(out_dir)  # left by builds that were killed before they could clean up
+        manifest = read_manifest(out_dir)  # as it is now that no other build is writing it
+        if force:  # from scratch: nothing a renderer kept from earlier builds is reused
+            for name in todo:
+                shutil.rmtree(renderers.cache_dir(out_dir, name), ignore_errors=True)
+        # jobs=1 renders in this process, one after the other; otherwise each renderer runs in a
+        # worker process, which is also what lets a time limit stop a renderer that hangs
+        workers = min(len(todo), jobs or os.cpu_count() or 1)
+        outcomes: dict[str, Outcome] = {}
+        if jobs == 1:
             for name in todo:
                 report(name, "rendering")
-            deadline = time.monotonic() + timeout
-            for fut in cf.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
-                name = futures[fut]
-                outcomes[name] = _guarded(name, fut.result)
+                outcomes[name] = _guarded(name, lambda n=name: _render_one(n, loaded, out_dir, content_dir, options))
                 report(name, _describe(outcomes[name]))
-        except cf.TimeoutError:
-            for fut, name in futures.items():
-                if name not in outcomes:
-                    fut.cancel()
-                    outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
+        elif todo:
+            ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=worker_init,
+                                          initargs=(os.getpid(),))
+            try:
+                futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
+                for name in todo:
+                    report(name, "rendering")
+                deadline = time.monotonic() + timeout
+                for fut in cf.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
+                    name = futures[fut]
+                    outcomes[name] = _guarded(name, fut.result)
                     report(name, _describe(outcomes[name]))
-            for proc in getattr(pool, "_processes", {}).values():
-                proc.terminate()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            except cf.TimeoutError:
+                for fut, name in futures.items():
+                    if name not in outcomes:
+                        fut.cancel()
+                        outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
+                        report(name, _describe(outcomes[name]))
+                for proc in getattr(pool, "_processes", {}).values():
+                    proc.terminate()
+            except BaseException:  # Ctrl-C, SIGTERM: stop the workers (they unwind, removing their temp files)
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
-    # 4. record what was built
-    for name in todo:
-        out = outcomes[name]
-        result.outcomes.append(out)
-        if out.artifact is not None:
-            result.diagnostics.extend(out.artifact.diagnostics)
-        # an artifact written with errors is not current: the next build renders (and reports) it again
-        if out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics)):
-            if renderers.REGISTRY[name].inputs:  # inputs the renderer itself rewrote (the ledger)
-                keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
-            manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
-                              "summary": out.artifact.summary}
-        else:
-            manifest.pop(name, None)
-    order = {n: i for i, n in enumerate(renderers.REGISTRY)}
-    result.outcomes.sort(key=lambda o: order.get(o.name, 99))
-    if todo:
-        manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
-        atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        # 4. record what was built
+        for name in todo:
+            out = outcomes[name]
+            result.outcomes.append(out)
+            if out.artifact is not None:
+                result.diagnostics.extend(out.artifact.diagnostics)
+            # an artifact written with errors is not current: the next build renders (and reports) it again
+            if out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics)):
+                if renderers.REGISTRY[name].inputs:  # inputs the renderer itself rewrote (the ledger)
+                    keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
+                manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
+                                  "summary": out.artifact.summary}
+            else:
+                manifest.pop(name, None)
+        order = {n: i for i, n in enumerate(renderers.REGISTRY)}
+        result.outcomes.sort(key=lambda o: order.get(o.name, 99))
+        if todo:
+            manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
+            atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from . import model as m
 from .quality import CODES as QUALITY_CODES, JUNK as JUNK_CODES
 from .renderers import REGISTRY
 from .diagnostics import CODES, Diagnostic, has_errors, strict, to_json
+from .fsutil import Busy
 from .text import count, facts, walk_blocks
 
 DEFAULT_CONTENT = "content"
@@ -181,11 +183,21 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 
+class Terminated(BaseException):
+    """SIGTERM to the main process: raised where it is, so every ``finally`` runs (workers are stopped,
+    temp files removed) before the process ends."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # The model is a large tree of small acyclic objects, freed by reference counting: the cycle collector's
     # default thresholds make it rescan the whole tree every few hundred nodes (a fifth of `check`'s time).
     gc.set_threshold(50_000, 20, 20)
+    signal.signal(signal.SIGTERM, _terminated)  # `timeout`, a CI runner, kill: unwind and stop the workers
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `publisher stats | head`: the reader went away; that is fine
@@ -194,9 +206,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("publisher: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("publisher: stopped (SIGTERM); the previous artifacts are as they were", file=sys.stderr)
+        return 143
     except OSError as exc:  # the machine said no (an output folder that cannot be made, a full disk)
         where = f": {exc.filename}" if exc.filename else ""
         print(f"publisher: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except Busy as exc:
+        print(f"publisher: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - the user gets a message, never a traceback
         print(f"publisher: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)

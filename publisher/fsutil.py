@@ -34,7 +34,83 @@ def unwind_on_sigterm() -> None:
 
 
 def _raise_exit(signum: int, frame: object) -> None:
-    raise SystemExit(f"stopped by signal {signum}")
+    # Unwind (a number: nothing is printed), and be gone in 3 s whatever happens on the way: a
+    # process pool's worker catches SystemExit from its task and would wait for the next one forever.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(3)
+    raise SystemExit(128 + signum)
+
+
+def worker_init(parent: int) -> None:
+    """Set up a worker process: it unwinds on SIGTERM, leaves Ctrl-C to its parent (which stops it:
+    one message, no traceback from every worker), and ends when its parent ends, even by SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    unwind_on_sigterm()
+    die_with(parent)
+
+
+def die_with(parent: int) -> None:
+    """Linux: a SIGTERM to this process when its parent ends, however it ends (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it ended before the watch was set
+        os._exit(1)
+
+
+TEMP_RE = r"^\..+\.[a-z0-9_]{8}\.tmp$"  # what atomic_path names its temp files
+
+
+def clean_stale_temps(*folders: Path) -> int:
+    """Remove the temp files that builds killed before they could clean up left in ``folders`` (and
+    their subfolders). Only call it holding the output folder's lock: no build is writing then."""
+    import re
+
+    pattern = re.compile(TEMP_RE)
+    removed = 0
+    for folder in folders:
+        if not Path(folder).is_dir():
+            continue
+        for dirpath, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".git")]
+            for f in files:
+                if pattern.match(f):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, f))
+                        removed += 1
+    return removed
+
+
+class Busy(Exception):
+    """Another build holds the output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir``'s lock for a build: a second build into the same folder stops with a message
+    instead of deleting the first one's cache entries. Released however the process ends."""
+    import fcntl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / ".publisher.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            except OSError:
+                holder = ""
+            raise Busy(f"another build is writing to {out_dir}" + (f" (process {holder})" if holder else "")
+                       + ": wait for it to finish, or build into another --out folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def _umask() -> int:

@@ -169,7 +169,7 @@ def loads(text: str) -> Ledger:
                 continue
             if "notetype" in obj:
                 t = TypeEntry(str(obj["notetype"]), str(obj.get("name", "")), str(obj["hash"]), _int(obj["time"]),
-                              _int(obj.get("id", 0)), tuple(str(x) for x in obj.get("shape", ())))
+                              _id(obj.get("id", 0)), tuple(str(x) for x in obj.get("shape", ())))
                 if t.kind in notetypes:
                     problems.append((n, f"note type '{t.kind}' listed twice"))
                     if notetypes[t.kind].time >= t.time:
@@ -194,9 +194,18 @@ def loads(text: str) -> Ledger:
     return Ledger(notetypes, notes, tuple(problems), decks)
 
 
+def _id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"bad id {value!r}")
+    return value
+
+
+LATEST_TIME = 4_102_444_800  # 2100-01-01: later is no clock's time (and no zip file can date it)
+
+
 def _int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"bad time {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < LATEST_TIME:
+        raise ValueError(f"time out of range {value!r}")
     return value
 
 

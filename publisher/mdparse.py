@@ -69,9 +69,12 @@ class _Parser(BlockParser):
         return end
 
 
+MAX_NESTING = 20  # lists and quotes inside each other: mistune reads deeper ones as text (reported, P009)
+
+
 def parser() -> mistune.Markdown:
     plugins = [mistune.plugins.import_plugin(p) for p in PLUGINS] + [mathsyntax.math, admonitions.admonitions]
-    md = mistune.Markdown(renderer=None, block=_Parser(), plugins=plugins)
+    md = mistune.Markdown(renderer=None, block=_Parser(max_nested_level=MAX_NESTING), plugins=plugins)
     return md
 
 

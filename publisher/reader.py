@@ -503,6 +503,36 @@ def _breaks(tok: Token) -> int:
     return sum(_breaks(k) for k in tok.get("children") or [])
 
 
+FLATTENED_RE = re.compile(r"^\s*(?:[-*+>]|\d{1,9}[.)])\s")
+
+
+def _too_deep(blocks: list[Any] | tuple[Any, ...], limit: int) -> m.Loc | None:
+    """Where mistune, at ``limit`` containers (lists, quotes) deep, read a deeper one as text: a
+    line of the innermost item that starts with a list or quote marker. None: nothing was."""
+    stack = [(iter(blocks), 0)]
+    while stack:
+        it, depth = stack[-1]
+        for b in it:
+            kids: tuple[Any, ...] = ()
+            if isinstance(b, m.BulletList):
+                kids = tuple(x for item in b.items for x in item.blocks)
+            elif isinstance(b, (m.Quote, m.Alert, m.Details)):
+                kids = b.blocks
+            if depth + 1 >= limit and kids:
+                for para in kids:
+                    runs = para.children if isinstance(para, m.Para) else ()
+                    for n, node in enumerate(runs[:-1]):
+                        nxt = runs[n + 1]
+                        if isinstance(node, m.SoftBreak) and isinstance(nxt, m.Text) and FLATTENED_RE.match(nxt.text):
+                            return para.loc
+            elif kids:
+                stack.append((iter(kids), depth + 1))
+                break
+        else:
+            stack.pop()
+    return None
+
+
 def plain_tokens(tokens: list[Token]) -> str:
     out = []
     for t in tokens:
@@ -657,6 +687,10 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         if key not in used:
             at = _footnote_def(reader.loc, str(key))
             diags.append(diag("P123", at.file, at.line, f"[^{key.lower()}]"))
+    deepest = _too_deep(blocks, mdparse.MAX_NESTING)
+    if deepest is not None:  # mistune stops nesting there: what is deeper is read as plain text
+        diags.append(diag("P009", file, deepest.line, f"lists and quotes nested more than {mdparse.MAX_NESTING} "
+                                                      "levels deep: the deeper lines are shown as text"))
     title, title_loc, body, more = section_tree(blocks, file, Titled(front.title, summary_title, fallback))
     diags.extend(more)
     return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
@@ -737,10 +771,18 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
     import concurrent.futures as cf
     import multiprocessing
 
+    from .fsutil import worker_init
+
     chunk = max(1, len(srcs) // (workers * 4))
     try:
-        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_read_source, srcs, chunksize=chunk))
+        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                    initializer=worker_init, initargs=(os.getpid(),)) as pool:
+            try:
+                return list(pool.map(_read_source, srcs, chunksize=chunk))
+            except BaseException:  # Ctrl-C or SIGTERM: the workers stop now, not after their share
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
+                raise
     except (OSError, cf.process.BrokenProcessPool):  # no processes to be had: read them here
         parser = markdown_parser()
         return [_read_source(src, parser) for src in srcs]

@@ -8,6 +8,9 @@ from typing import Callable, Mapping
 import pytest
 
 Files = Mapping[str, "str | bytes"]
+# a whole 1 x 1 PNG: what decodes (a bare signature is not an image: P127)
+TINY_PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00"
+            b"\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
 def make_book(tmp_path: Path, files: Files, name: str = "content") -> Path:

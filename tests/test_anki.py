@@ -15,7 +15,7 @@ import pytest
 from anki_helpers import (
     build, card_problems, copy_content, import_apkg, new_collection, review_everything, revlog, snapshot,
 )
-from conftest import make_book
+from conftest import TINY_PNG, make_book
 from publisher import ledger
 from publisher.pipeline import load
 from publisher.renderers import RenderOptions
@@ -114,10 +114,7 @@ Raw danger
 : Click <a href="javascript:alert(1)" onclick="alert(2)">here</a> <script>alert(3)</script> ok
 """
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-)
+PNG = TINY_PNG  # a whole PNG: the image policy refuses a damaged one (P127)
 
 
 def tiny_book(tmp_path: Path, name: str = "content", **extra: str | bytes) -> Path:

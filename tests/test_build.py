@@ -32,7 +32,8 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.name != b.MANIFEST}
+    # the artifacts: not the manifest, the lock or the ledger backup (bookkeeping, all dot files)
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 @pytest.fixture()

@@ -28,6 +28,8 @@ from publisher.pipeline import Loaded, load
 from publisher.renderers import RenderOptions, epub
 from publisher.text import facts, plain_text, squash, walk_blocks
 
+from conftest import TINY_PNG
+
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content"
 EVERYTHING = REPO / "tests" / "fixtures" / "everything"
@@ -43,10 +45,7 @@ NS = {
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BLANK = "[\u2026]"
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-    "0000000c4944415478da63f8cfc000000301010018dd8db00000000049454e44ae426082"
-)
+PNG_1PX = TINY_PNG  # a whole PNG (a damaged one is refused by the image policy, P127)
 
 
 # --------------------------------------------------------------------------- reading an EPUB back
@@ -590,10 +589,10 @@ def test_hostile_input_still_gives_a_safe_well_formed_book(hostile: tuple[Built,
     text = reader_text(docs[built.book.chapter_href("hostile")])
     assert "[outside]" in text and "[fake]" in text and "[evil]" in text
     refused = sorted((d.code, d.message.split("'")[1]) for d in built.artifact.diagnostics)
-    # missing, remote and outside images are reported by validation (check); the renderer adds
-    # only what it alone sees: files that are not images it may carry
-    assert refused == [("P113", "images/evil.svg"), ("P113", "images/fake.png")]
-    assert {"P112", "P126", "P111"} <= {d.code for d in built.loaded.diagnostics}
+    # missing, remote and outside images, and files that are not images (P127, one verdict for the three
+    # outputs), are reported by validation (check); the renderer adds only what it alone sees
+    assert refused == [("P113", "images/evil.svg")]
+    assert {"P112", "P126", "P111", "P127"} <= {d.code for d in built.loaded.diagnostics}
 
 
 def test_a_book_can_shadow_the_templates(make_book, tmp_path: Path) -> None:

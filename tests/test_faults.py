@@ -105,3 +105,171 @@ def test_a_manifest_of_the_wrong_shape_is_as_if_there_were_none(tmp_path: Path, 
     (tmp_path / "out" / b.MANIFEST).write_text(manifest, "utf-8")
     proc = run("build", str(content), "--out", "out", "--format", "anki", cwd=tmp_path)
     assert proc.returncode == 0 and "built" in proc.stdout, proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------- 5. the ledger
+
+
+@pytest.mark.parametrize("damage", ["bad byte", "truncated", "far future"])
+def test_a_damaged_ledger_stops_the_deck_never_a_silent_reset(tmp_path: Path, damage: str) -> None:
+    content = write(tmp_path / "content", BOOK)
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    (content / "01-alpha.md").write_text(BOOK["01-alpha.md"].replace("- Messages live ==14 days== at most\n", ""), "utf-8")
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0  # a removed card, remembered
+    lock = content / "cards.lock"
+    good = lock.read_bytes()
+    deck = next((tmp_path / "out").glob("*.apkg"))
+    before = deck.read_bytes()
+    if damage == "bad byte":
+        lock.write_bytes(good[:200] + b"\xff" + good[201:])
+    elif damage == "truncated":
+        lock.write_bytes(good[: len(good) // 2])
+    else:
+        lock.write_bytes(good.replace(b'"time":', b'"time":5000000', 1))
+    damaged = lock.read_bytes()
+
+    check = run("check", str(content), cwd=tmp_path)
+    assert check.returncode == 1 and "P117" in check.stdout  # at its line
+    (content / "02-beta.md").write_text(BOOK["02-beta.md"] + "\n- a new ==fact==\n", "utf-8")
+    built = run("build", str(content), "--out", "out", cwd=tmp_path)
+    assert built.returncode != 0 and "cards.lock" in built.stdout + built.stderr and "damaged" in built.stdout + built.stderr
+    assert ".cards.lock.bak" in built.stdout + built.stderr  # where the previous one is
+    assert lock.read_bytes() == damaged and deck.read_bytes() == before  # nothing reset, nothing overwritten
+    assert (tmp_path / "out" / ".cards.lock.bak").is_file()
+    lock.write_bytes((tmp_path / "out" / ".cards.lock.bak").read_bytes())  # the backup restores it
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    assert '"removed":true' in lock.read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- 3, 6, 7. processes and locks
+
+REAL = Path(__file__).resolve().parents[1] / "content"
+
+
+def _ours(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,cmd"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+
+
+@pytest.mark.parametrize(("how", "after"), [("SIGKILL", 1.5), ("SIGTERM", 1.5), ("Ctrl-C", 1.5), ("Ctrl-C", 0.3)])
+def test_stopping_a_build_stops_its_workers_with_one_line_and_no_temp_files(tmp_path: Path, how: str, after: float) -> None:
+    import shutil
+    import signal
+    import time
+
+    content = tmp_path / "book"
+    shutil.copytree(REAL, content)
+    out = tmp_path / f"out-{how}"
+    proc = subprocess.Popen([PUBLISHER, "build", str(content), "--out", str(out), "--force"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(after)
+    assert len(_ours(str(out))) >= 1
+    if how == "Ctrl-C":
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal sends it to the whole foreground group
+    else:
+        os.kill(proc.pid, getattr(signal, how))
+    stdout, stderr = proc.communicate(timeout=30)
+    time.sleep(0.5)
+    written = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} if out.is_dir() else {}
+    deadline = time.monotonic() + 6
+    while _ours(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _ours(str(out)) == []  # no worker lives on (re-parented to PID 1)
+    time.sleep(1)
+    assert {p: p.stat().st_mtime_ns for p in written if p.exists()} == written  # and none writes afterwards
+    assert "Traceback" not in stderr
+    if how == "Ctrl-C":
+        assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "publisher: interrupted"
+    elif how == "SIGTERM":
+        assert proc.returncode == 143 and "stopped" in stderr.strip().splitlines()[-1]
+    # what a killed build left behind is cleaned at the next start
+    again = run("build", str(content), "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_a_second_build_into_the_same_folder_stops_with_a_clear_message(tmp_path: Path) -> None:
+    from publisher.fsutil import output_lock
+
+    content = write(tmp_path / "content", BOOK)
+    out = tmp_path / "out"
+    with output_lock(out):  # a first build, still writing
+        proc = run("build", str(content), "--out", "out", cwd=tmp_path)
+    assert proc.returncode == 1 and "another build is writing to out" in proc.stderr, proc.stderr
+    assert str(os.getpid()) in proc.stderr
+    assert not list(out.glob("*.apkg"))  # nothing was written by the second
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0  # the lock went with it
+
+
+def test_temp_files_of_a_killed_build_are_removed_at_the_next_start(tmp_path: Path) -> None:
+    content = write(tmp_path / "content", BOOK)
+    out = tmp_path / "out"
+    (out / ".cache" / "pdf").mkdir(parents=True)
+    stale = [out / ".tiny-book.epub.k2j3h4g5.tmp", out / ".cache" / "pdf" / ".chunk-001.pdf.a1b2c3d4.tmp"]
+    for p in stale:
+        p.write_bytes(b"half written")
+    keep = out / "notes.tmp"  # not one of ours
+    keep.write_text("mine", "utf-8")
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    assert not any(p.exists() for p in stale) and keep.exists()
+
+
+# --------------------------------------------------------------------------- 4. caches
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "record"])
+def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: Path, damage: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.renderers import pdf_chunks
+
+    from test_pdf import chunked_book
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    first = b.build(folder, ["pdf"], tmp_path / "out", jobs=1)
+    assert first.ok
+    sheet = next((tmp_path / "out").glob("*.pdf"))
+    good = sheet.read_bytes()
+    cache = sorted((tmp_path / "out" / ".cache" / "pdf").glob("*.pdf"))
+    assert len(cache) >= 3
+    victim = cache[1]
+    data = victim.read_bytes()
+    if damage == "truncate":
+        victim.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        middle = len(data) // 2
+        victim.write_bytes(data[:middle] + bytes(x ^ 0xFF for x in data[middle:middle + 64]) + data[middle + 64:])
+    else:
+        victim.with_suffix(".json").write_text('{"pages": 1, "fetches": [', "utf-8")
+    sheet.unlink()  # the sheet must be made again, from the cache
+    again = b.build(folder, ["pdf"], tmp_path / "out", jobs=1)
+    assert again.ok, [o.error for o in again.outcomes]
+    assert sheet.read_bytes() == good  # byte-identical to the sheet made without a cache
+
+
+# --------------------------------------------------------------------------- 9. scale
+
+
+def test_a_big_unrelated_file_is_never_read_for_the_change_hash(tmp_path: Path) -> None:
+    import resource
+
+    content = write(tmp_path / "content", BOOK)
+    for name in ("lecture.mp4", "lecture.webm"):  # a video beside the notes; one with a sound's suffix
+        with open(content / name, "wb") as f:
+            f.truncate(600 * 1024 * 1024)  # sparse: no disk used, but reading it would take 600 MB
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    noop = run("build", str(content), "--out", "out", cwd=tmp_path)
+    assert noop.returncode == 0 and noop.stdout.count("up to date") == 3
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert max(before, peak_kib) < 300 * 1024  # KiB: the no-op build and every build before it
+
+
+def test_lists_nested_deeper_than_the_parser_reads_are_reported_not_silently_flattened(tmp_path: Path) -> None:
+    def nested(n: int) -> str:
+        return "# Deep\n\n" + "".join("    " * i + f"- level {i + 1}\n" for i in range(n))
+
+    for n, expected in ((20, []), (21, [("P009", 22)]), (400, [("P009", 22)])):
+        content = write(tmp_path / f"c{n}", {"01-deep.md": nested(n)})
+        data = json.loads(run("check", str(content), "--format", "json", cwd=tmp_path).stdout)
+        assert [(d["code"], d["line"]) for d in data["diagnostics"] if d["code"] == "P009"] == expected

@@ -16,7 +16,7 @@ from publisher.diagnostics import CODES, Diagnostic
 from publisher.pipeline import load
 from publisher.validate import html_problems
 
-from conftest import make_book
+from conftest import TINY_PNG, make_book
 
 TOML = 'title = "Test Book"\n[ids]\ndeck = 1\nbasic_model = 2\ncloze_model = 3\nepub = "urn:uuid:x"\n'
 LONG_ANSWER = " ".join(["word"] * 130)
@@ -109,7 +109,7 @@ CASES = [
 ]
 OTHER = {
     "02-b.md": "# B\n\n## Other Section\n\ntext\n",
-    "present.png": b"\x89PNG\r\n\x1a\n",
+    "present.png": TINY_PNG,
 }
 
 
@@ -175,7 +175,7 @@ def test_symlink_out_of_the_folder_is_refused(check, tmp_path: Path) -> None:
 
 def test_symlink_inside_the_folder_is_fine(check, tmp_path: Path) -> None:
     (tmp_path / "content" / "images").mkdir(parents=True)
-    (tmp_path / "content" / "images" / "real.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "content" / "images" / "real.png").write_bytes(TINY_PNG)
     os.symlink(tmp_path / "content" / "images" / "real.png", tmp_path / "content" / "alias.png")
     diags = check({"01-a.md": "# A\n\n![alt](alias.png) ![b](images/real.png)\n"})
     assert not {"P111", "P112", "P113"} & set(codes(diags)), [str(d) for d in diags]
@@ -337,7 +337,7 @@ def test_spelling_counts_how_often_a_word_occurs(check) -> None:
 
 def test_image_only_items_are_not_empty_and_code_lines_are_no_repeated_facts(check) -> None:
     code = "```js\nconst answer = computeTheAnswerOnce(42);\n```\n"
-    diags = check({"01-a.md": f"# A\n\n- ![](present.png)\n- text\n\n{code}", "02-b.md": f"# B\n\n{code}", "present.png": b""})
+    diags = check({"01-a.md": f"# A\n\n- ![](present.png)\n- text\n\n{code}", "02-b.md": f"# B\n\n{code}", "present.png": TINY_PNG})
     assert not [d for d in diags if d.code in ("P106", "P109")], [str(d) for d in diags]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import shutil
 import json
 import sqlite3
 import tempfile
@@ -395,6 +396,12 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     p = plan(loaded, content_dir)
     lock = content_dir / ledger.LEDGER_NAME
     old = ledger.read(lock)
+    if old.problems:
+        # never a silent reset: every timestamp and every removed card would be forgotten
+        line, what = old.problems[0]
+        backup = Path(out_dir) / BACKUP_NAME
+        hint = f"; the previous one is {backup}" if backup.is_file() else ""
+        raise ValueError(f"{lock}:{line}: the card ledger is damaged ({what}): fix that line or restore it{hint}")
     for t in p.notetypes:
         if ledger.shape_change(old.notetypes.get(t.kind), t):
             raise ValueError(ledger.shape_change(old.notetypes.get(t.kind), t))
@@ -420,6 +427,8 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     with atomic_path(dest) as tmp:
         package.write_apkg(tmp, new.newest)
         ledger.write(lock, new)  # part of the build: only once the package is complete
+        with atomic_path(Path(out_dir) / BACKUP_NAME) as bak:  # a copy to restore if the file is damaged
+            shutil.copyfile(lock, bak)
 
     diags: list[Diagnostic] = []
     for e in removed:
@@ -429,6 +438,9 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
     summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
     return Artifact(dest, summary, tuple(diags))
+
+
+BACKUP_NAME = ".cards.lock.bak"  # in the output folder: the ledger as the last build wrote it
 
 
 def guid(meta: m.Meta, identity: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -320,14 +321,21 @@ def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
-    with _quiet_weasyprint():
-        stylesheets = [CSS(string=text, base_url=CSS_URL, url_fetcher=fetcher, font_config=font_config)
-                       for text in (css, *extra_css)]
-        document = HTML(string=source, base_url=CONTENT_URL, url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=stylesheets, pdf_tags=tags)
-        fetcher.sealed = True
-        with atomic_path(dest) as tmp:
-            document.write_pdf(tmp, pdf_tags=tags)
+    try:
+        with _quiet_weasyprint():
+            stylesheets = [CSS(string=text, base_url=CSS_URL, url_fetcher=fetcher, font_config=font_config)
+                           for text in (css, *extra_css)]
+            document = HTML(string=source, base_url=CONTENT_URL, url_fetcher=fetcher).render(
+                font_config=font_config, stylesheets=stylesheets, pdf_tags=tags)
+            fetcher.sealed = True
+            with atomic_path(dest) as tmp:
+                document.write_pdf(tmp, pdf_tags=tags)
+    finally:
+        # the fonts WeasyPrint copied into a temp folder: removed now (a forked layout worker ends with
+        # os._exit, so the font configuration's own clean-up would never run)
+        folder = getattr(font_config, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
     return len(document.pages)
 
 

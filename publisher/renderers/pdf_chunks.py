@@ -42,14 +42,14 @@ from typing import Sequence
 from .. import model as m
 from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
-from ..fsutil import atomic_path, unwind_on_sigterm
+from ..fsutil import atomic_path, worker_init
 from ..text import facts
 from . import cache_dir
 
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
 CHUNK_FACTS = 1200
-CACHE_FORMAT = "1"  # bump when what a cache entry holds changes
+CACHE_FORMAT = "2"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
 
@@ -160,20 +160,9 @@ def lay_out(job: Job, content_dir: Path) -> None:
     made = pdf.make_fetcher(content_dir)
     fetcher = RecordingFetcher(made.mounts, made.generated)
     pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags)
+    digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
     with atomic_path(job.record) as tmp:
-        tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log}, sort_keys=True), "utf-8")
-
-
-def _die_with(parent: int) -> None:
-    """Linux: end this worker when its parent ends, even if killed (the build's time limit)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
+        tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log, "sha256": digest}, sort_keys=True), "utf-8")
 
 
 def start(job: Job, content_dir: Path) -> int:
@@ -189,8 +178,7 @@ def start(job: Job, content_dir: Path) -> int:
         try:
             # stopped (by the build's time limit, or its parent ending): unwind, so the
             # temp files of the layout are removed on the way out
-            unwind_on_sigterm()
-            _die_with(parent)
+            worker_init(parent)
             lay_out(job, content_dir)
         except BaseException:  # noqa: BLE001 - everything goes back to the parent
             code = 1
@@ -320,7 +308,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         records.append(job)
         try:
             record = json.loads(job.record.read_text("utf-8"))
-            hit = job.pdf.is_file() and still_valid(record["fetches"], fetcher)
+            # a damaged cache entry (truncated, bytes flipped) is a miss, never a chunk to trust
+            hit = (job.pdf.is_file() and hashlib.sha256(job.pdf.read_bytes()).hexdigest() == record["sha256"]
+                   and isinstance(record["pages"], int) and still_valid(record["fetches"], fetcher))
         except (OSError, ValueError, KeyError, TypeError):
             hit = False
         if not hit:
