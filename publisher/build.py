@@ -114,7 +114,7 @@ def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_h
     """Everything the renderer's output depends on, hashed; read from the registry, no import."""
     spec = renderers.REGISTRY[name]
     templates = [p for prefix in spec.templates for p in files_under(prefix, content_dir)]
-    own = [content_dir / rel for rel in spec.inputs]  # e.g. the Anki ledger
+    own = [content_dir / rel for rel in spec.inputs + spec.reads]  # e.g. the Anki ledger
     parts = {
         "inputs": _digest([p for p in own if p.is_file()], content_dir),
         "renderer": name,
@@ -227,7 +227,7 @@ def build(
         workers = min(len(todo), jobs or os.cpu_count() or 1)
         outcomes: dict[str, Outcome] = {}
         if jobs == 1:
-            for name in todo:
+            for name in _in_order(todo):
                 report(name, "rendering")
                 outcomes[name] = _guarded(name, lambda n=name: _render_one(n, loaded, out_dir, content_dir, options))
                 report(name, _describe(outcomes[name]))
@@ -235,19 +235,32 @@ def build(
             ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
             pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=worker_init,
                                           initargs=(os.getpid(),))
+            futures: dict[cf.Future, str] = {}
             try:
-                futures = {pool.submit(_render_one, n, loaded, out_dir, content_dir, options): n for n in todo}
-                for name in todo:
-                    report(name, "rendering")
                 deadline = time.monotonic() + timeout
-                for fut in cf.as_completed(futures, timeout=max(0.0, deadline - time.monotonic())):
-                    name = futures[fut]
-                    outcomes[name] = _guarded(name, fut.result)
-                    report(name, _describe(outcomes[name]))
+                waiting = list(todo)
+                while waiting or len(outcomes) < len(futures):
+                    # a renderer starts once those that write what it reads are done (the EPUB after the deck)
+                    for name in [n for n in waiting if all(d in outcomes or d not in todo for d in REG[n].after)]:
+                        waiting.remove(name)
+                        futures[pool.submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
+                        report(name, "rendering")
+                    running = [f for f, n in futures.items() if n not in outcomes]
+                    done, _ = cf.wait(running, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED)
+                    if not done:
+                        raise cf.TimeoutError()
+                    for fut in done:
+                        name = futures[fut]
+                        outcomes[name] = _guarded(name, fut.result)
+                        report(name, _describe(outcomes[name]))
             except cf.TimeoutError:
                 for fut, name in futures.items():
                     if name not in outcomes:
                         fut.cancel()
+                        outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
+                        report(name, _describe(outcomes[name]))
+                for name in todo:
+                    if name not in outcomes:  # never started: what it waited for did not finish in time
                         outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
                         report(name, _describe(outcomes[name]))
                 for proc in getattr(pool, "_processes", {}).values():
@@ -267,7 +280,7 @@ def build(
                 result.diagnostics.extend(out.artifact.diagnostics)
             # an artifact written with errors is not current: the next build renders (and reports) it again
             if out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics)):
-                if renderers.REGISTRY[name].inputs:  # inputs the renderer itself rewrote (the ledger)
+                if REG[name].inputs or REG[name].reads:  # what it read as this build left it (the ledger)
                     keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
                 manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
                                   "summary": out.artifact.summary}
@@ -279,6 +292,20 @@ def build(
             manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
             atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
+
+
+REG = renderers.REGISTRY
+
+
+def _in_order(names: list[str]) -> list[str]:
+    """``names`` with each renderer after those it reads the output of (``Spec.after``)."""
+    out: list[str] = []
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if all(d in out or d not in names for d in REG[n].after)] or pending[:1]
+        out.append(ready[0])
+        pending.remove(ready[0])
+    return out
 
 
 def _guarded(name: str, fn: Callable[[], tuple[Artifact, float]]) -> Outcome:

@@ -62,6 +62,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P137": ("warning", "card: the context repeats the front"),
     "P138": ("warning", "card: no answer"),
     "P139": ("warning", "formula does not parse"),
+    "P140": ("warning", "card lost a cloze deletion"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

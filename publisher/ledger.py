@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -340,6 +341,8 @@ def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
             out.append(diag("P117", file, line, f"card '{e.id}' is back but {LEDGER_NAME} lists it as removed; rebuild the Anki deck"))
         elif prev.hash != entry_hash(e, plan.removed_tag):
             out.append(diag("P117", file, line, f"card '{e.id}' changed since {LEDGER_NAME} was written; rebuild the Anki deck"))
+            if lost := lost_deletions(prev, e):
+                out.append(lost_diag(e, lost, file, line))
     for ident, prev in sorted(old.notes.items()):
         if ident in current:
             continue
@@ -350,6 +353,26 @@ def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
         else:
             out.append(diag("P117", file, line, f"card '{ident}' was removed but {LEDGER_NAME} still lists it; rebuild the Anki deck"))
     return out
+
+
+CLOZE_NUMBER_RE = re.compile(r"\{\{c(\d+)::")
+
+
+def lost_deletions(old: NoteEntry | None, new: NoteEntry) -> list[int]:
+    """The cloze numbers a note had and no longer has. Anki keeps the card of each (its import never
+    deletes cards), and shows it as an error page until the learner runs Tools > Empty Cards."""
+    if old is None or old.removed or old.type != "cloze" or new.type != "cloze" or not old.fields or not new.fields:
+        return []
+    had = {int(n) for n in CLOZE_NUMBER_RE.findall(old.fields[0])}
+    has = {int(n) for n in CLOZE_NUMBER_RE.findall(new.fields[0])}
+    return sorted(had - has)
+
+
+def lost_diag(entry: NoteEntry, lost: list[int], file: str, line: int) -> Diagnostic:
+    names = ", ".join(f"c{n}" for n in lost)
+    return diag("P140", file, line, f"card '{entry.id}' no longer has deletion {names}: learners who imported the deck "
+                                    "keep an empty card for it (Anki: Tools > Empty Cards); keep the mark, or retire "
+                                    "the line with <!-- card: no --> and ask the fact on a line of its own")
 
 
 def removed_diag(entry: NoteEntry, file: str, line: int, removed_tag: str, kept: bool) -> Diagnostic:

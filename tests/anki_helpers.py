@@ -7,6 +7,8 @@ scheduler's queue, one deck at a time, and answer Good.
 
 from __future__ import annotations
 
+import re
+
 import anki.collection  # noqa: F401  (must be imported before the other anki modules)
 
 import shutil
@@ -130,7 +132,8 @@ def card_problems(col: Collection) -> list[str]:
                 if marker in low:
                     problems.append(f"{where}: Anki error page ({marker})")
         if card.note_type()["type"] == 1:  # cloze: the deletion is hidden on the front, shown on the back
-            if 'class="cloze"' not in q or "[...]" not in q:
+            # "[...]", or the author's hint in its place ("[which two user actions?]")
+            if not re.search(r'class="cloze"[^>]*>\[', q):
                 problems.append(f"{where}: no cloze deletion on the front")
             if 'class="cloze"' not in a:
                 problems.append(f"{where}: no cloze deletion on the back")

@@ -605,3 +605,59 @@ def test_a_book_built_before_keeps_its_unnumbered_deck_names(tmp_path: Path) -> 
     ledger.write(lock, ledger.Ledger(old.notetypes, old.notes))  # a ledger written before decks were recorded
     build(content, tmp_path / "b2")
     assert ledger.read(lock).decks == {"alpha": "Old Book::Alpha"}
+
+
+# The book as learners imported it before the editing pass of the AWS book (issue 13): its content
+# and ledger at this commit. The edit must update their notes in place and keep every review.
+BEFORE_EDITING = "6ee8396"
+
+
+def _content_at(commit: str, dest: Path) -> Path:
+    import subprocess
+
+    try:
+        files = subprocess.run(["git", "-C", str(REPO), "ls-tree", "-r", "--name-only", commit, "content"],
+                               capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip(f"no git history with commit {commit} (a shallow or exported copy)")
+    for name in files:
+        data = subprocess.run(["git", "-C", str(REPO), "show", f"{commit}:{name}"], capture_output=True, check=True).stdout
+        target = dest / Path(name).relative_to("content")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return dest
+
+
+def test_the_edited_aws_book_updates_the_deck_learners_have(tmp_path: Path) -> None:
+    """The previous deck imported and studied, then today's: every edited card updates its note in place,
+    every review stays, nothing doubles, and no card the learner studied is dropped unannounced."""
+    old = _content_at(BEFORE_EDITING, tmp_path / "before")
+    _, art1 = build(old, tmp_path / "v1")
+    now = copy_content(REPO / "content", tmp_path / "now")
+    # today's ledger continues the one the previous deck was built from (the build above advanced it)
+    (now / "cards.lock").write_bytes((old / "cards.lock").read_bytes())
+    loaded2, art2 = build(now, tmp_path / "v2")
+    assert not [d for d in ledger.check_ledger(loaded2, now) if d.code == "P120"]  # nothing removed unannounced
+    assert not [d for d in art2.diagnostics if d.code == "P120"]
+    meta = loaded2.book.meta
+    col = new_collection(tmp_path / "anki")
+    try:
+        import_apkg(col, art1.path)
+        review_everything(col)
+        v1, reviews = snapshot(col), revlog(col)
+        log = import_apkg(col, art2.path)
+        assert not log.conflicting and len(log.updated) >= 40  # the edited cards, in place
+        v2 = snapshot(col)
+        assert set(v1) <= set(v2)  # no note lost ...
+        new = set(v2) - set(v1)
+        assert len(new) == len(log.new) and len(new) <= 10  # ... and the few new ones are new cards, not copies
+        for guid, state in v1.items():
+            assert v2[guid].id == state.id and v2[guid].cards == state.cards  # scheduling untouched
+        assert revlog(col) == reviews
+        removed = anki_renderer.removed_tag_for(meta)
+        retired = {anki_renderer.guid(meta, i) for i in load(now).retired}
+        gone = {g for g, s in v2.items() if removed in s.tags}
+        assert gone <= retired | {g for g in v1 if removed in v1[g].tags}  # only cards retired on purpose
+        assert card_problems(col) == []
+    finally:
+        col.close()

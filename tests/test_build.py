@@ -313,3 +313,27 @@ def test_progress_plain_when_piped_live_on_a_terminal_and_quiet_with_q(book: Pat
 
     stdout, stderr = _run_build(book, tmp_path / "quiet", "--format", "anki,epub", "-q", tty=True)
     assert stdout == "" and stderr == ""
+
+
+def test_the_epub_is_dated_by_the_ledger_the_deck_writes_in_the_same_build(book: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from publisher import ledger
+
+    out = tmp_path / "build"
+
+    def modified() -> str:
+        with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+            opf = next(n for n in z.namelist() if n.endswith(".opf"))
+            return re.search(r'property="dcterms:modified">([^<]+)<', z.read(opf).decode()).group(1)
+
+    def newest() -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ledger.read(book / "cards.lock").newest))
+
+    assert b.build(book, out_dir=out).ok
+    assert modified() == newest()  # the EPUB ran after the deck wrote the ledger
+    time.sleep(1.1)
+    (book / "01-alpha.md").write_text(BOOK["01-alpha.md"] + "- Messages are kept ==in order== in FIFO queues\n", "utf-8")
+    assert b.build(book, out_dir=out).ok
+    assert modified() == newest()
+    assert statuses(b.build(book, out_dir=out)) == {name: "skipped" for name in renderers.REGISTRY}  # no work left

@@ -189,3 +189,16 @@ def test_check_ledger_flags_what_is_out_of_date(tmp_path: Path, capsys) -> None:
     lock = content / "cards.lock"
     lock.write_text(lock.read_text("utf-8") + "<<<<<<< HEAD\n", "utf-8")
     assert ("P117", "cards.lock", len(lock.read_text("utf-8").splitlines())) in _codes(ledger.check_ledger(load(content), content))
+
+
+def test_a_cloze_that_loses_a_deletion_is_a_warning_before_and_at_the_build(tmp_path: Path) -> None:
+    # Anki's import never deletes a card: c2 would stay in learners' decks as an empty card
+    book = {**BOOK, "01-one.md": BOOK["01-one.md"] + "- Cherries are ==red== and ==small==\n"}
+    content = make_book(tmp_path, book)
+    build(content, tmp_path / "build")
+    # (an edit that drops a mark changes the identity, unless the author pins it to keep the note)
+    (content / "01-one.md").write_text(book["01-one.md"].replace("==small==", "small <!-- id: one/cloze-red-small -->"), "utf-8")
+    before = [d for d in ledger.check_ledger(load(content), content) if d.code == "P140"]
+    assert [(d.severity, d.line) for d in before] == [("warning", 10)] and "deletion c2" in before[0].message
+    _, art = build(content, tmp_path / "build")
+    assert [d.code for d in art.diagnostics if d.code == "P140"] == ["P140"]

@@ -22,12 +22,15 @@ class Spec:
     module: str
     templates: tuple[str, ...]  # folders under templates/ the output reads
     inputs: tuple[str, ...] = ()  # files in the content folder it reads and writes itself
+    reads: tuple[str, ...] = ()  # files in the content folder its output depends on, read (never written)
+    after: tuple[str, ...] = ()  # renderers that write what it reads: it runs once they are done
 
 
 REGISTRY: dict[str, Spec] = {
     "anki": Spec("publisher.renderers.anki", ("anki",), inputs=("cards.lock",)),
     "pdf": Spec("publisher.renderers.pdf", ("cheatsheet", "fonts")),
-    "epub": Spec("publisher.renderers.epub", ("epub",)),
+    # the EPUB's modified time is the card ledger's newest: it reads the ledger once the deck has written it
+    "epub": Spec("publisher.renderers.epub", ("epub",), reads=("cards.lock",), after=("anki",)),
 }
 
 

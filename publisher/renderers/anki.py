@@ -431,6 +431,9 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
             shutil.copyfile(lock, bak)
 
     diags: list[Diagnostic] = []
+    for e, card in zip(p.notes, p.cards):  # deletions an edit took away: empty cards in learners' decks
+        if lost := ledger.lost_deletions(old.notes.get(e.id), e):
+            diags.append(ledger.lost_diag(e, lost, card.loc.file, card.loc.line))
     for e in removed:
         if e.id in loaded.retired:
             continue  # retired by the author (`card: no`): tagged removed, nothing to warn about

@@ -41,8 +41,6 @@ FOLDER = "EPUB"  # the package's folder inside the zip
 STYLESHEET = "style.css"
 CODE_STYLE = "xcode"  # Pygments style whose colours all keep >= 5:1 on white
 WCAG = "2.2"
-CONFORMS_TO = f"EPUB Accessibility 1.1 - WCAG {WCAG} Level AA"
-CERTIFIED_BY = "publisher (automated checks: EPUBCheck and Ace by DAISY)"
 # dcterms:modified when book.toml has no usable date: a fixed instant, never the clock
 FALLBACK_MODIFIED = datetime(1980, 1, 1, tzinfo=timezone.utc)
 
@@ -66,8 +64,25 @@ def output_path(meta: m.Meta, out_dir: Path) -> Path:
 # --------------------------------------------------------------------------- small helpers
 
 
-def modified_time(meta: m.Meta) -> datetime:
-    """dcterms:modified, in UTC, from the sources' date (``book.toml`` ``date``), never the clock."""
+def modified_time(meta: m.Meta, stamp: int = 0) -> datetime:
+    """dcterms:modified, in UTC, never the clock: the card ledger's newest time (``stamp``: when the
+    cards last changed), or else the sources' date (``book.toml`` ``date``)."""
+    if stamp > 0:
+        return max(datetime.fromtimestamp(stamp, timezone.utc), published_time(meta))
+    return published_time(meta)
+
+
+def ledger_time(content_dir: Path) -> int:
+    """The card ledger's newest time (0: no ledger, or a damaged one): when the book's cards last changed.
+    The build runs the EPUB after the deck, so it reads the ledger as this build leaves it."""
+    from ..ledger import LEDGER_NAME, read
+
+    found = read(content_dir / LEDGER_NAME)
+    return 0 if found.problems else found.newest
+
+
+def published_time(meta: m.Meta) -> datetime:
+    """The book's date (``book.toml`` ``date``), in UTC; a fixed instant when it has none."""
     text = meta.date.strip()
     if not text:
         return FALLBACK_MODIFIED
@@ -634,8 +649,9 @@ def _package(meta: m.Meta, lang: str, modified: datetime, docs: list[_Doc], spin
         book.add_metadata("DC", "source", meta.source)
     if meta.license:
         book.add_metadata("DC", "rights", meta.license)
-    if meta.date and modified != FALLBACK_MODIFIED:
-        book.add_metadata("DC", "date", modified.date().isoformat())
+    published = published_time(meta)
+    if meta.date and published != FALLBACK_MODIFIED:
+        book.add_metadata("DC", "date", published.date().isoformat())
 
     def prop(name: str, value: str) -> None:
         book.add_metadata(None, "meta", value, {"property": name})
@@ -654,8 +670,8 @@ def _package(meta: m.Meta, lang: str, modified: datetime, docs: list[_Doc], spin
         prop("schema:accessibilityFeature", "alternativeText")
     prop("schema:accessibilityHazard", "none")
     prop("schema:accessibilitySummary", summary)
-    prop("dcterms:conformsTo", CONFORMS_TO)
-    prop("a11y:certifiedBy", CERTIFIED_BY)
+    # no conformance claim and no certification: automated checks (EPUBCheck, Ace) cannot establish either;
+    # the summary says which checks it passes
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers
 
     def item(uid: str, href: str, media: str, data: bytes, properties: list[str] | None = None) -> Any:
@@ -725,7 +741,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     meta = book.meta
     env = templates.environment(content_dir)
     lang = language(meta)
-    modified = modified_time(meta)
+    modified = modified_time(meta, ledger_time(Path(content_dir)))
     plan = _plan(loaded, Path(content_dir))
 
     docs: list[_Doc] = []
