@@ -9,6 +9,7 @@ STAMP   := $(VENV)/.installed
 .PHONY: all anki pdf epub check stats test test-fast bench fuzz system-deps clean
 
 all: $(STAMP)
+	@bash scripts/system-deps.sh runtime  # pango and the Noto fonts for every script, when it can install them
 	$(BIN)/publisher build $(CONTENT) --out $(OUT)
 
 $(STAMP): pyproject.toml

@@ -184,7 +184,8 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     old = next((b for b in d.body[:2] if isinstance(b, m.Superseded)), None)
                     was = split_term(old.original) if old is not None else None
                     basis = plain_text(was[0]) if was is not None else term  # an updated claim keeps its card
-                    card = _card("definition", basis, (m.Para(d.term, d.loc),), d.body, ctx, d.loc, pins(d.term) + pins(lead))
+                    back = d.body[:1] + _own_cards_out(d.body[1:], ctx.under(d.term))
+                    card = _card("definition", basis, (m.Para(d.term, d.loc),), back, ctx, d.loc, pins(d.term) + pins(lead))
                     yield card
                     if "reverse" in card_options(d.term, lead):
                         # the other way round: a note of its own (the definition asks for the term), so
@@ -211,7 +212,8 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         if ctx.studied(lead.children):
                             old = item.blocks[1] if len(item.blocks) > 1 and isinstance(item.blocks[1], m.Superseded) else None
                             basis = _cloze_basis(lead.children, old)
-                            yield _card("cloze", basis, (lead,), item.blocks[1:], ctx, lead.loc, pins(lead.children))
+                            extra = _own_cards_out(item.blocks[1:], ctx.under(lead.children))
+                            yield _card("cloze", basis, (lead,), extra, ctx, lead.loc, pins(lead.children))
                     else:
                         yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
@@ -256,6 +258,24 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 pass
             case _:
                 assert_never(block)
+
+
+def _own_cards_out(blocks: tuple[m.Block, ...], ctx: _Ctx) -> tuple[m.Block, ...]:
+    """A card's back without the nested items that are cards of their own: each is asked on its own
+    card, and copied onto the parent's back it made a long back of several facts (the rubric's weak)."""
+    out: list[m.Block] = []
+    for b in blocks:
+        if isinstance(b, m.BulletList) and not b.ordered:
+            items = tuple(i for i in b.items if not any(_from_blocks((replace(b, items=(i,)),), ctx)))
+            if items:
+                out.append(replace(b, items=items))
+        elif isinstance(b, m.DefList):
+            items = tuple(d for d in b.items if not any(_from_blocks((replace(b, items=(d,)),), ctx)))
+            if items:
+                out.append(replace(b, items=items))
+        else:
+            out.append(b)
+    return tuple(out)
 
 
 def derive_cards(book: m.Book, honour_no: bool = True) -> tuple[m.Card, ...]:

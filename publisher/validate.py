@@ -234,6 +234,31 @@ def formulas(ctx: Context) -> Iterator[Diagnostic]:
                         yield diag("P139", node.loc.file, node.loc.line, f"'{shown}': {why}; shown as TeX")
 
 
+def glyphs(ctx: Context) -> Iterator[Diagnostic]:
+    """Characters no font on this machine can draw: the sheet would show them blank. Once per file and
+    font package, at the first line, naming the package that draws them."""
+    from .fontcover import drawable, package_for
+
+    for ch in ctx.book.chapters:
+        missing: dict[str, tuple[m.Loc, list[str]]] = {}
+        for run in _all_runs(ch):
+            for node in walk_inlines(run):
+                text = node.text if isinstance(node, (m.Text, m.Code)) else ""
+                if not text or text.isascii():
+                    continue
+                for c in text:
+                    if c.isascii() or drawable(c):
+                        continue
+                    loc, chars = missing.setdefault(package_for(c), (node.loc, []))
+                    if c not in chars:
+                        chars.append(c)
+        for package, (loc, chars) in missing.items():
+            shown = " ".join(chars[:8]) + (" ..." if len(chars) > 8 else "")
+            points = ", ".join(f"U+{ord(c):04X}" for c in chars[:3])
+            yield diag("P015", loc.file, loc.line, f"{shown} ({points}) on this machine: the sheet would show "
+                       f"{'it' if len(chars) == 1 else 'them'} blank; install {package}")
+
+
 def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     """Where a local resource URL points, if it stays inside ``root``; else (None, reason)."""
     path = unquote(urlsplit(url).path)
@@ -422,7 +447,7 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
 
 RULES: tuple[Rule, ...] = (
     headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
-    raw_html, formulas, resources, internal_links, spelling,
+    raw_html, formulas, glyphs, resources, internal_links, spelling,
 )
 
 

@@ -273,3 +273,45 @@ def test_lists_nested_deeper_than_the_parser_reads_are_reported_not_silently_fla
         content = write(tmp_path / f"c{n}", {"01-deep.md": nested(n)})
         data = json.loads(run("check", str(content), "--format", "json", cwd=tmp_path).stdout)
         assert [(d["code"], d["line"]) for d in data["diagnostics"] if d["code"] == "P009"] == expected
+
+
+# --------------------------------------------------------------------------- 1. scripts and fonts
+
+SCRIPTS = "# Scripts\n\n- **Chinese** - 你好世界\n- **Thai** - สวัสดี\n- **Hindi** - नमस्ते\n- a rocket 🚀 and a bucket ==存储桶==\n"
+
+
+def test_characters_no_font_draws_are_reported_with_the_package_to_install(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher import fontcover
+    from publisher.pipeline import load
+
+    monkeypatch.setattr(fontcover, "_fontconfig", lambda: "")  # a machine with the bundled fonts only
+    monkeypatch.setattr(fontcover, "FONT_DIRS", ())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fontcover.coverage.cache_clear()
+    try:
+        content = write(tmp_path / "content", {"01-s.md": SCRIPTS + "- Curly “quotes”, café, naïve – dashes\n"})
+        found = [(d.line, d.severity, d.message) for d in load(content).diagnostics if d.code == "P015"]
+    finally:
+        fontcover.coverage.cache_clear()
+    assert [(line, sev) for line, sev, _ in found] == [(3, "warning"), (4, "warning"), (6, "warning")]
+    cjk, core, emoji = (msg for _, _, msg in found)
+    assert "你" in cjk and "存" in cjk and cjk.endswith("install fonts-noto-cjk")
+    assert "ส" in core and "न" in core and core.endswith("install fonts-noto-core")
+    assert "🚀" in emoji and emoji.endswith("install fonts-noto-color-emoji")  # and nothing for “ é – (bundled)
+
+
+def test_the_sheet_draws_every_script_with_the_fonts_system_deps_installs(tmp_path: Path) -> None:
+    from publisher import fontcover
+
+    fontcover.coverage.cache_clear()
+    if not all(fontcover.drawable(c) for c in "你ส🚀न"):
+        pytest.skip("the Noto fonts are not installed (bash scripts/system-deps.sh installs them)")
+    content = write(tmp_path / "content", {"01-s.md": SCRIPTS})
+    assert "P015" not in run("check", str(content), cwd=tmp_path).stdout
+    assert run("build", str(content), "--out", "out", "--format", "pdf", cwd=tmp_path).returncode == 0
+    pdf = next((tmp_path / "out").glob("*.pdf"))
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts and "Thai" in fonts and "Devanagari" in fonts and "Emoji" in fonts, fonts
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "你好世界" in text and "存储桶" in text
