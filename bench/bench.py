@@ -130,7 +130,30 @@ def bench_check(work: Path, repeat: int, pandoc: str | None, files: int = 200) -
     return row
 
 
-def check_targets(rows: list[dict], check: dict | None = None) -> list[str]:
+def bench_faults(work: Path) -> dict[str, float]:
+    """Issue 15's scale cases at full size: a no-op build of a small book beside a 3 GB video (sparse: no
+    disk used, but reading it would cost 3 GB), and a folder of 100,000 notes (refused early, P016)."""
+    book = write_book(work / "faults-book", 300)
+    with open(book / "lecture.mp4", "wb") as f:
+        f.truncate(3 * 1024 ** 3)
+    run([PUBLISHER, "build", str(book), "--out", str(work / "faults-out")])
+    row: dict[str, float] = {}
+    row["noop_3gb"], row["noop_3gb_peak_mib"] = run([PUBLISHER, "build", str(book), "--out", str(work / "faults-out")])
+    (book / "lecture.mp4").unlink()
+    many = work / "many-notes"
+    for i in range(100_000):
+        folder = many / f"d{i // 1000:03d}"
+        if i % 1000 == 0:
+            folder.mkdir(parents=True)
+        (folder / f"n{i:06d}.md").write_text(f"# Note {i}\n\nText {i}.\n", "utf-8")
+    start = time.perf_counter()
+    proc = subprocess.run([PUBLISHER, "build", str(many), "--out", str(work / "many-out")], capture_output=True, text=True)
+    row["files_100k"] = time.perf_counter() - start
+    row["files_100k_refused"] = float("P016" in proc.stdout + proc.stderr)
+    return row
+
+
+def check_targets(rows: list[dict], check: dict | None = None, faults: dict | None = None) -> list[str]:
     """The issue's targets at the largest size measured, each "met" or "MISSED" with its figure."""
     big = max(rows, key=lambda r: r["facts"])
     out = []
@@ -155,6 +178,12 @@ def check_targets(rows: list[dict], check: dict | None = None) -> list[str]:
         ratio = f", {check['ratio_check_vs_pandoc']:.2f}x pandoc reading it" if "ratio_check_vs_pandoc" in check else ""
         out.append(f"{'met   ' if check['check'] <= 2.0 else 'MISSED'} check of a {check['files']:.0f}-file jargon tree "
                    f"in at most 2 s: {check['check']:.2f} s{ratio}")
+    if faults:
+        ok = faults["noop_3gb_peak_mib"] < 300
+        out.append(f"{'met   ' if ok else 'MISSED'} no-op build beside a 3 GB file under 300 MB: "
+                   f"{faults['noop_3gb_peak_mib']:.0f} MiB, {faults['noop_3gb']:.2f} s")
+        ok = faults["files_100k_refused"] == 1 and faults["files_100k"] < 60
+        out.append(f"{'met   ' if ok else 'MISSED'} 100,000 note files refused early with a message: {faults['files_100k']:.1f} s")
     return out
 
 
@@ -164,6 +193,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pandoc", action="store_true")
     ap.add_argument("--check-files", type=int, default=200, help="files in the jargon tree that `check` reads (0: skip)")
+    ap.add_argument("--no-faults", action="store_true", help="skip the 3 GB file and 100,000-file cases")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
     args = ap.parse_args()
     pandoc = None if args.no_pandoc else pandoc_path()
@@ -178,6 +208,10 @@ def main() -> int:
         if args.check_files:
             print(f"benchmarking check on {args.check_files} files ...", file=sys.stderr, flush=True)
             check = bench_check(Path(tmp), args.repeat, pandoc, args.check_files)
+        faults = None
+        if not args.no_faults:
+            print("benchmarking a 3 GB file beside the notes and 100,000 note files ...", file=sys.stderr, flush=True)
+            faults = bench_faults(Path(tmp))
     cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "peak_mib", "pandoc_epub", "pandoc_pdf", "ratio_full_vs_pandoc"]
     print("  ".join(f"{c:>12}" for c in cols))
     for r in rows:
@@ -189,11 +223,12 @@ def main() -> int:
     if check:
         extra = f", pandoc {check['pandoc_html']:.2f} s (ratio {check['ratio_check_vs_pandoc']:.2f})" if "pandoc_html" in check else ""
         print(f"check, {check['files']:.0f}-file jargon tree: {check['check']:.2f} s, peak {check['check_peak_mib']} MiB{extra}")
-    targets = check_targets(rows, check)
+    targets = check_targets(rows, check, faults)
     for line in targets:
         print(line)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "rows": rows, "check": check, "targets": targets}, indent=2) + "\n")
+    Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "rows": rows, "check": check, "faults": faults,
+                                           "targets": targets}, indent=2) + "\n")
     print(f"wrote {args.json}")
     return 0
 

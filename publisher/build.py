@@ -25,7 +25,7 @@ from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to
 from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, worker_init
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
-from .sources import ASSET_SUFFIXES
+from .sources import ASSET_SUFFIXES, MAX_FILES
 from .templates import files_under
 from .text import count
 
@@ -186,7 +186,10 @@ def build(
 
     # 1. what is out of date (before reading anything: a no-op rebuild must be instant)
     manifest = read_manifest(out_dir)
-    content_hash = _digest(content_inputs(content_dir), content_dir)
+    inputs = content_inputs(content_dir)
+    if sum(p.suffix.lower() in (".md", ".markdown") for p in inputs) > MAX_FILES:
+        inputs = []  # refused by the reader (P016) before anything is hashed or written
+    content_hash = _digest(inputs, content_dir)
     code_hash = _digest(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
     keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
     fresh: dict[str, Outcome] = {}

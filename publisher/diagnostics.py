@@ -25,6 +25,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P013": ("note", "spelling not checked"),
     "P014": ("warning", "file name is not UTF-8"),
     "P015": ("warning", "no font draws these characters"),
+    "P016": ("error", "too many files"),
     "P018": ("warning", "update without a claim to update"),
     "P101": ("warning", "chapter has no H1 title"),
     "P102": ("warning", "chapter has more than one H1"),

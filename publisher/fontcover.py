@@ -23,6 +23,9 @@ from . import templates
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 CACHE_FORMAT = "1"
+# Latin, Cyrillic, Latin Extended Additional, General Punctuation, currency signs: what most notes use beside
+# ASCII (curly quotes, dashes, accents), all drawn by the bundled fonts
+BUNDLED_RANGES = ((0x00A0, 0x024F), (0x0400, 0x04FF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20BF))
 
 # (first, last, package): where to find a font for a character none of the machine's fonts has
 PACKAGES = (
@@ -154,6 +157,18 @@ def drawable(ch: str) -> bool:
         return True  # combining marks go with a base the shaper draws together (coverage is not shaping)
     if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:
         return True  # variation selectors
+    if any(first <= cp <= last for first, last in BUNDLED_RANGES):
+        return True  # the sheet's own Noto Sans has them all (a test holds it to that): no font lookup
     starts, ends = coverage()
     at = bisect.bisect_right(starts, cp) - 1
     return at >= 0 and cp <= ends[at]
+
+
+@functools.lru_cache(maxsize=1)
+def bundled() -> frozenset[int]:
+    """The code points of the bundled fonts (read once a process: a few milliseconds)."""
+    points: set[int] = set()
+    for p in sorted((templates.BUILTIN / "fonts").glob("*")):
+        if p.suffix.lower() in FONT_SUFFIXES:
+            points |= _points(p)
+    return frozenset(points)

@@ -747,7 +747,7 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     diags.extend(layout.diagnostics)
     for rel, why in layout.left_out:
         diags.append(diag("P012", f"{shown_root}/{rel}", 0, why))
-    if not layout.sources:
+    if not layout.sources and not any(d.code == "P016" for d in layout.diagnostics):
         why = ("no Markdown files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist"))
         diags.append(diag("P005", shown_root, 0, why))
     for chapter, more in _read_all(layout.sources):

@@ -60,6 +60,10 @@ SOUND_SUFFIXES = (".mp3", ".ogg", ".oga", ".wav", ".m4a", ".flac", ".opus", ".we
 ASSET_SUFFIXES = IMAGE_SUFFIXES + SOUND_SUFFIXES
 
 
+class _TooMany(Exception):
+    pass
+
+
 def _utf8(name: str) -> bool:
     """Is a name as the file system gave it valid UTF-8 (Python keeps other bytes as lone surrogates)?"""
     try:
@@ -134,6 +138,9 @@ def _default_reason(rel: str, is_dir: bool) -> str:
     return ""
 
 
+MAX_FILES = 5000  # Markdown files in one book: more is a folder of something else (refused early, P016)
+
+
 def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = (), shown: str = "") -> Layout:
     """The book's Markdown files in reading order, and what was left out and why."""
     layout = Layout()
@@ -181,6 +188,8 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                     layout.left_out.append((child, "excluded in book.toml"))
                     continue
                 found.append(child)
+                if len(found) > MAX_FILES:
+                    raise _TooMany()
             elif is_file and entry.name.lower().endswith(ASSET_SUFFIXES):
                 layout.assets.append(child)
 
@@ -202,7 +211,13 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                     layout.left_out.append((f"{rel}/{sub}", why))
 
     if root.is_dir():
-        walk(root, "")
+        try:
+            walk(root, "")
+        except _TooMany:
+            layout.diagnostics.append(diag("P016", shown or str(root), 0, f"more than {MAX_FILES} Markdown files: "
+                                           "a book this size is refused before reading; point publisher at the "
+                                           "notes' own folder, or leave folders out with exclude in book.toml"))
+            return Layout(diagnostics=layout.diagnostics)
     order = _intro_first(found)
     titles: dict[str, str] = {}
     summary = root / "SUMMARY.md"
