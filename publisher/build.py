@@ -208,6 +208,9 @@ def build(
     # 2. read and validate, once
     report("check", "reading and validating")
     loaded = load(content_dir)
+    # the notes as they were read, against the notes the change hash saw: an edit made (and maybe undone)
+    # while they were read means the artifacts would be recorded under inputs they were not made from
+    changed = _changed_while_read(loaded, content_dir, inputs)
     diags = make_strict(loaded.diagnostics) if strict or loaded.book.meta.strict else list(loaded.diagnostics)
     result = BuildResult(loaded, diags, list(fresh.values()))
     errors, warnings = sum(d.severity == "error" for d in diags), sum(d.severity == "warning" for d in diags)
@@ -281,8 +284,10 @@ def build(
             result.outcomes.append(out)
             if out.artifact is not None:
                 result.diagnostics.extend(out.artifact.diagnostics)
-            # an artifact written with errors is not current: the next build renders (and reports) it again
-            if out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics)):
+            # an artifact written with errors is not current: the next build renders (and reports) it again;
+            # nor is one made from notes that changed while they were read
+            if (out.status == "built" and out.artifact is not None and not has_errors(list(out.artifact.diagnostics))
+                    and not changed):
                 if REG[name].inputs or REG[name].reads:  # what it read as this build left it (the ledger)
                     keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
                 manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
@@ -291,6 +296,9 @@ def build(
                 manifest.pop(name, None)
         order = {n: i for i, n in enumerate(renderers.REGISTRY)}
         result.outcomes.sort(key=lambda o: order.get(o.name, 99))
+        if changed:
+            result.diagnostics.append(diag("P017", changed[0], 0, "changed while the build read it: the artifacts are "
+                                                                  "not recorded as current; the next build makes them again"))
         if todo:
             manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
             atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -298,6 +306,23 @@ def build(
 
 
 REG = renderers.REGISTRY
+
+
+def _changed_while_read(loaded: Loaded, content_dir: Path, inputs: list[Path]) -> list[str]:
+    """The notes whose bytes as read differ from the bytes the change hash read a moment before."""
+    by_rel = {p.relative_to(content_dir).as_posix(): p for p in inputs if p.is_relative_to(content_dir)}
+    out = []
+    for ch in loaded.book.chapters:
+        path = by_rel.get(ch.path)
+        if path is None or not ch.sha:
+            continue
+        try:
+            before = hashlib.sha256(path.read_bytes()).hexdigest() if path.stat().st_size <= BIG_FILE else ""
+        except OSError:
+            before = ""
+        if before != ch.sha:
+            out.append(ch.file)
+    return out
 
 
 def _in_order(names: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P014": ("warning", "file name is not UTF-8"),
     "P015": ("warning", "no font draws these characters"),
     "P016": ("error", "too many files"),
+    "P017": ("warning", "a file changed during the build"),
     "P018": ("warning", "update without a claim to update"),
     "P101": ("warning", "chapter has no H1 title"),
     "P102": ("warning", "chapter has more than one H1"),
@@ -65,6 +66,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P138": ("warning", "card: no answer"),
     "P139": ("warning", "formula does not parse"),
     "P140": ("warning", "card lost a cloze deletion"),
+    "P141": ("warning", "cards moved to another file"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

@@ -352,6 +352,33 @@ def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
                 out.append(removed_diag(prev, file, line, plan.removed_tag, loaded.book.meta.keep_removed))
         else:
             out.append(diag("P117", file, line, f"card '{ident}' was removed but {LEDGER_NAME} still lists it; rebuild the Anki deck"))
+    out.extend(moved_diags(old, list(zip(plan.notes, plan.cards)), loaded.retired))
+    return out
+
+
+def moved_diags(old: Ledger, now: list[tuple[NoteEntry, "object"]], retired: frozenset[str]) -> list[Diagnostic]:
+    """P141 where cards that are new to the ledger ask exactly what gone cards asked (a renamed or moved
+    file: identities start with the file's slug): one warning per old file, saying how to keep the notes."""
+    gone = {}
+    for ident, e in old.notes.items():
+        if ident not in retired and e.fields[:2] and not any(n.id == ident for n, _ in now):
+            gone.setdefault(tuple(e.fields[:2]), e)
+    moves: dict[tuple[str, str], list[tuple[NoteEntry, NoteEntry, object]]] = {}
+    for e, card in now:
+        if e.id in old.notes or not e.fields[:2]:
+            continue
+        was = gone.get(tuple(e.fields[:2]))
+        if was is not None:
+            moves.setdefault((was.loc.rpartition(":")[0], card.loc.file), []).append((was, e, card))  # type: ignore[attr-defined]
+    out = []
+    for (before, file), pairs in moves.items():
+        was, e, card = pairs[0]
+        n = len(pairs)
+        out.append(diag("P141", file, card.loc.line,  # type: ignore[attr-defined]
+                        f"{n} card{'s' if n != 1 else ''} of '{before}' {'are' if n != 1 else 'is'} here under new "
+                        f"identities (a renamed file?): learners' reviews stay with the old notes, which the deck "
+                        f"tags removed; to keep them, pin each old identity on its line, e.g. <!-- id: {was.id} --> "
+                        f"here for '{e.id}'"))
     return out
 
 

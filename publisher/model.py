@@ -331,6 +331,7 @@ class Chapter:
     tags: tuple[str, ...] = ()  # front matter tags (Anki tags on every card of the file)
     aliases: tuple[str, ...] = ()  # front matter aliases
     cards: bool = True  # front matter ``cards: false``: no cards from this file
+    sha: str = ""  # SHA-256 of the file's bytes as read: the build knows what its artifacts were made from
 
 
 @dataclass(frozen=True)

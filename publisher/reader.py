@@ -9,6 +9,7 @@ moving forward through the file as the blocks come.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import sys
@@ -647,7 +648,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
                  path: str = "", part: str = "", intro: bool = False, summary_title: str = "",
                  fallback_title: str = "") -> tuple[m.Chapter, list[Diagnostic]]:
     """One Markdown file to a Chapter. Never raises on any input."""
-    where = dict(path=path or Path(file).name, part=part, intro=intro)
+    where = dict(path=path or Path(file).name, part=part, intro=intro, sha=hashlib.sha256(raw).hexdigest())
     fallback = fallback_title or sources.humanize(Path(path or file).stem)
     if len(raw) > MAX_FILE_BYTES:
         d = diag("P003", file, 1, f"{len(raw):,} bytes (limit {MAX_FILE_BYTES:,})")

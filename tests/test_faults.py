@@ -342,3 +342,35 @@ def test_the_ranges_taken_as_drawn_without_a_lookup_are_in_the_bundled_fonts() -
         missing = [c for c in range(first, last + 1)
                    if c not in have and not unicodedata.category(chr(c)).startswith(("C", "Z", "M"))]
         assert missing == [], (hex(first), [hex(c) for c in missing[:5]])
+
+
+# --------------------------------------------------------------------------- 10. smaller
+
+
+def test_an_edit_made_and_undone_while_the_build_reads_is_never_recorded_as_current(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher import pipeline
+
+    content = write(tmp_path / "content", BOOK)
+    note = content / "01-alpha.md"
+    real_load = pipeline.load
+
+    def load_during_an_edit(folder):  # the change hash saw the saved file; the reader sees an edit, then it is undone
+        note.write_text(BOOK["01-alpha.md"].replace("14 days", "4 days"), "utf-8")
+        try:
+            return real_load(folder)
+        finally:
+            note.write_text(BOOK["01-alpha.md"], "utf-8")
+
+    monkeypatch.setattr(b, "load", load_during_an_edit)
+    first = b.build(content, ["epub"], tmp_path / "out", jobs=1)
+    assert [d.code for d in first.diagnostics if d.code == "P017"] == ["P017"]
+    assert "epub" not in b.read_manifest(tmp_path / "out")
+    monkeypatch.setattr(b, "load", real_load)
+    again = b.build(content, ["epub"], tmp_path / "out", jobs=1)
+    assert [o.status for o in again.outcomes] == ["built"]  # made again, from the file as it is
+    import zipfile
+
+    with zipfile.ZipFile(next((tmp_path / "out").glob("*.epub"))) as z:
+        text = " ".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
+    assert "14 days" in text and ">4 days" not in text

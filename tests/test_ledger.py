@@ -202,3 +202,15 @@ def test_a_cloze_that_loses_a_deletion_is_a_warning_before_and_at_the_build(tmp_
     assert [(d.severity, d.line) for d in before] == [("warning", 10)] and "deletion c2" in before[0].message
     _, art = build(content, tmp_path / "build")
     assert [d.code for d in art.diagnostics if d.code == "P140"] == ["P140"]
+
+
+def test_a_renamed_file_says_its_cards_moved_and_how_to_keep_them(tmp_path: Path) -> None:
+    content = make_book(tmp_path, BOOK)
+    build(content, tmp_path / "build")
+    (content / "01-one.md").rename(content / "01-fruit.md")
+    diags = ledger.check_ledger(load(content), content)
+    moved = [d for d in diags if d.code == "P141"]
+    assert [(Path(d.file).name, d.severity) for d in moved] == [("01-fruit.md", "warning")]
+    assert "3 cards of '01-one.md'" in moved[0].message and "<!-- id: one/" in moved[0].message
+    _, art = build(content, tmp_path / "build")
+    assert [d.code for d in art.diagnostics if d.code == "P141"] == ["P141"]

@@ -434,6 +434,7 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     for e, card in zip(p.notes, p.cards):  # deletions an edit took away: empty cards in learners' decks
         if lost := ledger.lost_deletions(old.notes.get(e.id), e):
             diags.append(ledger.lost_diag(e, lost, card.loc.file, card.loc.line))
+    diags.extend(ledger.moved_diags(old, list(zip(p.notes, p.cards)), loaded.retired))
     for e in removed:
         if e.id in loaded.retired:
             continue  # retired by the author (`card: no`): tagged removed, nothing to warn about
