@@ -24,6 +24,7 @@ from pygments.util import ClassNotFound
 from . import mathrender
 from . import model as m
 from .text import plain_text
+from .typography import typeset
 
 ALERT_TITLES = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
 
@@ -89,6 +90,7 @@ class Options:
     # how a sound is written: "anki" (``[sound:name]``, the file packed through ``image_src``), "name" (a note
     # of its file name: the EPUB) or "omit" (the sheet)
     sound: str = "name"
+    typography: bool = False  # curly quotes and real dashes in text (the sheet and the EPUB; never the model)
     cloze_together: bool = False  # every deletion is c1: one card hides them all (<!-- card: together -->)
     # how a superseded claim is shown: "full" (today's claim is above it; the old one labelled, dated,
     # with its source: the book, the back of a card) or "mark" (only a small "updated" mark: the sheet)
@@ -130,7 +132,7 @@ def inlines(nodes: tuple[m.Inline, ...], opts: Options = Options(), _cloze: _Cou
 def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
     match node:
         case m.Text(text=t):
-            return escape(t, quote=False)
+            return escape(typeset(t) if opts.typography else t, quote=False)
         case m.Emph(children=c):
             return f"<em>{inlines(c, opts, cloze)}</em>"
         case m.Strong(children=c):

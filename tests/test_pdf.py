@@ -177,9 +177,14 @@ def read_pages(path: Path) -> list[Page]:
         return [Page(float(p.width), float(p.height), list(p.chars), list(p.rects)) for p in doc.pages]
 
 
+TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                            "\u2014": "-", "\u2026": "..."})
+
+
 def squeeze(text: str) -> str:
-    """Text without any white space (line breaks may fall anywhere, even inside long words)."""
-    return re.sub(r"[\s\u00ad\u200b]+", "", text)
+    """Text without any white space (line breaks may fall anywhere, even inside long words), its
+    typography folded back (the sheet prints curly quotes and real dashes for the notes' straight ones)."""
+    return re.sub(r"[\s\u00ad\u200b]+", "", text.translate(TYPOGRAPHY))
 
 
 def footer_split(page: Page) -> tuple[list[dict], list[dict]]:
@@ -344,7 +349,7 @@ def check_sheet(path: Path, loaded: Loaded, *, size: tuple[int, int], columns: i
         assert book.meta.version in footer and book.meta.date in footer
 
     # outline: every chapter at level 1, its sections below it
-    titles = outline_titles(reader)
+    titles = [(d, t.translate(TYPOGRAPHY)) for d, t in outline_titles(reader)]  # the sheet's typography folded
     chapter_titles = [plain_text(ch.title) for ch in book.chapters]
     assert [t for d, t in titles if d == 1] == chapter_titles
     section_titles = [plain_text(b.title) for ch in book.chapters for b in walk_blocks(ch.blocks)

@@ -319,6 +319,7 @@ class _Plan:
     def options(self, chapter: m.Chapter, anchors: _Anchors | None = None, notes: bool = True) -> html.Options:
         return html.Options(
             math="mathml",
+            typography=True,
             original_label=html.original_label(self.book.meta.date),
             image_src=self.images.src,
             link_href=self.link_href,
@@ -710,6 +711,7 @@ def _package_lang(opf: bytes, lang: str) -> bytes:
 def normalize_zip(data: bytes, when: datetime, lang: str | None = None) -> bytes:
     """The same files with fixed timestamps and order: ``mimetype`` first and stored."""
     stamp = max(when, FALLBACK_MODIFIED).timetuple()[:6]
+    stamp = stamp[:5] + (stamp[5] - stamp[5] % 2,)  # a zip entry's time counts seconds in twos
     src = zipfile.ZipFile(io.BytesIO(data))
     names = src.namelist()
     first = ["mimetype", "META-INF/container.xml", f"{FOLDER}/content.opf"]

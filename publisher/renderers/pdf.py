@@ -171,6 +171,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
         opts = html.Options(
             math="svg",  # WeasyPrint has no MathML: formulas are drawn as vector paths
             sound="omit",
+            typography=True,
             history="mark",  # the sheet prints today's claim only, marked as updated
             image_src=image_src,
             link_href=_link_href,
