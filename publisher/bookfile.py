@@ -29,6 +29,7 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "paper": str,
     "columns": int,
     "page_budget": int,
+    "emphasis": str,
     "max_answer_words": int,
     "strict": bool,
     "include": list,
@@ -104,6 +105,9 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         if key in clean and not all(isinstance(x, str) for x in clean[key]):
             diags.append(diag("P004", file, _line_of(path, key), f"'{key}' must be a list of glob strings"))
             clean.pop(key)
+    if "emphasis" in clean and clean["emphasis"] not in ("bold", "tint", "highlight"):
+        diags.append(diag("P004", file, _line_of(path, "emphasis"), "'emphasis' must be 'bold', 'tint' or 'highlight'"))
+        clean.pop("emphasis")
     if "columns" in clean and not 1 <= clean["columns"] <= 6:
         diags.append(diag("P004", file, _line_of(path, "columns"), "'columns' must be between 1 and 6"))
         clean.pop("columns")
@@ -130,6 +134,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         paper=str(clean.get("paper", "a4")),
         columns=int(clean.get("columns", 3)),
         page_budget=int(clean.get("page_budget", 0)),
+        emphasis=str(clean.get("emphasis", "tint")),
         max_answer_words=int(clean.get("max_answer_words", 120)),
         strict=bool(clean.get("strict", False)),
         include=tuple(clean.get("include", ())),

@@ -371,6 +371,7 @@ class Meta:
     paper: str = "a4"
     columns: int = 3
     page_budget: int = 0
+    emphasis: str = "tint"  # how the sheet shows ==marked== words: "bold", "tint" (a light background) or "highlight"
     max_answer_words: int = 120
     strict: bool = False
     include: tuple[str, ...] = ()

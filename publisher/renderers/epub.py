@@ -40,6 +40,7 @@ TEMPLATES = "epub"
 FOLDER = "EPUB"  # the package's folder inside the zip
 STYLESHEET = "style.css"
 CODE_STYLE = "xcode"  # Pygments style whose colours all keep >= 5:1 on white
+NIGHT_CODE_STYLE = "github-dark"  # the same on a reader's dark page
 WCAG = "2.2"
 # dcterms:modified when book.toml has no usable date: a fixed instant, never the clock
 FALLBACK_MODIFIED = datetime(1980, 1, 1, tzinfo=timezone.utc)
@@ -794,8 +795,9 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     ncx = _xml(env.get_template(f"{TEMPLATES}/toc.ncx").render(
         lang=lang, uid=meta.ids.epub, depth=max(1, _depth(tree)), title=meta.title, author=meta.author, toc=tree))
 
+    night = "\n".join(f"  {line}" for line in html.pygments_css(NIGHT_CODE_STYLE).splitlines())
     css = (templates.read_text(f"{TEMPLATES}/{STYLESHEET}", content_dir).rstrip("\n") + "\n\n"
-           + html.pygments_css(CODE_STYLE) + "\n").encode("utf-8")
+           + html.pygments_css(CODE_STYLE) + "\n@media (prefers-color-scheme: dark) {\n" + night + "\n}\n").encode("utf-8")
     has_code = any(isinstance(b, m.CodeBlock) for ch in book.chapters for b in walk_blocks(ch.blocks))
     summary = squash(env.get_template(f"{TEMPLATES}/accessibility-summary.txt").render(
         wcag=WCAG, glossary=bool(entries), images=bool(images), code=has_code))
