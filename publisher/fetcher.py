@@ -83,6 +83,7 @@ class SafeFetcher(URLFetcher):
         super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
         self.mounts = {name.strip("/"): tuple(Path(p).resolve() for p in roots) for name, roots in mounts.items()}
         self.generated = dict(generated or {})
+        self.transform: Callable[[Path], bytes] | None = None  # what is served for a file (the sheet: images resampled)
         self.refused: list[Refusal] = []
         self.served: list[Path] = []
         self.sealed = False  # set once the layout is done: from then on nothing is served
@@ -149,7 +150,7 @@ class SafeFetcher(URLFetcher):
         if isinstance(decision, Refusal):
             self.refused.append(decision)
             raise FetchRefused(decision.reason)
-        data = decision.read_bytes()
+        data = self.transform(decision) if self.transform is not None else decision.read_bytes()
         self.served.append(decision)
         mime = mimetypes.guess_type(decision.name)[0] or "application/octet-stream"
         return _Response(url, body=data, headers={"Content-Type": mime})

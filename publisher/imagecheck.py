@@ -56,3 +56,47 @@ def _problem(path: str, size: int, mtime_ns: int) -> str | None:  # noqa: ARG001
     except Exception:  # noqa: BLE001 - Pillow raises many kinds for a file that is not an image
         return "is not an image (it does not decode as PNG, JPEG, GIF or WebP)"
     return None
+
+
+MAX_SIDE = 1600  # the EPUB's and the deck's images: longest side in pixels (a phone's or a reader's screen)
+PRINT_SIDE = 1000  # the sheet's: a column at about 200 dpi (A4, three columns: 90 mm wide, 80 mm high at most)
+
+
+def prepared(path: Path | str, max_side: int = MAX_SIDE) -> bytes:
+    """The image's bytes for an output: the file itself, or, when its longest side is more than
+    ``max_side`` pixels, a copy resampled to that (never upscaled; animated GIFs and SVG as they are;
+    the original file untouched). Deterministic: the same file gives the same bytes."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return b""
+    return _prepared(str(path), st.st_size, st.st_mtime_ns, max_side)
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(path: str, size: int, mtime_ns: int, max_side: int) -> bytes:  # noqa: ARG001 - cache keys
+    with open(path, "rb") as f:
+        data = f.read()
+    if problem(path) is not None or path.lower().endswith((".svg", ".svgz")) or b"<svg" in data[:1024].lower():
+        return data
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if max(im.size) <= max_side or getattr(im, "n_frames", 1) > 1 or im.format not in FORMATS:
+                return data
+            fmt = im.format
+            scale = max_side / max(im.size)
+            small = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
+            out = io.BytesIO()
+            if fmt == "JPEG":
+                small.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+            elif fmt == "WEBP":
+                small.save(out, "WEBP", quality=88)
+            else:
+                small.save(out, fmt, optimize=True)
+            return out.getvalue()
+    except Exception:  # noqa: BLE001 - what cannot be resampled is used as it is
+        return data

@@ -374,3 +374,30 @@ def test_an_edit_made_and_undone_while_the_build_reads_is_never_recorded_as_curr
     with zipfile.ZipFile(next((tmp_path / "out").glob("*.epub"))) as z:
         text = " ".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xhtml"))
     assert "14 days" in text and ">4 days" not in text
+
+
+def test_large_images_are_resampled_for_each_output_and_the_originals_untouched(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    content = write(tmp_path / "content", {
+        **BOOK, "03-img.md": "# Img\n\n- the ==architecture== of the system ![slide](img/slide.png)\n"
+                            "- a small ==icon== of the rack ![icon](img/icon.png)\n"})
+    (content / "img").mkdir()
+    Image.new("RGB", (3200, 2400), "navy").save(content / "img" / "slide.png")
+    Image.new("RGB", (64, 48), "red").save(content / "img" / "icon.png")
+    original = (content / "img" / "slide.png").read_bytes()
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    out = tmp_path / "out"
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        sizes = sorted(Image.open(io.BytesIO(z.read(n))).size for n in z.namelist() if "/images/" in n)
+    assert sizes == [(64, 48), (1600, 1200)]  # capped, never upscaled
+    with zipfile.ZipFile(next(out.glob("*.apkg"))) as z:
+        media = json.loads(z.read("media"))
+        sizes = sorted(Image.open(io.BytesIO(z.read(k))).size for k in media)
+    assert sizes == [(64, 48), (1600, 1200)]
+    listed = subprocess.run(["pdfimages", "-list", str(next(out.glob("*.pdf")))], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    assert sorted(tuple(map(int, line.split()[3:5])) for line in listed) == [(64, 48), (1000, 750)]  # ~200 dpi
+    assert (content / "img" / "slide.png").read_bytes() == original

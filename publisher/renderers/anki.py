@@ -38,7 +38,7 @@ from .. import html, ledger
 from .. import model as m
 from ..diagnostics import Diagnostic
 from ..fsutil import atomic_path
-from ..imagecheck import problem as image_problem
+from ..imagecheck import prepared, problem as image_problem
 from ..sources import SOUND_SUFFIXES
 from ..pipeline import Loaded
 from ..templates import read_text
@@ -220,7 +220,8 @@ class _Media:
             return None
         if target.suffix.lower() not in SOUND_SUFFIXES and image_problem(target) is not None:
             return None  # not an image every output can show (P127): the alt text, as in the others
-        data = target.read_bytes()
+        # a sound as it is; an image at most 1600 px on its longest side (resampled, the original untouched)
+        data = target.read_bytes() if target.suffix.lower() in SOUND_SUFFIXES else prepared(target)
         suffix = "".join(ch for ch in target.suffix.lower() if ch in self.SUFFIX_OK)
         name = hashlib.sha256(data).hexdigest()[:24] + suffix
         self.files[name] = target
@@ -375,7 +376,7 @@ class _Package(genanki.Package):
             collection = db.read_bytes()
         names = list(self.media)
         entries = [("collection.anki2", collection), ("media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())]
-        entries += [(str(i), self.media[n].read_bytes()) for i, n in enumerate(names)]
+        entries += [(str(i), _media_bytes(self.media[n])) for i, n in enumerate(names)]
         when = time.gmtime(max(int(timestamp), ZIP_EPOCH))[:6]
         with zipfile.ZipFile(dest, "w") as z:
             for name, data in entries:
@@ -442,6 +443,10 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
     summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
     return Artifact(dest, summary, tuple(diags))
+
+
+def _media_bytes(path: Path) -> bytes:
+    return path.read_bytes() if path.suffix.lower() in SOUND_SUFFIXES else prepared(path)
 
 
 BACKUP_NAME = ".cards.lock.bak"  # in the output folder: the ledger as the last build wrote it

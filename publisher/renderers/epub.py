@@ -27,7 +27,7 @@ from .. import model as m
 from .. import templates
 from ..diagnostics import Diagnostic, diag
 from ..fsutil import atomic_path
-from ..imagecheck import problem as image_problem
+from ..imagecheck import prepared, problem as image_problem
 from ..normalize import map_blocks, map_inlines
 from ..pipeline import Loaded
 from ..text import BLANK, count, plain_text, slugify, squash, unique, walk_blocks
@@ -271,7 +271,7 @@ class _Images:
             self.refused.setdefault(url, "cannot be shown (P127)")  # validation reported it
             return None
         try:
-            data = target.read_bytes()
+            data = prepared(target)  # at most 1600 px on its longest side, the original untouched
         except OSError:
             self.refused.setdefault(url, "missing image")
             return None

@@ -33,7 +33,7 @@ from ..diagnostics import Diagnostic, diag
 from ..links import is_remote
 from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
-from ..imagecheck import problem as image_problem
+from ..imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks
 
@@ -303,10 +303,19 @@ CSS_URL = f"{TEMPLATES_URL}{FOLDER}/sheet.css"  # the stylesheet's base URL
 
 def make_fetcher(content_dir: Path) -> SafeFetcher:
     """The fetcher of a cheat sheet: the book's files and the (shadowable) templates, nothing else."""
-    return SafeFetcher({
+    fetcher = SafeFetcher({
         "content": [content_dir],
         "templates": [Path(content_dir) / "templates", templates.BUILTIN],
     }, generated={mount_url("content") + html.MATH_URL_PREFIX: html.formula_svg})
+    fetcher.transform = _print_size
+    return fetcher
+
+
+def _print_size(path: Path) -> bytes:
+    """A content image resampled to about 200 dpi at the size it prints (fonts and CSS as they are)."""
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".webp"):
+        return prepared(path, PRINT_SIDE)
+    return path.read_bytes()
 
 
 def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,

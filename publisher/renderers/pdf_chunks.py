@@ -159,6 +159,7 @@ def lay_out(job: Job, content_dir: Path) -> None:
 
     made = pdf.make_fetcher(content_dir)
     fetcher = RecordingFetcher(made.mounts, made.generated)
+    fetcher.transform = made.transform
     pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags)
     digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
     with atomic_path(job.record) as tmp:
