@@ -110,6 +110,11 @@ def _one(card: m.Card, front: str) -> list[Finding]:
         introduces = full.rstrip().endswith(":") and card.back  # "2 types of indexes:" and its nested list
         if not introduces and (last in DANGLING or full.rstrip().endswith((" -", ":", ",", "(", " –"))):
             out.append(Finding(card, "P132", f"'{full[-40:]}' ends on a dangling word: the sentence is cut off"))
+        elif introduces and front.rstrip().endswith(BLANK + ":"):
+            # "What you see in ==SNS message body==:" over a list: the blank is the list's subject, and the
+            # list (the facts) is not on the front: nothing to answer from
+            out.append(Finding(card, "P132", f"'{front[-40:]}' hides what the list below it is about, and the "
+                                             "list is not on the front"))
         if asked and all(a.lower() in YES_NO for a in asked):
             out.append(Finding(card, "P133", f"the answer is '{asked[0]}': ask for the fact itself"))
         context = " ".join(card.context).lower()

@@ -28,6 +28,8 @@ CASES = [
     ("P130-identical-fronts", "# A\n\n## Runtime\n\n- ==Node.js==\n- ==Python==\n", [("P130", 5), ("P131", 5), ("P130", 6), ("P131", 6)], False),
     ("P131-both-hidden", "# A\n\n- ==Route table== - ==rules for traffic==\n", [("P131", 3)], False),
     ("P132-cut-off", "# A\n\n- Layers let you ==share code== between functions and\n", [("P132", 3)], False),
+    ("P132-list-subject", "# A\n\n- What you expect to see in ==SNS message body==:\n    - Type\n    - TopicArn\n",
+     [("P132", 3)], False),
     ("P133-yes-no-definition", "# A\n\n- **PCI DSS certified** - yes it is\n", [("P133", 3)], True),
     ("P133-yes-no-cloze", "# A\n\n- Instances can be stopped: ==true==\n", [("P133", 3)], True),
     ("P134-giveaway-heading", "# A\n\n## Lifecycle policy\n\n- Old versions are deleted by a ==lifecycle policy== you set\n", [("P134", 5)], True),
