@@ -401,3 +401,35 @@ def test_large_images_are_resampled_for_each_output_and_the_originals_untouched(
                             check=True).stdout.splitlines()[2:]
     assert sorted(tuple(map(int, line.split()[3:5])) for line in listed) == [(64, 48), (1000, 750)]  # ~200 dpi
     assert (content / "img" / "slide.png").read_bytes() == original
+
+
+def test_a_long_token_at_the_start_of_a_definition_stays_in_its_column(tmp_path: Path) -> None:
+    import pdfplumber
+
+    token = "A" * 38 + "B" * 38  # 76 characters, no break opportunity
+    content = write(tmp_path / "content", {"01-t.md": f"# Tokens\n\n## Long\n\n- **{token}** - a definition after a long term\n"
+                                           + "".join(f"- filler line {i} with words\n" for i in range(40))})
+    assert run("build", str(content), "--out", "out", "--format", "pdf", cwd=tmp_path).returncode == 0
+    with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
+        page = pdf.pages[0]
+        letters = [c for c in page.chars if c["text"] in "AB" and c["size"] < 9]
+        assert len(letters) >= 76
+        first_column_right = page.width / 3  # three columns: the term is in the first
+        assert max(c["x1"] for c in letters) < first_column_right
+
+
+def test_parallel_layout_leaves_no_weasyprint_folder_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.renderers import pdf_chunks
+
+    from test_pdf import chunked_book
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    assert b.build(folder, ["pdf"], tmp_path / "out").ok
+    assert [p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")] == []
