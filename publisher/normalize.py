@@ -155,6 +155,8 @@ def _nfc_node(node: m.Inline) -> m.Inline:
 
 @on_chapters
 def unicode_nfc(ch: m.Chapter) -> m.Chapter:
+    if ch.hints is not None and "nfc" not in ch.hints:
+        return ch  # its source is NFC already, and so is every piece of it
     fn = _deep_inline(_nfc_node)
     return map_chapter_inlines(ch, fn)
 
@@ -451,6 +453,8 @@ def wiki_links(book: m.Book) -> m.Book:
     from .links import Index, find_asset
     from .text import slugify
 
+    if not _may_hold(book, "wiki"):
+        return book
     index = Index(book)
     pages: dict[str, m.Chapter] = {}
     for ch in book.chapters:
@@ -485,6 +489,9 @@ def wiki_links(book: m.Book) -> m.Book:
         return out
 
     def one(ch: m.Chapter) -> m.Chapter:
+        if ch.hints is not None and "wiki" not in ch.hints:
+            return ch  # no "[[" anywhere in its source
+
         def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
             if not any(isinstance(n, m.Text) and "[[" in n.text for n in nodes):
                 return nodes
@@ -505,6 +512,11 @@ TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\
 def anki_tag(name: str) -> str:
     """``nested/tag`` as Anki's hierarchy ``nested::tag``."""
     return "::".join(p for p in name.strip("/").split("/") if p)
+
+
+def _may_hold(book: m.Book, hint: str) -> bool:
+    """Could any chapter hold the syntax ``hint`` names (see ``Chapter.hints``)?"""
+    return any(ch.hints is None or hint in ch.hints for ch in book.chapters)
 
 
 def inline_tags(book: m.Book) -> m.Book:
@@ -538,6 +550,8 @@ def inline_tags(book: m.Book) -> m.Book:
         return split(inner if not _same(inner, nodes) else nodes)
 
     def one(ch: m.Chapter) -> m.Chapter:
+        if ch.hints is not None and "tags" not in ch.hints:
+            return ch  # no "#word" anywhere in its source
         ch = map_chapter_inlines(ch, deep, title=False)
         ch = replace(ch, blocks=_untag_titles(ch.blocks))
         first = ch.blocks[0] if ch.blocks else None
@@ -577,6 +591,9 @@ def sounds(book: m.Book) -> m.Book:
     from .links import find_asset, from_root, is_remote
 
     def one(ch: m.Chapter) -> m.Chapter:
+        if ch.hints is not None and "sound" not in ch.hints:
+            return ch  # no "[sound:" and no audio file named in its source
+
         def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
             if not any(isinstance(n, m.Link) or (isinstance(n, m.Text) and "[sound:" in n.text) for n in nodes):
                 return nodes

@@ -48,6 +48,12 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
 
 Token = dict[str, Any]
+# what a source must hold for a normalization pass to have anything to do in it (a cheap look at the text)
+HINTS = {
+    "tags": re.compile(r"(?:^|[\s(])#[^\W\d]|(?:^|[\s(])#\d+[^\W\d]", re.M),
+    "wiki": re.compile(r"\[\["),
+    "sound": re.compile(r"\[sound:|\.(?:mp3|ogg|oga|wav|m4a|flac|opus|webm)\b", re.I),
+}
 
 
 def markdown_parser() -> mistune.Markdown:
@@ -654,6 +660,8 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         d = diag("P003", file, 1, f"{len(raw):,} bytes (limit {MAX_FILE_BYTES:,})")
         return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), [d]
     text, diags = decode(raw, file)
+    where["hints"] = frozenset([name for name, found in HINTS.items() if found.search(text)]
+                               + ([] if unicodedata.is_normalized("NFC", text) else ["nfc"]))
     front, text, more = frontmatter.split(text, file)
     diags.extend(more)
     if "%%" in text:
@@ -774,12 +782,17 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
 
     from .fsutil import worker_init
 
-    chunk = max(1, len(srcs) // (workers * 4))
+    # this process reads a share too (one worker fewer, and its chapters need no pickling back)
+    own = len(srcs) // workers
+    chunk = max(1, (len(srcs) - own) // ((workers - 1) * 4))
     try:
-        with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+        with cf.ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"),
                                     initializer=worker_init, initargs=(os.getpid(),)) as pool:
             try:
-                return list(pool.map(_read_source, srcs, chunksize=chunk))
+                others = pool.map(_read_source, srcs[own:], chunksize=chunk)
+                parser = markdown_parser()
+                mine = [_read_source(src, parser) for src in srcs[:own]]
+                return mine + list(others)
             except BaseException:  # Ctrl-C or SIGTERM: the workers stop now, not after their share
                 for proc in list(getattr(pool, "_processes", {}).values()):
                     proc.terminate()

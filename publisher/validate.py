@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -35,6 +35,21 @@ class Context:
     cards: tuple[m.Card, ...]
     root: Path  # the content folder
     wordlist: frozenset[str] = frozenset()
+    _walked: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def blocks(self, ch: m.Chapter) -> list[m.Block]:
+        """Every block of a chapter (footnotes included), walked once for all the rules."""
+        key = ("blocks", id(ch))
+        if key not in self._walked:
+            self._walked[key] = list(_all_blocks(ch))
+        return self._walked[key]
+
+    def inlines(self, ch: m.Chapter) -> list[m.Inline]:
+        """Every inline node of a chapter (its title, its blocks' runs), walked once for all the rules."""
+        key = ("inlines", id(ch))
+        if key not in self._walked:
+            self._walked[key] = [node for run in _all_runs(ch) for node in walk_inlines(run)]
+        return self._walked[key]
 
 
 Rule = Callable[[Context], Iterable[Diagnostic]]
@@ -66,24 +81,34 @@ def headings(ctx: Context) -> Iterator[Diagnostic]:
 
 def empty_things(ctx: Context) -> Iterator[Diagnostic]:
     for ch in ctx.book.chapters:
-        for block in _all_blocks(ch):
+        for block in ctx.blocks(ch):
             match block:
                 case m.BulletList(items=items):
                     for item in items:
-                        if not squash(" ".join(block_text(b) for b in item.blocks)) and not _shows_something(item.blocks):
+                        if not _has_text(item.blocks) and not _shows_something(item.blocks):
                             yield diag("P106", item.loc.file, item.loc.line)
                 case m.DefList(items=items):
                     for d in items:
-                        if not squash(" ".join(block_text(b) for b in d.body)):
+                        if not _has_text(d.body):
                             yield diag("P108", d.loc.file, d.loc.line, f"'{plain_text(d.term)}'")
                 case _:
                     pass
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if isinstance(node, m.Mark) and not plain_text(node.children).strip():
-                    yield diag("P107", node.loc.file, node.loc.line)
-                elif isinstance(node, m.Text) and EMPTY_MARK_RE.search(node.text):
-                    yield diag("P107", node.loc.file, node.loc.line, "'==' then '==' with nothing between")
+        for node in ctx.inlines(ch):
+            if isinstance(node, m.Mark) and not plain_text(node.children).strip():
+                yield diag("P107", node.loc.file, node.loc.line)
+            elif isinstance(node, m.Text) and EMPTY_MARK_RE.search(node.text):
+                yield diag("P107", node.loc.file, node.loc.line, "'==' then '==' with nothing between")
+
+
+def _has_text(blocks: tuple[m.Block, ...]) -> bool:
+    """Is there any word in ``blocks`` (stops at the first: most items have one in their first run)?"""
+    for b in walk_blocks(blocks):
+        if isinstance(b, m.CodeBlock) and b.code.strip() or isinstance(b, m.RawBlock) and b.html.strip():
+            return True
+        for run in block_inlines(b):
+            if plain_text(run).strip():
+                return True
+    return False
 
 
 def _shows_something(blocks: tuple[m.Block, ...]) -> bool:
@@ -99,10 +124,9 @@ def _shows_something(blocks: tuple[m.Block, ...]) -> bool:
 def footnotes(ctx: Context) -> Iterator[Diagnostic]:
     for ch in ctx.book.chapters:
         used: dict[str, m.Loc] = {}
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if isinstance(node, m.FootnoteRef):
-                    used.setdefault(node.key, node.loc)
+        for node in ctx.inlines(ch):
+            if isinstance(node, m.FootnoteRef):
+                used.setdefault(node.key, node.loc)
         defined = {f.key: f.loc for f in ch.footnotes}
         for key, loc in used.items():
             if key not in defined:
@@ -134,7 +158,7 @@ def card_identities(ctx: Context) -> Iterator[Diagnostic]:
 
 def duplicate_facts(ctx: Context) -> Iterator[Diagnostic]:
     """The same sentence twice: prose only (the same code line in two examples is no repeated fact)."""
-    code_lines = {b.loc for ch in ctx.book.chapters for b in _all_blocks(ch) if isinstance(b, m.CodeBlock)}
+    code_lines = {b.loc for ch in ctx.book.chapters for b in ctx.blocks(ch) if isinstance(b, m.CodeBlock)}
     seen: dict[str, m.Loc] = {}
     for loc, text in facts(ctx.book):
         if loc in code_lines:
@@ -209,15 +233,14 @@ def html_problems(html: str) -> list[str]:
 
 def raw_html(ctx: Context) -> Iterator[Diagnostic]:
     for ch in ctx.book.chapters:
-        for block in _all_blocks(ch):
+        for block in ctx.blocks(ch):
             if isinstance(block, m.RawBlock):
                 for p in html_problems(block.html):
                     yield diag("P110", block.loc.file, block.loc.line, p)
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if isinstance(node, m.RawInline):
-                    for p in html_problems(node.html):
-                        yield diag("P110", node.loc.file, node.loc.line, p)
+        for node in ctx.inlines(ch):
+            if isinstance(node, m.RawInline):
+                for p in html_problems(node.html):
+                    yield diag("P110", node.loc.file, node.loc.line, p)
 
 
 def formulas(ctx: Context) -> Iterator[Diagnostic]:
@@ -225,13 +248,12 @@ def formulas(ctx: Context) -> Iterator[Diagnostic]:
     from .mathrender import problem
 
     for ch in ctx.book.chapters:
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if isinstance(node, m.Math):
-                    why = problem(node.tex)
-                    if why is not None:
-                        shown = node.tex if len(node.tex) <= 40 else node.tex[:37] + "..."
-                        yield diag("P139", node.loc.file, node.loc.line, f"'{shown}': {why}; shown as TeX")
+        for node in ctx.inlines(ch):
+            if isinstance(node, m.Math):
+                why = problem(node.tex)
+                if why is not None:
+                    shown = node.tex if len(node.tex) <= 40 else node.tex[:37] + "..."
+                    yield diag("P139", node.loc.file, node.loc.line, f"'{shown}': {why}; shown as TeX")
 
 
 def glyphs(ctx: Context) -> Iterator[Diagnostic]:
@@ -241,17 +263,16 @@ def glyphs(ctx: Context) -> Iterator[Diagnostic]:
 
     for ch in ctx.book.chapters:
         missing: dict[str, tuple[m.Loc, list[str]]] = {}
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                text = node.text if isinstance(node, (m.Text, m.Code)) else ""
-                if not text or text.isascii():
+        for node in ctx.inlines(ch):
+            text = node.text if isinstance(node, (m.Text, m.Code)) else ""
+            if not text or text.isascii():
+                continue
+            for c in text:
+                if c.isascii() or drawable(c):
                     continue
-                for c in text:
-                    if c.isascii() or drawable(c):
-                        continue
-                    loc, chars = missing.setdefault(package_for(c), (node.loc, []))
-                    if c not in chars:
-                        chars.append(c)
+                loc, chars = missing.setdefault(package_for(c), (node.loc, []))
+                if c not in chars:
+                    chars.append(c)
         for package, (loc, chars) in missing.items():
             shown = " ".join(chars[:8]) + (" ..." if len(chars) > 8 else "")
             points = ", ".join(f"U+{ord(c):04X}" for c in chars[:3])
@@ -297,60 +318,58 @@ def _active_image(path: Path) -> str:
 def resources(ctx: Context) -> Iterator[Diagnostic]:
     root = ctx.root
     for ch in ctx.book.chapters:
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                match node:
-                    case m.Image(url=url, loc=loc):
-                        scheme = urlsplit(url.strip()).scheme.lower()
-                        if scheme in ("http", "https") or url.strip().startswith("//"):
-                            yield diag("P126", loc.file, loc.line, f"'{url[:80]}': shown as its alt text (download it into the content folder to show it)")
-                            continue
-                        if scheme:
-                            yield diag("P113", loc.file, loc.line, f"image '{url[:80]}' (images must be files in the content folder)")
-                            continue
-                        target, why = resolve_inside(root, url)
-                        if target is None:
-                            yield diag("P112", loc.file, loc.line, why)
-                        elif not target.is_file():
-                            yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
-                        elif why := _active_image(target):
-                            yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
-                        elif why := image_problem(target):
-                            yield diag("P127", loc.file, loc.line, f"'{url}' {why}: every output shows its alt text")
-                    case m.Sound(url=url, loc=loc):
-                        target, why = resolve_inside(root, url) if url and not urlsplit(url).scheme else (None, f"'{url}'")
-                        if target is None:
-                            yield diag("P112", loc.file, loc.line, why)
-                        elif not target.is_file():
-                            yield diag("P111", loc.file, loc.line, f"sound '{url}': not played on the card")
-                    case m.Link(url=url, loc=loc):
-                        if unsafe_url(url):
-                            yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")
-                    case _:
-                        pass
+        for node in ctx.inlines(ch):
+            match node:
+                case m.Image(url=url, loc=loc):
+                    scheme = urlsplit(url.strip()).scheme.lower()
+                    if scheme in ("http", "https") or url.strip().startswith("//"):
+                        yield diag("P126", loc.file, loc.line, f"'{url[:80]}': shown as its alt text (download it into the content folder to show it)")
+                        continue
+                    if scheme:
+                        yield diag("P113", loc.file, loc.line, f"image '{url[:80]}' (images must be files in the content folder)")
+                        continue
+                    target, why = resolve_inside(root, url)
+                    if target is None:
+                        yield diag("P112", loc.file, loc.line, why)
+                    elif not target.is_file():
+                        yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
+                    elif why := _active_image(target):
+                        yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
+                    elif why := image_problem(target):
+                        yield diag("P127", loc.file, loc.line, f"'{url}' {why}: every output shows its alt text")
+                case m.Sound(url=url, loc=loc):
+                    target, why = resolve_inside(root, url) if url and not urlsplit(url).scheme else (None, f"'{url}'")
+                    if target is None:
+                        yield diag("P112", loc.file, loc.line, why)
+                    elif not target.is_file():
+                        yield diag("P111", loc.file, loc.line, f"sound '{url}': not played on the card")
+                case m.Link(url=url, loc=loc):
+                    if unsafe_url(url):
+                        yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")
+                case _:
+                    pass
 
 
 def internal_links(ctx: Context) -> Iterator[Diagnostic]:
     index = Index(ctx.book)
     for ch in ctx.book.chapters:
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if not isinstance(node, m.Link):
-                    continue
-                if node.url.startswith("wiki:"):  # [[Page]]
-                    if not node.target:
-                        yield diag("P114", node.loc.file, node.loc.line, f"no page '{node.url[5:]}' (by file name or alias)")
-                    continue
-                found = index.resolve(ch, node.url)
-                if found.problem:
-                    code = "P112" if "leaves the content folder" in found.problem else "P114"
-                    yield diag(code, node.loc.file, node.loc.line, found.problem)
-                elif found.path and not found.target:
-                    target, why = resolve_inside(ctx.root, found.path)
-                    if target is None:
-                        yield diag("P112", node.loc.file, node.loc.line, why)
-                    elif not target.exists():
-                        yield diag("P114", node.loc.file, node.loc.line, f"no file '{unquote(urlsplit(node.url).path)}'")
+        for node in ctx.inlines(ch):
+            if not isinstance(node, m.Link):
+                continue
+            if node.url.startswith("wiki:"):  # [[Page]]
+                if not node.target:
+                    yield diag("P114", node.loc.file, node.loc.line, f"no page '{node.url[5:]}' (by file name or alias)")
+                continue
+            found = index.resolve(ch, node.url)
+            if found.problem:
+                code = "P112" if "leaves the content folder" in found.problem else "P114"
+                yield diag(code, node.loc.file, node.loc.line, found.problem)
+            elif found.path and not found.target:
+                target, why = resolve_inside(ctx.root, found.path)
+                if target is None:
+                    yield diag("P112", node.loc.file, node.loc.line, why)
+                elif not target.exists():
+                    yield diag("P114", node.loc.file, node.loc.line, f"no file '{unquote(urlsplit(node.url).path)}'")
 
 
 # --------------------------------------------------------------------------- spelling
@@ -399,21 +418,20 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
     uses: Counter[str] = Counter()
     first: dict[str, tuple[m.Loc, str]] = {}
     for ch in ctx.book.chapters:
-        for run in _all_runs(ch):
-            for node in walk_inlines(run):
-                if not isinstance(node, m.Text):
-                    continue
-                text = node.text
-                if "/" in text or "." in text or "@" in text or "\\" in text:
-                    text = NOT_PROSE_RE.sub(" ", text)
-                words = WORD_RE.findall(text)
-                if not words:
-                    continue
-                lows = [w.lower().replace("\u2019", "'") for w in words]
-                uses.update(lows)
-                for word, low in zip(words, lows):
-                    if low not in first:
-                        first[low] = (node.loc, word)
+        for node in ctx.inlines(ch):
+            if not isinstance(node, m.Text):
+                continue
+            text = node.text
+            if "/" in text or "." in text or "@" in text or "\\" in text:
+                text = NOT_PROSE_RE.sub(" ", text)
+            words = WORD_RE.findall(text)
+            if not words:
+                continue
+            lows = [w.lower().replace("\u2019", "'") for w in words]
+            uses.update(lows)
+            for word, low in zip(words, lows):
+                if low not in first:
+                    first[low] = (node.loc, word)
     known = {w.lower() for w in ctx.wordlist} | builtin_words()
     candidates = [w for w, (_, word) in first.items()
                   if uses[w] < VOCABULARY_USES and len(w) >= 3 and word.islower() and w not in known]
