@@ -18,7 +18,8 @@ import pickle
 import unicodedata
 from pathlib import Path
 
-from . import templates
+# the built-in templates' fonts (templates.BUILTIN, without importing Jinja for a path)
+BUILTIN_FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -46,7 +47,7 @@ def package_for(ch: str) -> str:
 
 def font_files() -> list[Path]:
     """The bundled fonts and every font file in the usual system folders."""
-    out = sorted(p for p in (templates.BUILTIN / "fonts").glob("*") if p.suffix.lower() in FONT_SUFFIXES)
+    out = sorted(p for p in BUILTIN_FONTS.glob("*") if p.suffix.lower() in FONT_SUFFIXES)
     for folder in FONT_DIRS:
         root = Path(os.path.expanduser(folder))
         if not root.is_dir():
@@ -82,7 +83,7 @@ def _charset_points(listing: str) -> set[int]:
 def coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The code points some font has, as sorted (starts, ends) of ranges."""
     listing = _fontconfig()
-    bundled = sorted(p for p in (templates.BUILTIN / "fonts").glob("*") if p.suffix.lower() in FONT_SUFFIXES)
+    bundled = sorted(p for p in BUILTIN_FONTS.glob("*") if p.suffix.lower() in FONT_SUFFIXES)
     files = bundled if listing is not None else font_files()
     key = hashlib.sha256(CACHE_FORMAT.encode())
     key.update((listing or "").encode())
@@ -168,7 +169,7 @@ def drawable(ch: str) -> bool:
 def bundled() -> frozenset[int]:
     """The code points of the bundled fonts (read once a process: a few milliseconds)."""
     points: set[int] = set()
-    for p in sorted((templates.BUILTIN / "fonts").glob("*")):
+    for p in sorted(BUILTIN_FONTS.glob("*")):
         if p.suffix.lower() in FONT_SUFFIXES:
             points |= _points(p)
     return frozenset(points)

@@ -433,3 +433,9 @@ def test_parallel_layout_leaves_no_weasyprint_folder_behind(tmp_path: Path, monk
     monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     assert b.build(folder, ["pdf"], tmp_path / "out").ok
     assert [p.name for p in temp.iterdir() if p.name.startswith("weasyprint-")] == []
+
+
+def test_the_font_coverage_reads_the_built_in_fonts_folder() -> None:
+    from publisher import fontcover, templates
+
+    assert fontcover.BUILTIN_FONTS == templates.BUILTIN / "fonts" and any(fontcover.BUILTIN_FONTS.glob("*.ttf"))
