@@ -25,7 +25,7 @@ from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to
 from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, worker_init
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
-from .sources import ASSET_SUFFIXES, MAX_FILES
+from .sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
 from .templates import files_under
 from .text import count
 
@@ -79,14 +79,6 @@ def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 # what the book is made of: notes, book.toml, wordlist.txt, images and sounds (a video, an archive or a
 # PDF beside the notes is not, and is never read)
 INPUT_SUFFIXES = (".md", ".markdown", ".toml", ".txt") + ASSET_SUFFIXES
@@ -106,7 +98,7 @@ def content_inputs(content_dir: Path) -> list[Path]:
             continue
         out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith(".")
                    and f.lower().endswith(INPUT_SUFFIXES))
-        dirs[:] = [d for d in dirs if _utf8(d)]  # left out of the book (P014): not inputs either
+        dirs[:] = [d for d in dirs if utf8_name(d)]  # left out of the book (P014): not inputs either
     return sorted(p for p in out if p.is_file())
 
 

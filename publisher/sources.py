@@ -64,7 +64,7 @@ class _TooMany(Exception):
     pass
 
 
-def _utf8(name: str) -> bool:
+def utf8_name(name: str) -> bool:
     """Is a name as the file system gave it valid UTF-8 (Python keeps other bytes as lone surrogates)?"""
     try:
         name.encode("utf-8")
@@ -159,7 +159,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
             return
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
-            if not _utf8(entry.name):  # a name from another encoding: no link or output could name it
+            if not utf8_name(entry.name):  # a name from another encoding: no link or output could name it
                 shown_name = os.fsencode(child).decode("utf-8", "backslashreplace")
                 layout.diagnostics.append(diag("P014", f"{shown}/{shown_name}" if shown else shown_name, 0,
                                                "left out; rename it to be read"))

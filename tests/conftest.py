@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -36,3 +37,26 @@ def make_book_fixture() -> Callable[..., Path]:
     """The :func:`make_book` helper as a fixture: ``make_book(tmp_path, {"01-a.md": "# A\\n"})``."""
     return make_book
 
+
+
+PUBLISHER = str(Path(sys.executable).parent / "publisher")
+
+
+def run_publisher(*args: str, cwd: Path, timeout: float = 600) -> "subprocess.CompletedProcess[str]":
+    """The `publisher` command as a user runs it; never a traceback or an internal error."""
+    import subprocess
+
+    proc = subprocess.run([PUBLISHER, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr, proc.stderr
+    return proc
+
+
+def build_and_check(fixture: Path, name: str, base: Path) -> dict:
+    """A copy of a fixture book built and checked as a new user would: {base, build, check (JSON), out}."""
+    import json
+    import shutil
+
+    shutil.copytree(fixture, base / name)
+    build = run_publisher("build", name, "--out", "out", cwd=base)
+    check = run_publisher("check", name, "--format", "json", cwd=base)
+    return {"base": base, "build": build, "check": json.loads(check.stdout), "out": base / "out"}

@@ -17,16 +17,13 @@ import pytest
 from publisher import build as b
 from publisher.cli import main
 
+from conftest import PUBLISHER, run_publisher
 from test_build import BOOK, write
 
 pytestmark = pytest.mark.slow
-PUBLISHER = str(Path(sys.executable).parent / "publisher")
 
 
-def run(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([PUBLISHER, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr, proc.stderr
-    return proc
+run = run_publisher
 
 
 # --------------------------------------------------------------------------- 2. images no output can show

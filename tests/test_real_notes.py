@@ -12,9 +12,7 @@ import anki.collection  # noqa: F401  (before the other anki modules)
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -22,28 +20,20 @@ import pypdf
 import pytest
 
 from anki_helpers import card_problems, import_apkg, new_collection
-from conftest import make_book
+from conftest import build_and_check, make_book, run_publisher
 
 pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "notes"
-PUBLISHER = str(Path(sys.executable).parent / "publisher")
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([PUBLISHER, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr, proc.stderr
-    return proc
+run = run_publisher
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("notes")
-    shutil.copytree(FIXTURE, base / "notes")
-    build = run("build", "notes", "--out", "out", cwd=base)
-    check = run("check", "notes", "--format", "json", cwd=base)
-    return {"base": base, "build": build, "check": json.loads(check.stdout), "out": base / "out"}
+    return build_and_check(FIXTURE, "notes", tmp_path_factory.mktemp("notes"))
 
 
 def test_the_first_build_succeeds_with_only_warnings(built: dict) -> None:

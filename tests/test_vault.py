@@ -9,9 +9,7 @@ import anki.collection  # noqa: F401  (before the other anki modules)
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,28 +19,21 @@ import pytest
 from lxml import etree
 
 from anki_helpers import card_problems, import_apkg, new_collection
+from conftest import build_and_check, run_publisher
 
 pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "vault"
-PUBLISHER = str(Path(sys.executable).parent / "publisher")
 NS = {"h": "http://www.w3.org/1999/xhtml", "mml": "http://www.w3.org/1998/Math/MathML",
       "opf": "http://www.idpf.org/2007/opf"}
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([PUBLISHER, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert "Traceback" not in proc.stderr + proc.stdout and "internal error" not in proc.stderr, proc.stderr
-    return proc
+run = run_publisher
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base = tmp_path_factory.mktemp("vault")
-    shutil.copytree(FIXTURE, base / "vault")
-    build = run("build", "vault", "--out", "out", cwd=base)
-    check = run("check", "vault", "--format", "json", cwd=base)
-    return {"base": base, "build": build, "check": json.loads(check.stdout), "out": base / "out"}
+    return build_and_check(FIXTURE, "vault", tmp_path_factory.mktemp("vault"))
 
 
 def test_it_builds_on_the_first_run_with_one_warning_for_the_broken_formula(built: dict) -> None:
