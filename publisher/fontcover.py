@@ -18,6 +18,8 @@ import pickle
 import unicodedata
 from pathlib import Path
 
+from .fsutil import cache_dir
+
 # the built-in templates' fonts (templates.BUILTIN, without importing Jinja for a path)
 BUILTIN_FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 
@@ -93,7 +95,7 @@ def coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
         except OSError:
             continue
         key.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(errors="surrogateescape"))
-    cache = _cache_dir() / f"coverage-{key.hexdigest()[:24]}.pickle"
+    cache = cache_dir() / f"coverage-{key.hexdigest()[:24]}.pickle"
     try:
         with open(cache, "rb") as f:
             starts, ends = pickle.load(f)
@@ -143,11 +145,6 @@ def _ranges(points: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
             starts.append(cp)
             ends.append(cp)
     return tuple(starts), tuple(ends)
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "publisher"
 
 
 def drawable(ch: str) -> bool:

@@ -125,3 +125,9 @@ def atomic_write(dest: Path | str, data: bytes | str) -> None:
             tmp.write_text(data, encoding="utf-8")
         else:
             tmp.write_bytes(data)
+
+
+def cache_dir() -> Path:
+    """publisher's per-user cache (``$XDG_CACHE_HOME/publisher``): the spelling dictionary, font coverage."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "publisher"

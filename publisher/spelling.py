@@ -13,19 +13,15 @@ import contextlib
 import functools
 import gzip
 import json
-import os
 import pickle
 from pathlib import Path
+
+from .fsutil import cache_dir
 
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa")
 LETTERS = "abcdefghijklmnopqrstuvwxyz'"
 COMMON = 1_000  # how often (in the word list's corpus) a hint must occur to be offered ...
 COMMON_SHORT = 10_000  # ... and for a word of four letters or fewer (about the 5,000 commonest words)
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "publisher"
 
 
 class Dictionary:
