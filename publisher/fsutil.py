@@ -131,3 +131,63 @@ def cache_dir() -> Path:
     """publisher's per-user cache (``$XDG_CACHE_HOME/publisher``): the spelling dictionary, font coverage."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "publisher"
+
+
+_ASIDE: list = []
+
+
+def _aside_call():
+    fn, args = _ASIDE[0]
+    return fn(*args)
+
+
+class Aside:
+    """``fn(*args)`` worked out in a forked process while this one goes on (Linux, ``when`` true),
+    else here when :meth:`result` is asked for. The child is a worker like the layout workers: it
+    ends with its parent; Ctrl-C or SIGTERM here stop it at once."""
+
+    def __init__(self, fn, *args, when: bool = True) -> None:
+        import sys
+
+        self._call = (fn, args)
+        self._pool = self._future = None
+        if not (when and sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2):
+            return
+        import concurrent.futures as cf
+        import multiprocessing
+
+        try:
+            _ASIDE[:] = [(fn, args)]  # the forked child has it already: the arguments are never pickled
+            self._pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                                initializer=worker_init, initargs=(os.getpid(),))
+            self._pool.submit(int).result()  # the child is forked now, holding this call
+            _ASIDE.clear()
+            self._future = self._pool.submit(_aside_call)
+        except OSError:  # no process to be had: it is done here
+            self.close()
+
+    def result(self):
+        import concurrent.futures as cf
+
+        if self._future is not None:
+            try:
+                return self._future.result()
+            except (OSError, cf.process.BrokenProcessPool):
+                pass  # the child died (not of an error in ``fn``, which is raised): done here instead
+            finally:
+                self.close()
+        fn, args = self._call
+        return fn(*args)
+
+    def close(self) -> None:
+        pool, self._pool, self._future = self._pool, None, None
+        if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Aside":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

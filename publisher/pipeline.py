@@ -10,8 +10,9 @@ from .cards import derive_cards, retired_identities
 from .diagnostics import Diagnostic, has_errors, ordered
 from .normalize import normalize
 from .quality import gate
-from .reader import read_book
-from .validate import validate
+from .fsutil import Aside
+from .reader import PARALLEL_FROM, read_book
+from .validate import BOOK_RULES, CARD_RULES, validate
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ def load(folder: Path | str) -> Loaded:
     folder = Path(folder)
     book, diags = read_book(folder)
     book = normalize(book)
-    cards, findings = gate(derive_cards(book))  # junk cards are left out of every artifact
-    diags = diags + findings + validate(book, cards, folder)
+    # a large book: the rules that need no cards run in a second process while the cards are derived
+    with Aside(validate, book, (), folder, BOOK_RULES, when=len(book.chapters) >= PARALLEL_FROM) as by_book:
+        cards, findings = gate(derive_cards(book))  # junk cards are left out of every artifact
+        diags = diags + findings + validate(book, cards, folder, CARD_RULES) + by_book.result()
     return Loaded(book, cards, ordered(diags), retired_identities(book))

@@ -463,10 +463,14 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
         yield diag("P116", loc.file, loc.line, f"'{word}' ({times}; did you mean '{hint}'?); add it to wordlist.txt if it is right")
 
 
+# The rules that read only the book (not the cards): ``pipeline.load`` runs them beside the card
+# derivation on a large book.
 RULES: tuple[Rule, ...] = (
     headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
     raw_html, formulas, glyphs, resources, internal_links, spelling,
 )
+CARD_RULES: tuple[Rule, ...] = (card_identities, cloze_limits, long_answers)
+BOOK_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r not in CARD_RULES)
 
 
 def read_wordlist(root: Path) -> frozenset[str]:

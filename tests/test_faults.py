@@ -436,3 +436,32 @@ def test_the_font_coverage_reads_the_built_in_fonts_folder() -> None:
     from publisher import fontcover, templates
 
     assert fontcover.BUILTIN_FONTS == templates.BUILTIN / "fonts" and any(fontcover.BUILTIN_FONTS.glob("*.ttf"))
+
+
+def _fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_work_set_aside_in_a_second_process_gives_what_it_would_give_here(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """pipeline.load runs the rules that need no cards in a forked process on a large book: the same
+    findings as one process, an error raised there is raised here, and no process is left behind."""
+    import multiprocessing
+
+    from publisher import pipeline, reader
+    from publisher.fsutil import Aside
+
+    write(tmp_path, {f"{n:02d}-topic.md": f"# Topic {n}\n\n## Part\n\n- **Term{n}** - a {'recieved' if n == 0 else 'kept'} value\n"
+                                          f"- See [missing](nowhere.md#x)\n" for n in range(6)})
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 10**6)
+    alone = pipeline.load(tmp_path).diagnostics
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    shared = pipeline.load(tmp_path).diagnostics
+    assert alone == shared and {"P114", "P116"} <= {d.code for d in alone}, alone
+    assert reader.PARALLEL_FROM >= 2
+
+    with pytest.raises(ValueError, match="from the child"), Aside(_fails, "from the child") as aside:
+        aside.result()
+    with Aside(sum, (1, 2, 3)) as aside:
+        assert aside.result() == 6
+    assert multiprocessing.active_children() == []
