@@ -849,6 +849,48 @@ def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     assert image_count(pypdf.PdfReader(pictured.path)) == 2
 
 
+def long_chapter(sections: int, items: int = 5) -> str:
+    body = "".join(f"## Part {k}\n\n" + "".join(f"- **Key {k}.{i}** - what key {k}.{i} holds\n" for i in range(items))
+                   + "\n" for k in range(sections))
+    return f"# Everything\n\nOne long file of notes[^1].\n\n{body}[^1]: the only footnote.\n"
+
+
+def test_one_long_chapter_is_cut_between_its_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single file longer than a chunk (issue 15: one 0.5 MB file took a minute) is laid out in
+    pieces between its sections: each later piece opens with the chapter's band marked "(cont.)",
+    the outline still has one entry for the chapter, links and ids land once, every fact is there,
+    and an edit in one section lays out only its piece again."""
+    from publisher.renderers import pdf_chunks
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = fixture_book(tmp_path / "book", files={"05-everything.md": long_chapter(16)})
+    loaded = load(folder)
+    long_one = next(i for i, ch in enumerate(loaded.book.chapters) if ch.file.endswith("05-everything.md"))
+    chunks = pdf_chunks.plan(loaded.book)
+    pieces = [e for part in chunks for e in part if isinstance(e, tuple)]
+    assert len(pieces) >= 3 and all(e[0] == long_one for e in pieces), chunks
+    # the pieces cover the chapter's blocks once, in order
+    covered = [j for _, lo, hi in pieces for j in range(lo, hi)]
+    assert covered == list(range(len(loaded.book.chapters[long_one].blocks)))
+
+    _, first = build(folder, tmp_path / "out")
+    pages = check_sheet(first.path, loaded, size=(842, 595), columns=3)  # outline: one entry per chapter
+    text = squeeze(body_text(pages))
+    assert text.count(squeeze("Everything (cont.)")) == len(pieces) - 1
+    assert text.count(squeeze("the only footnote")) == 1
+    dests = pypdf.PdfReader(first.path).named_destinations
+    assert loaded.book.chapters[long_one].slug in dests
+
+    # an edit in the last section: only the last piece is laid out again
+    before = cache_files(tmp_path / "out")
+    (folder / "05-everything.md").write_text(long_chapter(16).replace("what key 15.4 holds", "what key 15.4 now holds"),
+                                             "utf-8")
+    _, edited = build(folder, tmp_path / "out")
+    after = cache_files(tmp_path / "out")
+    assert len(before - after) == 1 and len(after - before) == 1, (before, after)
+    assert "now holds" in " ".join(body_text(read_pages(edited.path)).split())
+
+
 @pytest.mark.slow
 def test_long_book_through_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The chunk workers start both from the build's renderer processes and from the build itself."""

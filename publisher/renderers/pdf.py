@@ -85,6 +85,7 @@ class _Chapter:
     parts: tuple[tuple[int, Markup], ...] = ()  # (depth, title) of the folders that begin here
     show_title: bool = True  # a folder's README: the folder's heading is its title
     in_part: int = 0  # how many folders it stands in (its headings' outline levels move down)
+    continued: bool = False  # the rest of a long chapter, laid out in a chunk of its own
 
 
 def _image_resolver(content_dir: Path):
@@ -159,15 +160,21 @@ def estimated_lines(block: m.Block, columns: int) -> int:
     return lines
 
 
-def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[int] | None = None) -> list[_Chapter]:
+def _pieces(book: m.Book, part: Sequence[pdf_chunks.Entry] | None) -> list[tuple[int, int, int]]:
+    """(chapter index, first block, end block) of each chapter or piece of one a document shows."""
+    entries = range(len(book.chapters)) if part is None else part
+    return [(e, 0, len(book.chapters[e].blocks)) if isinstance(e, int) else e for e in entries]
+
+
+def chapters_html(book: m.Book, content_dir: Path, columns: int,
+                  part: Sequence[pdf_chunks.Entry] | None = None) -> list[_Chapter]:
     image_src = _image_resolver(content_dir)
     out = []
-    indexes = range(len(book.chapters)) if part is None else part
-    for i in indexes:
+    for i, lo, hi in _pieces(book, part):
         ch = book.chapters[i]
         chain = book.parts_of(ch)
         before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
-        opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p)
+        opens = tuple(p for n, p in enumerate(chain) if n >= len(before) or before[n] is not p) if lo == 0 else ()
         opts = html.Options(
             math="svg",  # WeasyPrint has no MathML: formulas are drawn as vector paths
             sound="omit",
@@ -184,16 +191,18 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int, part: Sequence[
                 Markup(tighten(html.render((b,), opts))),
                 isinstance(b, m.Section) and estimated_lines(b, columns) <= KEEP_LINES,
             )
-            for b in ch.blocks
+            for b in ch.blocks[lo:hi]
         )
+        last = hi >= len(ch.blocks)
         out.append(_Chapter(
             id=ch.slug,
             title=Markup(html.render_inlines(ch.title, opts)),
             blocks=blocks,
-            footnotes=Markup(tighten(html.sanitize(html.footnotes(ch, opts)))),
+            footnotes=Markup(tighten(html.sanitize(html.footnotes(ch, opts)))) if last else Markup(""),
             parts=tuple((p.depth, Markup(html.render_inlines(p.title, opts))) for p in opens),
-            show_title=not (ch.intro and opens and opens[-1].path == ch.part),
+            show_title=lo > 0 or not (ch.intro and opens and opens[-1].path == ch.part),
             in_part=len(chain),
+            continued=lo > 0,
         ))
     return out
 
@@ -213,14 +222,16 @@ def book_keywords(book: m.Book) -> str:
 
 
 def document_html(book: m.Book, content_dir: Path, paper: str, columns: int,
-                  part: Sequence[int] | None = None, *, head: bool = True, anchors: Sequence[str] = ()) -> str:
+                  part: Sequence[pdf_chunks.Entry] | None = None, *, head: bool = True, anchors: Sequence[str] = ()) -> str:
     """The sheet's HTML: the whole book, or (``part``: chapter indexes) one chunk of it.
 
     A chunk's document names no other chunk (keywords are set on the merged PDF), so
     its bytes, and its cache entry, change only with its own chapters."""
     meta = book.meta
-    chapters = book.chapters if part is None else tuple(book.chapters[i] for i in part)
-    sub = book if part is None else dataclasses.replace(book, chapters=chapters)
+    pieces = _pieces(book, part)
+    sub = book if part is None else dataclasses.replace(
+        book, chapters=tuple(dataclasses.replace(book.chapters[i], blocks=book.chapters[i].blocks[lo:hi])
+                             for i, lo, hi in pieces))
     env = templates.environment(content_dir)
     shown = chapters_html(book, content_dir, columns, part)
     return env.get_template(f"{FOLDER}/sheet.html").render(

@@ -1,8 +1,8 @@
 """A long cheat sheet laid out in parallel chunks, each cached, then merged into one PDF.
 
 WeasyPrint's layout is single-threaded and linear in the size of the book. A
-book of more than :data:`CHUNK_FACTS` facts is cut, between chapters, into
-consecutive chunks; each chunk is its own HTML document (the sheet template
+book of more than :data:`CHUNK_FACTS` facts is cut, between chapters (and, in a
+very long chapter, between its sections), into consecutive chunks; each chunk is its own HTML document (the sheet template
 with some chapters; only the first has the title block), laid out without the
 running footer (``templates/cheatsheet/chunk.css``) in a forked worker
 process, and cached under ``<out>/.cache/pdf/<slug>-<sha256>.pdf``: the hash
@@ -26,6 +26,7 @@ miss.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ import warnings
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, Union
 
 from .. import model as m
 from .. import templates
@@ -63,29 +64,64 @@ def chapter_facts(book: m.Book) -> list[int]:
     return [per_file.get(ch.file, 0) for ch in book.chapters]
 
 
+def _block_facts(book: m.Book, i: int) -> list[int]:
+    """The facts under each top-level block of chapter ``i`` (footnotes count with the last block)."""
+    ch = book.chapters[i]
+    starts = [b.loc.line for b in ch.blocks]
+    per_block = [0] * len(starts)
+    for loc, _ in facts(m.Book(book.meta, (ch,), book.root)):
+        per_block[max(0, bisect.bisect_right(starts, loc.line) - 1)] += 1
+    return per_block
+
+
+def _is_anchor(key: str) -> bool:
+    """Half of the places a chunk may end at, chosen by a name alone (a file, a section's anchor)."""
+    return hashlib.sha256(key.encode()).digest()[0] % 2 == 0
+
+
 def _anchor(chapter: m.Chapter) -> bool:
     """Half of the chapters, chosen by their file name alone, may end a chunk."""
-    return hashlib.sha256(chapter.file.encode()).digest()[0] % 2 == 0
+    return _is_anchor(chapter.file)
 
 
-def plan(book: m.Book, threshold: int | None = None) -> list[list[int]]:
-    """Consecutive chapter indexes per chunk.
+# What a chunk lays out: whole chapters (their indexes) and, of a chapter too long for one chunk,
+# pieces ``(chapter index, first block, end block)`` of its top-level blocks.
+Entry = Union[int, tuple[int, int, int]]
+
+
+def plan(book: m.Book, threshold: int | None = None) -> list[list[Entry]]:
+    """Consecutive chapters (or pieces of one) per chunk.
 
     A chunk ends after a chapter once it holds ``threshold`` facts and that
     chapter is an *anchor* (decided by its file name), or once it holds twice
     the threshold. An edit that changes the size of one chunk moves at most its
     own end: the next anchor puts every later boundary back where it was. A
     last chunk smaller than half the threshold joins the one before.
+
+    A chapter of more than twice the threshold is cut the same way between its
+    top-level blocks (a section is an anchor by its own anchor name), so one
+    long file is laid out in parallel too.
     """
     threshold = CHUNK_FACTS if threshold is None else threshold
     counts = chapter_facts(book)
-    chunks: list[list[int]] = []
-    current: list[int] = []
-    n = 0
+    # units: (chapter, block or None for all of it), facts, may a chunk end after it
+    units: list[tuple[int, int | None, int, bool]] = []
     for i, (ch, count) in enumerate(zip(book.chapters, counts)):
-        current.append(i)
+        if count <= 2 * threshold or len(ch.blocks) < 2:
+            units.append((i, None, count, _anchor(ch)))
+            continue
+        for j, (block, n) in enumerate(zip(ch.blocks, _block_facts(book, i))):
+            name = block.anchor if isinstance(block, m.Section) else f"{j}"
+            units.append((i, j, n, _is_anchor(f"{ch.file}#{name}")))
+        units[-1] = units[-1][:3] + (_anchor(ch),)
+
+    chunks: list[list[tuple[int, int | None]]] = []
+    current: list[tuple[int, int | None]] = []
+    n = 0
+    for i, j, count, anchor in units:
+        current.append((i, j))
         n += count
-        if n >= threshold and (_anchor(ch) or n >= 2 * threshold):
+        if n >= threshold and (anchor or n >= 2 * threshold):
             chunks.append(current)
             current, n = [], 0
     if current:
@@ -93,7 +129,21 @@ def plan(book: m.Book, threshold: int | None = None) -> list[list[int]]:
             chunks[-1].extend(current)
         else:
             chunks.append(current)
-    return chunks or [[]]
+    return [_entries(book, chunk) for chunk in chunks] or [[]]
+
+
+def _entries(book: m.Book, chunk: list[tuple[int, int | None]]) -> list[Entry]:
+    out: list[Entry] = []
+    for i, j in chunk:
+        if j is None:
+            out.append(i)
+        elif out and isinstance(out[-1], tuple) and out[-1][0] == i:
+            out[-1] = (i, out[-1][1], j + 1)
+        else:
+            out.append((i, j, j + 1))
+    # a piece that turned out to be all of its chapter is the chapter
+    return [e[0] if isinstance(e, tuple) and e[1] == 0 and e[2] == len(book.chapters[e[0]].blocks) else e
+            for e in out]
 
 
 # --------------------------------------------------------------------------- one chunk
@@ -299,13 +349,12 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         sources.append(pdf.document_html(book, content_dir, paper, columns, part, head=(n == 0), anchors=missing)
                        if missing else s)
 
-    weights = chapter_facts(book)
     fetcher = pdf.make_fetcher(content_dir)
     jobs, records = [], []
     for part, source in zip(chunks, sources):
         key = hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest()
         job = Job(source, (css, chunk_css), cache / f"{slug}-{key}.pdf", cache / f"{slug}-{key}.json",
-                  sum(weights[i] for i in part))
+                  len(source))
         records.append(job)
         try:
             record = json.loads(job.record.read_text("utf-8"))
@@ -342,7 +391,8 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     feet.record.unlink(missing_ok=True)
     pid = start(feet, content_dir) if can_fork() else None
     try:
-        merged = merge_chunks([j.pdf for j in records], dummies, pdf.book_keywords(book))
+        merged = merge_chunks([j.pdf for j in records], dummies, pdf.book_keywords(book),
+                              [_continues(book, part) for part in chunks])
         if pid is None:
             lay_out(feet, content_dir)
         else:
@@ -407,8 +457,24 @@ def _outline(pdf, src) -> list:
         return walk(ol.root)
 
 
-def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: str):
-    """The chunks' PDFs as one (a pikepdf.Pdf): pages, structure, outline, destinations, information."""
+def _continues(book: m.Book, part: Sequence[Entry]) -> tuple[int, int]:
+    """A chunk that opens with the rest of a chapter: (how many outline entries of its own that rest
+    opens with, the outline depth of its chapter), else (0, 0)."""
+    if not part or isinstance(part[0], int) or part[0][1] == 0:
+        return 0, 0
+    i, lo, hi = part[0]
+    ch = book.chapters[i]
+    # its sections at the top of the piece (h2, h3: h4 and below have no outline entry)
+    roots = sum(1 for b in ch.blocks[lo:hi] if isinstance(b, m.Section) and b.level <= 3)
+    return roots, 1 + min(3, len(book.parts_of(ch)))  # as sheet.css sets bookmark-level
+
+
+def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: str,
+                 continues: Sequence[tuple[int, int]] = ()):
+    """The chunks' PDFs as one (a pikepdf.Pdf): pages, structure, outline, destinations, information.
+
+    ``continues``: per chunk, the outline entries it opens with that belong under the chapter the
+    chunk before ended in, and that chapter's depth (see :func:`_continues`)."""
     import pikepdf
 
     base = pikepdf.open(parts[0])
@@ -422,7 +488,7 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
     for n in dummies[0]:
         names.pop(n, None)
 
-    for part, fake in zip(parts[1:], dummies[1:]):
+    for n, (part, fake) in enumerate(zip(parts[1:], dummies[1:]), 1):
         src = pikepdf.open(part)
         offset = next_key
         for page in src.pages:
@@ -448,7 +514,17 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
                 new = _import(base, kid)
                 new.P = document
                 document.K.append(new)
-        outline += _outline(base, src)
+        items = _outline(base, src)
+        roots, depth = continues[n] if n < len(continues) else (0, 0)
+        if roots and outline:
+            parent = outline[-1]
+            for _ in range(depth - 1):
+                if not parent.children:
+                    break
+                parent = parent.children[-1]
+            parent.children.extend(items[:roots])
+            items = items[roots:]
+        outline += items
         if "/Names" in src.Root and "/Dests" in src.Root.Names:
             for n, d in _names(src.Root.Names.Dests):
                 if n not in fake and n not in names:
