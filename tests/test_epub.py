@@ -26,7 +26,7 @@ from lxml import etree
 from publisher import model as m
 from publisher.pipeline import Loaded, load
 from publisher.renderers import RenderOptions, epub
-from publisher.text import facts, plain_text, squash, walk_blocks
+from publisher.text import facts, plain_text, squash, walk_blocks, walk_inlines
 
 from conftest import TINY_PNG
 
@@ -356,8 +356,10 @@ def test_semantic_markup(everything: Built) -> None:
     q = lambda path: root.xpath(path, namespaces=NS)  # noqa: E731
     assert [reader_text(e) for e in q("//h:dl/h:dt")][:3] == ["Latency", "Throughput", "Jitter"]
     assert len(q("//h:dl/h:dd")) == len(q("//h:dl/h:dt"))
-    assert [reader_text(e) for e in q("//h:p/h:mark")] == ["recent results", "repeat reads"]
-    asides = q("//h:aside[@role='note']")
+    # in the text (the quiz's answers at the chapter's end show them again)
+    assert [reader_text(e) for e in q("//h:p[not(ancestor::h:section[@id='check_yourself'])]/h:mark")] == \
+        ["recent results", "repeat reads"]
+    asides = q("//h:aside[@role='note'][not(ancestor::h:section[@id='check_yourself'])]")
     assert [a.get("aria-label") for a in asides] == ["Note", "Tip", "Important", "Warning", "Caution"]
     assert [th.get("scope") for th in q("//h:table/h:thead/h:tr/h:th")] == ["col", "col", "col"]
     assert [td.get("class") for td in q("//h:table/h:tbody/h:tr[1]/h:td")] == ["align-left", "align-center", "align-right"]
@@ -433,11 +435,13 @@ def test_toc_is_nested_complete_and_in_spine_order(built: Built) -> None:
     assert top == [b.chapter_href(ch.slug) for ch in book.chapters] + ["glossary.xhtml"]
     sections = [s for ch in book.chapters for s in walk_blocks(ch.blocks) if isinstance(s, m.Section)]
     links = _toc_links(nav)
-    assert len(links) == len(book.chapters) + len(sections) + 1
+    quizzes = {c.chapter for c in built.loaded.cards}  # each chapter with cards: its quiz, last
+    assert len(links) == len(book.chapters) + len(sections) + len(quizzes) + 1
     # nested: a chapter's sections are inside its <li>, subsections inside theirs
     for ch in book.chapters:
         (li,) = toc.xpath("h:ol/h:li[h:a/@href=$h]", h=b.chapter_href(ch.slug), namespaces=NS)
-        expected = [s.anchor for s in ch.blocks if isinstance(s, m.Section)]
+        expected = [s.anchor for s in ch.blocks if isinstance(s, m.Section)] + \
+            (["check_yourself"] if ch.slug in quizzes else [])
         assert [h.split("#")[1] for h in li.xpath("h:ol/h:li/h:a/@href", namespaces=NS)] == expected
     # in reading order: spine position, then position in the document
     spine = b.spine()
@@ -487,26 +491,53 @@ def _expected_question(card: m.Card) -> str:
     return squash(plain_text(front.children))
 
 
-def test_every_card_is_a_linked_check_yourself_question(built: Built) -> None:
+def test_every_card_is_a_numbered_quiz_question_with_its_answer_linked_both_ways(built: Built) -> None:
+    """Issue 16: "Check yourself" is a numbered quiz; its answers sit at the chapter's end, each
+    linked from its question and back, and on to the place in the chapter that says it; the
+    contents list each chapter's quiz."""
     b = built.book
+    nav = b.doc("nav.xhtml")
+    quiz_entries = {a.get("href") for a in nav.xpath("//h:nav[@id='toc']//h:a", namespaces=NS)
+                    if reader_text(a) == "Check yourself"}
     for ch in built.loaded.book.chapters:
         cards = [c for c in built.loaded.cards if c.chapter == ch.slug]
-        root = b.doc(b.chapter_href(ch.slug))
+        href = b.chapter_href(ch.slug)
+        root = b.doc(href)
         sections = root.xpath("//h:section[@id='check_yourself']", namespaces=NS)
         if not cards:
-            assert sections == []
+            assert sections == [] and f"{href}#check_yourself" not in quiz_entries
             continue
         (section,) = sections
+        assert f"{href}#check_yourself" in quiz_entries
         # it ends the chapter
         assert section.getnext() is None and section.getparent().get(EPUB_TYPE) == "chapter"
-        links = section.xpath("h:ol/h:li/h:a", namespaces=NS)
-        assert [reader_text(a) for a in links] == [_expected_question(c).translate(TYPOGRAPHY) for c in cards]
+        items = section.xpath("h:ol[@class='quiz-questions']/h:li", namespaces=NS)
+        questions = [li.xpath("h:span[@class='quiz-question']", namespaces=NS)[0] for li in items]
+        assert [reader_text(q) for q in questions] == [_expected_question(c).translate(TYPOGRAPHY) for c in cards]
         # each question says where it stands, as the Anki card does
-        labels = [li.xpath("h:span[@class='check-context']", namespaces=NS) for li in section.xpath("h:ol/h:li", namespaces=NS)]
+        labels = [li.xpath("h:span[@class='check-context']", namespaces=NS) for li in items]
         assert [reader_text(x[0]) if x else "" for x in labels] == \
             [((" \u203a ".join(c.context[1:]).rstrip(":") + ":") if c.context[1:] else "").translate(TYPOGRAPHY) for c in cards]
-        for card, link in zip(cards, links):
-            target = by_id(root, link.get("href").lstrip("#"))
+        answers = section.xpath("h:section[@id='quiz_answers']/h:ol/h:li", namespaces=NS)
+        assert len(answers) == len(items)
+        for n, (card, li, answer) in enumerate(zip(cards, items, answers), 1):
+            # question -> answer -> question
+            (to_answer,) = li.xpath("h:a", namespaces=NS)
+            assert to_answer.get("href") == f"#{answer.get('id')}" and li.get("id") == f"quiz_q{n}"
+            back, where = answer.xpath(".//h:p[@class='quiz-links']/h:a", namespaces=NS)
+            assert back.get("href") == f"#{li.get('id')}" and back.get("role") == "doc-backlink"
+            # the answer itself: a definition's body, a cloze's hidden words, a question's section
+            shown = reader_text(answer)
+            if card.kind == "cloze":
+                hidden = [squash(plain_text(x.children)) for x in walk_inlines(card.front[0].children)  # type: ignore[union-attr]
+                          if isinstance(x, m.Mark)]
+                assert all(h.translate(TYPOGRAPHY) in shown.translate(TYPOGRAPHY) for h in hidden), card.identity
+            else:
+                paras = [squash(plain_text(x.children)) for x in walk_blocks(card.back) if isinstance(x, m.Para)]
+                if paras and paras[0]:
+                    assert paras[0][:30].translate(TYPOGRAPHY) in shown.translate(TYPOGRAPHY), card.identity
+            # and on to where the chapter says it
+            target = by_id(root, where.get("href").lstrip("#"))
             assert target is not None, card.identity
             (front,) = card.front
             asked = squash(plain_text(front.children))  # the term, the marked text, the heading
@@ -516,8 +547,11 @@ def test_every_card_is_a_linked_check_yourself_question(built: Built) -> None:
             else:  # the card's own element, not a section around it
                 assert etree.QName(target).localname in ("p", "li", "dt", "dd"), card.identity
             if card.kind == "cloze":
-                assert BLANK.translate(TYPOGRAPHY) in reader_text(link)
-    total = sum(len(b.doc(b.chapter_href(ch.slug)).xpath("//h:section[@id='check_yourself']/h:ol/h:li", namespaces=NS))
+                assert BLANK.translate(TYPOGRAPHY) in reader_text(questions[n - 1])
+        # the answers hold no headings: the chapter's outline stays the chapter's
+        assert section.xpath("h:section[@id='quiz_answers']//h:li//*[self::h:h2 or self::h:h3 or self::h:h4]",
+                             namespaces=NS) == []
+    total = sum(len(b.doc(b.chapter_href(ch.slug)).xpath("//h:ol[@class='quiz-questions']/h:li", namespaces=NS))
                 for ch in built.loaded.book.chapters)
     assert total == len(built.loaded.cards) > 10
 

@@ -470,6 +470,28 @@ class Check:
     question: Markup
     identity: str
     context: str = ""  # where in the chapter the card stands (sections, parent item), as Anki shows it
+    number: int = 0  # its number in the chapter's quiz
+    answer: Markup = Markup("")  # shown at the end of the chapter, linked both ways
+
+
+def _flat(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+    """Sections as a bold line and their blocks: an answer holds no headings (or their ids)."""
+    out: list[m.Block] = []
+    for b in blocks:
+        if isinstance(b, m.Section):
+            out.append(m.Para((m.Strong(b.title, b.loc),), b.loc))
+            out.extend(_flat(b.blocks))
+        else:
+            out.append(b)
+    return tuple(out)
+
+
+def _answer(card: m.Card, opts: html.Options) -> Markup:
+    """A card's answer as the quiz shows it: a cloze's sentence with its hidden words marked (and its
+    extra), a definition's body, a question's section."""
+    blocks = card.front + card.back if card.kind == "cloze" else card.back
+    blocks = _flat(_clean_blocks(_without_notes(blocks)))
+    return _fragment(html.render(blocks, opts)) if blocks else Markup("")
 
 
 def _question(card: m.Card, opts: html.Options) -> Markup:
@@ -502,14 +524,14 @@ def _chapter(plan: _Plan, index: int, chapter: m.Chapter, cards: list[m.Card], e
     anchor = chapter.slug if chapter.slug not in sections.values() else None
     top = anchor or "chapter_title"
     checks = []
-    for card in cards:
+    for number, card in enumerate(cards, 1):
         if card.kind == "question":
             target = sections.get(card.loc) or around.get(card.loc) or top
         else:
             own = plan.ids[card.identity]
             target = own if own in placed else (around.get(card.loc) or top)
         checks.append(Check(card.kind, target, _question(card, plain_opts), card.identity,
-                            " \u203a ".join(card.context[1:]).rstrip(":")))
+                            " \u203a ".join(card.context[1:]).rstrip(":"), number, _answer(card, plain_opts)))
     text = env.get_template(f"{TEMPLATES}/chapter.xhtml").render(
         lang=lang, title=title, heading=heading, anchor=anchor, stylesheet=STYLESHEET,
         body=Markup(body), footnotes=Markup(notes), checks=checks,
@@ -555,7 +577,8 @@ def _glossary_entries(plan: _Plan, cards: tuple[m.Card, ...], checks: dict[str, 
     return sorted(out, key=lambda e: e.sort_key)
 
 
-def _toc_tree(plan: _Plan, glossary: bool) -> list[dict[str, Any]]:
+def _toc_tree(plan: _Plan, glossary: bool, quizzes: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The contents: parts, chapters, their sections and (``quizzes``: chapter slugs) their quiz."""
     def sections(blocks: tuple[m.Block, ...], href: str) -> list[dict[str, Any]]:
         out = []
         for b in blocks:
@@ -578,10 +601,12 @@ def _toc_tree(plan: _Plan, glossary: bool) -> list[dict[str, Any]]:
             (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
             open_parts.append((part, entry))
             made = entry
+        quiz = [{"href": f"{href}#check_yourself", "label": "Check yourself", "children": []}] if ch.slug in quizzes else []
         if ch.intro and made is not None and chain and chain[-1].path == ch.part:
-            made["children"].extend(sections(ch.blocks, href))
+            made["children"].extend(sections(ch.blocks, href) + quiz)
             continue
-        entry = {"href": href, "label": squash(plain_text(ch.title)) or ch.slug, "children": sections(ch.blocks, href)}
+        entry = {"href": href, "label": squash(plain_text(ch.title)) or ch.slug,
+                 "children": sections(ch.blocks, href) + quiz}
         (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
     if glossary:
         tree.append({"href": "glossary.xhtml", "label": "Glossary", "children": []})
@@ -780,7 +805,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
             lang=lang, stylesheet=STYLESHEET, meta=meta, source_href=source_href, chapters=len(book.chapters),
             questions=questions, glossary=len(entries)))),
     ]
-    tree = _toc_tree(plan, bool(entries))
+    tree = _toc_tree(plan, bool(entries), {c.chapter for c in loaded.cards})
     landmarks = [
         {"type": "cover", "href": "cover.xhtml", "label": "Cover"},
         {"type": "titlepage", "href": "title.xhtml", "label": "Title page"},
