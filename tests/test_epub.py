@@ -571,6 +571,26 @@ def test_glossary_lists_every_defined_term_linked_to_its_definition(built: Built
         target = by_id(b.doc(path), frag)
         assert target is not None and reader_text(dt) in reader_text(target)
         assert etree.QName(dt.getnext()).localname == "dd"
+    # each term's first use in the text links to its entry, and the entry back to it
+    firsts = root.xpath("//h:dd/h:p[@class='glossary-where']/h:a[@role='doc-backlink']", namespaces=NS)
+    assert len(firsts) >= len(terms) // 2, (len(firsts), len(terms))
+    spine = b.spine()
+    for back in firsts:
+        entry = back.getparent().getparent().getprevious()
+        path, _, frag = back.get("href").partition("#")
+        use = by_id(b.doc(path), frag)
+        assert use is not None and use.get("href") == f"glossary.xhtml#{entry.get('id')}"
+        assert reader_text(use).casefold() == reader_text(entry).casefold()
+        # the first: no earlier chapter says the term outside a heading, a link or the quiz
+        for earlier in spine[:spine.index(path)]:
+            if not re.match(r"\d\d-", earlier):
+                continue
+            body = b.doc(earlier).xpath("//h:section[@epub:type='chapter']", namespaces=NS)[0]
+            said = " ".join(t for t in body.xpath(".//text()[not(ancestor::h:a or ancestor::h:code or ancestor::h:pre "
+                                                  "or ancestor::h:h1 or ancestor::h:h2 or ancestor::h:h3 or ancestor::h:h4 "
+                                                  "or ancestor::h:sup or ancestor::h:sub or ancestor::h:kbd "
+                                                  "or ancestor::h:section[@id='check_yourself'])]", namespaces=NS))
+            assert not re.search(rf"(?<!\w){re.escape(reader_text(use))}(?!\w)", said, re.I), (earlier, reader_text(use))
 
 
 # --------------------------------------------------------------------------- hostile input

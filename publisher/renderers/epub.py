@@ -547,6 +547,8 @@ class GlossaryEntry:
     body: Markup
     chapter: str
     sort_key: tuple[str, int, int]
+    words: str = ""  # the term as plain text
+    first_use: str = ""  # where the book first uses it, linked to this entry (``file#id``)
 
 
 def _glossary_entries(plan: _Plan, cards: tuple[m.Card, ...], checks: dict[str, Check]) -> list[GlossaryEntry]:
@@ -573,8 +575,78 @@ def _glossary_entries(plan: _Plan, cards: tuple[m.Card, ...], checks: dict[str, 
             body=Markup(body),
             chapter=squash(plain_text(chapter.title)) or chapter.slug,
             sort_key=(words.casefold(), order[card.chapter], n),
+            words=words,
         ))
     return sorted(out, key=lambda e: e.sort_key)
+
+
+# where a term is not linked to the glossary: links, code, headings, formulas, note numbers, the quiz
+_NO_GLOSS_LINK = {f"{{{XHTML_NS}}}{t}" for t in ("a", "code", "pre", "kbd", "h1", "h2", "h3", "h4", "h5", "h6",
+                                                   "sup", "sub", "script", "style", "nav")} | {f"{{{MATHML_NS}}}math"}
+
+
+def _link_first_uses(docs: list[_Doc], entries: list[GlossaryEntry]) -> list[GlossaryEntry]:
+    """Link the first use of each glossary term in the chapters (in reading order) to its entry; the
+    entries, each with where that first use is (for the link back)."""
+    terms: dict[str, GlossaryEntry] = {}
+    for e in entries:
+        key = e.words.casefold()
+        if 2 <= len(key) <= 60 and not key.endswith("?") and key not in terms:
+            terms[key] = e
+    if not terms:
+        return entries
+    words = sorted(terms, key=lambda k: (-len(k), k))  # the longest term wins where two overlap
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+    found: dict[str, str] = {}
+
+    def skip(el: Any) -> bool:
+        while el is not None:
+            if el.tag in _NO_GLOSS_LINK or el.get("id") == "check_yourself":
+                return True
+            el = el.getparent()
+        return False
+
+    def link(text: str, doc: _Doc) -> tuple[str, list[Any]]:
+        """``text`` up to its first new term, and the elements (each a link with its tail) after it."""
+        out: list[Any] = []
+        head, at = None, 0
+        for mt in pattern.finditer(text):
+            key = mt.group(0).casefold()
+            if key in found or key not in terms:
+                continue
+            a = etree.Element(f"{{{XHTML_NS}}}a", {"href": f"glossary.xhtml#{terms[key].id}",
+                                                   "id": f"{terms[key].id}_use", "class": "glossref",
+                                                   EPUB_TYPE: "glossref"})
+            a.text = mt.group(0)
+            found[key] = f"{doc.href}#{terms[key].id}_use"
+            if out:
+                out[-1].tail = text[at:mt.start()]
+            else:
+                head = text[:mt.start()]
+            out.append(a)
+            at = mt.end()
+        if out:
+            out[-1].tail = text[at:]
+        return (text if head is None else head), out
+
+    for doc in docs:
+        for el in list(doc.root.iter(f"{{{XHTML_NS}}}*")):
+            if len(found) == len(terms):
+                break
+            if skip(el):
+                continue
+            if el.text:
+                el.text, made = link(el.text, doc)
+                for n, a in enumerate(made):
+                    el.insert(n, a)
+            for child in list(el):
+                if child.tail and child.get("class") != "glossref":
+                    child.tail, made = link(child.tail, doc)
+                    at = el.index(child)
+                    for n, a in enumerate(made, 1):
+                        el.insert(at + n, a)
+    return [replace(e, first_use=found.get(e.words.casefold(), "")) if terms.get(e.words.casefold()) is e else e
+            for e in entries]
 
 
 def _toc_tree(plan: _Plan, glossary: bool, quizzes: set[str] = frozenset()) -> list[dict[str, Any]]:
@@ -782,7 +854,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
         for c in checks:
             all_checks.setdefault(c.identity, c)
 
-    entries = _glossary_entries(plan, loaded.cards, all_checks)
+    entries = _link_first_uses(docs, _glossary_entries(plan, loaded.cards, all_checks))
     if entries:
         text = env.get_template(f"{TEMPLATES}/glossary.xhtml").render(lang=lang, stylesheet=STYLESHEET, entries=entries)
         docs.append(_Doc("glossary", "glossary.xhtml", parse_xhtml(text)))
