@@ -615,7 +615,7 @@ def _link_first_uses(docs: list[_Doc], entries: list[GlossaryEntry]) -> list[Glo
             if key in found or key not in terms:
                 continue
             a = etree.Element(f"{{{XHTML_NS}}}a", {"href": f"glossary.xhtml#{terms[key].id}",
-                                                   "id": f"{terms[key].id}_use", "class": "glossref",
+                                                   "id": f"{terms[key].id}_use", "class": "glossref", "role": "doc-glossref",
                                                    EPUB_TYPE: "glossref"})
             a.text = mt.group(0)
             found[key] = f"{doc.href}#{terms[key].id}_use"
