@@ -333,7 +333,8 @@ def check_sheet(path: Path, loaded: Loaded, *, size: tuple[int, int], columns: i
                 outside.append((n, c["text"], "text area"))
         # the title block above the columns of page 1 spans them all
         width = bands[0][1] - bands[0][0]
-        columns_top = min(r["top"] for r in p.rects if abs(r["width"] - width) < 0.2) if n == 1 else 0
+        columns_top = (min(r["top"] for r in p.rects if abs(r["width"] - width) < 0.2 and r["top"] > MARGIN_TOP)
+                       if n == 1 else 0)
         for c in body:
             if not c["text"].strip() or c["bottom"] <= columns_top:
                 continue
@@ -375,7 +376,7 @@ def check_sheet(path: Path, loaded: Loaded, *, size: tuple[int, int], columns: i
 
 
 def headings_ending_columns(pages: list[Page], columns: int) -> list[str]:
-    """Columns whose last line is a heading (larger than body text)."""
+    """Columns whose last line is a heading (larger than body text), or a heading and one line."""
     bands = column_bands(pages, columns)
     bad = []
     for n, p in enumerate(pages, 1):
@@ -384,11 +385,64 @@ def headings_ending_columns(pages: list[Page], columns: int) -> list[str]:
             inside = [c for c in body if c["text"].strip() and x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5]
             if not inside:
                 continue
-            last = max(c["bottom"] for c in inside)
-            line = [c for c in inside if c["bottom"] > last - 2]
-            if any(c["size"] > HEADING_SIZES_ABOVE for c in line):
-                bad.append(f"page {n}, column at {x0:.0f}: {''.join(c['text'] for c in line)}")
+            lines = lines_of([c for c in inside if c["top"] > MARGIN_TOP])  # not the running head
+            if lines and lines[-1][1] > HEADING_SIZES_ABOVE:
+                bad.append(f"page {n}, column at {x0:.0f}: {lines[-1][0]}")
+            elif len(lines) >= 2 and lines[-2][1] > HEADING_SIZES_ABOVE:
+                bad.append(f"page {n}, column at {x0:.0f}: {lines[-2][0]} / one line: {lines[-1][0]}")
     return bad
+
+
+MARGIN_TOP = 7 * 72 / 25.4  # sheet.css: @page margin-top 7mm; running heads stand above it
+
+
+def lines_of(chars: list[dict]) -> list[tuple[str, float]]:
+    """Chars grouped into lines (top to bottom): (text, largest size)."""
+    rows: dict[float, list[dict]] = {}
+    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        key = next((k for k in rows if abs(k - c["top"]) < 2.5), c["top"])
+        rows.setdefault(key, []).append(c)
+    return [("".join(c["text"] for c in sorted(r, key=lambda c: c["x0"])), max(c["size"] for c in r))
+            for _, r in sorted(rows.items())]
+
+
+def running_head_problems(pages: list[Page], columns: int) -> list[str]:
+    """Every column top that continues a chapter carries a running head above it that names that
+    chapter (and the section it is inside of, when the column starts inside one); a column that
+    starts a chapter has none. Read from the PDF alone: chapter bands are the 8.5pt lines, section
+    headings the 7.8pt ones."""
+    bands = column_bands(pages, columns)
+    chapter = section = ""
+    problems = []
+    for n, p in enumerate(pages, 1):
+        body, _ = footer_split(p)
+        width = bands[0][1] - bands[0][0]
+        columns_top = (min(r["top"] for r in p.rects if abs(r["width"] - width) < 0.2 and r["top"] > MARGIN_TOP)
+                       if n == 1 else MARGIN_TOP - 0.5)
+        for x0, x1 in bands:
+            inside = [c for c in body if c["text"].strip() and x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5]
+            head = squeeze("".join(c["text"] for c in sorted(inside, key=lambda c: c["x0"])
+                                   if c["bottom"] <= MARGIN_TOP + 0.5))
+            lines = lines_of([c for c in inside if c["top"] >= columns_top])
+            if not lines:
+                continue
+            where = f"page {n}, column at {x0:.0f}"
+            first, size = lines[0]
+            if size >= 8.4:  # it opens a chapter: nothing to continue
+                if head:
+                    problems.append(f"{where}: a running head {head!r} above a new chapter")
+            elif not (head.startswith(squeeze(chapter)) and head.endswith("(cont.)") and chapter):
+                problems.append(f"{where}: starts inside {chapter!r} with the running head {head!r}")
+            elif size < 7.5 and section and squeeze(section) not in head:
+                problems.append(f"{where}: starts inside section {section!r}, head {head!r}")
+            was_band = False
+            for text, size in lines:
+                if size >= 8.4:
+                    chapter, section = (chapter + text if was_band else text), ""
+                elif 7.5 <= size < 8.4:
+                    section = text
+                was_band = size >= 8.4
+    return problems
 
 
 # --------------------------------------------------------------------------- the fixture book
@@ -706,6 +760,7 @@ def test_real_book(tmp_path: Path) -> None:
     assert len(pages) <= 4, f"{len(pages)} pages"
     assert not [d for d in artifact.diagnostics if d.code == "P121"]
     assert headings_ending_columns(pages, 3) == []
+    assert running_head_problems(pages, 3) == []
     assert shutil.which("pdffonts"), "poppler-utils (scripts/system-deps.sh) is needed"
     out = subprocess.run(["pdffonts", str(artifact.path)], capture_output=True, text=True, check=True).stdout
     rows = out.splitlines()[2:]
@@ -728,6 +783,10 @@ def test_headings_never_end_a_column(tmp_path: Path, items: int) -> None:
     pages = read_pages(artifact.path)
     assert len(pages) >= 2
     assert headings_ending_columns(pages, 3) == []
+    # and every column after the first continues the one chapter: each has its running head
+    assert running_head_problems(pages, 3) == []
+    heads = [squeeze("".join(c["text"] for c in footer_split(p)[0] if c["bottom"] <= MARGIN_TOP + 0.5)) for p in pages]
+    assert sum(h.count("(cont.)") for h in heads) >= 3 * len(pages) - 2, heads  # all but page 1's first two
 
 
 # --------------------------------------------------------------------------- a long book: parallel chunks
@@ -876,7 +935,9 @@ def test_one_long_chapter_is_cut_between_its_sections(tmp_path: Path, monkeypatc
     _, first = build(folder, tmp_path / "out")
     pages = check_sheet(first.path, loaded, size=(842, 595), columns=3)  # outline: one entry per chapter
     text = squeeze(body_text(pages))
-    assert text.count(squeeze("Everything (cont.)")) == len(pieces) - 1
+    bands = squeeze("".join(c["text"] for p in pages for c in footer_split(p)[0] if c["top"] > MARGIN_TOP))
+    assert bands.count(squeeze("Everything (cont.)")) == len(pieces) - 1  # the band of each later piece
+    assert running_head_problems(pages, 3) == []
     assert text.count(squeeze("the only footnote")) == 1
     dests = pypdf.PdfReader(first.path).named_destinations
     assert loaded.book.chapters[long_one].slug in dests
@@ -935,7 +996,7 @@ def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch:
         pytest.skip("chunks are laid out in this process here")
     started = tmp_path / "started"
 
-    def hangs(source, css, dest, fetcher, extra_css=(), tags=True):  # inherited by the forked worker
+    def hangs(source, css, dest, fetcher, extra_css=(), tags=True, heads=None):  # inherited by the forked worker
         with atomic_path(dest) as tmp:
             tmp.write_bytes(b"half a chunk")
             started.touch()

@@ -35,7 +35,7 @@ from ..fetcher import SafeFetcher, mount_url
 from ..fsutil import atomic_path
 from ..imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
-from . import Artifact, RenderOptions, pdf_chunks
+from . import Artifact, RenderOptions, pdf_chunks, sheet_heads
 
 NAME = "pdf"
 FOLDER = "cheatsheet"  # templates/cheatsheet/: sheet.html, sheet.css
@@ -330,10 +330,11 @@ def _print_size(path: Path) -> bytes:
 
 
 def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
-              extra_css: Sequence[str] = (), tags: bool = True) -> int:
+              extra_css: Sequence[str] = (), tags: bool = True,
+              heads: list[list[sheet_heads.Head]] | None = None) -> int:
     """Lay out ``source`` (HTML, base ``file:///content/``) with ``css`` and then
     ``extra_css`` (base ``file:///templates/<folder>/``) and write the PDF to
-    ``dest``; the page count.
+    ``dest``; the page count. ``heads``: a list to receive each page's running heads.
 
     Everything is read through ``fetcher``; once the layout is done it is sealed,
     so the only fetches left (attachments) are refused and nothing is embedded.
@@ -349,6 +350,8 @@ def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
             document = HTML(string=source, base_url=CONTENT_URL, url_fetcher=fetcher).render(
                 font_config=font_config, stylesheets=stylesheets, pdf_tags=tags)
             fetcher.sealed = True
+            if heads is not None:
+                heads.extend(sheet_heads.running_heads(document))
             with atomic_path(dest) as tmp:
                 document.write_pdf(tmp, pdf_tags=tags)
     finally:
@@ -371,8 +374,12 @@ def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = Re
     if len(chunks) == 1:  # one document, as laid out by WeasyPrint
         source = document_html(book, content_dir, paper, columns)
         fetcher = make_fetcher(content_dir)
-        pages = write_pdf(source, css, dest, fetcher)
+        heads: list[list[sheet_heads.Head]] = []
+        pages = write_pdf(source, css, dest, fetcher, heads=heads)
         refused = fetcher.refused
+        if any(heads):  # columns that continue a chapter: their heads, stamped in the top margin
+            refused += pdf_chunks.stamp_furniture(book, content_dir, dest, paper, columns, css, heads,
+                                                  footers=False)
     else:  # a long book: chunks laid out in parallel (and cached), then merged
         pages, refused = pdf_chunks.render_chunked(book, chunks, content_dir, Path(out_dir), dest,
                                                    paper, columns, css)

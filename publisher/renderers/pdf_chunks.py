@@ -45,12 +45,12 @@ from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
 from ..fsutil import atomic_path, worker_init
 from ..text import facts
-from . import cache_dir
+from . import cache_dir, sheet_heads
 
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
 CHUNK_FACTS = 1200
-CACHE_FORMAT = "2"  # bump when what a cache entry holds changes
+CACHE_FORMAT = "3"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
 
@@ -210,10 +210,14 @@ def lay_out(job: Job, content_dir: Path) -> None:
     made = pdf.make_fetcher(content_dir)
     fetcher = RecordingFetcher(made.mounts, made.generated)
     fetcher.transform = made.transform
-    pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags)
+    heads: list[list[sheet_heads.Head]] = []
+    pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags,
+                          heads=heads)
     digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
+    record = {"pages": pages, "fetches": fetcher.log, "sha256": digest,
+              "heads": [[h.as_dict() for h in page] for page in heads]}
     with atomic_path(job.record) as tmp:
-        tmp.write_text(json.dumps({"pages": pages, "fetches": fetcher.log, "sha256": digest}, sort_keys=True), "utf-8")
+        tmp.write_text(json.dumps(record, sort_keys=True), "utf-8")
 
 
 def start(job: Job, content_dir: Path) -> int:
@@ -360,7 +364,8 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
             record = json.loads(job.record.read_text("utf-8"))
             # a damaged cache entry (truncated, bytes flipped) is a miss, never a chunk to trust
             hit = (job.pdf.is_file() and hashlib.sha256(job.pdf.read_bytes()).hexdigest() == record["sha256"]
-                   and isinstance(record["pages"], int) and still_valid(record["fetches"], fetcher))
+                   and isinstance(record["pages"], int) and isinstance(record["heads"], list)
+                   and still_valid(record["fetches"], fetcher))
         except (OSError, ValueError, KeyError, TypeError):
             hit = False
         if not hit:
@@ -375,9 +380,11 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
 
     refused: list[Refusal] = []
     counts = []
+    heads: list[list[sheet_heads.Head]] = []
     for job in records:
         record = json.loads(job.record.read_text("utf-8"))
         counts.append(int(record["pages"]))
+        heads += sheet_heads.from_record(record["heads"])
         refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
     total = sum(counts)
 
@@ -386,7 +393,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     env = templates.environment(content_dir)
     footers_html = env.get_template(f"{pdf.FOLDER}/footers.html").render(
         meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
-        byline=pdf._byline(book.meta), pages=total)
+        byline=pdf._byline(book.meta), pages=total, heads=heads, footers=True)
     feet = Job(footers_html, (css,), cache / f"{slug}-footers.pdf", cache / f"{slug}-footers.json", tags=False)
     feet.record.unlink(missing_ok=True)
     pid = start(feet, content_dir) if can_fork() else None
@@ -540,6 +547,29 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         ol.root.extend(outline)
     base.docinfo["/Keywords"] = keywords
     return base
+
+
+def stamp_furniture(book: m.Book, content_dir: Path, dest: Path, paper: str, columns: int, css: str,
+                    heads: list[list[sheet_heads.Head]], footers: bool) -> list[Refusal]:
+    """Lay out the running heads (and the footers, with ``footers``) of the sheet at ``dest`` as a
+    document of their own and stamp them on its pages; the fetches refused on the way."""
+    import pikepdf
+
+    from . import pdf
+
+    env = templates.environment(content_dir)
+    source = env.get_template(f"{pdf.FOLDER}/footers.html").render(
+        meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
+        byline=pdf._byline(book.meta), pages=len(heads), heads=heads, footers=footers)
+    furniture = dest.with_name(f".{dest.name}.furniture.pdf")
+    fetcher = pdf.make_fetcher(content_dir)
+    try:
+        pdf.write_pdf(source, css, furniture, fetcher, tags=False)
+        with pikepdf.open(dest) as base:
+            stamp_and_save(base, furniture, dest)
+    finally:
+        furniture.unlink(missing_ok=True)
+    return list(fetcher.refused)
 
 
 def stamp_and_save(base, footers: Path, dest: Path) -> None:
