@@ -6,7 +6,7 @@ CONTENT ?= content
 OUT     ?= build
 STAMP   := $(VENV)/.installed
 
-.PHONY: all anki pdf epub check stats test test-fast bench fuzz system-deps clean
+.PHONY: all anki pdf epub check stats test test-fast bench fuzz preview system-deps clean
 
 all: $(STAMP)
 	@bash scripts/system-deps.sh runtime  # pango and the Noto fonts for every script, when it can install them
@@ -42,6 +42,10 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m compileall -q publisher >/dev/null  # measure what users run: compiled modules
 	$(BIN)/python bench/bench.py
+
+# sheet page 1, an EPUB chapter and a card, day and night, as PNGs in $(OUT)/preview/ (tests/look.py)
+preview: $(STAMP)
+	$(BIN)/python tests/look.py $(CONTENT) $(OUT)/preview
 
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz.py --minutes 10
