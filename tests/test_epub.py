@@ -289,7 +289,7 @@ def test_metadata(built: Built) -> None:
     if built.artifact.path.stem.startswith("aws"):
         assert stamp > 1_700_000_000  # the real book has a ledger
     # the accessibility set (what Ace reads)
-    has_images = any(v["media-type"].startswith("image/") and "cover-image" not in v["properties"] for v in b.manifest().values())
+    has_images = any(v["media-type"].startswith("image/") and not h.startswith("cover.") for h, v in b.manifest().items())
     assert set(b.meta("schema:accessMode")) == ({"textual", "visual"} if has_images else {"textual"})
     assert "textual" in b.meta("schema:accessModeSufficient")
     features = set(b.meta("schema:accessibilityFeature"))
@@ -308,17 +308,30 @@ def test_fixture_has_a_content_image_and_the_real_book_none(everything: Built, r
     assert "alternativeText" not in real.book.meta("schema:accessibilityFeature")
 
 
-def test_cover_is_an_svg_made_from_the_title(built: Built) -> None:
+def test_cover_is_a_png_made_from_the_title_and_the_cover_page_shows_the_svg(built: Built) -> None:
+    """Issue 16: the one cover-image is a raster (every reading system and store shows one); the cover
+    page keeps the SVG, whose text is the title."""
+    from PIL import Image
+
     b = built.book
     (cover,) = [h for h, v in b.manifest().items() if "cover-image" in v["properties"].split()]
-    assert b.manifest()[cover]["media-type"] == "image/svg+xml"
-    svg = b.doc(cover)
+    assert b.manifest()[cover]["media-type"] == "image/png"
+    with Image.open(io.BytesIO(b.read(cover))) as im:
+        assert im.format == "PNG" and im.size == (1200, 1800)
+        # the page colour and the title drawn on it (light text on the dark page)
+        assert im.convert("RGB").getpixel((20, 20)) == (0x16, 0x32, 0x4F)
+        assert im.convert("L").crop((150, 550, 1050, 900)).getextrema()[1] > 240
+    # the EPUB 2 cover meta names the PNG too
+    assert b.opf.xpath("//opf:meta[@name='cover']/@content", namespaces=NS) == [b.manifest()[cover]["id"]]
+    svgs = [h for h, v in b.manifest().items() if v["media-type"] == "image/svg+xml"]
+    assert "cover.svg" in svgs
+    svg = b.doc("cover.svg")
     words = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert words.split() == (built.loaded.book.meta.title + " " + built.loaded.book.meta.subtitle + " " + built.loaded.book.meta.author).split()
     # a cover page shows it, with alt text
     first = b.doc(b.spine()[0])
     (img,) = first.xpath("//h:img", namespaces=NS)
-    assert img.get("src") == cover and built.loaded.book.meta.title in img.get("alt")
+    assert img.get("src") == "cover.svg" and built.loaded.book.meta.title in img.get("alt")
 
 
 # --------------------------------------------------------------------------- documents
@@ -345,7 +358,7 @@ def test_spine_is_cover_title_contents_chapters_glossary(built: Built) -> None:
 
 def test_images_are_copied_with_their_media_type(everything: Built) -> None:
     manifest = everything.book.manifest()
-    images = {h: v for h, v in manifest.items() if v["media-type"] == "image/png"}
+    images = {h: v for h, v in manifest.items() if v["media-type"] == "image/png" and h != "cover.png"}
     assert len(images) == 1
     (href,) = images
     assert everything.book.read(href) == (EVERYTHING / "images" / "square.png").read_bytes()

@@ -30,7 +30,7 @@ REGISTRY: dict[str, Spec] = {
     "anki": Spec("publisher.renderers.anki", ("anki",), inputs=("cards.lock",)),
     "pdf": Spec("publisher.renderers.pdf", ("cheatsheet", "fonts")),
     # the EPUB's modified time is the card ledger's newest: it reads the ledger once the deck has written it
-    "epub": Spec("publisher.renderers.epub", ("epub",), reads=("cards.lock",), after=("anki",)),
+    "epub": Spec("publisher.renderers.epub", ("epub", "fonts"), reads=("cards.lock",), after=("anki",)),
 }
 
 

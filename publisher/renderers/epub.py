@@ -1,9 +1,11 @@
 """The EPUB 3 renderer: one XHTML document per chapter, made from :mod:`publisher.html` fragments.
 
-The book has a cover (an SVG made from ``templates/epub/cover.svg``), a title page, a nav
-document (nested table of contents and landmarks), an NCX for older readers, the chapters
-(each ending with a linked "Check yourself" list of its cards) and a glossary of every
-defined term. ebooklib writes the package; the zip is then rewritten with fixed
+The book has a cover (a PNG drawn as ``templates/epub/cover.svg`` draws it, the package's
+``cover-image``; the cover page shows the SVG), a title page, a nav document (nested table of
+contents with each chapter's quiz, and landmarks), an NCX for older readers, the chapters (each
+ending with "Check yourself": a numbered quiz of its cards, the answers after it, linked both
+ways) and a glossary of every defined term, linked from each term's first use and back.
+ebooklib writes the package; the zip is then rewritten with fixed
 timestamps and a fixed order, so unchanged sources give a byte-identical file.
 """
 
@@ -701,7 +703,8 @@ def _depth(tree: list[dict[str, Any]]) -> int:
     return max((1 + _depth(e["children"]) for e in tree), default=0)
 
 
-def _cover_svg(env: Any, meta: m.Meta, alt: str) -> bytes:
+def _cover_layout(meta: m.Meta) -> dict[str, Any]:
+    """Where the cover's lines go (a 1200 x 1800 page): the SVG template and the PNG share it."""
     # about 0.6 em a character: a line of 15 at 96 units fits the 1040-unit frame
     title_lines = textwrap.wrap(meta.title, width=15) or [meta.title or " "]
     size = 96
@@ -709,15 +712,46 @@ def _cover_svg(env: Any, meta: m.Meta, alt: str) -> bytes:
         title_lines = textwrap.wrap(meta.title, width=22)[:7]
         size = 72
     step = int(size * 1.2)
-    subtitle_lines = textwrap.wrap(meta.subtitle, width=30)[:3]
-    author_lines = textwrap.wrap(meta.author, width=30)[:2]
     top = 700 - (len(title_lines) - 1) * step // 2
-    text = env.get_template(f"{TEMPLATES}/cover.svg").render(
-        alt=alt, title_lines=title_lines, title_size=size, title_step=step, title_top=top,
-        subtitle_lines=subtitle_lines, subtitle_top=top + len(title_lines) * step + 60, author_lines=author_lines,
-    )
+    return dict(title_lines=title_lines, title_size=size, title_step=step, title_top=top,
+                subtitle_lines=textwrap.wrap(meta.subtitle, width=30)[:3],
+                subtitle_top=top + len(title_lines) * step + 60,
+                author_lines=textwrap.wrap(meta.author, width=30)[:2])
+
+
+def _cover_svg(env: Any, meta: m.Meta, alt: str) -> bytes:
+    text = env.get_template(f"{TEMPLATES}/cover.svg").render(alt=alt, **_cover_layout(meta))
     root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+COVER_COLOURS = {"page": "#16324f", "frame": "#f2c14e", "text": "#ffffff", "subtitle": "#f2c14e"}  # as cover.svg
+
+
+def _cover_png(meta: m.Meta, content_dir: Path) -> bytes:
+    """The cover as a PNG (the package's one ``cover-image``: every reading system and store shows a
+    raster cover), drawn as cover.svg draws it, with the bundled Noto Sans."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    layout = _cover_layout(meta)
+    bold = str(templates.find("fonts/NotoSans-Bold.ttf", content_dir))
+    regular = str(templates.find("fonts/NotoSans-Regular.ttf", content_dir))
+    im = Image.new("RGB", (1200, 1800), COVER_COLOURS["page"])
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((77, 77, 1122, 1722), outline=COVER_COLOURS["frame"], width=6)
+    font = ImageFont.truetype(bold, layout["title_size"])
+    for n, line in enumerate(layout["title_lines"]):
+        draw.text((600, layout["title_top"] + n * layout["title_step"]), line, font=font,
+                  fill=COVER_COLOURS["text"], anchor="ms")
+    font = ImageFont.truetype(regular, 56)
+    for n, line in enumerate(layout["subtitle_lines"]):
+        draw.text((600, layout["subtitle_top"] + n * 70), line, font=font, fill=COVER_COLOURS["subtitle"], anchor="ms")
+    font = ImageFont.truetype(regular, 60)
+    for n, line in enumerate(layout["author_lines"]):
+        draw.text((600, 1560 + n * 70), line, font=font, fill=COVER_COLOURS["text"], anchor="ms")
+    out = io.BytesIO()
+    im.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 def _xml(text: str) -> bytes:
@@ -730,7 +764,7 @@ def _xml(text: str) -> bytes:
 
 
 def _package(meta: m.Meta, lang: str, modified: datetime, docs: list[_Doc], spine: list[str], ncx: bytes,
-             css: bytes, cover: bytes, images: list[_Image], summary: str) -> bytes:
+             css: bytes, cover: bytes, images: list[_Image], summary: str, cover_png: bytes) -> bytes:
     from ebooklib import epub
 
     book = epub.EpubBook()
@@ -781,7 +815,9 @@ def _package(meta: m.Meta, lang: str, modified: datetime, docs: list[_Doc], spin
         return it
 
     item("style", STYLESHEET, "text/css", css)
-    item("cover-image", "cover.svg", "image/svg+xml", cover, ["cover-image"])
+    # the one cover-image: a PNG (EPUBCheck allows one); the cover page shows the SVG
+    item("cover-image", "cover.png", "image/png", cover_png, ["cover-image"])
+    item("cover-svg", "cover.svg", "image/svg+xml", cover)
     for n, img in enumerate(images, 1):
         item(f"image{n:03d}", img.href, img.media_type, img.data)
     for d in docs:  # EPUB 3 wants each document that holds MathML to say so (EPUBCheck: OPF-014)
@@ -899,10 +935,10 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     summary = squash(env.get_template(f"{TEMPLATES}/accessibility-summary.txt").render(
         wcag=WCAG, glossary=bool(entries), images=bool(images), code=has_code))
     all_docs = front + [nav] + docs
-    _tie_up(all_docs, {"cover.svg"} | {i.href for i in images})
+    _tie_up(all_docs, {"cover.svg", "cover.png"} | {i.href for i in images})
     spine = [d.id for d in all_docs]
     data = _package(meta, lang, modified, all_docs, spine, ncx, css, _cover_svg(env, meta, _cover_alt(meta)),
-                    images, summary)
+                    images, summary, _cover_png(meta, Path(content_dir)))
 
     # missing, remote and outside images are validation's to report (P111, P126, P112); what only
     # the renderer sees is a file that is not an image it may carry
