@@ -445,6 +445,15 @@ def running_head_problems(pages: list[Page], columns: int) -> list[str]:
     return problems
 
 
+def last_page_imbalance(pages: list[Page], columns: int) -> float:
+    """How much lower the longest column of the last page ends than the shortest, in 7pt lines."""
+    bands = column_bands(pages, columns)
+    body, _ = footer_split(pages[-1])
+    bottoms = [max((c["bottom"] for c in body if c["text"].strip() and x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5),
+                   default=MARGIN_TOP) for x0, x1 in bands]
+    return (max(bottoms) - min(bottoms)) / (7 * 1.2)
+
+
 # --------------------------------------------------------------------------- the fixture book
 
 
@@ -761,6 +770,7 @@ def test_real_book(tmp_path: Path) -> None:
     assert not [d for d in artifact.diagnostics if d.code == "P121"]
     assert headings_ending_columns(pages, 3) == []
     assert running_head_problems(pages, 3) == []
+    assert last_page_imbalance(pages, 3) <= 4  # the last page's columns end within a few lines of each other
     assert shutil.which("pdffonts"), "poppler-utils (scripts/system-deps.sh) is needed"
     out = subprocess.run(["pdffonts", str(artifact.path)], capture_output=True, text=True, check=True).stdout
     rows = out.splitlines()[2:]
@@ -785,6 +795,7 @@ def test_headings_never_end_a_column(tmp_path: Path, items: int) -> None:
     assert headings_ending_columns(pages, 3) == []
     # and every column after the first continues the one chapter: each has its running head
     assert running_head_problems(pages, 3) == []
+    assert last_page_imbalance(pages, 3) <= 6  # the last page balanced (within a few lines: sections kept whole)
     heads = [squeeze("".join(c["text"] for c in footer_split(p)[0] if c["bottom"] <= MARGIN_TOP + 0.5)) for p in pages]
     assert sum(h.count("(cont.)") for h in heads) >= 3 * len(pages) - 2, heads  # all but page 1's first two
 
