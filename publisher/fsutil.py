@@ -44,9 +44,24 @@ def _raise_exit(signum: int, frame: object) -> None:
 def worker_init(parent: int) -> None:
     """Set up a worker process: it unwinds on SIGTERM, leaves Ctrl-C to its parent (which stops it:
     one message, no traceback from every worker), and ends when its parent ends, even by SIGKILL."""
+    import sys
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     unwind_on_sigterm()
+    sys.unraisablehook = _stop_if_stopped
     die_with(parent)
+
+
+def _stop_if_stopped(info) -> None:  # noqa: ANN001 - sys.UnraisableHookArgs
+    """A SIGTERM that lands in a callback from native code (nh3's attribute filter) cannot unwind
+    through it: Python would print it as "Exception ignored in ..." with a traceback, and the worker
+    would go on. Stopped is stopped: leave now, quietly (the next build removes any temp file left)."""
+    import sys
+
+    if isinstance(info.exc_value, (SystemExit, KeyboardInterrupt)):
+        code = info.exc_value.code if isinstance(info.exc_value, SystemExit) else 130
+        os._exit(code if isinstance(code, int) else 1)
+    sys.__unraisablehook__(info)
 
 
 def die_with(parent: int) -> None:

@@ -465,3 +465,21 @@ def test_work_set_aside_in_a_second_process_gives_what_it_would_give_here(tmp_pa
     with Aside(sum, (1, 2, 3)) as aside:
         assert aside.result() == 6
     assert multiprocessing.active_children() == []
+
+
+def test_a_stop_that_lands_in_a_native_callback_ends_the_worker_quietly() -> None:
+    """Ctrl-C once printed "Exception ignored in: <function _attribute_filter ...>" and a traceback: the
+    workers' SIGTERM raised inside nh3's callback, which cannot unwind through native code. A worker
+    now leaves at once, with the code the stop asked for, and prints nothing."""
+    script = (
+        "import os, signal, nh3\n"
+        "from publisher.fsutil import worker_init\n"
+        "worker_init(os.getppid())\n"
+        "def stop(tag, attr, value):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"  # the parent stops this worker, mid-sanitizing
+        "    return value\n"
+        "nh3.clean('<a href=\"x\">y</a>', attribute_filter=stop)\n"
+        "print('went on')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (143, "", "")
