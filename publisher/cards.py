@@ -252,7 +252,10 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         yield _card("question", title, front, details.blocks, ctx, block.loc, pins(t))
                     rest = bs[:answer] + bs[answer + 1:]
                 elif title.endswith("?") and ctx.studied(t):
-                    yield _card("question", title, (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
+                    # its answer is what stands under it, not the questions below it (cards of their own)
+                    back = tuple(b for b in bs if not (isinstance(b, m.Section) and plain_text(b.title).strip().endswith("?")))
+                    if back:
+                        yield _card("question", title, (m.Para(t, block.loc),), back, ctx, block.loc, pins(t))
                 yield from _from_blocks(rest, inner)
             case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 pass

@@ -107,6 +107,20 @@ def test_question_back_includes_its_subsections(tmp_path: Path) -> None:
     assert "Because." in back(card) and "More." in back(card) and "Other." not in back(card)
 
 
+def test_question_back_leaves_out_the_questions_below_it(tmp_path: Path) -> None:
+    """Course notes: "## Section 1: Why use C?" over "### Why is C fast?": each asks its own question;
+    copied onto the first card's back, the second's answer made it a back of several facts. A heading
+    question whose only content is questions below it is a group title, not a card."""
+    cards = cards_of(tmp_path, "# Course\n\n## Section 1: Why use C?\n\nIt is close to the machine.\n\n"
+                               "### Why is C fast?\n\nNo runtime.\n\n### Memory\n\nManual.\n\n"
+                               "## Section 2: Quiz?\n\n### What is a pointer?\n\nAn address.\n")
+    assert [c.kind for c in cards] == ["question", "question", "question"]
+    first, fast, pointer = cards
+    assert "close to the machine" in back(first) and "Manual." in back(first)  # a plain subsection stays
+    assert "No runtime" not in back(first) and "No runtime" in back(fast)
+    assert "An address" in back(pointer) and "Quiz" not in front(pointer)
+
+
 def test_context_and_tags(tmp_path: Path) -> None:
     cards = cards_of(tmp_path, BASE)
     assert cards[0].context[:2] == ("Intro", "Basics")
