@@ -130,9 +130,10 @@ def bench_check(work: Path, repeat: int, pandoc: str | None, files: int = 200) -
     return row
 
 
-def bench_faults(work: Path) -> dict[str, float]:
+def bench_faults(work: Path, long_chapter_mb: float = 1.0) -> dict[str, float]:
     """Issue 15's scale cases at full size: a no-op build of a small book beside a 3 GB video (sparse: no
-    disk used, but reading it would cost 3 GB), and a folder of 100,000 notes (refused early, P016)."""
+    disk used, but reading it would cost 3 GB), a folder of 100,000 notes (refused early, P016), and the
+    sheet of one file of ``long_chapter_mb`` MB (laid out in parallel pieces)."""
     book = write_book(work / "faults-book", 300)
     with open(book / "lecture.mp4", "wb") as f:
         f.truncate(3 * 1024 ** 3)
@@ -150,6 +151,19 @@ def bench_faults(work: Path) -> dict[str, float]:
     proc = subprocess.run([PUBLISHER, "build", str(many), "--out", str(work / "many-out")], capture_output=True, text=True)
     row["files_100k"] = time.perf_counter() - start
     row["files_100k_refused"] = float("P016" in proc.stdout + proc.stderr)
+    shutil.rmtree(many, ignore_errors=True)
+    # one very long file: its sheet is laid out in pieces between its sections, in parallel
+    one = work / "one-long-file"
+    one.mkdir()
+    lines, k = ["# One long file\n"], 0
+    while sum(map(len, lines)) < long_chapter_mb * 1024 * 1024:
+        lines.append(f"\n## Section {k}\n\n" + "".join(
+            f"- **Term {k}.{i}** - what term {k}.{i} holds, in a few words of invented jargon\n" for i in range(20)))
+        k += 1
+    (one / "notes.md").write_text("".join(lines), "utf-8")
+    row["long_chapter_mb"] = long_chapter_mb
+    row["long_chapter_pdf"], row["long_chapter_pdf_peak_mib"] = run(
+        [PUBLISHER, "build", str(one), "--out", str(work / "one-out"), "--format", "pdf"])
     return row
 
 
@@ -184,6 +198,8 @@ def check_targets(rows: list[dict], check: dict | None = None, faults: dict | No
                    f"{faults['noop_3gb_peak_mib']:.0f} MiB, {faults['noop_3gb']:.2f} s")
         ok = faults["files_100k_refused"] == 1 and faults["files_100k"] < 60
         out.append(f"{'met   ' if ok else 'MISSED'} 100,000 note files refused early with a message: {faults['files_100k']:.1f} s")
+        out.append(f"info   the sheet of one {faults['long_chapter_mb']:g} MB file (laid out in pieces): "
+                   f"{faults['long_chapter_pdf']:.1f} s, peak {faults['long_chapter_pdf_peak_mib']:.0f} MiB")
     return out
 
 
@@ -193,7 +209,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pandoc", action="store_true")
     ap.add_argument("--check-files", type=int, default=200, help="files in the jargon tree that `check` reads (0: skip)")
-    ap.add_argument("--no-faults", action="store_true", help="skip the 3 GB file and 100,000-file cases")
+    ap.add_argument("--no-faults", action="store_true", help="skip the 3 GB file, 100,000-file and long-file cases")
+    ap.add_argument("--long-chapter-mb", type=float, default=1.0, help="size of the one long file (issue 15: 4.9)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
     args = ap.parse_args()
     pandoc = None if args.no_pandoc else pandoc_path()
@@ -211,7 +228,7 @@ def main() -> int:
         faults = None
         if not args.no_faults:
             print("benchmarking a 3 GB file beside the notes and 100,000 note files ...", file=sys.stderr, flush=True)
-            faults = bench_faults(Path(tmp))
+            faults = bench_faults(Path(tmp), args.long_chapter_mb)
     cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "peak_mib", "pandoc_epub", "pandoc_pdf", "ratio_full_vs_pandoc"]
     print("  ".join(f"{c:>12}" for c in cols))
     for r in rows:
