@@ -27,6 +27,21 @@ def atomic_path(dest: Path | str) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextlib.contextmanager
+def temp_beside(dest: Path | str, what: str) -> Iterator[Path]:
+    """A temp file beside ``dest`` for an intermediate step (named as :func:`atomic_path` names its
+    temp files, so a killed build's is removed at the next start); removed on the way out."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.{what}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def unwind_on_sigterm() -> None:
     """In a worker process: SIGTERM (a time limit, a parent ending) raises SystemExit, so the
     process unwinds and every :func:`atomic_path` on the way removes its temp file."""

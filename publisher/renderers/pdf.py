@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from .. import model as m
 from ..diagnostics import Diagnostic, diag
 from ..links import is_remote
 from ..fetcher import SafeFetcher, mount_url
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, temp_beside
 from ..imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..text import block_inlines, block_text, count, plain_text, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks, sheet_heads
@@ -375,11 +376,17 @@ def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = Re
         source = document_html(book, content_dir, paper, columns)
         fetcher = make_fetcher(content_dir)
         heads: list[list[sheet_heads.Head]] = []
-        pages = write_pdf(source, css, dest, fetcher, heads=heads)
-        refused = fetcher.refused
-        if any(heads):  # columns that continue a chapter: their heads, stamped in the top margin
-            refused += pdf_chunks.stamp_furniture(book, content_dir, dest, paper, columns, css, heads,
-                                                  footers=False)
+        # laid out beside the sheet, then put in its place in one rename: a build stopped on the way
+        # leaves the previous sheet as it was (and the next build removes the temp file)
+        with temp_beside(dest, "layout") as laid:
+            pages = write_pdf(source, css, laid, fetcher, heads=heads)
+            refused = fetcher.refused
+            if any(heads):  # columns that continue a chapter: their heads, stamped in the top margin
+                refused += pdf_chunks.stamp_furniture(book, content_dir, laid, dest, paper, columns, css, heads,
+                                                      footers=False)
+            else:
+                with atomic_path(dest) as tmp:
+                    os.replace(laid, tmp)
     else:  # a long book: chunks laid out in parallel (and cached), then merged
         pages, refused = pdf_chunks.render_chunked(book, chunks, content_dir, Path(out_dir), dest,
                                                    paper, columns, css)

@@ -43,7 +43,7 @@ from typing import Sequence, Union
 from .. import model as m
 from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
-from ..fsutil import atomic_path, worker_init
+from ..fsutil import atomic_path, temp_beside, worker_init
 from ..text import facts
 from . import cache_dir, sheet_heads
 
@@ -549,10 +549,11 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
     return base
 
 
-def stamp_furniture(book: m.Book, content_dir: Path, dest: Path, paper: str, columns: int, css: str,
+def stamp_furniture(book: m.Book, content_dir: Path, laid: Path, dest: Path, paper: str, columns: int, css: str,
                     heads: list[list[sheet_heads.Head]], footers: bool) -> list[Refusal]:
-    """Lay out the running heads (and the footers, with ``footers``) of the sheet at ``dest`` as a
-    document of their own and stamp them on its pages; the fetches refused on the way."""
+    """Lay out the running heads (and the footers, with ``footers``) of the sheet laid out at ``laid``
+    as a document of their own, stamp them on its pages and save it to ``dest`` (atomically); the
+    fetches refused on the way."""
     import pikepdf
 
     from . import pdf
@@ -561,14 +562,11 @@ def stamp_furniture(book: m.Book, content_dir: Path, dest: Path, paper: str, col
     source = env.get_template(f"{pdf.FOLDER}/footers.html").render(
         meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
         byline=pdf._byline(book.meta), pages=len(heads), heads=heads, footers=footers)
-    furniture = dest.with_name(f".{dest.name}.furniture.pdf")
     fetcher = pdf.make_fetcher(content_dir)
-    try:
+    with temp_beside(dest, "furniture") as furniture:
         pdf.write_pdf(source, css, furniture, fetcher, tags=False)
-        with pikepdf.open(dest) as base:
+        with pikepdf.open(laid) as base:
             stamp_and_save(base, furniture, dest)
-    finally:
-        furniture.unlink(missing_ok=True)
     return list(fetcher.refused)
 
 
