@@ -80,8 +80,9 @@ def _is_anchor(key: str) -> bool:
 
 
 def _anchor(chapter: m.Chapter) -> bool:
-    """Half of the chapters, chosen by their file name alone, may end a chunk."""
-    return _is_anchor(chapter.file)
+    """Half of the chapters, chosen by their file name alone (its path in the book, wherever the book
+    is), may end a chunk."""
+    return _is_anchor(chapter.path or chapter.file)
 
 
 # What a chunk lays out: whole chapters (their indexes) and, of a chapter too long for one chunk,
@@ -112,7 +113,7 @@ def plan(book: m.Book, threshold: int | None = None) -> list[list[Entry]]:
             continue
         for j, (block, n) in enumerate(zip(ch.blocks, _block_facts(book, i))):
             name = block.anchor if isinstance(block, m.Section) else f"{j}"
-            units.append((i, j, n, _is_anchor(f"{ch.file}#{name}")))
+            units.append((i, j, n, _is_anchor(f"{ch.path or ch.file}#{name}")))
         units[-1] = units[-1][:3] + (_anchor(ch),)
 
     chunks: list[list[tuple[int, int | None]]] = []
