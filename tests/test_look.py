@@ -46,8 +46,9 @@ def test_the_ebook_follows_the_readers_theme_and_the_card_anki_night_mode(shots:
 
 
 @pytest.mark.slow
-def test_no_ink_between_the_sheets_columns(shots: dict[str, Path]) -> None:
-    """Between two columns there is only the column rule: no glyph spills over from either side."""
+def test_no_ink_between_the_sheets_columns_and_no_running_head_missing(shots: dict[str, Path]) -> None:
+    """Between two columns there is only the column rule: no glyph spills over from either side. And a
+    column that does not open with a chapter's band has its running head in the margin above it."""
     from PIL import Image
 
     with Image.open(shots["sheet-page1"]) as im:
@@ -68,3 +69,18 @@ def test_no_ink_between_the_sheets_columns(shots: dict[str, Path]) -> None:
     spilled = [(x, y) for c in centres for x in (*range(c - gap, c - 1), *range(c + 2, c + gap))
                for y in range(top, bottom) if look.luminance(px[x, y]) < 0.35]
     assert spilled == []
+
+    # no running head missing: a column whose top is not a chapter's band has its head in the margin above
+    margin = round(7 / 25.4 * 110)  # sheet.css: the top margin, 7 mm
+    band = (0x1D, 0x4F, 0x7C)  # a chapter's band, and the title block's rule
+    title_rule = next(y for y in range(margin, height // 4)
+                      if sum(px[x, y] == band for x in range(0, width, 4)) > width / 4 * 0.8)
+    spans = [(gap, centres[0] - gap), (centres[0] + gap, centres[1] - gap), (centres[1] + gap, width - gap)]
+    missing = []
+    for n, (x0, x1) in enumerate(spans, 1):
+        first = next(y for y in range(title_rule + 2, height) if any(look.luminance(px[x, y]) < 0.35 for x in range(x0, x1)))
+        opens_chapter = sum(px[x, first + 2] == band for x in range(x0, x1)) > (x1 - x0) * 0.8
+        head = any(look.luminance(px[x, y]) < 0.35 for x in range(x0, x1) for y in range(2, margin))
+        if not opens_chapter and not head:
+            missing.append(n)
+    assert missing == [], f"columns without their running head on page 1: {missing}"
