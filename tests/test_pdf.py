@@ -29,7 +29,7 @@ from publisher import model as m
 from publisher import templates
 from publisher.fetcher import Refusal
 from publisher.pipeline import Loaded, load
-from publisher.renderers import RenderOptions, pdf
+from publisher.renderers import RenderOptions, pdf, sheet
 from publisher.text import facts, plain_text, walk_blocks, walk_inlines
 
 from conftest import make_book
@@ -1017,7 +1017,7 @@ def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch:
             time.sleep(60)
         return 1
 
-    monkeypatch.setattr(pdf, "write_pdf", hangs)
+    monkeypatch.setattr(sheet, "write_pdf", hangs)
     cache = tmp_path / "cache"
     job = pdf_chunks.Job("<p>x</p>", ("",), cache / "chunk.pdf", cache / "chunk.json")
     pid = pdf_chunks.start(job, tmp_path)

@@ -38,14 +38,14 @@ import warnings
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Sequence
 
 from .. import model as m
 from .. import templates
 from ..fetcher import FetchRefused, Refusal, SafeFetcher
 from ..fsutil import atomic_path, temp_beside, worker_init
 from ..text import facts
-from . import cache_dir, sheet_heads
+from . import cache_dir, sheet, sheet_heads
 
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
@@ -85,9 +85,7 @@ def _anchor(chapter: m.Chapter) -> bool:
     return _is_anchor(chapter.path or chapter.file)
 
 
-# What a chunk lays out: whole chapters (their indexes) and, of a chapter too long for one chunk,
-# pieces ``(chapter index, first block, end block)`` of its top-level blocks.
-Entry = Union[int, tuple[int, int, int]]
+Entry = sheet.Entry  # whole chapters, or pieces of a long one (see sheet.Entry)
 
 
 def plan(book: m.Book, threshold: int | None = None) -> list[list[Entry]]:
@@ -206,13 +204,11 @@ class Job:
 
 def lay_out(job: Job, content_dir: Path) -> None:
     """Lay out one document: its PDF and its record (pages, fetches) into the cache."""
-    from . import pdf
-
-    made = pdf.make_fetcher(content_dir)
+    made = sheet.make_fetcher(content_dir)
     fetcher = RecordingFetcher(made.mounts, made.generated)
     fetcher.transform = made.transform
     heads: list[list[sheet_heads.Head]] = []
-    pages = pdf.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags,
+    pages = sheet.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags,
                           heads=heads)
     digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
     record = {"pages": pages, "fetches": fetcher.log, "sha256": digest,
@@ -313,7 +309,7 @@ def run_jobs(jobs: list[Job], content_dir: Path) -> None:
 def _code_digest() -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256(CACHE_FORMAT.encode())
-    for p in (here / "pdf.py", here / "pdf_chunks.py", here.parent / "fetcher.py"):
+    for p in (here / "pdf.py", here / "pdf_chunks.py", here / "sheet.py", here / "sheet_heads.py", here.parent / "fetcher.py"):
         h.update(p.read_bytes())
     try:
         import weasyprint
@@ -334,16 +330,14 @@ def _targets(source: str) -> set[str]:
 def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out_dir: Path, dest: Path,
                    paper: str, columns: int, css: str) -> tuple[int, list[Refusal]]:
     """Write the sheet of ``book`` cut into ``chunks`` to ``dest``; (pages, refusals)."""
-    from . import pdf
-
-    chunk_css = templates.read_text(f"{pdf.FOLDER}/chunk.css", content_dir)
-    cache = cache_dir(out_dir, pdf.NAME)
+    chunk_css = templates.read_text(f"{sheet.FOLDER}/chunk.css", content_dir)
+    cache = cache_dir(out_dir, sheet.NAME)
     cache.mkdir(parents=True, exist_ok=True)
     code = _code_digest()
     slug = book.meta.slug
 
     # the chunks' documents; the targets of links into other chunks become empty anchors
-    plain = [pdf.document_html(book, content_dir, paper, columns, part, head=(n == 0))
+    plain = [sheet.document_html(book, content_dir, paper, columns, part, head=(n == 0))
              for n, part in enumerate(chunks)]
     owned = [_ids(s) for s in plain]
     every = set().union(*owned)
@@ -351,10 +345,10 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     for n, (part, s) in enumerate(zip(chunks, plain)):
         missing = sorted(t for t in _targets(s) if t in every and t not in owned[n])
         dummies.append(set(missing))
-        sources.append(pdf.document_html(book, content_dir, paper, columns, part, head=(n == 0), anchors=missing)
+        sources.append(sheet.document_html(book, content_dir, paper, columns, part, head=(n == 0), anchors=missing)
                        if missing else s)
 
-    fetcher = pdf.make_fetcher(content_dir)
+    fetcher = sheet.make_fetcher(content_dir)
     jobs, records = [], []
     for part, source in zip(chunks, sources):
         key = hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest()
@@ -392,14 +386,14 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     # the running footers of all pages: a document of their own, laid out (in a
     # worker, when there is a spare CPU) while the chunks are merged
     env = templates.environment(content_dir)
-    footers_html = env.get_template(f"{pdf.FOLDER}/footers.html").render(
-        meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
-        byline=pdf._byline(book.meta), pages=total, heads=heads, footers=True)
+    footers_html = env.get_template(f"{sheet.FOLDER}/footers.html").render(
+        meta=book.meta, paper=sheet.PAPERS[paper][0], paper_name=paper, columns=columns,
+        byline=sheet._byline(book.meta), pages=total, heads=heads, footers=True)
     feet = Job(footers_html, (css,), cache / f"{slug}-footers.pdf", cache / f"{slug}-footers.json", tags=False)
     feet.record.unlink(missing_ok=True)
     pid = start(feet, content_dir) if can_fork() else None
     try:
-        merged = merge_chunks([j.pdf for j in records], dummies, pdf.book_keywords(book),
+        merged = merge_chunks([j.pdf for j in records], dummies, sheet.book_keywords(book),
                               [_continues(book, part) for part in chunks])
         if pid is None:
             lay_out(feet, content_dir)
@@ -557,15 +551,13 @@ def stamp_furniture(book: m.Book, content_dir: Path, laid: Path, dest: Path, pap
     fetches refused on the way."""
     import pikepdf
 
-    from . import pdf
-
     env = templates.environment(content_dir)
-    source = env.get_template(f"{pdf.FOLDER}/footers.html").render(
-        meta=book.meta, paper=pdf.PAPERS[paper][0], paper_name=paper, columns=columns,
-        byline=pdf._byline(book.meta), pages=len(heads), heads=heads, footers=footers)
-    fetcher = pdf.make_fetcher(content_dir)
+    source = env.get_template(f"{sheet.FOLDER}/footers.html").render(
+        meta=book.meta, paper=sheet.PAPERS[paper][0], paper_name=paper, columns=columns,
+        byline=sheet._byline(book.meta), pages=len(heads), heads=heads, footers=footers)
+    fetcher = sheet.make_fetcher(content_dir)
     with temp_beside(dest, "furniture") as furniture:
-        pdf.write_pdf(source, css, furniture, fetcher, tags=False)
+        sheet.write_pdf(source, css, furniture, fetcher, tags=False)
         with pikepdf.open(laid) as base:
             stamp_and_save(base, furniture, dest)
     return list(fetcher.refused)
