@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, worker_init
+from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, stop_workers, worker_init
 from .pipeline import Loaded, load
 from .renderers import Artifact, RenderOptions
 from .sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
@@ -261,11 +261,9 @@ def build(
                     if name not in outcomes:  # never started: what it waited for did not finish in time
                         outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
                         report(name, _describe(outcomes[name]))
-                for proc in getattr(pool, "_processes", {}).values():
-                    proc.terminate()
+                stop_workers(pool)
             except BaseException:  # Ctrl-C, SIGTERM: stop the workers (they unwind, removing their temp files)
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
+                stop_workers(pool)
                 raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -14,26 +14,20 @@ from typing import Iterator
 def atomic_path(dest: Path | str) -> Iterator[Path]:
     """Yield a temp path beside ``dest``; on success it replaces ``dest``, on error it is removed."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
+    with temp_beside(dest) as tmp_path:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts get the usual mode
         os.replace(tmp_path, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
 
 
 @contextlib.contextmanager
-def temp_beside(dest: Path | str, what: str) -> Iterator[Path]:
-    """A temp file beside ``dest`` for an intermediate step (named as :func:`atomic_path` names its
-    temp files, so a killed build's is removed at the next start); removed on the way out."""
+def temp_beside(dest: Path | str, what: str = "") -> Iterator[Path]:
+    """A temp file beside ``dest`` (``what``: the step it is for), removed on the way out. Every temp
+    file of a build is named so (``.<name>.[<what>.]<8 chars>.tmp``): a killed build's are removed at
+    the next start (:func:`clean_stale_temps`)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.{what}.", suffix=".tmp", dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.{what + '.' if what else ''}", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -163,6 +157,13 @@ def cache_dir() -> Path:
     return Path(base) / "publisher"
 
 
+def stop_workers(pool) -> None:  # noqa: ANN001 - a concurrent.futures.ProcessPoolExecutor
+    """SIGTERM to every worker of ``pool``, now (they unwind, removing their temp files), not after
+    their current task; the pool's own shutdown then only waits."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+
+
 _ASIDE: list = []
 
 
@@ -212,8 +213,7 @@ class Aside:
     def close(self) -> None:
         pool, self._pool, self._future = self._pool, None, None
         if pool is not None:
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
+            stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> "Aside":

@@ -780,7 +780,7 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
     import concurrent.futures as cf
     import multiprocessing
 
-    from .fsutil import worker_init
+    from .fsutil import stop_workers, worker_init
 
     # this process reads a share too (one worker fewer, and its chapters need no pickling back)
     own = len(srcs) // workers
@@ -794,8 +794,7 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
                 mine = [_read_source(src, parser) for src in srcs[:own]]
                 return mine + list(others)
             except BaseException:  # Ctrl-C or SIGTERM: the workers stop now, not after their share
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
+                stop_workers(pool)
                 raise
     except (OSError, cf.process.BrokenProcessPool):  # no processes to be had: read them here
         parser = markdown_parser()
