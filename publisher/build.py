@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__, renderers
-from .diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .fsutil import Busy, atomic_write, clean_stale_temps, output_lock, stop_workers, worker_init
-from .pipeline import Loaded, load
+from .core.diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
+from .core.fsutil import Busy, atomic_write, clean_stale_temps, output_lock, stop_workers, worker_init
+from .core.model import Loaded
+from .pipeline import load
 from .renderers import Artifact, RenderOptions
-from .sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
-from .templates import files_under
-from .text import count
+from .read.sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
+from .markup.templates import files_under
+from .core.text import count
 
 MANIFEST = ".publisher-manifest.json"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -86,7 +87,7 @@ INPUT_SUFFIXES = (".md", ".markdown", ".toml", ".txt") + ASSET_SUFFIXES
 
 def content_inputs(content_dir: Path) -> list[Path]:
     """The book's own files. Its templates/ folder counts per renderer; the ledger only for the renderer that reads it."""
-    from .sources import SKIP_DIRS
+    from .read.sources import SKIP_DIRS
 
     shadow = content_dir / "templates"
     out = []
@@ -427,7 +428,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     from watchfiles import watch
 
-    from .templates import search_path
+    from .markup.templates import search_path
 
     cmd_build(args)
     paths = [args.path] + [str(p) for p in search_path(args.path)]

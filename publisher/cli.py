@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from . import model as m
-from .quality import CODES as QUALITY_CODES, JUNK as JUNK_CODES
+from .core import model as m
+from .cards.quality import CODES as QUALITY_CODES, JUNK as JUNK_CODES
 from .renderers import REGISTRY
-from .diagnostics import CODES, Diagnostic, has_errors, strict, to_json
-from .fsutil import Busy
-from .text import count, facts, walk_blocks
+from .core.diagnostics import CODES, Diagnostic, has_errors, strict, to_json
+from .core.fsutil import Busy
+from .core.text import count, facts, walk_blocks
 
 DEFAULT_CONTENT = "content"
 MAX_PER_CODE = 10  # a check lists at most this many diagnostics of one code (then a count)
@@ -69,7 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _ledger_diagnostics(loaded: object, folder: Path) -> list[Diagnostic]:
     """Hook for the card ledger check (added with the Anki renderer)."""
     try:
-        from .ledger import check_ledger
+        from .pipeline import check_ledger
     except ImportError:
         return []
     return check_ledger(loaded, folder)  # type: ignore[arg-type]
@@ -77,7 +77,7 @@ def _ledger_diagnostics(loaded: object, folder: Path) -> list[Diagnostic]:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from .pipeline import load
-    from .text import block_text
+    from .core.text import block_text
 
     loaded = load(Path(args.path))
     rows = []

@@ -18,7 +18,8 @@ from pathlib import Path
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
-from publisher.pipeline import Loaded, load
+from publisher.core.model import Loaded
+from publisher.pipeline import load
 from publisher.renderers import Artifact, RenderOptions
 from publisher.renderers import anki as anki_renderer
 

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from publisher.cards import derive_cards  # noqa: E402
-from publisher.diagnostics import CODES, Diagnostic  # noqa: E402
-from publisher.model import Book, Meta  # noqa: E402
-from publisher.normalize import normalize  # noqa: E402
-from publisher.reader import read_chapter  # noqa: E402
-from publisher.text import block_text, squash  # noqa: E402
-from publisher.validate import validate  # noqa: E402
+from publisher.cards.derive import derive_cards  # noqa: E402
+from publisher.core.diagnostics import CODES, Diagnostic  # noqa: E402
+from publisher.core.model import Book, Meta  # noqa: E402
+from publisher.cards.normalize import normalize  # noqa: E402
+from publisher.read.reader import read_chapter  # noqa: E402
+from publisher.core.text import block_text, squash  # noqa: E402
+from publisher.check.validate import validate  # noqa: E402
 
 PIECES = [
     "# Title\n", "## Section\n", "### Sub\n", "#### What is it?\n", "- item\n", "    - nested\n", "        - deeper\n",
@@ -47,8 +47,9 @@ raw_bytes = st.one_of(markdown.map(lambda s: s.encode("utf-8", "surrogatepass"))
 
 def _with_tags(block) -> str:
     """A block's text with its #tags and sounds written back where they stood (normalization makes them nodes)."""
-    from publisher import model as m
-    from publisher.normalize import _deep_inline, map_inlines
+    from publisher.core import model as m
+    from publisher.cards.normalize import _deep_inline
+    from publisher.core.text import map_inlines
 
     def one(n):  # a #tag and a [sound:file] are nodes after normalization: written back as their text
         if isinstance(n, m.Tag):

@@ -16,8 +16,8 @@ from anki_helpers import (
     build, card_problems, copy_content, import_apkg, new_collection, review_everything, revlog, snapshot,
 )
 from conftest import TINY_PNG, make_book
-from publisher import ledger
-from publisher.pipeline import load
+from publisher.cards import ledger
+from publisher.pipeline import check_ledger, load
 from publisher.renderers import RenderOptions
 from publisher.renderers import anki as anki_renderer
 
@@ -557,7 +557,7 @@ def test_a_ten_thousand_fact_deck_has_every_card(tmp_path: Path) -> None:
         files[f"{c:02d}-ch.md"] = "\n".join(body) + "\n"
     content = make_book(tmp_path, files)
     loaded = load(content)
-    from publisher.text import facts
+    from publisher.core.text import facts
 
     assert sum(1 for _ in facts(loaded.book)) >= 10_000
     art = anki_renderer.render(loaded, tmp_path / "build", content, RenderOptions())
@@ -575,7 +575,7 @@ def test_note_type_shape_never_changes_silently(tmp_path: Path, monkeypatch: pyt
         build(content, tmp_path / "v2")
     assert (content / "cards.lock").read_bytes() == before
     assert not (tmp_path / "v2" / "tiny-book.apkg").exists()
-    diags = ledger.check_ledger(load(content), content)
+    diags = check_ledger(load(content), content)
     assert [d.code for d in diags] == ["P117"] and "changed shape" in diags[0].message
 
 
@@ -637,7 +637,7 @@ def test_the_edited_aws_book_updates_the_deck_learners_have(tmp_path: Path) -> N
     # today's ledger continues the one the previous deck was built from (the build above advanced it)
     (now / "cards.lock").write_bytes((old / "cards.lock").read_bytes())
     loaded2, art2 = build(now, tmp_path / "v2")
-    assert not [d for d in ledger.check_ledger(loaded2, now) if d.code == "P120"]  # nothing removed unannounced
+    assert not [d for d in check_ledger(loaded2, now) if d.code == "P120"]  # nothing removed unannounced
     assert not [d for d in art2.diagnostics if d.code == "P120"]
     meta = loaded2.book.meta
     col = new_collection(tmp_path / "anki")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from publisher import build as b
-from publisher import fsutil, renderers
+from publisher.core import fsutil
+from publisher import renderers
 from publisher.cli import main
 
 pytestmark = pytest.mark.slow
@@ -318,7 +319,7 @@ def test_progress_plain_when_piped_live_on_a_terminal_and_quiet_with_q(book: Pat
 def test_the_epub_is_dated_by_the_ledger_the_deck_writes_in_the_same_build(book: Path, tmp_path: Path) -> None:
     import zipfile
 
-    from publisher import ledger
+    from publisher.cards import ledger
 
     out = tmp_path / "build"
 

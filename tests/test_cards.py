@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher import html
-from publisher import model as m
-from publisher.cards import cloze_count, derive_cards, key_slug
+from publisher.markup import html
+from publisher.core import model as m
+from publisher.cards.derive import cloze_count, derive_cards, key_slug
 from publisher.pipeline import load
-from publisher.text import plain_text
+from publisher.core.text import plain_text
 
 from conftest import make_book
 

@@ -6,11 +6,11 @@ import re
 from html import unescape
 from pathlib import Path
 
-from publisher import html
-from publisher import model as m
+from publisher.markup import html
+from publisher.core import model as m
 from publisher.pipeline import load
 from publisher.renderers import pdf
-from publisher.text import plain_text, squash, walk_blocks
+from publisher.core.text import plain_text, squash, walk_blocks
 
 from conftest import make_book
 

@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from publisher import model as m
-from publisher.pipeline import Loaded, load
+from publisher.core import model as m
+from publisher.core.model import Loaded
+from publisher.pipeline import load
 from publisher.renderers import RenderOptions, epub
-from publisher.text import facts, plain_text, squash, walk_blocks, walk_inlines
+from publisher.core.text import facts, plain_text, squash, walk_blocks, walk_inlines
 
 from conftest import TINY_PNG
 
@@ -213,7 +214,7 @@ def test_the_fixture_uses_every_feature_and_checks_clean() -> None:
 
 
 def _inlines(book: m.Book):
-    from publisher.text import all_inlines
+    from publisher.core.text import all_inlines
 
     return list(all_inlines(book))
 
@@ -832,7 +833,7 @@ def test_ace_reports_no_violations(everything: Built, real: Built, tmp_path: Pat
 
 
 def test_typography_in_the_book_never_in_the_model(everything: Built) -> None:
-    from publisher.typography import typeset
+    from publisher.markup.typography import typeset
 
     assert typeset("it's \"fine\" - see --help...") == "it\u2019s \u201cfine\u201d \u2013 see --help\u2026"
     raw = " ".join(etree.tostring(everything.book.doc(everything.book.chapter_href(ch.slug)), encoding="unicode")

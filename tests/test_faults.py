@@ -63,7 +63,7 @@ def test_an_image_no_output_can_show_is_one_verdict_for_all_three_and_stays_repo
 
 def test_an_artifact_written_with_errors_is_never_recorded_as_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher import renderers
-    from publisher.diagnostics import diag
+    from publisher.core.diagnostics import diag
 
     content = write(tmp_path / "content", BOOK)
     real = renderers.get("epub").render
@@ -188,7 +188,7 @@ def test_stopping_a_build_stops_its_workers_with_one_line_and_no_temp_files(tmp_
 
 
 def test_a_second_build_into_the_same_folder_stops_with_a_clear_message(tmp_path: Path) -> None:
-    from publisher.fsutil import output_lock
+    from publisher.core.fsutil import output_lock
 
     content = write(tmp_path / "content", BOOK)
     out = tmp_path / "out"
@@ -280,7 +280,7 @@ SCRIPTS = "# Scripts\n\n- **Chinese** - 你好世界\n- **Thai** - สวัส�
 
 def test_characters_no_font_draws_are_reported_with_the_package_to_install(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from publisher import fontcover
+    from publisher.check import fontcover
     from publisher.pipeline import load
 
     monkeypatch.setattr(fontcover, "_fontconfig", lambda: "")  # a machine with the bundled fonts only
@@ -300,7 +300,7 @@ def test_characters_no_font_draws_are_reported_with_the_package_to_install(tmp_p
 
 
 def test_the_sheet_draws_every_script_with_the_fonts_system_deps_installs(tmp_path: Path) -> None:
-    from publisher import fontcover
+    from publisher.check import fontcover
 
     fontcover.coverage.cache_clear()
     if not all(fontcover.drawable(c) for c in "你ส🚀न"):
@@ -317,7 +317,7 @@ def test_the_sheet_draws_every_script_with_the_fonts_system_deps_installs(tmp_pa
 
 def test_a_folder_of_more_files_than_a_book_has_is_refused_before_reading(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from publisher import sources
+    from publisher.read import sources
     from publisher.pipeline import load
 
     monkeypatch.setattr(sources, "MAX_FILES", 50)  # 5,000 in real life (make bench: 100,000 files)
@@ -332,7 +332,7 @@ def test_a_folder_of_more_files_than_a_book_has_is_refused_before_reading(tmp_pa
 def test_the_ranges_taken_as_drawn_without_a_lookup_are_in_the_bundled_fonts() -> None:
     import unicodedata
 
-    from publisher import fontcover
+    from publisher.check import fontcover
 
     have = fontcover.bundled()
     for first, last in fontcover.BUNDLED_RANGES:
@@ -433,7 +433,8 @@ def test_parallel_layout_leaves_no_weasyprint_folder_behind(tmp_path: Path, monk
 
 
 def test_the_font_coverage_reads_the_built_in_fonts_folder() -> None:
-    from publisher import fontcover, templates
+    from publisher.check import fontcover
+    from publisher.markup import templates
 
     assert fontcover.BUILTIN_FONTS == templates.BUILTIN / "fonts" and any(fontcover.BUILTIN_FONTS.glob("*.ttf"))
 
@@ -448,8 +449,9 @@ def test_work_set_aside_in_a_second_process_gives_what_it_would_give_here(tmp_pa
     findings as one process, an error raised there is raised here, and no process is left behind."""
     import multiprocessing
 
-    from publisher import pipeline, reader
-    from publisher.fsutil import Aside
+    from publisher import pipeline
+    from publisher.read import reader
+    from publisher.core.fsutil import Aside
 
     write(tmp_path, {f"{n:02d}-topic.md": f"# Topic {n}\n\n## Part\n\n- **Term{n}** - a {'recieved' if n == 0 else 'kept'} value\n"
                                           f"- See [missing](nowhere.md#x)\n" for n in range(6)})
@@ -473,7 +475,7 @@ def test_a_stop_that_lands_in_a_native_callback_ends_the_worker_quietly() -> Non
     now leaves at once, with the code the stop asked for, and prints nothing."""
     script = (
         "import os, signal, nh3\n"
-        "from publisher.fsutil import worker_init\n"
+        "from publisher.core.fsutil import worker_init\n"
         "worker_init(os.getppid())\n"
         "def stop(tag, attr, value):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"  # the parent stops this worker, mid-sanitizing

@@ -7,8 +7,8 @@ import re
 import pytest
 from lxml import etree
 
-from publisher import html
-from publisher import model as m
+from publisher.markup import html
+from publisher.core import model as m
 
 L = m.Loc("f.md", 3)
 T = (m.Text("x", L),)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from publisher import model as m
-from publisher.reader import read_chapter
-from publisher.text import plain_text, walk_blocks, walk_inlines
+from publisher.core import model as m
+from publisher.read.reader import read_chapter
+from publisher.core.text import plain_text, walk_blocks, walk_inlines
 
 
 def chapter(src: str) -> tuple[m.Chapter, list]:
@@ -99,7 +99,7 @@ def test_unsafe_html_stays_raw_for_validation_to_refuse(src: str) -> None:
     raws = [b for b in walk_blocks(ch.blocks) if isinstance(b, m.RawBlock)]
     raws += [n for b in walk_blocks(ch.blocks) if isinstance(b, m.Para) for n in walk_inlines(b.children) if isinstance(n, m.RawInline)]
     assert raws, ch.blocks
-    from publisher.validate import html_problems
+    from publisher.check.validate import html_problems
 
     assert all(html_problems(getattr(r, "html")) for r in raws)
 

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from anki_helpers import build
 from conftest import make_book
-from publisher import ledger
+from publisher.cards import ledger
 from publisher.cli import main as cli_main
-from publisher.ledger import Ledger, NoteEntry, TypeEntry
-from publisher.pipeline import load
+from publisher.cards.ledger import Ledger, NoteEntry, TypeEntry
+from publisher.pipeline import check_ledger, load
 
 TAG = "book::removed"
 
@@ -136,26 +136,26 @@ def test_a_card_retired_with_card_no_is_tagged_removed_without_a_warning(tmp_pat
     _, art = build(content, tmp_path / "build")
     assert ledger.read(content / "cards.lock").notes["one/cloze-purple"].removed  # still in the deck, tagged
     assert not [d for d in art.diagnostics if d.code == "P120"]
-    assert ledger.check_ledger(load(content), content) == []
+    assert check_ledger(load(content), content) == []
     # a card that merely went away is still a warning
     (content / "01-one.md").write_text(BOOK["01-one.md"].replace("- Pears are ==green==\n", ""), "utf-8")
     build(content, tmp_path / "build")
-    diags = ledger.check_ledger(load(content), content)
+    diags = check_ledger(load(content), content)
     assert [d.code for d in diags] == ["P120"] and "'one/cloze-green'" in diags[0].message
 
 
 def test_check_ledger_flags_what_is_out_of_date(tmp_path: Path, capsys) -> None:
     content = make_book(tmp_path, BOOK)
     # no ledger yet: nothing to report, the first build writes it
-    assert ledger.check_ledger(load(content), content) == []
+    assert check_ledger(load(content), content) == []
     build(content, tmp_path / "build")
     assert (content / "cards.lock").is_file()
-    assert ledger.check_ledger(load(content), content) == []
+    assert check_ledger(load(content), content) == []
 
     # an answer changed, a card removed, a card added
     (content / "01-one.md").write_text(
         "# One\n\n## Part\n\nApple\n: A green fruit.\n\n- Pears are ==green==\n- Figs are ==sweet==\n", "utf-8")
-    diags = ledger.check_ledger(load(content), content)
+    diags = check_ledger(load(content), content)
     assert sorted(_codes(diags)) == [("P117", "01-one.md", 5), ("P117", "01-one.md", 9), ("P117", "01-one.md", 9)]
     messages = " ".join(d.message for d in diags)
     assert "'one/apple' changed" in messages and "'one/cloze-sweet' is not in" in messages
@@ -168,7 +168,7 @@ def test_check_ledger_flags_what_is_out_of_date(tmp_path: Path, capsys) -> None:
 
     # the build brings the ledger up to date; the removed card stays listed, as removed, and is a warning
     build(content, tmp_path / "build")
-    diags = ledger.check_ledger(load(content), content)
+    diags = check_ledger(load(content), content)
     assert [(d.code, d.severity, Path(d.file).name, d.line) for d in diags] == [("P120", "warning", "01-one.md", 9)]
     assert "'one/cloze-purple'" in diags[0].message and "chk::removed" in diags[0].message
     assert ledger.read(content / "cards.lock").notes["one/cloze-purple"].removed
@@ -176,19 +176,19 @@ def test_check_ledger_flags_what_is_out_of_date(tmp_path: Path, capsys) -> None:
 
     # ... and a card that comes back is out of date again
     (content / "01-one.md").write_text(BOOK["01-one.md"], "utf-8")
-    assert "is back" in " ".join(d.message for d in ledger.check_ledger(load(content), content))
+    assert "is back" in " ".join(d.message for d in check_ledger(load(content), content))
     build(content, tmp_path / "build")
 
     # a changed card template is out of date too
     (content / "templates/anki").mkdir(parents=True)
     (content / "templates/anki/basic-back.html").write_text("{{FrontSide}}<hr id=answer>{{Back}}", "utf-8")
-    diags = [d for d in ledger.check_ledger(load(content), content) if d.code != "P120"]  # (Figs went away)
+    diags = [d for d in check_ledger(load(content), content) if d.code != "P120"]  # (Figs went away)
     assert _codes(diags) == [("P117", "cards.lock", 1)] and "Chk Basic" in diags[0].message
 
     # and a damaged file is reported line by line
     lock = content / "cards.lock"
     lock.write_text(lock.read_text("utf-8") + "<<<<<<< HEAD\n", "utf-8")
-    assert ("P117", "cards.lock", len(lock.read_text("utf-8").splitlines())) in _codes(ledger.check_ledger(load(content), content))
+    assert ("P117", "cards.lock", len(lock.read_text("utf-8").splitlines())) in _codes(check_ledger(load(content), content))
 
 
 def test_a_cloze_that_loses_a_deletion_is_a_warning_before_and_at_the_build(tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_a_cloze_that_loses_a_deletion_is_a_warning_before_and_at_the_build(tmp_
     build(content, tmp_path / "build")
     # (an edit that drops a mark changes the identity, unless the author pins it to keep the note)
     (content / "01-one.md").write_text(book["01-one.md"].replace("==small==", "small <!-- id: one/cloze-red-small -->"), "utf-8")
-    before = [d for d in ledger.check_ledger(load(content), content) if d.code == "P140"]
+    before = [d for d in check_ledger(load(content), content) if d.code == "P140"]
     assert [(d.severity, d.line) for d in before] == [("warning", 10)] and "deletion c2" in before[0].message
     _, art = build(content, tmp_path / "build")
     assert [d.code for d in art.diagnostics if d.code == "P140"] == ["P140"]
@@ -208,7 +208,7 @@ def test_a_renamed_file_says_its_cards_moved_and_how_to_keep_them(tmp_path: Path
     content = make_book(tmp_path, BOOK)
     build(content, tmp_path / "build")
     (content / "01-one.md").rename(content / "01-fruit.md")
-    diags = ledger.check_ledger(load(content), content)
+    diags = check_ledger(load(content), content)
     moved = [d for d in diags if d.code == "P141"]
     assert [(Path(d.file).name, d.severity) for d in moved] == [("01-fruit.md", "warning")]
     assert "3 cards of '01-one.md'" in moved[0].message and "<!-- id: one/" in moved[0].message

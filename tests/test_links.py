@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher import model as m
-from publisher.links import from_root
+from publisher.core import model as m
+from publisher.cards.links import from_root
 from publisher.pipeline import load
-from publisher.text import github_slugs, walk_blocks, walk_inlines
+from publisher.core.text import github_slugs, walk_blocks, walk_inlines
 
 from conftest import make_book
 
@@ -99,7 +99,7 @@ def test_wiki_links_embeds_and_comments(tmp_path: Path, monkeypatch: pytest.Monk
                         ("wiki:Elsewhere", "notes-other-note"), ("wiki:Nowhere", "")]
     assert [(d.code, d.line) for d in loaded.diagnostics if d.code == "P114"] == [("P114", 4)]
     assert images(loaded, "notes-pic") == ["notes/diagram.png"]
-    from publisher.text import block_text
+    from publisher.core.text import block_text
 
     index = next(c for c in loaded.book.chapters if c.slug == "index")
     text = " ".join(block_text(b) for b in index.blocks)
@@ -107,7 +107,7 @@ def test_wiki_links_embeds_and_comments(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_an_attachment_is_found_beside_the_note_then_from_the_root_then_by_name_anywhere() -> None:
-    from publisher.links import find_asset
+    from publisher.cards.links import find_asset
 
     assets = ("Attachments/a.png", "Deep/er/a.png", "notes/b.png", "b.png", "notes/sub/c.png")
     assert find_asset(assets, "notes/page.md", "b.png") == "notes/b.png"  # beside the note first

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from publisher import html, mathrender
-from publisher import model as m
-from publisher.text import walk_blocks, walk_inlines
+from publisher.markup import html
+from publisher.read import formula
+from publisher.core import model as m
+from publisher.core.text import walk_blocks, walk_inlines
 from test_reader import chapter
 
 
@@ -67,7 +68,7 @@ def test_a_formula_in_a_cloze_never_ends_the_deletion_early() -> None:
 
 @pytest.mark.parametrize("tex", ["x^", "\\unknowncmd{x}", "\\text{<b>}", ""])
 def test_a_formula_that_does_not_parse_is_shown_as_tex_in_code(tex: str) -> None:
-    assert mathrender.problem(tex) is not None
+    assert formula.problem(tex) is not None
     for mode in ("tex", "mathml", "svg"):
         out = html.render((m.Para((m.Math(tex),)),), html.Options(math=mode))
         assert '<code class="math math-error">' in out and "<math" not in out and "<img" not in out

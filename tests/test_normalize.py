@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from publisher import model as m
-from publisher.normalize import PASSES, normalize, split_term
-from publisher.reader import read_chapter
-from publisher.text import plain_text
+from publisher.core import model as m
+from publisher.cards.normalize import PASSES, normalize, split_term
+from publisher.read.reader import read_chapter
+from publisher.core.text import plain_text
 
 META = m.Meta(title="T", short_name="T", slug="t")
 
@@ -193,7 +193,7 @@ def test_normalize_is_idempotent_and_pure() -> None:
 def _tagged(src: str) -> tuple[m.Chapter, list[tuple[str, tuple[str, ...]]]]:
     ch, _ = read_chapter(src.encode(), "f.md", "f")
     ch = normalize(m.Book(META, (ch,))).chapters[0]
-    from publisher.text import block_inlines, walk_blocks, walk_inlines
+    from publisher.core.text import block_inlines, walk_blocks, walk_inlines
 
     runs = []
     for b in walk_blocks(ch.blocks):

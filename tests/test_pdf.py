@@ -25,12 +25,13 @@ import pdfplumber
 import pypdf
 import pytest
 
-from publisher import model as m
-from publisher import templates
-from publisher.fetcher import Refusal
-from publisher.pipeline import Loaded, load
+from publisher.core import model as m
+from publisher.markup import templates
+from publisher.markup.fetcher import Refusal
+from publisher.core.model import Loaded
+from publisher.pipeline import load
 from publisher.renderers import RenderOptions, pdf, sheet
-from publisher.text import facts, plain_text, walk_blocks, walk_inlines
+from publisher.core.text import facts, plain_text, walk_blocks, walk_inlines
 
 from conftest import make_book
 
@@ -1003,7 +1004,7 @@ def test_long_book_through_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from publisher.fsutil import atomic_path
+    from publisher.core.fsutil import atomic_path
     from publisher.renderers import pdf_chunks
 
     if not pdf_chunks.can_fork():

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from publisher import renderers
 from publisher.pipeline import load
 from publisher.renderers import RenderOptions
-from publisher.text import facts
+from publisher.core.text import facts
 
 from anki_helpers import import_apkg, new_collection
 from test_epub import Book as Epub
@@ -113,6 +113,6 @@ def test_every_fact_reaches_every_artifact(chapters: tuple[str, ...]) -> None:
 
 
 def facts_of(block) -> list[str]:
-    from publisher.text import block_text
+    from publisher.core.text import block_text
 
     return [block_text(block)]

@@ -13,10 +13,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from publisher import model as m
-from publisher.diagnostics import CODES, Diagnostic
-from publisher.pipeline import Loaded, load
-from publisher.reader import read_chapter
+from publisher.core import model as m
+from publisher.core.diagnostics import CODES, Diagnostic
+from publisher.core.model import Loaded
+from publisher.pipeline import load
+from publisher.read.reader import read_chapter
 
 from conftest import make_book
 

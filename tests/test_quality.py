@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher import model as m
+from publisher.core import model as m
 from publisher.pipeline import load
-from publisher.text import plain_text
+from publisher.core.text import plain_text
 
 from conftest import make_book
 
@@ -80,7 +80,7 @@ def test_card_no_leaves_a_line_out_and_the_text_stays(tmp_path: Path) -> None:
 
 
 def _paras(book: m.Book):
-    from publisher.text import walk_blocks
+    from publisher.core.text import walk_blocks
 
     return [b for ch in book.chapters for b in walk_blocks(ch.blocks) if isinstance(b, m.Para)]
 
@@ -124,7 +124,7 @@ def test_a_repeated_bold_label_is_not_a_term(tmp_path: Path) -> None:
      "Which gateway lets a private subnet out?", "A NAT gateway."),
 ])
 def test_each_question_form_makes_one_question_card(tmp_path: Path, chapter: str, question: str, answer: str) -> None:
-    from publisher.text import block_text
+    from publisher.core.text import block_text
 
     result = loaded(tmp_path, chapter)
     cards = [c for c in result.cards if c.kind == "question"]
@@ -144,7 +144,7 @@ def test_reverse_adds_a_reversed_note_and_keeps_the_forward_one(tmp_path: Path) 
 
 
 def test_cloze_hints_and_grouping_reach_the_deck(tmp_path: Path) -> None:
-    from publisher import html
+    from publisher.markup import html
 
     result = loaded(tmp_path, "# A\n\n- SQS keeps messages for ==14 days== <!-- hint: how long? --> at most, default ==4 days==\n"
                               "- Ports ==80== and ==443== serve the web <!-- card: together -->\n")

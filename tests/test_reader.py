@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher import model as m
+from publisher.core import model as m
 from publisher.pipeline import load
-from publisher.reader import chapter_slug, read_book, read_chapter
-from publisher.text import plain_text, walk_blocks, walk_inlines
+from publisher.read.reader import chapter_slug, read_book, read_chapter
+from publisher.core.text import plain_text, walk_blocks, walk_inlines
 
 from conftest import make_book
 
@@ -451,7 +451,7 @@ def test_details_whose_bold_straddles_a_blank_line_keep_every_answer() -> None:
 
 
 def test_a_heading_that_says_what_summary_calls_the_page_is_its_title() -> None:
-    from publisher.reader import Titled, section_tree
+    from publisher.read.reader import Titled, section_tree
 
     ch, diags = read_chapter(b"### About the answers\n\ntext\n\n#### Details\n\nmore\n", "f.md", "f", summary_title="About the answers")
     assert plain_text(ch.title) == "About the answers" and [type(b).__name__ for b in ch.blocks] == ["Para", "Section"]

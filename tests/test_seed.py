@@ -16,10 +16,11 @@ from typing import Iterator
 
 import pytest
 
-from publisher import model as m
+from publisher.core import model as m
 from publisher.cli import main
-from publisher.pipeline import Loaded, load
-from publisher.text import plain_text
+from publisher.core.model import Loaded
+from publisher.pipeline import load
+from publisher.core.text import plain_text
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seed" / "000_a26750db217c5461.txt"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.sources import discover, glob_regex, humanize, natural_key
+from publisher.read.sources import discover, glob_regex, humanize, natural_key
 
 from conftest import make_book
 

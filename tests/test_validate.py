@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.diagnostics import CODES, Diagnostic
+from publisher.core.diagnostics import CODES, Diagnostic
 from publisher.pipeline import load
-from publisher.validate import html_problems
+from publisher.check.validate import html_problems
 
 from conftest import TINY_PNG, make_book
 

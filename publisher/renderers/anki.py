@@ -4,12 +4,12 @@ Two note types owned by the book (ids from ``book.toml``): *Basic* (Front,
 Back, Context, Source) and *Cloze* (Text, Extra, Context, Source); their
 templates and CSS are files under ``templates/anki/``. One deck named after
 the book, one subdeck per chapter. Every field is an HTML fragment from
-:mod:`publisher.html` (sanitized); images are packed as media under
+:mod:`publisher.markup.html` (sanitized); images are packed as media under
 content-hash names.
 
 Updates reach a user's collection because every note's GUID comes from the
 card's identity (never its answer) and its modification time comes from the
-card ledger (:mod:`publisher.ledger`): the time the note last changed, not
+card ledger (:mod:`publisher.cards.ledger`): the time the note last changed, not
 the build time. Everything else that genanki would take from the clock (the
 package timestamp behind note and card ids, zip entry dates) is derived from
 the ledger too, so unchanged sources give a byte-identical package.
@@ -34,16 +34,17 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from .. import html, ledger
-from .. import model as m
-from ..diagnostics import Diagnostic
-from ..fsutil import atomic_path
-from ..imagecheck import prepared, problem as image_problem
-from ..sources import SOUND_SUFFIXES
-from ..pipeline import Loaded
-from ..templates import read_text
-from ..text import block_inlines, card_options, count, plain_text, slugify, walk_blocks, walk_inlines
-from ..validate import resolve_inside
+from ..markup import html
+from ..cards import ledger
+from ..core import model as m
+from ..core.diagnostics import Diagnostic
+from ..core.fsutil import atomic_path
+from ..check.imagecheck import prepared, problem as image_problem
+from ..read.sources import SOUND_SUFFIXES
+from ..core.model import Loaded
+from ..markup.templates import read_text
+from ..core.text import block_inlines, card_options, count, plain_text, slugify, walk_blocks, walk_inlines
+from ..check.validate import resolve_inside
 from . import Artifact, RenderOptions
 
 NAME = "anki"

@@ -1,4 +1,4 @@
-"""The EPUB 3 renderer: one XHTML document per chapter, made from :mod:`publisher.html` fragments.
+"""The EPUB 3 renderer: one XHTML document per chapter, made from :mod:`publisher.markup.html` fragments.
 
 The book has a cover (a PNG drawn as ``templates/epub/cover.svg`` draws it, the package's
 ``cover-image``; the cover page shows the SVG), a title page, a nav document (nested table of
@@ -24,16 +24,16 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from markupsafe import Markup
 
-from .. import html
-from .. import model as m
-from .. import templates
-from ..diagnostics import Diagnostic, diag
-from ..fsutil import atomic_path
-from ..imagecheck import prepared, problem as image_problem
-from ..normalize import map_blocks, map_inlines
-from ..pipeline import Loaded
-from ..text import BLANK, count, plain_text, slugify, squash, unique, walk_blocks
-from ..validate import ALLOWED_TAGS, resolve_inside
+from ..markup import html
+from ..core import model as m
+from ..markup import templates
+from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import atomic_path
+from ..check.imagecheck import prepared, problem as image_problem
+from ..core.text import map_blocks, map_inlines
+from ..core.model import Loaded
+from ..core.text import BLANK, count, plain_text, slugify, squash, unique, walk_blocks
+from ..check.validate import ALLOWED_TAGS, resolve_inside
 from . import Artifact, RenderOptions
 
 NAME = "epub"
@@ -78,7 +78,7 @@ def modified_time(meta: m.Meta, stamp: int = 0) -> datetime:
 def ledger_time(content_dir: Path) -> int:
     """The card ledger's newest time (0: no ledger, or a damaged one): when the book's cards last changed.
     The build runs the EPUB after the deck, so it reads the ledger as this build leaves it."""
-    from ..ledger import LEDGER_NAME, read
+    from ..cards.ledger import LEDGER_NAME, read
 
     found = read(content_dir / LEDGER_NAME)
     return 0 if found.problems else found.newest
@@ -951,7 +951,7 @@ def _cover_alt(meta: m.Meta) -> str:
 
 
 def _all_inlines(chapter: m.Chapter) -> Iterator[m.Inline]:
-    from ..text import block_inlines, walk_inlines
+    from ..core.text import block_inlines, walk_inlines
 
     for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
         for run in block_inlines(block):

@@ -1,7 +1,7 @@
 """The cheat sheet: a dense, landscape, multi-column PDF (WeasyPrint + Jinja2).
 
 The page is ``templates/cheatsheet/sheet.html`` filled with the fragments
-:mod:`publisher.html` writes, styled by ``templates/cheatsheet/sheet.css``
+:mod:`publisher.markup.html` writes, styled by ``templates/cheatsheet/sheet.css``
 (both shadowable from ``content/templates/cheatsheet/``); :mod:`publisher.renderers.sheet`
 makes that document and lays it out. WeasyPrint reads nothing but what
 :class:`publisher.fetcher.SafeFetcher` serves: files under the content folder and the
@@ -23,17 +23,13 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
-from .. import model as m
-from .. import templates
-from ..diagnostics import Diagnostic, diag
-from ..fsutil import atomic_path, temp_beside
-from ..text import block_inlines, count, walk_blocks, walk_inlines
+from ..core import model as m
+from ..markup import templates
+from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import atomic_path, temp_beside
+from ..core.text import block_inlines, count, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks, sheet_heads
-from .sheet import (  # noqa: F401 - the sheet's document, as the tests and users name it here
-    CHARS_PER_LINE_3COL, CONTENT_URL, CSS_URL, FOLDER, KEEP_LINES, NAME, PAPERS, TEMPLATES_URL, _byline,
-    _image_resolver, book_keywords, chapters_html, document_html, estimated_lines, make_fetcher, tighten,
-    write_pdf,
-)
+from .sheet import CHARS_PER_LINE_3COL, CONTENT_URL, CSS_URL, FOLDER, KEEP_LINES, NAME, PAPERS, TEMPLATES_URL, _byline, _image_resolver, book_keywords, chapters_html, document_html, estimated_lines, make_fetcher, tighten, write_pdf
 
 TEMPLATES = (FOLDER, "fonts")  # every template file the sheet reads (the build's change tracking)
 

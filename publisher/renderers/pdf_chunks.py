@@ -40,11 +40,11 @@ from html import unescape
 from pathlib import Path
 from typing import Sequence
 
-from .. import model as m
-from .. import templates
-from ..fetcher import FetchRefused, Refusal, SafeFetcher
-from ..fsutil import atomic_path, temp_beside, worker_init
-from ..text import facts
+from ..core import model as m
+from ..markup import templates
+from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
+from ..core.fsutil import atomic_path, temp_beside, worker_init
+from ..core.text import facts
 from . import cache_dir, sheet, sheet_heads
 
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
@@ -309,7 +309,7 @@ def run_jobs(jobs: list[Job], content_dir: Path) -> None:
 def _code_digest() -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256(CACHE_FORMAT.encode())
-    for p in (here / "pdf.py", here / "pdf_chunks.py", here / "sheet.py", here / "sheet_heads.py", here.parent / "fetcher.py"):
+    for p in (here / "pdf.py", here / "pdf_chunks.py", here / "sheet.py", here / "sheet_heads.py", here.parent / "markup" / "fetcher.py"):
         h.update(p.read_bytes())
     try:
         import weasyprint

@@ -1,5 +1,5 @@
 """The cheat sheet as a document: its HTML (``templates/cheatsheet/sheet.html`` filled with the
-fragments :mod:`publisher.html` writes), the fetcher WeasyPrint reads through, and one layout to PDF.
+fragments :mod:`publisher.markup.html` writes), the fetcher WeasyPrint reads through, and one layout to PDF.
 
 Both the renderer (:mod:`publisher.renderers.pdf`) and the chunked layout
 (:mod:`publisher.renderers.pdf_chunks`) build on this module; it imports neither.
@@ -18,13 +18,13 @@ from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
 
-from .. import html, templates
-from .. import model as m
-from ..fetcher import SafeFetcher, mount_url
-from ..fsutil import atomic_path
-from ..imagecheck import PRINT_SIDE, prepared, problem as image_problem
-from ..links import is_remote
-from ..text import block_text, plain_text, walk_blocks
+from ..markup import html, templates
+from ..core import model as m
+from ..markup.fetcher import SafeFetcher, mount_url
+from ..core.fsutil import atomic_path
+from ..check.imagecheck import PRINT_SIDE, prepared, problem as image_problem
+from ..cards.links import is_remote
+from ..core.text import block_text, plain_text, walk_blocks
 from . import sheet_heads
 
 NAME = "pdf"  # the renderer's name: its cache folder

@@ -29,10 +29,10 @@ Rules (see :func:`advance`): an unchanged hash keeps its time; a changed one
 gets ``max(now, previous + 1)``, so an edit rebuilt within the same second still
 gets a strictly later time. Only the Anki renderer writes the file, atomically,
 as part of a successful build. A content folder without ``cards.lock`` has no
-ledger yet: :func:`check_ledger` reports nothing and the first build creates it.
+ledger yet: ``pipeline.check_ledger`` reports nothing and the first build creates it.
 
 Merge conflicts: lines that do not parse are ignored when reading (and
-reported by :func:`check_ledger`); when an identity appears twice the newer
+reported by ``pipeline.check_ledger``); when an identity appears twice the newer
 time wins. So resolving a conflict by keeping both sides' lines and rebuilding
 is always safe.
 """
@@ -45,13 +45,10 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from .diagnostics import Diagnostic, diag
-from .fsutil import atomic_write
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Loaded
+from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import atomic_write
 
 LEDGER_NAME = "cards.lock"
 FORMAT = 1
@@ -301,59 +298,7 @@ def update(
     return Ledger(types, out, (), {**old.decks, **(decks or {})})
 
 
-# --------------------------------------------------------------------------- check
-
-
-def check_ledger(loaded: "Loaded", folder: Path | str) -> list[Diagnostic]:
-    """P117 for every way ``cards.lock`` is out of date with the content (and the templates),
-    and P120 (a warning) for each card it remembers as removed.
-
-    Nothing when the folder has no ``cards.lock`` yet: the first build creates it.
-    """
-    folder = Path(folder)
-    path = folder / LEDGER_NAME
-    if not path.is_file():
-        return []
-    from .renderers import anki  # the ledger records what the Anki renderer makes
-
-    shown = f"{loaded.book.root}/{LEDGER_NAME}"
-    old = read(path)
-    plan = anki.plan(loaded, folder)
-    out = [diag("P117", shown, line, what) for line, what in old.problems]
-    for t in plan.notetypes:
-        prev = old.notetypes.get(t.kind)
-        if shape_change(prev, t):
-            out.append(diag("P117", shown, 1, shape_change(prev, t)))
-        elif prev is None:
-            out.append(diag("P117", shown, 1, f"note type '{t.name}' is not recorded; rebuild the Anki deck"))
-        elif prev.hash != t.hash:
-            out.append(diag("P117", shown, 1, f"note type '{t.name}' (templates or CSS) changed; rebuild the Anki deck"))
-    current = set()
-    for e, card in zip(plan.notes, plan.cards):
-        if e.id in current:
-            continue
-        current.add(e.id)
-        prev = old.notes.get(e.id)
-        file, line = card.loc.file, card.loc.line
-        if prev is None:
-            out.append(diag("P117", file, line, f"card '{e.id}' is not in {LEDGER_NAME}; rebuild the Anki deck"))
-        elif prev.removed:
-            out.append(diag("P117", file, line, f"card '{e.id}' is back but {LEDGER_NAME} lists it as removed; rebuild the Anki deck"))
-        elif prev.hash != entry_hash(e, plan.removed_tag):
-            out.append(diag("P117", file, line, f"card '{e.id}' changed since {LEDGER_NAME} was written; rebuild the Anki deck"))
-            if lost := lost_deletions(prev, e):
-                out.append(lost_diag(e, lost, file, line))
-    for ident, prev in sorted(old.notes.items()):
-        if ident in current:
-            continue
-        file, line = split_loc(prev.loc, loaded.book.root)
-        if prev.removed:
-            if ident not in loaded.retired:  # retired by the author (`card: no`): nothing to warn about
-                out.append(removed_diag(prev, file, line, plan.removed_tag, loaded.book.meta.keep_removed))
-        else:
-            out.append(diag("P117", file, line, f"card '{ident}' was removed but {LEDGER_NAME} still lists it; rebuild the Anki deck"))
-    out.extend(moved_diags(old, list(zip(plan.notes, plan.cards)), loaded.retired))
-    return out
+# --------------------------------------------------------------------------- what check reports
 
 
 def moved_diags(old: Ledger, now: list[tuple[NoteEntry, "object"]], retired: frozenset[str]) -> list[Diagnostic]:

@@ -23,9 +23,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from . import model as m
-from .diagnostics import Diagnostic, diag
-from .text import BLANK, blank_marks, block_text, plain_text, squash, walk_inlines
+from ..core import model as m
+from ..core.diagnostics import Diagnostic, diag
+from ..core.text import BLANK, blank_marks, block_text, plain_text, squash, walk_inlines
 
 JUNK = frozenset({"P130", "P131", "P132", "P138"})
 CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137", "P138"})
@@ -146,7 +146,7 @@ def _one(card: m.Card, front: str) -> list[Finding]:
 
 
 def _has_image(block: m.Block) -> bool:
-    from .text import block_inlines, walk_blocks
+    from ..core.text import block_inlines, walk_blocks
 
     return any(isinstance(n, m.Image) for b in walk_blocks((block,)) for run in block_inlines(b) for n in walk_inlines(run))
 

@@ -8,7 +8,7 @@ tag, text) and the Markdown between them into model nodes; :class:`Tree` builds
 one element tree of both, and :func:`to_blocks` / :func:`to_inlines` convert it.
 
 What is dangerous (scripts, frames, event handlers, ``javascript:`` URLs) is kept
-as :class:`~publisher.model.RawBlock` / :class:`~publisher.model.RawInline` for
+as :class:`~publisher.core.model.RawBlock` / :class:`~publisher.core.model.RawInline` for
 the validation rules to refuse (P110, an error). A harmless tag the model has no
 node for keeps its text, with a warning (P128).
 """
@@ -21,8 +21,8 @@ from html.parser import HTMLParser
 from typing import Any, Callable, Union
 from urllib.parse import unquote, urlsplit
 
-from . import model as m
-from .diagnostics import Diagnostic, diag
+from ..core import model as m
+from ..core.diagnostics import Diagnostic, diag
 
 DANGEROUS = frozenset({
     "script", "iframe", "object", "embed", "style", "link", "meta", "base", "form", "svg", "math", "frame",
@@ -381,7 +381,7 @@ def _trim(nodes: list[m.Inline]) -> list[m.Inline]:
 
 
 def _plain(nodes: tuple[m.Inline, ...]) -> str:
-    from .text import plain_text
+    from ..core.text import plain_text
 
     return plain_text(nodes)
 

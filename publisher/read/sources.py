@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .diagnostics import Diagnostic, diag
-from .text import slugify, unique
+from ..core.diagnostics import Diagnostic, diag
+from ..core.text import slugify, unique
 
 MD_SUFFIXES = (".md", ".markdown")
 SKIP_DIRS = frozenset({"_book", "_site", "build", "node_modules", "site-packages", "venv", "__pycache__"})

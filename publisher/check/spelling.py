@@ -16,7 +16,7 @@ import json
 import pickle
 from pathlib import Path
 
-from .fsutil import cache_dir
+from ..core.fsutil import cache_dir
 
 LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ru", "nl", "ar", "eu", "lv", "fa")
 LETTERS = "abcdefghijklmnopqrstuvwxyz'"
@@ -67,7 +67,7 @@ def dictionary(language: str) -> Dictionary:
     with gzip.open(source, "rt", encoding="utf-8") as f:
         frequency = {str(k).lower(): int(v) for k, v in json.load(f).items()}
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-        from .fsutil import atomic_path
+        from ..core.fsutil import atomic_path
 
         with atomic_path(cached) as tmp:
             tmp.write_bytes(pickle.dumps(frequency, protocol=pickle.HIGHEST_PROTOCOL))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from . import model as m
-from .text import github_slugs, plain_text, slugify, walk_blocks
+from ..core import model as m
+from ..core.text import github_slugs, plain_text, slugify, walk_blocks
 
 MD_SUFFIXES = (".md", ".markdown")
 INTRO_NAMES = ("readme", "index")

@@ -7,8 +7,9 @@ import unicodedata
 from dataclasses import replace
 from typing import Callable, assert_never
 
-from . import model as m
-from .sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
+from ..core import model as m
+from ..core.text import map_blocks, map_inlines, same_nodes
+from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
 
@@ -20,84 +21,6 @@ MAX_TERM_CHARS = 60
 
 
 # --------------------------------------------------------------------------- generic mapping
-
-
-def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
-    """The same nodes (by identity): nothing below was changed."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
-def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], tuple[m.Block, ...]]) -> tuple[m.Block, ...]:
-    """Apply ``fn`` to every block sequence, innermost first. Unchanged nodes are kept as they are."""
-
-    def item(i: m.ListItem) -> m.ListItem:
-        new = map_blocks(i.blocks, fn)
-        return i if _same(new, i.blocks) else replace(i, blocks=new)
-
-    def defn(d: m.Definition) -> m.Definition:
-        new = map_blocks(d.body, fn)
-        return d if _same(new, d.body) else replace(d, body=new)
-
-    def one(block: m.Block) -> m.Block:
-        match block:
-            case m.BulletList(items=items):
-                new_items = tuple(item(i) for i in items)
-                return block if _same(new_items, items) else replace(block, items=new_items)
-            case m.DefList(items=items):
-                new_defs = tuple(defn(d) for d in items)
-                return block if _same(new_defs, items) else replace(block, items=new_defs)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
-                new = map_blocks(bs, fn)
-                return block if _same(new, bs) else replace(block, blocks=new)
-            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
-                return block
-            case _:
-                assert_never(block)
-
-    return fn(tuple(one(b) for b in blocks))
-
-
-def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]) -> tuple[m.Block, ...]:
-    """Apply ``fn`` to every inline run (paragraphs, terms, cells, titles)."""
-
-    def per_block(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
-        out = []
-        for block in seq:
-            match block:
-                case m.Para(children=c):
-                    new = fn(c)
-                    if not _same(new, c):
-                        block = replace(block, children=new)
-                case m.DefList(items=items):
-                    terms = [fn(d.term) for d in items]
-                    if not all(_same(t, d.term) for t, d in zip(terms, items)):
-                        block = replace(block, items=tuple(d if _same(t, d.term) else replace(d, term=t) for t, d in zip(terms, items)))
-                case m.Table(head=head, rows=rows):
-                    def cells(row: tuple[m.Cell, ...]) -> tuple[m.Cell, ...]:
-                        new = tuple(c if _same(k := fn(c.children), c.children) else replace(c, children=k) for c in row)
-                        return row if _same(new, row) else new
-
-                    new_head, new_rows = cells(head), tuple(cells(r) for r in rows)
-                    if new_head is not head or not _same(new_rows, rows):
-                        block = replace(block, head=new_head, rows=new_rows)
-                case m.Section(title=t):
-                    new = fn(t)
-                    if not _same(new, t):
-                        block = replace(block, title=new)
-                case m.Details(summary=t):
-                    new = fn(t)
-                    if not _same(new, t):
-                        block = replace(block, summary=new)
-                case m.Superseded(original=t):
-                    new = fn(t)
-                    if not _same(new, t):
-                        block = replace(block, original=new)
-                case _:
-                    pass
-            out.append(block)
-        return tuple(out)
-
-    return map_blocks(blocks, per_block)
 
 
 def map_chapter_inlines(ch: m.Chapter, fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]],
@@ -126,12 +49,12 @@ def _deep_inline(fn: Callable[[m.Inline], m.Inline]) -> Callable[[tuple[m.Inline
             match node:
                 case m.Emph(children=c) | m.Strong(children=c) | m.Strike(children=c) | m.Mark(children=c) | m.Link(children=c) | m.Styled(children=c):
                     new = run(c)
-                    if not _same(new, c):
+                    if not same_nodes(new, c):
                         node = replace(node, children=new)
                 case _:
                     pass
             out.append(fn(node))
-        return nodes if _same(out, nodes) else tuple(out)
+        return nodes if same_nodes(out, nodes) else tuple(out)
 
     return run
 
@@ -213,11 +136,11 @@ def whitespace(ch: m.Chapter) -> m.Chapter:
 
     def fn(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         inner = tuple(
-            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link, m.Styled)) or _same(k := fn(n.children), n.children)
+            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Link, m.Styled)) or same_nodes(k := fn(n.children), n.children)
             else replace(n, children=k)
             for n in nodes
         )
-        return _squash_run(inner if not _same(inner, nodes) else nodes)
+        return _squash_run(inner if not same_nodes(inner, nodes) else nodes)
 
     return map_chapter_inlines(ch, fn)
 
@@ -229,7 +152,7 @@ def split_term(nodes: tuple[m.Inline, ...], labels: frozenset[str] = frozenset()
     The separator is a dash with spaces around it (or a colon after a bold term), outside
     parentheses; the term must pass :func:`is_term` and not be one of the book's ``labels``.
     """
-    from .text import plain_text, walk_inlines
+    from ..core.text import plain_text, walk_inlines
 
     if not nodes or any(isinstance(n, m.Mark) for n in walk_inlines(nodes)):
         return None
@@ -403,7 +326,7 @@ def repeated_labels(book: m.Book) -> frozenset[str]:
     """Bold leads (``**Hint**: ...``) that stand at the head of three lines or more: labels."""
     from collections import Counter
 
-    from .text import plain_text, walk_blocks
+    from ..core.text import plain_text, walk_blocks
 
     seen: Counter[str] = Counter()
     for ch in book.chapters:
@@ -451,7 +374,7 @@ def wiki_links(book: m.Book) -> m.Book:
     found by file name or front-matter alias anywhere in the book (case does not matter), images beside
     the note. A page that is not found keeps a ``wiki:`` link (shown as its text; validation reports it)."""
     from .links import Index, find_asset
-    from .text import slugify
+    from ..core.text import slugify
 
     if not _may_hold(book, "wiki"):
         return book
@@ -543,11 +466,11 @@ def inline_tags(book: m.Book) -> m.Book:
 
     def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         inner = tuple(
-            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or _same(k := deep(n.children), n.children)
+            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or same_nodes(k := deep(n.children), n.children)
             else replace(n, children=k)
             for n in nodes
         )
-        return split(inner if not _same(inner, nodes) else nodes)
+        return split(inner if not same_nodes(inner, nodes) else nodes)
 
     def one(ch: m.Chapter) -> m.Chapter:
         if ch.hints is not None and "tags" not in ch.hints:
@@ -562,7 +485,7 @@ def inline_tags(book: m.Book) -> m.Book:
             ch = replace(ch, blocks=ch.blocks[1:], tags=ch.tags + tuple(t for t in file_tags if t not in ch.tags))
         return ch
 
-    from .text import plain_text
+    from ..core.text import plain_text
 
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
@@ -617,7 +540,7 @@ def sounds(book: m.Book) -> m.Book:
 
         return map_chapter_inlines(ch, run, title=False)
 
-    from .text import plain_text
+    from ..core.text import plain_text
 
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 

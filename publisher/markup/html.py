@@ -22,8 +22,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from . import mathrender
-from . import model as m
-from .text import plain_text
+from ..core import model as m
+from ..core.text import plain_text
 from .typography import typeset
 
 ALERT_TITLES = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}

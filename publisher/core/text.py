@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from typing import Iterator, assert_never
+from typing import Callable, Iterator, assert_never
 
 from . import model as m
 
@@ -236,3 +236,84 @@ def card_options(*runs: tuple[m.Inline, ...]) -> set[str]:
     """The ``<!-- card: ... -->`` options written on a card's line (``no``, ``reverse``, ``together``)."""
     return {part.strip() for run in runs for n in walk_inlines(run) if isinstance(n, m.CardOption)
             for part in n.value.split(",") if part.strip()}
+
+
+# --------------------------------------------------------------------------- mapping over the tree
+
+
+def same_nodes(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """The same nodes (by identity): nothing below was changed."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], tuple[m.Block, ...]]) -> tuple[m.Block, ...]:
+    """Apply ``fn`` to every block sequence, innermost first. Unchanged nodes are kept as they are."""
+
+    def item(i: m.ListItem) -> m.ListItem:
+        new = map_blocks(i.blocks, fn)
+        return i if same_nodes(new, i.blocks) else replace(i, blocks=new)
+
+    def defn(d: m.Definition) -> m.Definition:
+        new = map_blocks(d.body, fn)
+        return d if same_nodes(new, d.body) else replace(d, body=new)
+
+    def one(block: m.Block) -> m.Block:
+        match block:
+            case m.BulletList(items=items):
+                new_items = tuple(item(i) for i in items)
+                return block if same_nodes(new_items, items) else replace(block, items=new_items)
+            case m.DefList(items=items):
+                new_defs = tuple(defn(d) for d in items)
+                return block if same_nodes(new_defs, items) else replace(block, items=new_defs)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
+                new = map_blocks(bs, fn)
+                return block if same_nodes(new, bs) else replace(block, blocks=new)
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
+                return block
+            case _:
+                assert_never(block)
+
+    return fn(tuple(one(b) for b in blocks))
+
+
+def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]) -> tuple[m.Block, ...]:
+    """Apply ``fn`` to every inline run (paragraphs, terms, cells, titles)."""
+
+    def per_block(seq: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+        out = []
+        for block in seq:
+            match block:
+                case m.Para(children=c):
+                    new = fn(c)
+                    if not same_nodes(new, c):
+                        block = replace(block, children=new)
+                case m.DefList(items=items):
+                    terms = [fn(d.term) for d in items]
+                    if not all(same_nodes(t, d.term) for t, d in zip(terms, items)):
+                        block = replace(block, items=tuple(d if same_nodes(t, d.term) else replace(d, term=t) for t, d in zip(terms, items)))
+                case m.Table(head=head, rows=rows):
+                    def cells(row: tuple[m.Cell, ...]) -> tuple[m.Cell, ...]:
+                        new = tuple(c if same_nodes(k := fn(c.children), c.children) else replace(c, children=k) for c in row)
+                        return row if same_nodes(new, row) else new
+
+                    new_head, new_rows = cells(head), tuple(cells(r) for r in rows)
+                    if new_head is not head or not same_nodes(new_rows, rows):
+                        block = replace(block, head=new_head, rows=new_rows)
+                case m.Section(title=t):
+                    new = fn(t)
+                    if not same_nodes(new, t):
+                        block = replace(block, title=new)
+                case m.Details(summary=t):
+                    new = fn(t)
+                    if not same_nodes(new, t):
+                        block = replace(block, summary=new)
+                case m.Superseded(original=t):
+                    new = fn(t)
+                    if not same_nodes(new, t):
+                        block = replace(block, original=new)
+                case _:
+                    pass
+            out.append(block)
+        return tuple(out)
+
+    return map_blocks(blocks, per_block)

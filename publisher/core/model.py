@@ -1,13 +1,15 @@
 """The typed intermediate model every stage and every renderer reads.
 
 A closed set of frozen dataclasses. Every node carries the source location it
-came from. Nothing downstream of :mod:`publisher.reader` sees mistune tokens.
+came from. Nothing downstream of :mod:`publisher.read.reader` sees mistune tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Union
+
+from .diagnostics import Diagnostic, has_errors
 
 
 @dataclass(frozen=True, order=True)
@@ -421,3 +423,18 @@ class Card:
     loc: Loc
     pinned: bool = False
     duplicate_of: str = ""  # the identity it shared with an earlier card (made unique by a suffix)
+
+
+# --------------------------------------------------------------------------- what the front half hands on
+
+
+@dataclass(frozen=True)
+class Loaded:
+    book: Book
+    cards: tuple[Card, ...]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    retired: frozenset[str] = frozenset()  # cards the author retired (`card: no`): removed without a warning
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)

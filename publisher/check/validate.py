@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from . import model as m
-from .diagnostics import Diagnostic, diag
-from .htmlread import DANGEROUS, unsafe_url
-from .links import Index
-from .text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
+from ..core import model as m
+from ..core.diagnostics import Diagnostic, diag
+from ..read.htmlread import DANGEROUS, unsafe_url
+from ..cards.links import Index
+from ..core.text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
 
 # Raw HTML that may stand in the content (anything else is reported).
 ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins", "del", "s", "mark", "span", "wbr"})
@@ -176,7 +176,7 @@ MAX_CLOZES = 20
 
 
 def cloze_limits(ctx: Context) -> Iterator[Diagnostic]:
-    from .cards import cloze_count
+    from ..cards.derive import cloze_count
 
     for card in ctx.cards:
         if card.kind == "cloze" and (n := cloze_count(card)) > MAX_CLOZES:
@@ -245,7 +245,7 @@ def raw_html(ctx: Context) -> Iterator[Diagnostic]:
 
 def formulas(ctx: Context) -> Iterator[Diagnostic]:
     """A formula that does not parse is shown as its TeX: say why, at its line."""
-    from .mathrender import problem
+    from ..read.formula import problem
 
     for ch in ctx.book.chapters:
         for node in ctx.inlines(ch):

@@ -9,9 +9,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, diag
-from .model import Ids, Meta
-from .text import slugify
+from ..core.diagnostics import Diagnostic, diag
+from ..core.model import Ids, Meta
+from ..core.text import slugify
 
 # key -> expected type(s)
 TOP_KEYS: dict[str, type | tuple[type, ...]] = {

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterator, assert_never
 
-from . import model as m
+from ..core import model as m
 from .normalize import split_term
-from .text import all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from ..core.text import all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:

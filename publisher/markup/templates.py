@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-BUILTIN = Path(__file__).resolve().parent.parent / "templates"
+BUILTIN = Path(__file__).resolve().parents[2] / "templates"
 
 
 def search_path(content_dir: Path | str | None = None) -> list[Path]:

@@ -1,7 +1,7 @@
 """Read a content folder into the typed model.
 
 This is the only module that sees mistune's dict tokens: they are converted
-into :mod:`publisher.model` nodes exactly once, here. mistune does not report
+into :mod:`publisher.core.model` nodes exactly once, here. mistune does not report
 source positions, so each block is located by finding its text in the source,
 moving forward through the file as the blocks come.
 """
@@ -21,10 +21,10 @@ from typing import Any
 import mistune
 
 from . import frontmatter, htmlread, mdparse, sources
-from . import model as m
+from ..core import model as m
 from .bookfile import read_meta
-from .diagnostics import Diagnostic, diag
-from .text import plain_text, slugify, unique
+from ..core.diagnostics import Diagnostic, diag
+from ..core.text import plain_text, slugify, unique
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PLUGINS = mdparse.PLUGINS
@@ -780,7 +780,7 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
     import concurrent.futures as cf
     import multiprocessing
 
-    from .fsutil import stop_workers, worker_init
+    from ..core.fsutil import stop_workers, worker_init
 
     # this process reads a share too (one worker fewer, and its chapters need no pickling back)
     own = len(srcs) // workers

@@ -18,10 +18,10 @@ import pickle
 import unicodedata
 from pathlib import Path
 
-from .fsutil import cache_dir
+from ..core.fsutil import cache_dir
 
 # the built-in templates' fonts (templates.BUILTIN, without importing Jinja for a path)
-BUILTIN_FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+BUILTIN_FONTS = Path(__file__).resolve().parents[2] / "templates" / "fonts"
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -108,7 +108,7 @@ def coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
         points |= _points(p)
     ranges = _ranges(sorted(points))
     try:
-        from .fsutil import atomic_path
+        from ..core.fsutil import atomic_path
 
         with atomic_path(cache) as tmp:
             tmp.write_bytes(pickle.dumps(ranges))

@@ -1,0 +1,49 @@
+"""Whether a TeX formula is one the outputs can show: the parse that validation needs (latex2mathml), kept
+apart from drawing it (``markup.mathrender``)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from xml.etree import ElementTree
+
+UNKNOWN_COMMAND_RE = re.compile(r"<mi>\\([A-Za-z]+)</mi>")
+BRACE_RE = re.compile(r"(?<!\\)[{}]")  # braces that group (not \{ or \})
+
+
+@functools.lru_cache(maxsize=4096)
+def problem(tex: str) -> str | None:
+    """Why ``tex`` is not a formula the outputs can show (None: it is)."""
+    if not tex.strip():
+        return "empty formula"
+    depth = 0
+    for brace in BRACE_RE.findall(tex):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return "a '}' without its '{'"
+    if depth:
+        return "a '{' that is never closed"
+    try:
+        out = convert(tex, False)
+    except Exception as exc:  # noqa: BLE001 - latex2mathml raises many kinds; each is the author's TeX
+        return _reason(exc)
+    unknown = UNKNOWN_COMMAND_RE.search(out)
+    if unknown:
+        return f"unknown command \\{unknown.group(1)}"
+    try:
+        ElementTree.fromstring(out)
+    except ElementTree.ParseError:
+        return "text that is not plain text (<, > or &) inside \\text{}"
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    name = re.sub(r"(?<!^)(?=[A-Z])", " ", type(exc).__name__).lower().removesuffix(" error")
+    detail = str(exc).strip()
+    return f"{name}: {detail}" if detail else name
+
+
+def convert(tex: str, display: bool) -> str:
+    import latex2mathml.converter
+
+    return latex2mathml.converter.convert(tex, display="block" if display else "inline")
