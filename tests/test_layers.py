@@ -72,6 +72,11 @@ def imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
     return out
 
 
+def exists(module: str) -> bool:
+    path = PACKAGE.parent / module.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -88,6 +93,9 @@ def test_a_module_imports_only_from_its_stage_or_below(path):
              for line, mod in imports(path)
              if mod != "publisher" and STAGES.index(stage_of(mod)) > own]
     assert not above, "\n".join(above)
+    missing = [f"{path.relative_to(PACKAGE.parent)}:{line}: {mod} does not exist" for line, mod in imports(path)
+               if not exists(mod)]
+    assert not missing, "\n".join(missing)  # a lazy import of a moved module fails only when it runs
 
 
 def test_renderers_never_import_one_another():
