@@ -134,210 +134,238 @@ class Tree:
         return any(isinstance(k, (El, tuple)) for k in self.root.kids)
 
 
-@dataclass
-class Converter:
-    """Element tree to model nodes. ``heading`` makes the reader's heading marker."""
+@dataclass(frozen=True)
+class Html:
+    """What converting an element tree needs: the file, where diagnostics go, and the reader's heading
+    marker (``heading(level, inlines, loc)``)."""
 
     file: str
     diags: list[Diagnostic]
     heading: Callable[[int, tuple[m.Inline, ...], m.Loc], Any]
-    warned: set[str] = field(default_factory=set)
 
     def loc(self, line: int) -> m.Loc:
         return m.Loc(self.file, max(line, 1))
 
-    def _unknown(self, el: El) -> None:
-        self.diags.append(diag("P128", self.file, el.line, f"<{el.tag}> is shown as its text"))
 
-    # ---- inlines
-    def inlines(self, kids: list[Any], line: int) -> list[m.Inline]:
-        out: list[m.Inline] = []
-        for kid in kids:
-            out.extend(self.inline(kid, line))
-        return out
+# --------------------------------------------------------------------------- inlines
 
-    def inline(self, kid: Any, line: int) -> list[m.Inline]:
-        if isinstance(kid, tuple):
-            text, where = kid
-            return [m.Text(_space(text), self.loc(where))] if text else []
-        if not isinstance(kid, El):
-            if isinstance(kid, m.INLINE_TYPES):
-                return [kid]
-            return []  # a block inside inline HTML: cannot stand here (the reader never makes this)
-        el, where = kid, self.loc(kid.line)
-        tag = el.tag
-        if tag in DANGEROUS:
-            return [m.RawInline(_closed(el), where)]  # refused by validation (P110); its content with it
-        inner = tuple(self.inlines(el.kids, el.line))
-        if bad_attrs(el.attrs):  # refused by validation (P110); the words inside stay
-            return [m.RawInline(_closed(el), where), *inner]
-        match tag:
-            case "b" | "strong":
-                return [m.Strong(inner, where)]
-            case "i" | "em" | "cite" | "dfn" | "var":
-                return [m.Emph(inner, where)]
-            case "s" | "del" | "strike":
-                return [m.Strike(inner, where)]
-            case "mark":
-                return [m.Mark(inner, where)]
-            case "code" | "tt" | "samp":
-                return [m.Code(_plain(inner), where)]
-            case "br":
-                return [m.LineBreak(where)]
-            case "img":
-                return [self.image(el)]
-            case "a" if el.attrs.get("href"):
-                return [m.Link(el.attrs["href"], inner, el.attrs.get("title", ""), where)]
-            case _ if tag in INLINE_STYLE:
-                return [m.Styled(INLINE_STYLE[tag], inner, where)]  # type: ignore[arg-type]
-            case "wbr":
-                return []
-            case "hr":
-                return [m.LineBreak(where)]
-            case _ if tag in TRANSPARENT or tag in BLOCK_TAGS:
-                if tag in ("p", "div", "li", "tr", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6") and inner:
-                    return [*inner, m.LineBreak(where)]
-                return list(inner)
-            case _:
-                self._unknown(el)
-                return list(inner)
 
-    def image(self, el: El) -> m.Image:
-        return m.Image(el.attrs.get("src", ""), el.attrs.get("alt", ""), el.attrs.get("title", ""), self.loc(el.line),
-                       _px(el.attrs.get("width")), _px(el.attrs.get("height")))
+def to_inlines(cx: Html, kids: list[Any], line: int) -> list[m.Inline]:
+    """An element tree's children as inline nodes (tags the model has no node for keep their words)."""
+    out: list[m.Inline] = []
+    for kid in kids:
+        out.extend(_inline(cx, kid, line))
+    return out
 
-    # ---- blocks
-    def blocks(self, kids: list[Any], line: int) -> list[Any]:
-        out: list[Any] = []
-        run: list[Any] = []
 
-        def flush() -> None:
-            if run:
-                nodes = _trim(self.inlines(run, line))
-                if nodes:
-                    out.append(m.Para(tuple(nodes), nodes[0].loc))
-                run.clear()
+def _inline(cx: Html, kid: Any, line: int) -> list[m.Inline]:
+    if isinstance(kid, tuple):
+        text, where = kid
+        return [m.Text(_space(text), cx.loc(where))] if text else []
+    if not isinstance(kid, El):
+        if isinstance(kid, m.INLINE_TYPES):
+            return [kid]
+        return []  # a block inside inline HTML: cannot stand here (the reader never makes this)
+    el, where = kid, cx.loc(kid.line)
+    tag = el.tag
+    if tag in DANGEROUS:
+        return [m.RawInline(_closed(el), where)]  # refused by validation (P110); its content with it
+    inner = tuple(to_inlines(cx, el.kids, el.line))
+    if bad_attrs(el.attrs):  # refused by validation (P110); the words inside stay
+        return [m.RawInline(_closed(el), where), *inner]
+    match tag:
+        case "b" | "strong":
+            return [m.Strong(inner, where)]
+        case "i" | "em" | "cite" | "dfn" | "var":
+            return [m.Emph(inner, where)]
+        case "s" | "del" | "strike":
+            return [m.Strike(inner, where)]
+        case "mark":
+            return [m.Mark(inner, where)]
+        case "code" | "tt" | "samp":
+            return [m.Code(_plain(inner), where)]
+        case "br":
+            return [m.LineBreak(where)]
+        case "img":
+            return [_image(cx, el)]
+        case "a" if el.attrs.get("href"):
+            return [m.Link(el.attrs["href"], inner, el.attrs.get("title", ""), where)]
+        case _ if tag in INLINE_STYLE:
+            return [m.Styled(INLINE_STYLE[tag], inner, where)]  # type: ignore[arg-type]
+        case "wbr":
+            return []
+        case "hr":
+            return [m.LineBreak(where)]
+        case _ if tag in TRANSPARENT or tag in BLOCK_TAGS:
+            if tag in ("p", "div", "li", "tr", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6") and inner:
+                return [*inner, m.LineBreak(where)]
+            return list(inner)
+        case _:
+            cx.diags.append(diag("P128", cx.file, el.line, f"<{el.tag}> is shown as its text"))
+            return list(inner)
 
-        for kid in kids:
-            if isinstance(kid, El) and kid.tag in BLOCK_TAGS and not (kid.tag in DANGEROUS or bad_attrs(kid.attrs)):
-                flush()
-                out.extend(self.block(kid))
-            elif isinstance(kid, El) and kid.tag in DANGEROUS:
-                flush()
-                out.append(m.RawBlock(_closed(kid), self.loc(kid.line)))  # refused by validation (P110)
-            elif isinstance(kid, El) and kid.tag in BLOCK_TAGS and bad_attrs(kid.attrs):
-                flush()
-                out.append(m.RawBlock(_closed(kid), self.loc(kid.line)))  # refused (P110); its words stay
-                out.extend(self.blocks(kid.kids, kid.line))
-            elif isinstance(kid, El) and _holds_blocks(kid):
-                flush()  # <b> around paragraphs (<b>, blank line, Markdown, </b>): read what it holds
-                out.extend(self.blocks(kid.kids, kid.line))
-            elif isinstance(kid, (tuple, El)) or isinstance(kid, m.INLINE_TYPES):
-                run.append(kid)
-            else:
-                flush()
-                out.append(kid)  # a model block (Markdown between HTML pieces) or a heading marker
-        flush()
-        return out
 
-    def block(self, el: El) -> list[Any]:
-        where = self.loc(el.line)
-        tag = el.tag
-        match tag:
-            case "p" | "figure" | "figcaption":
-                return self.blocks(el.kids, el.line)
-            case "details":
-                summary: tuple[m.Inline, ...] = ()
-                rest = []
-                for kid in el.kids:
-                    if isinstance(kid, El) and kid.tag == "summary" and not summary:
-                        summary = tuple(_trim(self.inlines(kid.kids, kid.line)))
-                    else:
-                        rest.append(kid)
-                body = [_no_heading(b) for b in self.blocks(rest, el.line)]
-                return [m.Details(summary, tuple(body), where)]
-            case "summary":
-                nodes = _trim(self.inlines(el.kids, el.line))
-                return [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
-            case "h1" | "h2" | "h3" | "h4" | "h5" | "h6":
-                return [self.heading(int(tag[1]), tuple(_trim(self.inlines(el.kids, el.line))), where)]
-            case "ul" | "ol":
-                items = []
-                for kid in el.kids:
-                    if isinstance(kid, El) and kid.tag == "li":
-                        inner = tuple(_no_heading(b) for b in self.blocks(kid.kids, kid.line))
-                        items.append(m.ListItem(inner, self.loc(kid.line)))
-                    elif isinstance(kid, El) or (isinstance(kid, tuple) and kid[0].strip()):
-                        items.append(m.ListItem(tuple(self.blocks([kid], el.line)), self.loc(el.line)))
-                start = _px(el.attrs.get("start")) or 1
-                return [m.BulletList(tuple(items), tag == "ol", start, where)] if items else []
-            case "li" | "dd" | "dt":
-                return self.blocks(el.kids, el.line)
-            case "dl":
-                defs: list[m.Definition] = []
-                for kid in el.kids:
-                    if isinstance(kid, El) and kid.tag == "dt":
-                        defs.append(m.Definition(tuple(_trim(self.inlines(kid.kids, kid.line))), (), self.loc(kid.line)))
-                    elif isinstance(kid, El) and kid.tag == "dd" and defs:
-                        d = defs[-1]
-                        body = d.body + tuple(_no_heading(b) for b in self.blocks(kid.kids, kid.line))
-                        defs[-1] = m.Definition(d.term, body, d.loc)
-                return [m.DefList(tuple(defs), where)] if defs else []
-            case "table":
-                return self.table(el)
-            case "pre":
-                code = _text_of(el)
-                lang = ""
-                for kid in el.kids:
-                    if isinstance(kid, El) and kid.tag == "code":
-                        found = re.search(r"(?:lang(?:uage)?-)([\w+#-]+)", kid.attrs.get("class", ""))
-                        lang = found.group(1) if found else ""
-                return [m.CodeBlock(code.strip("\n"), lang, where)]
-            case "blockquote":
-                return [m.Quote(tuple(_no_heading(b) for b in self.blocks(el.kids, el.line)), where)]
-            case "hr":
-                return [m.Rule(where)]
-            case "tr" | "th" | "td" | "thead" | "tbody" | "tfoot":
-                return self.blocks(el.kids, el.line)  # table parts outside a table
-            case _:
-                return self.blocks(el.kids, el.line)  # div, center, section...: their content
+def _image(cx: Html, el: El) -> m.Image:
+    return m.Image(el.attrs.get("src", ""), el.attrs.get("alt", ""), el.attrs.get("title", ""), cx.loc(el.line),
+                   _px(el.attrs.get("width")), _px(el.attrs.get("height")))
 
-    def table(self, el: El) -> list[m.Block]:
-        rows: list[tuple[bool, El]] = []
 
-        def collect(node: El) -> None:
-            for kid in node.kids:
-                if isinstance(kid, El):
-                    if kid.tag == "tr":
-                        header = node.tag == "thead" or all(
-                            k.tag == "th" for k in kid.kids if isinstance(k, El) and k.tag in ("th", "td"))
-                        rows.append((header, kid))
-                    elif kid.tag in ("thead", "tbody", "tfoot"):
-                        collect(kid)
+# --------------------------------------------------------------------------- blocks
 
-        collect(el)
-        if not rows:
-            return self.blocks(el.kids, el.line)
 
-        def cells(tr: El) -> tuple[m.Cell, ...]:
-            out = []
-            for cell in tr.kids:
-                if isinstance(cell, El) and cell.tag in ("th", "td"):
-                    align = cell.attrs.get("align", "").lower()
-                    out.append(m.Cell(tuple(_trim(self.inlines(cell.kids, cell.line))),
-                                      align if align in ("left", "center", "right") else "", self.loc(cell.line)))  # type: ignore[arg-type]
-            return tuple(out)
+def to_blocks(cx: Html, kids: list[Any], line: int) -> list[Any]:
+    """An element tree's children as blocks: runs of inline content become paragraphs, block elements
+    their nodes, and model blocks (Markdown between HTML pieces) stay as they are."""
+    out: list[Any] = []
+    run: list[Any] = []
 
-        head: tuple[m.Cell, ...] = ()
-        body = rows
-        if rows[0][0]:
-            head, body = cells(rows[0][1]), rows[1:]
-        body_cells = [cells(tr) for _, tr in body]
-        width = max([len(head)] + [len(r) for r in body_cells])
-        if not head:
-            head = tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width))
-        pad = lambda r: r + tuple(m.Cell((), "", self.loc(el.line)) for _ in range(width - len(r)))  # noqa: E731
-        return [m.Table(pad(head), tuple(pad(r) for r in body_cells), self.loc(el.line))]
+    def flush() -> None:
+        if run:
+            nodes = _trim(to_inlines(cx, run, line))
+            if nodes:
+                out.append(m.Para(tuple(nodes), nodes[0].loc))
+            run.clear()
+
+    for kid in kids:
+        if isinstance(kid, El) and kid.tag in BLOCK_TAGS and not (kid.tag in DANGEROUS or bad_attrs(kid.attrs)):
+            flush()
+            out.extend(_block(cx, kid))
+        elif isinstance(kid, El) and kid.tag in DANGEROUS:
+            flush()
+            out.append(m.RawBlock(_closed(kid), cx.loc(kid.line)))  # refused by validation (P110)
+        elif isinstance(kid, El) and kid.tag in BLOCK_TAGS and bad_attrs(kid.attrs):
+            flush()
+            out.append(m.RawBlock(_closed(kid), cx.loc(kid.line)))  # refused (P110); its words stay
+            out.extend(to_blocks(cx, kid.kids, kid.line))
+        elif isinstance(kid, El) and _holds_blocks(kid):
+            flush()  # <b> around paragraphs (<b>, blank line, Markdown, </b>): read what it holds
+            out.extend(to_blocks(cx, kid.kids, kid.line))
+        elif isinstance(kid, (tuple, El)) or isinstance(kid, m.INLINE_TYPES):
+            run.append(kid)
+        else:
+            flush()
+            out.append(kid)  # a model block (Markdown between HTML pieces) or a heading marker
+    flush()
+    return out
+
+
+def _block(cx: Html, el: El) -> list[Any]:
+    """One block element as model blocks."""
+    where = cx.loc(el.line)
+    match el.tag:
+        case "details":
+            return _details(cx, el)
+        case "summary":  # a summary outside its <details>: a bold line
+            nodes = _trim(to_inlines(cx, el.kids, el.line))
+            return [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
+        case "h1" | "h2" | "h3" | "h4" | "h5" | "h6":
+            return [cx.heading(int(el.tag[1]), tuple(_trim(to_inlines(cx, el.kids, el.line))), where)]
+        case "ul" | "ol":
+            return _list(cx, el)
+        case "dl":
+            return _definitions(cx, el)
+        case "table":
+            return _table(cx, el)
+        case "pre":
+            return [_pre(el, where)]
+        case "blockquote":
+            return [m.Quote(_inner_blocks(cx, el.kids, el.line), where)]
+        case "hr":
+            return [m.Rule(where)]
+        case _:  # p, figure, li, dd, dt, table parts outside a table, div, center, section...: their content
+            return to_blocks(cx, el.kids, el.line)
+
+
+def _inner_blocks(cx: Html, kids: list[Any], line: int) -> tuple[m.Block, ...]:
+    """Blocks inside a disclosure, list item, definition or quote: a heading there is a bold line."""
+    return tuple(_no_heading(b) for b in to_blocks(cx, kids, line))
+
+
+def _details(cx: Html, el: El) -> list[m.Block]:
+    """``<details>``: its first ``<summary>`` and the rest as its body."""
+    summary: tuple[m.Inline, ...] = ()
+    rest = []
+    for kid in el.kids:
+        if isinstance(kid, El) and kid.tag == "summary" and not summary:
+            summary = tuple(_trim(to_inlines(cx, kid.kids, kid.line)))
+        else:
+            rest.append(kid)
+    return [m.Details(summary, _inner_blocks(cx, rest, el.line), cx.loc(el.line))]
+
+
+def _list(cx: Html, el: El) -> list[m.Block]:
+    """``<ul>``/``<ol>``: each ``<li>`` an item (stray content between items an item of its own)."""
+    items = []
+    for kid in el.kids:
+        if isinstance(kid, El) and kid.tag == "li":
+            items.append(m.ListItem(_inner_blocks(cx, kid.kids, kid.line), cx.loc(kid.line)))
+        elif isinstance(kid, El) or (isinstance(kid, tuple) and kid[0].strip()):
+            items.append(m.ListItem(tuple(to_blocks(cx, [kid], el.line)), cx.loc(el.line)))
+    start = _px(el.attrs.get("start")) or 1
+    return [m.BulletList(tuple(items), el.tag == "ol", start, cx.loc(el.line))] if items else []
+
+
+def _definitions(cx: Html, el: El) -> list[m.Block]:
+    """``<dl>``: each ``<dt>`` a term, the ``<dd>`` after it its body."""
+    defs: list[m.Definition] = []
+    for kid in el.kids:
+        if isinstance(kid, El) and kid.tag == "dt":
+            defs.append(m.Definition(tuple(_trim(to_inlines(cx, kid.kids, kid.line))), (), cx.loc(kid.line)))
+        elif isinstance(kid, El) and kid.tag == "dd" and defs:
+            d = defs[-1]
+            defs[-1] = m.Definition(d.term, d.body + _inner_blocks(cx, kid.kids, kid.line), d.loc)
+    return [m.DefList(tuple(defs), cx.loc(el.line))] if defs else []
+
+
+def _pre(el: El, where: m.Loc) -> m.CodeBlock:
+    """``<pre>``: its text as code, the language from a ``<code class="language-x">`` inside."""
+    lang = ""
+    for kid in el.kids:
+        if isinstance(kid, El) and kid.tag == "code":
+            found = re.search(r"(?:lang(?:uage)?-)([\w+#-]+)", kid.attrs.get("class", ""))
+            lang = found.group(1) if found else ""
+    return m.CodeBlock(_text_of(el).strip("\n"), lang, where)
+
+
+def _rows(el: El) -> list[tuple[bool, El]]:
+    """A table's rows in order, each with whether it is a header row."""
+    rows: list[tuple[bool, El]] = []
+    for kid in el.kids:
+        if isinstance(kid, El):
+            if kid.tag == "tr":
+                header = el.tag == "thead" or all(
+                    k.tag == "th" for k in kid.kids if isinstance(k, El) and k.tag in ("th", "td"))
+                rows.append((header, kid))
+            elif kid.tag in ("thead", "tbody", "tfoot"):
+                rows.extend(_rows(kid))
+    return rows
+
+
+def _cells(cx: Html, tr: El) -> tuple[m.Cell, ...]:
+    out = []
+    for cell in tr.kids:
+        if isinstance(cell, El) and cell.tag in ("th", "td"):
+            align = cell.attrs.get("align", "").lower()
+            out.append(m.Cell(tuple(_trim(to_inlines(cx, cell.kids, cell.line))),
+                              align if align in ("left", "center", "right") else "", cx.loc(cell.line)))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _table(cx: Html, el: El) -> list[m.Block]:
+    """``<table>``: a header row (the first, when all its cells are ``<th>``) and the body, padded square."""
+    rows = _rows(el)
+    if not rows:
+        return to_blocks(cx, el.kids, el.line)
+    head: tuple[m.Cell, ...] = ()
+    body = rows
+    if rows[0][0]:
+        head, body = _cells(cx, rows[0][1]), rows[1:]
+    body_cells = [_cells(cx, tr) for _, tr in body]
+    width = max([len(head)] + [len(r) for r in body_cells])
+    if not head:
+        head = tuple(m.Cell((), "", cx.loc(el.line)) for _ in range(width))
+    pad = lambda r: r + tuple(m.Cell((), "", cx.loc(el.line)) for _ in range(width - len(r)))  # noqa: E731
+    return [m.Table(pad(head), tuple(pad(r) for r in body_cells), cx.loc(el.line))]
 
 
 def _holds_blocks(el: El) -> bool:

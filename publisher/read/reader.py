@@ -119,7 +119,7 @@ class _Reader:
     diags: list[Diagnostic]
 
     def __post_init__(self) -> None:
-        self.html = htmlread.Converter(self.loc.file, self.diags, _HeadingMark)
+        self.html = htmlread.Html(self.loc.file, self.diags, _HeadingMark)
 
     # ---- inlines
     def inlines(self, tokens: list[Token], where: m.Loc) -> tuple[m.Inline, ...]:
@@ -134,7 +134,7 @@ class _Reader:
                 node = self.inline(tok, here)
                 if node is not None:
                     tree.node(node)
-        return tuple(self.html.inlines(tree.root.kids, where.line))
+        return tuple(htmlread.to_inlines(self.html, tree.root.kids, where.line))
 
     def _placed(self, tokens: list[Token], where: m.Loc) -> list[tuple[Token, m.Loc]]:
         out = []
@@ -240,7 +240,7 @@ class _Reader:
                 tree.node(node)
             for raw in closers:
                 tree.html(raw, self.loc.last)
-        return [self._top(b, top) for b in self.html.blocks(tree.root.kids, self.loc.last)]
+        return [self._top(b, top) for b in htmlread.to_blocks(self.html, tree.root.kids, self.loc.last)]
 
     def para(self, tok: Token) -> m.Para:
         kids = tok.get("children") or []
