@@ -1,9 +1,9 @@
 """Read a content folder into the typed model.
 
-This is the only module that sees mistune's dict tokens: they are converted
-into :mod:`publisher.core.model` nodes exactly once, here. mistune does not report
-source positions, so each block is located by finding its text in the source,
-moving forward through the file as the blocks come.
+Only the read stage sees mistune's dict tokens: they are converted into
+:mod:`publisher.core.model` nodes exactly once, by :mod:`.blocks` and :mod:`.inlines` (each
+token's source line comes from :mod:`.mdparse`); here a file's blocks are folded into sections
+and a folder's files into a Book.
 """
 
 from __future__ import annotations
@@ -20,34 +20,17 @@ from typing import Any
 
 import mistune
 
-from . import frontmatter, htmlread, mdparse, sources
+from . import frontmatter, mdparse, sources
 from ..core import model as m
 from .bookfile import read_meta
 from ..core.diagnostics import Diagnostic, diag
 from ..core.text import plain_text, slugify, unique
+from .blocks import blocks as read_blocks
+from .tokens import Ctx, HeadingMark, Locator
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PLUGINS = mdparse.PLUGINS
-PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
-HINT_RE = re.compile(r"^<!--\s*hint:\s*(.*?)\s*-->$", re.S | re.I)
-CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
-ALERT_RE = re.compile(r"^\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*")
-# Obsidian's callout types (and their aliases) by the family every output styles; any other type is a note
-CALLOUT_FAMILIES = {
-    "note": "note", "abstract": "note", "summary": "note", "tldr": "note", "info": "note", "todo": "note",
-    "example": "note", "quote": "note", "cite": "note",
-    "tip": "tip", "hint": "tip", "success": "tip", "check": "tip", "done": "tip",
-    "important": "important", "question": "important", "help": "important", "faq": "important",
-    "warning": "warning", "attention": "warning",
-    "caution": "caution", "failure": "caution", "fail": "caution", "missing": "caution", "danger": "caution",
-    "error": "caution", "bug": "caution",
-}
-GITHUB_ALERTS = ("NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION")
-UPDATE_RE = re.compile(r"^\[!UPDATE\][ \t]*(?P<since>\d{4}(?:-\d{2}){0,2})?[ \t]*(?:[·|,-][ \t]*)?(?P<source>\S+)?[ \t]*$", re.I | re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
-
-Token = dict[str, Any]
 # what a source must hold for a normalization pass to have anything to do in it (a cheap look at the text)
 HINTS = {
     "tags": re.compile(r"(?:^|[\s(])#[^\W\d]|(?:^|[\s(])#\d+[^\W\d]", re.M),
@@ -94,422 +77,6 @@ def decode(raw: bytes, file: str) -> tuple[str, list[Diagnostic]]:
 # --------------------------------------------------------------------------- source lines
 
 
-class Locator:
-    """Source lines of the file being read. Tokens carry their own line (``_line``, from
-    :mod:`publisher.mdparse`); a token without one is placed on the last line seen."""
-
-    def __init__(self, file: str, src: str) -> None:
-        self.file = file
-        self.src = src
-        self.lines = src.split("\n")
-        self.last = 1
-
-    def at(self, tok: Token, default: int | None = None) -> m.Loc:
-        line = tok.get("_line") or default or self.last
-        self.last = line
-        return m.Loc(self.file, line)
-
-
-# --------------------------------------------------------------------------- tokens to model
-
-
-@dataclass
-class _Reader:
-    loc: Locator
-    diags: list[Diagnostic]
-
-    def __post_init__(self) -> None:
-        self.html = htmlread.Html(self.loc.file, self.diags, _HeadingMark)
-
-    # ---- inlines
-    def inlines(self, tokens: list[Token], where: m.Loc) -> tuple[m.Inline, ...]:
-        if not any(t["type"] == "inline_html" and not t["raw"].lstrip().startswith("<!--") for t in tokens):
-            return tuple(self._plain_inlines(tokens, where))
-        # inline HTML tags (<b>, </b>, <br>) arrive one by one: build one tree of tags and Markdown
-        tree = htmlread.Tree()
-        for tok, here in self._placed(tokens, where):
-            if tok["type"] == "inline_html" and not tok["raw"].lstrip().startswith("<!--"):
-                tree.html(tok["raw"], here.line)
-            else:
-                node = self.inline(tok, here)
-                if node is not None:
-                    tree.node(node)
-        return tuple(htmlread.to_inlines(self.html, tree.root.kids, where.line))
-
-    def _placed(self, tokens: list[Token], where: m.Loc) -> list[tuple[Token, m.Loc]]:
-        out = []
-        for tok in tokens:
-            out.append((tok, where))
-            breaks = _breaks(tok)  # what follows a line break is on the next source line
-            if breaks:
-                where = m.Loc(where.file, where.line + breaks)
-        return out
-
-    def _plain_inlines(self, tokens: list[Token], where: m.Loc) -> list[m.Inline]:
-        out: list[m.Inline] = []
-        for tok, here in self._placed(tokens, where):
-            if tok["type"] == "inline_html" and (hint := HINT_RE.match(tok["raw"].strip())):
-                # ==answer==<!-- hint: ... -->: the hint of the mark just before
-                at = len(out) - 1
-                while at >= 0 and isinstance(out[at], m.Text) and not out[at].text.strip():
-                    at -= 1
-                if at >= 0 and isinstance(out[at], m.Mark):
-                    out[at] = replace(out[at], hint=hint.group(1).strip())
-                continue
-            node = self.inline(tok, here)
-            if node is not None:
-                out.append(node)
-        return out
-
-    def inline(self, tok: Token, where: m.Loc) -> m.Inline | None:
-        kind = tok["type"]
-        kids = tok.get("children") or []
-        match kind:
-            case "text":
-                for ref in FOOTNOTE_REF_RE.finditer(tok["raw"]):
-                    self.diags.append(diag("P124", where.file, where.line, ref.group()))
-                return m.Text(unicodedata.normalize("NFC", tok["raw"]), where)
-            case "emphasis":
-                return m.Emph(self.inlines(kids, where), where)
-            case "strong":
-                return m.Strong(self.inlines(kids, where), where)
-            case "strikethrough":
-                return m.Strike(self.inlines(kids, where), where)
-            case "mark":
-                return m.Mark(self.inlines(kids, where), where)
-            case "codespan":
-                return m.Code(tok["raw"], where)
-            case "math":
-                return m.Math(tok["raw"], bool(tok.get("attrs", {}).get("display")), where)
-            case "link":
-                attrs = tok.get("attrs", {})
-                return m.Link(attrs.get("url", ""), self.inlines(kids, where), attrs.get("title") or "", where)
-            case "image":
-                attrs = tok.get("attrs", {})
-                alt = plain_tokens(kids)
-                return m.Image(attrs.get("url", ""), alt, attrs.get("title") or "", where)
-            case "footnote_ref":
-                return m.FootnoteRef(str(tok["raw"]), where)
-            case "linebreak":
-                return m.LineBreak(where)
-            case "softbreak":
-                return m.SoftBreak(where)
-            case "inline_html":
-                raw = tok["raw"]
-                pin = PIN_RE.match(raw.strip())
-                if pin:
-                    return m.Pin(pin.group(1), where)
-                option = CARD_OPTION_RE.match(raw.strip())
-                if option:
-                    return m.CardOption(option.group(1).strip().lower(), where)
-                if raw.lstrip().startswith("<!--"):
-                    return None  # an author's comment
-                return m.RawInline(raw, where)
-            case _:
-                self.diags.append(diag("P118", where.file, where.line, f"unsupported inline {kind!r} kept as text"))
-                return m.Text(str(tok.get("raw", "")), where)
-
-    # ---- blocks
-    def blocks(self, tokens: list[Token], top: bool = False, lead: bool = False) -> list[m.Block]:
-        if any(t["type"] == "block_html" and not _is_comment(t.get("raw", "")) for t in tokens):
-            return self.updates(self._html_blocks(tokens, top), lead)
-        out: list[m.Block] = []
-        for tok in tokens:
-            node = self.block(tok)
-            if node is not None:
-                out.append(node)
-        return self.updates([self._top(b, top) for b in out], lead)
-
-    def _top(self, node: Any, top: bool) -> Any:
-        if isinstance(node, _HeadingMark) and not top:
-            # a heading inside a list item, quote or footnote: only top-level ones make sections
-            return m.Para(node.children, node.loc)
-        return node
-
-    def _html_blocks(self, tokens: list[Token], top: bool) -> list[m.Block]:
-        """HTML blocks with Markdown between them (``<details>``, blank line, Markdown, ``</details>``)."""
-        tree = htmlread.Tree()
-        for tok in tokens:
-            if tok["type"] == "block_html" and not _is_comment(tok.get("raw", "")):
-                where = self.loc.at(tok)
-                tree.html(tok.get("raw", ""), where.line)
-                continue
-            closers = _trailing_closers(tok)  # "answer text\n</b></details>": the tags close the HTML around
-            node = self.block(tok)
-            if node is not None:
-                tree.node(node)
-            for raw in closers:
-                tree.html(raw, self.loc.last)
-        return [self._top(b, top) for b in htmlread.to_blocks(self.html, tree.root.kids, self.loc.last)]
-
-    def para(self, tok: Token) -> m.Para:
-        kids = tok.get("children") or []
-        where = self.loc.at(tok)
-        return m.Para(self.inlines(kids, where), where)
-
-    def block(self, tok: Token) -> Any:
-        kind = tok["type"]
-        match kind:
-            case "blank_line":
-                return None
-            case "paragraph" | "block_text":
-                return self.para(tok)
-            case "heading":
-                # Sections are built by :func:`section_tree`; keep the heading as a marker.
-                kids = tok.get("children") or []
-                where = self.loc.at(tok)
-                return _HeadingMark(tok["attrs"]["level"], self.inlines(kids, where), where)
-            case "list":
-                attrs = tok.get("attrs", {})
-                where = self.loc.at(tok)
-                items = tuple(self.list_item(t, where) for t in tok.get("children") or [])
-                return m.BulletList(items, bool(attrs.get("ordered")), int(attrs.get("start", 1) or 1), where)
-            case "block_quote":
-                return self.quote(tok)
-            case "admonition":  # MkDocs' !!! note "Title": the same callout as Obsidian's
-                where = self.loc.at(tok)
-                name = str(tok["attrs"]["name"]).lower()
-                given = tok["attrs"]["title"]
-                if given is None:  # no title written: the type's name, as MkDocs shows it
-                    given = name.replace("-", " ").capitalize() if name not in CALLOUT_FAMILIES else ""
-                title = (m.Text(given, where),) if given else ()
-                kind = CALLOUT_FAMILIES.get(name, "note")
-                return m.Alert(kind, tuple(self.blocks(tok.get("children") or [])), where, title, name)  # type: ignore[arg-type]
-            case "def_list":
-                return self.def_list(tok)
-            case "block_code":
-                code = tok.get("raw", "")
-                info = (tok.get("attrs", {}) or {}).get("info") or ""
-                fenced = tok.get("style") == "fenced"
-                where = self.loc.at(tok)
-                if fenced and not self._closed_fence(tok, where):
-                    self.diags.append(diag("P118", where.file, where.line, "code fence is never closed"))
-                lang = info.split()[0] if info.strip() else ""
-                if lang.lower() == "math" and fenced and code.strip():  # GitHub's ```math fence: a displayed formula
-                    return m.Para((m.Math(code.strip(), True, where),), where)
-                return m.CodeBlock(code, lang, where)
-            case "math":
-                where = self.loc.at(tok)
-                return m.Para((m.Math(tok["raw"], True, where),), where)
-            case "block_html":
-                raw = tok.get("raw", "")
-                where = self.loc.at(tok)
-                stripped = raw.strip()
-                if stripped.startswith("<!--") and "-->" not in stripped[4:]:
-                    self.diags.append(diag("P129", where.file, where.line, "the rest of the file is hidden"))
-                return m.RawBlock(raw, where)
-            case "thematic_break":
-                return m.Rule(self.loc.at(tok))
-            case "table":
-                return self.table(tok)
-            case _:
-                where = self.loc.at(tok)
-                self.diags.append(diag("P118", where.file, where.line, f"unsupported block {kind!r} kept as text"))
-                return m.Para((m.Text(str(tok.get("raw", "")), where),), where)
-
-    def _closed_fence(self, tok: Token, where: m.Loc) -> bool:
-        """Is the line after the code a closing fence (in a quote or list item too: ``> ```"``)?"""
-        marker = tok.get("marker") or "```"
-        lines = self.loc.lines
-        closing = where.line + tok.get("raw", "").count("\n")  # 0-based index of the line after the code
-        if closing >= len(lines):
-            return False
-        ln = lines[closing].lstrip(" \t>").strip()
-        return ln.startswith(marker[0] * len(marker)) and not ln.strip(marker[0])
-
-    def list_item(self, tok: Token, list_loc: m.Loc) -> m.ListItem:
-        where = self.loc.at(tok, list_loc.line)
-        blocks = tuple(self.blocks(tok.get("children") or [], lead=True))
-        return m.ListItem(blocks, where)
-
-    def updates(self, blocks: list[Any], lead: bool) -> list[Any]:
-        """Put today's claim of each ``[!UPDATE]`` in the old claim's place: in a list item the item's
-        own text (its first paragraph), elsewhere the paragraph just before it."""
-        out: list[Any] = []
-        for b in blocks:
-            if not isinstance(b, _Update):
-                out.append(b)
-                continue
-            target = 0 if lead else len(out) - 1
-            old = out[target] if 0 <= target < len(out) else None
-            current = b.blocks[0] if b.blocks and isinstance(b.blocks[0], m.Para) else None
-            if isinstance(old, _HeadingMark) and current is not None:
-                # a heading updated (a name that was wrong): today's name heads the section, the old one
-                # is kept as the section's first block
-                out[target] = _HeadingMark(old.level, current.children, old.loc)
-                out.insert(target + 1, m.Superseded(old.children, b.since, b.source, b.loc))
-                continue
-            if not isinstance(old, m.Para) or current is None:
-                self.diags.append(diag("P018", b.loc.file, b.loc.line, "put it under the claim it updates, "
-                                       "with the claim as it stands today on the line after the marker"))
-                out.append(m.Alert("note", b.blocks, b.loc))
-                continue
-            out[target] = replace(current, loc=old.loc)  # today's claim stands where the old one stood
-            out.insert(target + 1, m.Superseded(old.children, b.since, b.source, b.loc))
-            if b.blocks[1:]:
-                out.append(m.Alert("note", b.blocks[1:], b.loc))
-        return out
-
-    def quote(self, tok: Token) -> Any:
-        where = self.loc.at(tok)
-        kids = list(tok.get("children") or [])
-        first = kids[0] if kids else None
-        if first and first["type"] == "paragraph":
-            inl = first.get("children") or []
-            if inl and inl[0]["type"] == "text" and (update := UPDATE_RE.match(inl[0]["raw"])):
-                # "> [!UPDATE] 2025-08 https://..." then the claim as it stands today
-                rest = inl[1:]
-                line = where.line
-                while rest and rest[0]["type"] in ("softbreak", "linebreak"):
-                    rest = rest[1:]
-                    line += 1
-                body: list[m.Block] = []
-                if rest:
-                    body.append(self.para({"type": "paragraph", "children": rest, "_line": line}))
-                body.extend(self.blocks(kids[1:]))
-                return _Update(update.group("since") or "", update.group("source") or "", tuple(body), where)
-            if inl and inl[0]["type"] == "text":
-                marker = ALERT_RE.match(inl[0]["raw"])
-                if marker:
-                    name = marker.group(1)
-                    rest_text = inl[0]["raw"][marker.end():]
-                    # the rest of the marker's line: GitHub's alerts (in capitals) have none, so text there is
-                    # the body; an Obsidian callout's is its title ("> [!tip]- Remember this")
-                    head: list[Token] = []
-                    rest = ([{"type": "text", "raw": rest_text}] if rest_text.strip() else []) + inl[1:]
-                    if name not in GITHUB_ALERTS or marker.group(2):
-                        while rest and rest[0]["type"] not in ("softbreak", "linebreak"):
-                            head.append(rest.pop(0))
-                    body: list[m.Block] = []
-                    line = where.line
-                    while rest and rest[0]["type"] in ("softbreak", "linebreak"):
-                        rest = rest[1:]
-                        line += 1
-                    if rest:
-                        body.append(self.para({"type": "paragraph", "children": rest, "_line": line}))
-                    body.extend(self.blocks(kids[1:]))
-                    kind = CALLOUT_FAMILIES.get(name.lower(), "note")
-                    title = self.inlines(head, where) if head else ()
-                    if not title and name.lower() not in CALLOUT_FAMILIES:
-                        title = (m.Text(name.replace("-", " ").capitalize(), where),)  # [!def]: "Def"
-                    return m.Alert(kind, tuple(body), where, tuple(title), name.lower())  # type: ignore[arg-type]
-        blocks = tuple(self.blocks(kids))
-        return m.Quote(blocks, where)
-
-    def def_list(self, tok: Token) -> m.DefList:
-        where = self.loc.at(tok)
-        items: list[m.Definition] = []
-        term: tuple[m.Inline, ...] | None = None
-        term_loc = where
-        body: list[m.Block] = []
-        described = False  # has the current term had a `: definition` yet?
-        line = where.line  # heads are one a line; each definition starts at the next ':' line
-        for child in tok.get("children") or []:
-            if child["type"] == "def_list_head":
-                if described:
-                    line = self._next_line(line, lambda t: bool(t.strip()) and not t.lstrip().startswith(":"))
-                here = m.Loc(self.loc.file, line)
-                kids = child.get("children") or []
-                line += 1
-                if term is not None and not described:  # terms on consecutive lines share the definitions
-                    term = (*term, m.LineBreak(here), *self.inlines(kids, here))
-                    continue
-                if term is not None:
-                    items.append(m.Definition(term, tuple(body), term_loc))
-                term_loc = here
-                term, body, described = self.inlines(kids, term_loc), [], False
-            else:
-                described = True
-                line = self._next_line(line, lambda t: t.lstrip().startswith(":"))
-                for sub in child.get("children") or []:
-                    sub.setdefault("_line", line)
-                body.extend(self.blocks(child.get("children") or []))
-                line += 1
-        if term is not None:
-            items.append(m.Definition(term, tuple(body), term_loc))
-        return m.DefList(tuple(items), where)
-
-    def _next_line(self, line: int, ok: Any) -> int:
-        """The first line at or after ``line`` (1-based) whose text passes ``ok``."""
-        for n in range(line, min(line + 200, len(self.loc.lines) + 1)):
-            if ok(self.loc.lines[n - 1]):
-                return n
-        return line
-
-    def table(self, tok: Token) -> m.Table:
-        where = self.loc.at(tok)
-        head: tuple[m.Cell, ...] = ()
-        rows: list[tuple[m.Cell, ...]] = []
-        for part in tok.get("children") or []:
-            if part["type"] == "table_head":
-                head = self.cells(part.get("children") or [], where)
-            else:
-                for n, row in enumerate(part.get("children") or []):
-                    rows.append(self.cells(row.get("children") or [], m.Loc(where.file, where.line + 2 + n)))
-        return m.Table(head, tuple(rows), where)
-
-    def cells(self, toks: list[Token], where: m.Loc) -> tuple[m.Cell, ...]:
-        return tuple(
-            m.Cell(self.inlines(c.get("children") or [], where), (c.get("attrs", {}) or {}).get("align") or "", where)
-            for c in toks
-        )
-
-
-CLOSING_TAG_RE = re.compile(r"^\s*</[A-Za-z][\w-]*\s*>\s*$")
-
-
-def _trailing_closers(tok: Token) -> list[str]:
-    """Closing tags at the end of a paragraph (taken out of it): in ``text\n</b></details>`` the
-    tags are no inline HTML of the paragraph but the end of the block HTML that opened before it."""
-    if tok.get("type") == "list":  # "  * last item\n</b></details>": the tags end the last item's text
-        items = tok.get("children") or []
-        last = (items[-1].get("children") or []) if items else []
-        return _trailing_closers(last[-1]) if last else []
-    if tok.get("type") not in ("paragraph", "block_text"):
-        return []
-    kids = tok.get("children") or []
-    cut = len(kids)
-    while cut > 0 and (
-        (kids[cut - 1]["type"] == "inline_html" and CLOSING_TAG_RE.match(kids[cut - 1]["raw"]))
-        or kids[cut - 1]["type"] in ("softbreak", "linebreak")
-        or (kids[cut - 1]["type"] == "text" and not kids[cut - 1]["raw"].strip())
-    ):
-        cut -= 1
-    closers = [k["raw"] for k in kids[cut:] if k["type"] == "inline_html"]
-    if closers:
-        tok["children"] = kids[:cut]
-    return closers
-
-
-def _is_comment(raw: str) -> bool:
-    return raw.strip().startswith("<!--")
-
-
-@dataclass(frozen=True)
-class _Update:
-    """Reader-internal: a ``> [!UPDATE]`` quote before :meth:`_Reader.updates` puts it in place."""
-
-    since: str
-    source: str
-    blocks: tuple[m.Block, ...]
-    loc: m.Loc
-
-
-@dataclass(frozen=True)
-class _HeadingMark:
-    """Reader-internal: a heading before :func:`section_tree` folds it into a Section."""
-
-    level: int
-    children: tuple[m.Inline, ...]
-    loc: m.Loc
-
-
-def _breaks(tok: Token) -> int:
-    if tok.get("type") in ("softbreak", "linebreak"):
-        return 1
-    return sum(_breaks(k) for k in tok.get("children") or [])
-
-
 FLATTENED_RE = re.compile(r"^\s*(?:[-*+>]|\d{1,9}[.)])\s")
 
 
@@ -540,18 +107,6 @@ def _too_deep(blocks: list[Any] | tuple[Any, ...], limit: int) -> m.Loc | None:
     return None
 
 
-def plain_tokens(tokens: list[Token]) -> str:
-    out = []
-    for t in tokens:
-        if t["type"] in ("text", "codespan", "math"):
-            out.append(t["raw"])
-        elif t["type"] in ("softbreak", "linebreak"):
-            out.append("\n")
-        elif t.get("children"):
-            out.append(plain_tokens(t["children"]))
-    return "".join(out)
-
-
 @dataclass(frozen=True)
 class Titled:
     """What the reader knows of a file's title before reading it (front matter, SUMMARY.md, its name)."""
@@ -570,12 +125,12 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
     ``###`` is reported (P103, a warning) and read as the next level down.
     """
     diags: list[Diagnostic] = []
-    heads = [b for b in blocks if isinstance(b, _HeadingMark)]
+    heads = [b for b in blocks if isinstance(b, HeadingMark)]
     title: tuple[m.Inline, ...] | None = None
     title_loc = m.Loc(file, 1)
     base = 1  # the level the title stands at
     first = heads[0] if heads else None
-    take: _HeadingMark | None = None
+    take: HeadingMark | None = None
     if first is not None and first.level == 1:
         take = first
     elif (first is not None and blocks and blocks[0] is first and all(h.level > first.level for h in heads[1:])
@@ -601,7 +156,7 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
     for b in blocks:
         if b is take:
             continue
-        if isinstance(b, _HeadingMark):
+        if isinstance(b, HeadingMark):
             if b.level == 1 and title is None and not seen_h1_as_title:
                 diags.append(diag("P101", file, b.loc.line, f"'{plain(b.children)}' comes after a section: put the '# Title' first"))
                 seen_h1_as_title = True
@@ -671,21 +226,21 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         diags.append(diag("P122", file, 1, "nothing to read: left out"))
         return m.Chapter(file, slug, (m.Text(front.title or summary_title or fallback),), (), (), m.Loc(file, 1), **where, **meta), diags
     parser = parser or markdown_parser()
-    reader = _Reader(Locator(file, text), diags)
+    cx = Ctx(Locator(file, text), diags)
     try:
         tokens, state = parser.parse(text)
         mdparse.locate(tokens, text)
         footnote_tokens = [t for t in tokens if t["type"] == "footnotes"]
         body_tokens = [t for t in tokens if t["type"] != "footnotes"]
-        blocks = reader.blocks(body_tokens, top=True)
+        blocks = read_blocks(cx, body_tokens, top=True)
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
                 key = str((item.get("attrs") or {}).get("key", ""))
-                at = _footnote_def(reader.loc, key)
+                at = _footnote_def(cx.loc, key)
                 for sub in item.get("children") or []:
                     sub.setdefault("_line", at.line)
-                fblocks = tuple(reader.blocks(item.get("children") or []))
+                fblocks = tuple(read_blocks(cx, item.get("children") or []))
                 notes.append(m.Footnote(key, fblocks, at))
     except RecursionError:
         diags.append(diag("P009", file, 1, "nesting is too deep to read"))
@@ -694,7 +249,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     used = set((state.env.get("footnotes") or []))
     for key in (state.env.get("ref_footnotes") or {}):
         if key not in used:
-            at = _footnote_def(reader.loc, str(key))
+            at = _footnote_def(cx.loc, str(key))
             diags.append(diag("P123", at.file, at.line, f"[^{key.lower()}]"))
     deepest = _too_deep(blocks, mdparse.MAX_NESTING)
     if deepest is not None:  # mistune stops nesting there: what is deeper is read as plain text

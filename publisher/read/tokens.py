@@ -1,0 +1,69 @@
+"""mistune's tokens as the reader meets them, and what reading one file needs: where each token stands
+(:class:`Locator`), where diagnostics go and the HTML converter (:class:`Ctx`); the heading marker that
+:func:`publisher.read.reader.section_tree` folds into sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core import model as m
+from ..core.diagnostics import Diagnostic
+from . import htmlread
+
+Token = dict[str, Any]
+
+
+class Locator:
+    """Source lines of the file being read. Tokens carry their own line (``_line``, from
+    :mod:`publisher.read.mdparse`); a token without one is placed on the last line seen."""
+
+    def __init__(self, file: str, src: str) -> None:
+        self.file = file
+        self.src = src
+        self.lines = src.split("\n")
+        self.last = 1
+
+    def at(self, tok: Token, default: int | None = None) -> m.Loc:
+        line = tok.get("_line") or default or self.last
+        self.last = line
+        return m.Loc(self.file, line)
+
+
+@dataclass(frozen=True)
+class HeadingMark:
+    """Reader-internal: a heading before :func:`section_tree` folds it into a Section."""
+
+    level: int
+    children: tuple[m.Inline, ...]
+    loc: m.Loc
+
+
+@dataclass
+class Ctx:
+    """Reading one file: its lines, the diagnostics found so far, the HTML converter."""
+
+    loc: Locator
+    diags: list[Diagnostic]
+    html: htmlread.Html = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.html = htmlread.Html(self.loc.file, self.diags, HeadingMark)
+
+
+def breaks(tok: Token) -> int:
+    if tok.get("type") in ("softbreak", "linebreak"):
+        return 1
+    return sum(breaks(k) for k in tok.get("children") or [])
+
+
+def plain_tokens(tokens: list[Token]) -> str:
+    out = []
+    for t in tokens:
+        if t["type"] in ("text", "codespan", "math"):
+            out.append(t["raw"])
+        elif t["type"] in ("softbreak", "linebreak"):
+            out.append("\n")
+        elif t.get("children"):
+            out.append(plain_tokens(t["children"]))
+    return "".join(out)
