@@ -107,7 +107,7 @@ def test_a_manifest_of_the_wrong_shape_is_as_if_there_were_none(tmp_path: Path, 
 # --------------------------------------------------------------------------- 5. the ledger
 
 
-@pytest.mark.parametrize("damage", ["bad byte", "truncated", "far future"])
+@pytest.mark.parametrize("damage", ["bad byte", "truncated", "far future", "cut at a line end", "emptied"])
 def test_a_damaged_ledger_stops_the_deck_never_a_silent_reset(tmp_path: Path, damage: str) -> None:
     content = write(tmp_path / "content", BOOK)
     assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
@@ -121,9 +121,15 @@ def test_a_damaged_ledger_stops_the_deck_never_a_silent_reset(tmp_path: Path, da
         lock.write_bytes(good[:200] + b"\xff" + good[201:])
     elif damage == "truncated":
         lock.write_bytes(good[: len(good) // 2])
+    elif damage == "cut at a line end":  # the last lines lost: every line left still parses
+        lock.write_bytes(b"".join(good.splitlines(keepends=True)[:-3]))
+    elif damage == "emptied":
+        lock.write_bytes(b"")
     else:
         lock.write_bytes(good.replace(b'"time":', b'"time":5000000', 1))
     damaged = lock.read_bytes()
+    backup = (tmp_path / "out" / ".cards.lock.bak").read_bytes()
+    assert backup == good
 
     check = run("check", str(content), cwd=tmp_path)
     assert check.returncode == 1 and "P117" in check.stdout  # at its line
@@ -132,10 +138,26 @@ def test_a_damaged_ledger_stops_the_deck_never_a_silent_reset(tmp_path: Path, da
     assert built.returncode != 0 and "cards.lock" in built.stdout + built.stderr and "damaged" in built.stdout + built.stderr
     assert ".cards.lock.bak" in built.stdout + built.stderr  # where the previous one is
     assert lock.read_bytes() == damaged and deck.read_bytes() == before  # nothing reset, nothing overwritten
-    assert (tmp_path / "out" / ".cards.lock.bak").is_file()
+    assert (tmp_path / "out" / ".cards.lock.bak").read_bytes() == backup  # the backup kept as it was
     lock.write_bytes((tmp_path / "out" / ".cards.lock.bak").read_bytes())  # the backup restores it
     assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
     assert '"removed":true' in lock.read_text("utf-8")
+
+
+def test_a_ledger_that_went_missing_is_not_a_new_book_while_its_backup_is_there(tmp_path: Path) -> None:
+    content = write(tmp_path / "content", BOOK)
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    (content / "01-alpha.md").write_text(BOOK["01-alpha.md"].replace("- Messages live ==14 days== at most\n", ""), "utf-8")
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    backup = (tmp_path / "out" / ".cards.lock.bak").read_bytes()
+    assert b'"removed":true' in backup
+    (content / "cards.lock").unlink()
+    built = run("build", str(content), "--out", "out", "--format", "anki", cwd=tmp_path)
+    assert built.returncode != 0 and "cards.lock is missing" in built.stdout + built.stderr
+    assert not (content / "cards.lock").exists() and (tmp_path / "out" / ".cards.lock.bak").read_bytes() == backup
+    # another book built into the same folder starts its own ledger
+    other = write(tmp_path / "other", {**BOOK, "book.toml": 'title = "Other Book"\nshort_name = "Other"\n'})
+    assert run("build", str(other), "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
 
 
 # --------------------------------------------------------------------------- 3, 6, 7. processes and locks

@@ -38,7 +38,8 @@ def test_unchanged_content_gives_an_identical_file(tmp_path: Path) -> None:
     # stable, sorted, one entry per line
     lines = text.decode().splitlines()
     assert lines[0].startswith("#") and lines[2].startswith('{"notetype":"basic"')
-    assert [line.split('"id":"')[1].split('"')[0] for line in lines[4:]] == ["ch/a", "ch/b"]
+    assert [line.split('"id":"')[1].split('"')[0] for line in lines[4:-1]] == ["ch/a", "ch/b"]
+    assert lines[-1].startswith("# end: 4 entries, sha256 ")  # written last: a file cut short has none
 
 
 def test_a_change_gets_a_strictly_later_time() -> None:
@@ -88,7 +89,10 @@ def test_reading_survives_merge_conflicts(tmp_path: Path) -> None:
     conflicted = "\n".join(ours_lines[:2] + ["<<<<<<< HEAD"] + ours_lines[2:] + ["======="] + theirs_lines[2:] + [">>>>>>> x"]) + "\n"
     read = ledger.loads(conflicted)
     assert read.notes["ch/a"].time == 1200 and "theirs" in read.notes["ch/a"].fields[1]  # the newer wins
-    assert {line for line, _ in read.problems} == {3, 7, 8, 9, 10, 11}
+    # the markers, theirs listed twice, and (the end line of the file is a marker) the file's end
+    assert {line for line, _ in read.problems} == {3, 8, 9, 10, 11, 13, 14}
+    assert "cut short" in dict(read.problems)[14]
+    assert 14 not in dict(ledger.loads(conflicted + "# end: edited\n").problems)  # the author says it was edited
     # rebuilding after the conflict moves past both sides
     merged = ledger.update(read, types(), [note("ch/a", "merged")], TAG, now=1100)
     assert merged.notes["ch/a"].time == 1201 and not merged.problems

@@ -31,10 +31,16 @@ gets a strictly later time. Only the Anki renderer writes the file, atomically,
 as part of a successful build. A content folder without ``cards.lock`` has no
 ledger yet: ``pipeline.check_ledger`` reports nothing and the first build creates it.
 
+The end line (v2): ``# end: N entries, sha256 H`` counts and hashes every entry but removed notes, and is
+written last. A file that does not end with it was cut short (a full disk, a killed editor, a bad merge) and
+an empty file is damage too: the build refuses to reset either (it would forget every time and every removed
+card), and says where the backup is (``.cards.lock.bak`` in the output folder). v1 files have no end line
+and are read as they are.
+
 Merge conflicts: lines that do not parse are ignored when reading (and
 reported by ``pipeline.check_ledger``); when an identity appears twice the newer
-time wins. So resolving a conflict by keeping both sides' lines and rebuilding
-is always safe.
+time wins. Resolve a conflict by keeping both sides' lines, make the last line
+``# end: edited``, and rebuild.
 """
 
 from __future__ import annotations
@@ -51,11 +57,14 @@ from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import atomic_write
 
 LEDGER_NAME = "cards.lock"
-FORMAT = 1
+FORMAT = 2  # v2: the file ends with its end line (v1 files, without one, are read as they are)
 HEADER = (
     f"# publisher card ledger v{FORMAT}: when each Anki note last changed. Written by the Anki build; commit it.\n"
-    "# One JSON object per line. Delete a \"removed\" line to forget that card. Do not edit otherwise.\n"
+    "# One JSON object per line, then the end line. Delete a \"removed\" line to forget that card; after any other "
+    "edit, make the last line '# end: edited'.\n"
 )
+VERSION_RE = re.compile(r"^# publisher card ledger v(\d+)\b")
+END_RE = re.compile(r"^# end: (?:(?P<count>\d+) entries, sha256 (?P<sha>[0-9a-f]{64})|(?P<edited>edited))\s*$")
 
 
 @dataclass(frozen=True)
@@ -151,17 +160,27 @@ def read(path: Path | str) -> Ledger:
 
 
 def loads(text: str) -> Ledger:
+    """The ledger in ``text``. Lines that do not parse are skipped and listed in ``problems``; so is a file
+    that is empty or, from v2 on, does not end with an end line that matches what it holds (a file cut short
+    at a line end reads as a smaller ledger: never a fresh start)."""
     notetypes: dict[str, TypeEntry] = {}
     notes: dict[str, NoteEntry] = {}
     decks: dict[str, str] = {}
     problems: list[tuple[int, str]] = []
-    for n, line in enumerate(text.splitlines(), 1):
+    kept: list[str] = []  # the lines the end line counts: every entry but removed notes (which may be deleted)
+    lines = text.splitlines()
+    if not text.strip():
+        return Ledger(problems=((1, "the file is empty (a book that has no ledger yet has no cards.lock)"),))
+    version = next((int(v.group(1)) for v in map(VERSION_RE.match, lines[:5]) if v), 1)
+    for n, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("#"):
             continue
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
+            if not obj.get("removed"):
+                kept.append(line)
             if "deck" in obj:
                 decks[str(obj["deck"])] = str(obj["name"])
                 continue
@@ -189,7 +208,28 @@ def loads(text: str) -> Ledger:
                 notes[e.id] = e
         except (ValueError, KeyError, TypeError) as exc:
             problems.append((n, f"unreadable line ({exc.__class__.__name__}: {str(exc)[:60]})"))
+    if version >= 2:
+        problems.extend(_end_problems(lines, kept))
     return Ledger(notetypes, notes, tuple(problems), decks)
+
+
+def _end_line(kept: list[str]) -> str:
+    return f"# end: {len(kept)} entries, sha256 {hashlib.sha256(chr(10).join(kept).encode('utf-8')).hexdigest()}"
+
+
+def _end_problems(lines: list[str], kept: list[str]) -> list[tuple[int, str]]:
+    """Is the file whole? Its last line must be the end line, and the entries must be the ones it counts."""
+    last = len(lines)
+    while last > 0 and not lines[last - 1].strip():
+        last -= 1
+    found = END_RE.match(lines[last - 1]) if last else None
+    if found is None:
+        return [(last + 1, "cut short: the file does not end with its '# end' line")]
+    if found.group("edited") or lines[last - 1].strip() == _end_line(kept):
+        return []
+    return [(last, f"its entries do not match its end line ({found.group('count')} entries written, {len(kept)} "
+                   "here): damaged, or edited beyond deleting a removed card's line (if you edited it, make this "
+                   "line '# end: edited')")]
 
 
 def _id(value: object) -> int:
@@ -212,22 +252,29 @@ def _line(obj: dict[str, object]) -> str:
 
 
 def dumps(ledger: Ledger) -> str:
-    """The file text: stable (sorted, fixed key order), one entry per line."""
-    out = [HEADER]
+    """The file text: stable (sorted, fixed key order), one entry per line, then the end line (written last,
+    so a file cut short has none)."""
+    lines: list[str] = []
+    kept: list[str] = []
+
+    def add(obj: dict[str, object], counted: bool = True) -> None:
+        lines.append(_line(obj))
+        if counted:
+            kept.append(lines[-1])
+
     for kind in sorted(ledger.notetypes):
         t = ledger.notetypes[kind]
-        out.append(_line({"notetype": t.kind, "id": t.id, "name": t.name, "time": t.time, "hash": t.hash,
-                          "shape": list(t.shape)}) + "\n")
+        add({"notetype": t.kind, "id": t.id, "name": t.name, "time": t.time, "hash": t.hash, "shape": list(t.shape)})
     for slug in sorted(ledger.decks):
-        out.append(_line({"deck": slug, "name": ledger.decks[slug]}) + "\n")
+        add({"deck": slug, "name": ledger.decks[slug]})
     for ident in sorted(ledger.notes):
         e = ledger.notes[ident]
         obj: dict[str, object] = {"id": e.id, "type": e.type, "time": e.time, "hash": e.hash}
         if e.removed:
             obj["removed"] = True
         obj.update({"loc": e.loc, "chapter": e.chapter, "tags": list(e.tags), "fields": list(e.fields)})
-        out.append(_line(obj) + "\n")
-    return "".join(out)
+        add(obj, counted=not e.removed)  # a removed card's line may be deleted by hand
+    return HEADER + "".join(line + "\n" for line in lines) + _end_line(kept) + "\n"
 
 
 def write(path: Path | str, ledger: Ledger) -> bool:

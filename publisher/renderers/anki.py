@@ -398,10 +398,14 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     p = plan(loaded, content_dir)
     lock = content_dir / ledger.LEDGER_NAME
     old = ledger.read(lock)
+    backup = Path(out_dir) / BACKUP_NAME
+    if not lock.exists() and _same_book(backup, p.notetypes):
+        # a ledger that went missing is not a new book: starting afresh would forget every time and removed card
+        raise ValueError(f"{lock} is missing, but the last deck built into {out_dir} kept one: restore it "
+                         f"(cp {backup} {lock}) and build again, or delete {backup} to start a new ledger")
     if old.problems:
         # never a silent reset: every timestamp and every removed card would be forgotten
         line, what = old.problems[0]
-        backup = Path(out_dir) / BACKUP_NAME
         hint = f"; the previous one is {backup}" if backup.is_file() else ""
         raise ValueError(f"{lock}:{line}: the card ledger is damaged ({what}): fix that line or restore it{hint}")
     for t in p.notetypes:
@@ -444,6 +448,15 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
     summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
     return Artifact(dest, summary, tuple(diags))
+
+
+def _same_book(backup: Path, notetypes: tuple[ledger.TypeEntry, ...]) -> bool:
+    """Is ``backup`` the ledger of this book (its note types' ids), with cards in it?"""
+    if not backup.is_file():
+        return False
+    kept = ledger.read(backup)
+    ids = {t.id for t in notetypes}
+    return bool(kept.notes) and any(t.id in ids for t in kept.notetypes.values())
 
 
 def _media_bytes(path: Path) -> bytes:
