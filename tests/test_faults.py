@@ -507,3 +507,82 @@ def test_a_stop_that_lands_in_a_native_callback_ends_the_worker_quietly() -> Non
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (143, "", "")
+
+
+# --------------------------------------------------------------------------- issue 31: files outside the book
+
+
+def artifact_text(out: Path) -> str:
+    """Everything the three artifacts in ``out`` say: the EPUB's files, the deck's notes, the sheet's text."""
+    import sqlite3
+    import tempfile
+
+    parts = []
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        parts += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+    with zipfile.ZipFile(next(out.glob("*.apkg"))) as z, tempfile.TemporaryDirectory() as tmp:
+        z.extract("collection.anki2", tmp)
+        with sqlite3.connect(Path(tmp) / "collection.anki2") as db:
+            parts += [row[0] for row in db.execute("select flds from notes")]
+            parts += [row[0] for row in db.execute("select models from col")]
+    parts.append(subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True, text=True,
+                                check=True).stdout)
+    return "\n".join(parts)
+
+
+def test_a_link_to_a_file_outside_the_book_is_refused_and_in_no_artifact(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "notes.md").write_text("# Private\n\n- **Password** - hunter2-outside-the-book\n", "utf-8")
+    (secret / "style.css").write_text("body { color: red } /* css-outside-the-book */\n", "utf-8")
+    content = write(tmp_path / "content", BOOK)
+    (content / "03-passwd.md").symlink_to("/etc/passwd")
+    (content / "04-notes.md").symlink_to(secret / "notes.md")
+    (content / "05-inside.md").symlink_to(content / "02-beta.md")  # a link that stays inside is read
+    (content / "elsewhere").symlink_to(secret, target_is_directory=True)
+    (content / "templates" / "epub").mkdir(parents=True)
+    (content / "templates" / "epub" / "style.css").symlink_to(secret / "style.css")
+
+    check = run("check", str(content), "--format", "json", cwd=tmp_path)
+    found = {(Path(d["file"]).name, d["code"]) for d in json.loads(check.stdout)["diagnostics"]}
+    assert {("03-passwd.md", "P112"), ("04-notes.md", "P112"), ("style.css", "P112")} <= found, found
+    assert ("elsewhere", "P012") in found  # a linked folder is not followed, and says so
+    assert check.returncode == 1  # before anything is written
+
+    # the author removes what check named; the links that stayed are never read
+    (content / "03-passwd.md").unlink()
+    (content / "04-notes.md").unlink()
+    (content / "03-passwd.md").symlink_to("/etc/passwd")  # and one comes back between check and build
+    built = run("build", str(content), "--out", "out", cwd=tmp_path)
+    assert built.returncode == 1 and "P112" in built.stdout
+    assert not list((tmp_path / "out").glob("*.epub"))  # errors stop the build before anything is written
+
+    # were the errors ignored, the renderers themselves read nothing outside the book
+    from publisher import renderers
+    from publisher.pipeline import load
+    from publisher.renderers import RenderOptions
+
+    loaded = load(content)
+    assert {Path(d.file).name for d in loaded.diagnostics if d.code == "P112"} == {"03-passwd.md", "style.css"}
+    out = tmp_path / "bypassed"
+    out.mkdir()
+    for name in ("anki", "pdf", "epub"):
+        renderers.get(name).render(loaded, out, content, RenderOptions())
+    said = artifact_text(out)
+    assert "Because it scales" in said  # the inside link was read
+    for leak in ("root:x:0", "hunter2-outside-the-book", "css-outside-the-book"):
+        assert leak not in said
+
+
+def test_a_file_too_large_is_refused_by_its_size_without_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.read import reader
+
+    content = write(tmp_path / "content", BOOK)
+    with open(content / "03-huge.md", "wb") as f:  # sparse: 3 GB on paper, nothing on disk
+        f.truncate(3 * 1024**3)
+    opened = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: opened.append(self.name) or real(self))
+    book, diags = reader.read_book(content)
+    assert "03-huge.md" not in opened
+    assert [(Path(d.file).name, d.code) for d in diags if d.code == "P003"] == [("03-huge.md", "P003")]

@@ -10,6 +10,17 @@ from pathlib import Path
 from typing import Iterator
 
 
+def inside(root: Path | str, path: Path | str) -> bool:
+    """Does ``path``, symbolic links followed, stay inside ``root`` (links followed too)? A file the book reads
+    must: a link in a cloned repository could otherwise put any file of the machine into the artifacts."""
+    try:
+        real = os.path.realpath(path)
+        base = os.path.realpath(root)
+    except (OSError, ValueError):
+        return False
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 @contextlib.contextmanager
 def atomic_path(dest: Path | str) -> Iterator[Path]:
     """Yield a temp path beside ``dest``; on success it replaces ``dest``, on error it is removed."""

@@ -1,7 +1,8 @@
 """Jinja2 templates: a loader over [the book's own templates, the built-in templates].
 
 A book restyles an output by shadowing a file: ``content/templates/epub/style.css``
-wins over the project's ``templates/epub/style.css``.
+wins over the project's ``templates/epub/style.css``. A book's template that is a link to a file outside the
+content folder is not used (the built-in one is; ``sources.discover`` reports it, P112).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+
+from ..core.fsutil import inside
 
 BUILTIN = Path(__file__).resolve().parents[2] / "templates"
 
@@ -21,9 +24,29 @@ def search_path(content_dir: Path | str | None = None) -> list[Path]:
     return paths
 
 
+def _usable(base: Path, path: Path) -> bool:
+    """A template file that may be read: any built-in one, a book's own only inside its content folder."""
+    return path.is_file() and (base == BUILTIN or inside(base.parent, path))
+
+
+class _BooksOwn(jinja2.FileSystemLoader):
+    """The book's templates folder, less the files that are links leaving the content folder."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(str(base))
+        self.base = base
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, object]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not _usable(self.base, Path(filename)):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
 def environment(content_dir: Path | str | None = None, *, xml: bool = False) -> jinja2.Environment:
+    loaders = [_BooksOwn(p) if p != BUILTIN else jinja2.FileSystemLoader(str(p)) for p in search_path(content_dir)]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path(content_dir)]),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "xhtml", "xml", "j2"], default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -36,7 +59,7 @@ def read_text(name: str, content_dir: Path | str | None = None) -> str:
     """A static template file (CSS, a card side) as text, shadowing applied."""
     for base in search_path(content_dir):
         path = base / name
-        if path.is_file():
+        if _usable(base, path):
             return path.read_text("utf-8")
     raise FileNotFoundError(f"template '{name}' not found in {', '.join(map(str, search_path(content_dir)))}")
 
@@ -44,7 +67,7 @@ def read_text(name: str, content_dir: Path | str | None = None) -> str:
 def find(name: str, content_dir: Path | str | None = None) -> Path:
     for base in search_path(content_dir):
         path = base / name
-        if path.is_file():
+        if _usable(base, path):
             return path
     raise FileNotFoundError(name)
 
@@ -56,6 +79,6 @@ def files_under(prefix: str, content_dir: Path | str | None = None) -> list[Path
         root = base / prefix
         if root.is_dir():
             for p in sorted(root.rglob("*")):
-                if p.is_file():
+                if _usable(base, p):
                     seen[str(p.relative_to(base))] = p
     return [seen[k] for k in sorted(seen)]

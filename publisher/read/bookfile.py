@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import inside
 from ..core.model import Ids, Meta
 from ..core.text import slugify
 
@@ -61,7 +62,9 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
     fallback_title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "Notes"
     diags: list[Diagnostic] = []
     data: dict[str, Any] = {}
-    if not path.is_file():
+    if path.is_file() and not inside(folder, path):
+        diags.append(diag("P112", file, 0, "a link to a file outside the content folder: not read"))
+    elif not path.is_file():
         diags.append(diag("P006", file, 0, f"no book.toml: title '{fallback_title}' from the folder name, ids from the title"))
     else:
         try:

@@ -24,6 +24,7 @@ from . import frontmatter, mdparse, sources
 from ..core import model as m
 from .bookfile import read_meta
 from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import inside
 from ..core.text import plain_text, slugify, unique
 from .blocks import blocks as read_blocks
 from .tokens import Ctx, HeadingMark, Locator
@@ -207,12 +208,14 @@ def _footnote_def(loc: Locator, key: str) -> m.Loc:
 
 def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None, *,
                  path: str = "", part: str = "", intro: bool = False, summary_title: str = "",
-                 fallback_title: str = "") -> tuple[m.Chapter, list[Diagnostic]]:
-    """One Markdown file to a Chapter. Never raises on any input."""
+                 fallback_title: str = "", size: int | None = None) -> tuple[m.Chapter, list[Diagnostic]]:
+    """One Markdown file to a Chapter. Never raises on any input. ``size``: the file's size when it was too
+    large to read (``raw`` is then empty)."""
     where = dict(path=path or Path(file).name, part=part, intro=intro, sha=hashlib.sha256(raw).hexdigest())
     fallback = fallback_title or sources.humanize(Path(path or file).stem)
-    if len(raw) > MAX_FILE_BYTES:
-        d = diag("P003", file, 1, f"{len(raw):,} bytes (limit {MAX_FILE_BYTES:,})")
+    if len(raw) > MAX_FILE_BYTES or size is not None:
+        size = len(raw) if size is None else size
+        d = diag("P003", file, 1, f"{size:,} bytes (limit {MAX_FILE_BYTES:,}): left out, not read")
         return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), [d]
     text, diags = decode(raw, file)
     where["hints"] = frozenset([name for name, found in HINTS.items() if found.search(text)]
@@ -366,6 +369,12 @@ def _read_source(src: sources.Source, parser: mistune.Markdown | None = None) ->
         parser = _PARSER[0]
     shown = display_path(src.path)
     try:
+        size = src.path.stat().st_size  # known before a byte is read
+        if size > MAX_FILE_BYTES:
+            return read_chapter(b"", shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
+                                summary_title=src.title, size=size)
+        if src.root is not None and not inside(src.root, src.path):  # a link swapped in since discovery
+            return None, [diag("P112", shown, 0, "a link to a file outside the content folder: left out")]
         raw = src.path.read_bytes()
     except OSError as exc:
         return None, [diag("P010", shown, 0, exc.strerror or str(exc))]

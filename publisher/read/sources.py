@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..core.diagnostics import Diagnostic, diag
+from ..core.fsutil import inside
 from ..core.text import slugify, unique
 
 MD_SUFFIXES = (".md", ".markdown")
@@ -44,6 +45,7 @@ class Source:
     part: str  # the folder ("" for the root)
     intro: bool
     title: str = ""  # from SUMMARY.md
+    root: Path | None = None  # the content folder it must stay inside (links followed)
 
 
 @dataclass
@@ -167,7 +169,16 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()
+                link = entry.is_symlink()
             except OSError:
+                continue
+            if link and (is_file or entry.name.lower().endswith(MD_SUFFIXES)) and not inside(root, entry.path):
+                if entry.name.lower().endswith(MD_SUFFIXES):  # an image is judged where it is used (P112)
+                    layout.diagnostics.append(diag("P112", f"{shown}/{child}" if shown else child, 0,
+                                                   "a link to a file outside the content folder: left out"))
+                continue
+            if link and not is_dir and not is_file and entry.is_dir():
+                layout.left_out.append((child + "/", "a link to a folder (not followed)"))
                 continue
             if is_dir:
                 why = _default_reason(child, True)
@@ -218,6 +229,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                                            "a book this size is refused before reading; point publisher at the "
                                            "notes' own folder, or leave folders out with exclude in book.toml"))
             return Layout(diagnostics=layout.diagnostics)
+    _templates_inside(root, shown, layout)
     order = _intro_first(found)
     titles: dict[str, str] = {}
     summary = root / "SUMMARY.md"
@@ -242,8 +254,26 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
         p = PurePosixPath(rel)
         folder = p.parent.as_posix() if p.parent.as_posix() != "." else ""
         intro = p.stem.lower() in INTRO_NAMES and _is_intro(rel, found)
-        layout.sources.append(Source(root / rel, rel, slugs[rel], folder, intro, titles.get(rel, "")))
+        layout.sources.append(Source(root / rel, rel, slugs[rel], folder, intro, titles.get(rel, ""), root))
     return layout
+
+
+def _templates_inside(root: Path, shown: str, layout: Layout) -> None:
+    """P112 for each of the book's own templates that is a link to a file outside the content folder (the
+    built-in template is used in its place)."""
+    folder = root / "templates"
+    if not folder.is_dir() or folder.is_symlink() and not inside(root, folder):
+        if folder.is_symlink():
+            layout.diagnostics.append(diag("P112", f"{shown}/templates" if shown else "templates", 0,
+                                           "a link to a folder outside the content folder: the built-in templates are used"))
+        return
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in sorted(files):
+            path = Path(dirpath, name)
+            if not inside(root, path):
+                rel = path.relative_to(root).as_posix()
+                layout.diagnostics.append(diag("P112", f"{shown}/{rel}" if shown else rel, 0,
+                                               "a link to a file outside the content folder: the built-in one is used"))
 
 
 def _is_intro(rel: str, found: list[str]) -> bool:
