@@ -6,6 +6,7 @@ Each test reproduces a fault found by fault injection, scaled down to run in sec
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -238,7 +239,7 @@ def test_temp_files_of_a_killed_build_are_removed_at_the_next_start(tmp_path: Pa
 # --------------------------------------------------------------------------- 4. caches
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "record"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "record", "record pages", "record head"])
 def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: Path, damage: str,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher.renderers import pdf_chunks
@@ -260,8 +261,16 @@ def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: 
     elif damage == "flip":
         middle = len(data) // 2
         victim.write_bytes(data[:middle] + bytes(x ^ 0xFF for x in data[middle:middle + 64]) + data[middle + 64:])
-    else:
+    elif damage == "record":
         victim.with_suffix(".json").write_text('{"pages": 1, "fetches": [', "utf-8")
+    else:  # a record that still parses, with one thing changed: a page count, a running head's words
+        record = victim.with_suffix(".json")
+        text = record.read_text("utf-8")
+        pages = json.loads(text)["pages"]
+        changed = (text.replace(f'"pages": {pages}', f'"pages": {pages + 1}') if damage == "record pages"
+                   else re.sub(r'("text": ")(\w)', lambda f: f.group(1) + chr(ord(f.group(2)) ^ 1), text, count=1))
+        assert changed != text
+        record.write_text(changed, "utf-8")
     sheet.unlink()  # the sheet must be made again, from the cache
     again = b.build(folder, ["pdf"], tmp_path / "out", jobs=1)
     assert again.ok, [o.error for o in again.outcomes]

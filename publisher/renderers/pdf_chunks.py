@@ -50,7 +50,7 @@ from . import cache_dir, sheet, sheet_heads
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
 CHUNK_FACTS = 1200
-CACHE_FORMAT = "3"  # bump when what a cache entry holds changes
+CACHE_FORMAT = "4"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
 
@@ -213,8 +213,29 @@ def lay_out(job: Job, content_dir: Path) -> None:
     digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
     record = {"pages": pages, "fetches": fetcher.log, "sha256": digest,
               "heads": [[h.as_dict() for h in page] for page in heads]}
+    record["seal"] = _seal(record)
     with atomic_path(job.record) as tmp:
         tmp.write_text(json.dumps(record, sort_keys=True), "utf-8")
+
+
+def _seal(record: dict) -> str:
+    """One hash over a cache record and (through its ``sha256``) the PDF it describes."""
+    body = {k: v for k, v in record.items() if k != "seal"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def verified(job: Job, fetcher: SafeFetcher | None = None) -> dict | None:
+    """The record of a laid-out document, if it and its PDF are whole and as written (and, with ``fetcher``,
+    every file it fetched is still the same); None: a miss, never something to trust."""
+    try:
+        record = json.loads(job.record.read_text("utf-8"))
+        ok = (isinstance(record, dict) and record.get("seal") == _seal(record) and job.pdf.is_file()
+              and hashlib.sha256(job.pdf.read_bytes()).hexdigest() == record["sha256"]
+              and isinstance(record["pages"], int) and isinstance(record["heads"], list)
+              and (fetcher is None or still_valid(record["fetches"], fetcher)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if ok else None
 
 
 def start(job: Job, content_dir: Path) -> int:
@@ -355,15 +376,8 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         job = Job(source, (css, chunk_css), cache / f"{slug}-{key}.pdf", cache / f"{slug}-{key}.json",
                   len(source))
         records.append(job)
-        try:
-            record = json.loads(job.record.read_text("utf-8"))
-            # a damaged cache entry (truncated, bytes flipped) is a miss, never a chunk to trust
-            hit = (job.pdf.is_file() and hashlib.sha256(job.pdf.read_bytes()).hexdigest() == record["sha256"]
-                   and isinstance(record["pages"], int) and isinstance(record["heads"], list)
-                   and still_valid(record["fetches"], fetcher))
-        except (OSError, ValueError, KeyError, TypeError):
-            hit = False
-        if not hit:
+        # a damaged cache entry (its PDF or its record truncated, bytes flipped) is a miss, never trusted
+        if verified(job, fetcher) is None:
             jobs.append(job)
     run_jobs(jobs, content_dir)
 
@@ -377,7 +391,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     counts = []
     heads: list[list[sheet_heads.Head]] = []
     for job in records:
-        record = json.loads(job.record.read_text("utf-8"))
+        record = verified(job)
+        if record is None:
+            raise RuntimeError(f"the layout of a chunk of the sheet is not as it was written: {job.record}")
         counts.append(int(record["pages"]))
         heads += sheet_heads.from_record(record["heads"])
         refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
@@ -401,7 +417,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
             why, pid = finish(pid, feet), None
             if why:
                 raise RuntimeError("laying out the running footers failed:\n" + why)
-        record = json.loads(feet.record.read_text("utf-8"))
+        record = verified(feet)
+        if record is None:
+            raise RuntimeError(f"the layout of the running footers is not as it was written: {feet.record}")
         refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
         stamp_and_save(merged, feet.pdf, dest)
     finally:
