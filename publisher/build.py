@@ -120,6 +120,23 @@ def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_h
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def _relative(out_dir: Path, path: Path) -> str:
+    """An artifact's path as the manifest records it: from the output folder, so that the folder can be
+    copied or moved (or the build run from elsewhere) and still be judged right."""
+    try:
+        return Path(os.path.relpath(path, out_dir)).as_posix()
+    except ValueError:
+        return ""
+
+
+def _recorded(out_dir: Path, rel: str) -> Path | None:
+    """Where a manifest entry's artifact is: a path inside the output folder, or None (as if not built)."""
+    p = Path(rel)
+    if not rel or p.is_absolute() or ".." in p.parts:
+        return None
+    return Path(out_dir) / p
+
+
 def read_manifest(out_dir: Path) -> dict[str, dict[str, str]]:
     """The record of the last build. It is a file anyone could have edited: only entries of the right
     shape (an object of strings) are believed; anything else is as if it were not there."""
@@ -188,8 +205,9 @@ def build(
     fresh: dict[str, Outcome] = {}
     for name in formats:
         entry = manifest.get(name, {})
-        target = Path(entry.get("path", ""))
-        if not force and entry.get("key") == keys[name] and target.is_file() and entry.get("sha256") == _file_sha(target):
+        target = _recorded(out_dir, entry.get("path", ""))
+        if (not force and target is not None and entry.get("key") == keys[name] and target.is_file()
+                and entry.get("sha256") == _file_sha(target)):
             fresh[name] = Outcome(name, "skipped", Artifact(target, entry.get("summary", "")), 0.0)
             report(name, "up to date")
     todo = [name for name in formats if name not in fresh]
@@ -281,7 +299,7 @@ def build(
                     and not changed):
                 if REG[name].inputs or REG[name].reads:  # what it read as this build left it (the ledger)
                     keys[name] = renderer_key(name, content_dir, options, content_hash, code_hash)
-                manifest[name] = {"key": keys[name], "path": str(out.artifact.path), "sha256": _file_sha(out.artifact.path),
+                manifest[name] = {"key": keys[name], "path": _relative(out_dir, out.artifact.path), "sha256": _file_sha(out.artifact.path),
                                   "summary": out.artifact.summary}
             else:
                 manifest.pop(name, None)

@@ -595,3 +595,26 @@ def test_a_file_too_large_is_refused_by_its_size_without_being_read(tmp_path: Pa
     book, diags = reader.read_book(content)
     assert "03-huge.md" not in opened
     assert [(Path(d.file).name, d.code) for d in diags if d.code == "P003"] == [("03-huge.md", "P003")]
+
+
+def test_a_copied_output_folder_is_judged_by_what_it_holds(tmp_path: Path) -> None:
+    import shutil
+
+    content = write(tmp_path / "content", BOOK)
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 0
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    epub = next((tmp_path / "copy").glob("*.epub"))
+    epub.unlink()  # missing from the copy, still in the original
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = run("build", str(content), "--out", str(tmp_path / "copy"), cwd=elsewhere)
+    assert again.returncode == 0
+    assert "epub: up to date" not in again.stderr + again.stdout and epub.is_file(), again.stdout + again.stderr
+    manifest = json.loads((tmp_path / "copy" / ".publisher-manifest.json").read_text("utf-8"))
+    assert manifest["epub"]["path"] == epub.name  # from the output folder
+    # a hand-edited entry that points out of the folder is as if there were none
+    manifest["anki"]["path"] = "../out/" + next((tmp_path / "out").glob("*.apkg")).name
+    (tmp_path / "copy" / ".publisher-manifest.json").write_text(json.dumps(manifest), "utf-8")
+    next((tmp_path / "copy").glob("*.apkg")).unlink()
+    assert run("build", str(content), "--out", "copy", cwd=tmp_path).returncode == 0
+    assert list((tmp_path / "copy").glob("*.apkg"))
