@@ -618,3 +618,63 @@ def test_a_copied_output_folder_is_judged_by_what_it_holds(tmp_path: Path) -> No
     next((tmp_path / "copy").glob("*.apkg")).unlink()
     assert run("build", str(content), "--out", "copy", cwd=tmp_path).returncode == 0
     assert list((tmp_path / "copy").glob("*.apkg"))
+
+
+# --------------------------------------------------------------------------- issue 31: SVG, one verdict
+
+SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" viewBox="0 0 40 20">'
+BAD_SVGS = {
+    "prefixed.svg": ('<svg:svg xmlns:svg="http://www.w3.org/2000/svg" width="40" height="20"><svg:text y="10">pwned-a'
+                     '</svg:text><svg:script>alert(1)</svg:script></svg:svg>').encode(),
+    "utf16.svg": (SVG_HEAD + '<text y="10">pwned-b</text><script>alert(1)</script></svg>').encode("utf-16"),
+    "padded.svg": (SVG_HEAD + '<text y="10">pwned-c</text><!-- ' + "x" * 2_100_000 + ' --><script>alert(1)</script>'
+                   '</svg>').encode(),
+    "css-url.svg": (SVG_HEAD + '<text y="10">pwned-d</text><rect width="40" height="20" '
+                    'style="fill: url(http://example.invalid/track.png)"/></svg>').encode(),
+    "dtd.svg": ('<?xml version="1.0"?>\n<!DOCTYPE svg SYSTEM "http://example.invalid/x.dtd">\n' + SVG_HEAD +
+                '<text y="10">pwned-e</text></svg>').encode(),
+}
+# as drawing programs write it: the W3C document type, Inkscape's metadata, an embedded PNG
+GOOD_SVG = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+            '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg xmlns="http://www.w3.org/2000/svg" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+            'width="40" height="20" viewBox="0 0 40 20" inkscape:version="1.3"><defs><linearGradient id="g">'
+            '<stop offset="0" stop-color="#00f"/></linearGradient></defs><rect width="40" height="20" '
+            'style="fill:url(#g)"/><image width="4" height="4" xlink:href="data:image/png;base64,iVBORw0KGgo="/>'
+            '<text y="10" font-size="6">safe-svg</text></svg>').encode()
+
+
+def test_each_unsafe_svg_is_refused_by_check_and_in_no_artifact(tmp_path: Path) -> None:
+    from publisher import renderers
+    from publisher.pipeline import load
+    from publisher.renderers import RenderOptions
+
+    words = ["apple", "banana", "cherry", "damson", "elder", "fig"]
+    lines = "".join(f"- figure {n} shows the ==word {w}== ![fig {n}](img/{name})\n"
+                    for n, (w, name) in enumerate(zip(words, [*BAD_SVGS, "good.svg"])))
+    content = write(tmp_path / "content", {**BOOK, "03-figs.md": "# Figures\n\n" + lines})
+    (content / "img").mkdir()
+    for name, data in {**BAD_SVGS, "good.svg": GOOD_SVG}.items():
+        (content / "img" / name).write_bytes(data)
+
+    check = run("check", str(content), "--format", "json", cwd=tmp_path)
+    found = sorted((d["line"], d["code"]) for d in json.loads(check.stdout)["diagnostics"] if d["file"].endswith("03-figs.md") and d["severity"] == "error")
+    assert found == [(line, "P110") for line in range(3, 3 + len(BAD_SVGS))], found  # each bad one, not the good one
+    assert check.returncode == 1
+    assert run("build", str(content), "--out", "out", cwd=tmp_path).returncode == 1
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.epub"))
+
+    # were the errors ignored, no renderer lets one in: the good one is in all three, the bad ones in none
+    loaded = load(content)
+    out = tmp_path / "bypassed"
+    out.mkdir()
+    for name in ("anki", "pdf", "epub"):
+        renderers.get(name).render(loaded, out, content, RenderOptions())
+    with zipfile.ZipFile(next(out.glob("*.apkg"))) as z:
+        media = [z.read(n) for n in json.loads(z.read("media"))]
+    assert media == [GOOD_SVG]
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        images = [z.read(n) for n in z.namelist() if "/images/" in n]
+    assert images == [GOOD_SVG]
+    sheet = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True, text=True).stdout
+    assert "safe-svg" in sheet and "pwned" not in sheet

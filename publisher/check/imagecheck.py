@@ -4,7 +4,8 @@
 renderers ask the same question, so an image is either in all three artifacts or shown as its alt
 text in all three. An image is refused when it is larger than :data:`MAX_BYTES`, has more than
 :data:`MAX_PIXELS` pixels (Pillow's decompression-bomb guard, lowered), or does not decode as a PNG,
-JPEG, GIF or WebP. SVG is text: its safety is validation's SVG rule (P110).
+JPEG, GIF or WebP. An SVG is refused when it is not safe to show (:mod:`.svgcheck`; `check` says so as
+P110, an error).
 """
 
 from __future__ import annotations
@@ -14,9 +15,18 @@ import os
 import warnings
 from pathlib import Path
 
+from .svgcheck import looks_svg, problem as svg_problem
+
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # e.g. 8000 x 5000: a photo a phone takes; a 30000 x 30000 PNG is refused
 FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+SVG_UNSAFE = "is an SVG that is not safe to show: it has "
+
+
+def unsafe(path: Path | str) -> str | None:
+    """Why the image at ``path`` could run or fetch something (an SVG that is not safe): P110's question."""
+    why = problem(path)
+    return why if why is not None and why.startswith(SVG_UNSAFE) else None
 
 
 def problem(path: Path | str) -> str | None:
@@ -37,8 +47,13 @@ def _problem(path: str, size: int, mtime_ns: int) -> str | None:  # noqa: ARG001
             head = f.read(4096)
     except OSError as exc:
         return exc.strerror or "cannot be read"
-    if path.lower().endswith((".svg", ".svgz")) or b"<svg" in head[:1024].lower():
-        return None  # text, not pixels: validation's SVG rule decides
+    if looks_svg(path, head):  # text, not pixels: what it holds decides
+        try:
+            with open(path, "rb") as f:
+                why = svg_problem(f.read())
+        except OSError as exc:
+            return exc.strerror or "cannot be read"
+        return None if why is None else SVG_UNSAFE + why
     from PIL import Image
 
     try:
@@ -77,7 +92,7 @@ def prepared(path: Path | str, max_side: int = MAX_SIDE) -> bytes:
 def _prepared(path: str, size: int, mtime_ns: int, max_side: int) -> bytes:  # noqa: ARG001 - cache keys
     with open(path, "rb") as f:
         data = f.read()
-    if problem(path) is not None or path.lower().endswith((".svg", ".svgz")) or b"<svg" in data[:1024].lower():
+    if problem(path) is not None or looks_svg(path, data[:4096]):
         return data
     import io
 

@@ -18,7 +18,7 @@ from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..read.htmlread import DANGEROUS, unsafe_url
 from ..cards.links import Index
-from ..core.text import block_inlines, block_text, facts, plain_text, squash, walk_blocks, walk_inlines
+from ..core.text import block_inlines, block_text, facts, plain_text, walk_blocks, walk_inlines
 
 # Raw HTML that may stand in the content (anything else is reported).
 ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins", "del", "s", "mark", "span", "wbr"})
@@ -296,23 +296,7 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     return real, ""
 
 
-SVG_ACTIVE_RE = re.compile(rb"<script|<foreignObject|\bon[a-z]+\s*=|javascript:|<!ENTITY|xlink:href\s*=\s*[\"'](?!#)|\bhref\s*=\s*[\"'](?!#)", re.I)
-
-
-from .imagecheck import problem as image_problem  # noqa: E402
-
-
-def _active_image(path: Path) -> str:
-    """Why an image file could run or fetch something (SVG is XML: scripts, handlers, external refs)."""
-    try:
-        head = path.read_bytes()[:2_000_000]
-    except OSError:
-        return ""
-    if path.suffix.lower() in (".svg", ".svgz") or b"<svg" in head[:1024].lower():
-        found = SVG_ACTIVE_RE.search(head)
-        if found:
-            return f"is an SVG with active content ({found.group().decode(errors='replace')[:20]})"
-    return ""
+from .imagecheck import problem as image_problem, unsafe as unsafe_image  # noqa: E402
 
 
 def resources(ctx: Context) -> Iterator[Diagnostic]:
@@ -333,7 +317,7 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                         yield diag("P112", loc.file, loc.line, why)
                     elif not target.is_file():
                         yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
-                    elif why := _active_image(target):
+                    elif why := unsafe_image(target):
                         yield diag("P110", loc.file, loc.line, f"image '{url}' {why}")
                     elif why := image_problem(target):
                         yield diag("P127", loc.file, loc.line, f"'{url}' {why}: every output shows its alt text")
