@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .core.diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .core.fsutil import Busy, atomic_write, clean_stale_temps, output_lock, stop_workers, worker_init
+from .core.fsutil import Busy, atomic_write, walk, clean_stale_temps, output_lock, stop_workers, worker_init
 from .core.model import Loaded
 from .pipeline import load
 from .renderers import Artifact, RenderOptions
@@ -91,7 +91,7 @@ def content_inputs(content_dir: Path) -> list[Path]:
 
     shadow = content_dir / "templates"
     out = []
-    for folder, dirs, files in os.walk(content_dir):
+    for folder, dirs, files in walk(content_dir):
         # hidden folders (.git) and build output are never read: not inputs either
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
         base = Path(folder)

@@ -678,3 +678,48 @@ def test_each_unsafe_svg_is_refused_by_check_and_in_no_artifact(tmp_path: Path) 
     assert images == [GOOD_SVG]
     sheet = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True, text=True).stdout
     assert "safe-svg" in sheet and "pwned" not in sheet
+
+
+# --------------------------------------------------------------------------- issue 31: limits, said before the work
+
+
+def test_a_long_title_is_diagnosed_at_once(tmp_path: Path) -> None:
+    import time
+
+    for size, code, line_says in ((1_000_000, "P004", "bytes"), (10_000, "P004", "characters long")):
+        content = write(tmp_path / f"t{size}", {**BOOK, "book.toml": BOOK["book.toml"].replace('"Tiny Book"', '"' + "T" * size + '"')})
+        started = time.monotonic()
+        proc = run("build", str(content), "--out", str(tmp_path / f"out{size}"), cwd=tmp_path, timeout=60)
+        assert time.monotonic() - started < 20 and proc.returncode == 1
+        said = [line for line in proc.stdout.splitlines() if "book.toml" in line and code in line]
+        assert said and line_says in said[0], proc.stdout[-2000:]
+    content = write(tmp_path / "front", {**BOOK, "03-long.md": "---\ntitle: " + "x" * 5000 + "\n---\n# Long\n\n- **A** - b\n"})
+    check = run("check", str(content), "--format", "json", cwd=tmp_path)
+    assert any(d["code"] == "P011" and "5,000 characters" in d["message"] for d in json.loads(check.stdout)["diagnostics"])
+
+
+def test_too_deep_and_too_long_are_diagnostics_never_an_internal_error(tmp_path: Path) -> None:
+    content = write(tmp_path / "content", {**BOOK, "03-quotes.md": "# Quotes\n\n" + "> " * 30 + "deep words\n",
+                                           "04-line.md": "# Line\n\nshort\n\n" + "word " * 60_000 + "\n"})
+    deep = content / "folders"
+    deep.mkdir()
+    here = os.getcwd()
+    os.chdir(deep)  # a path a thousand folders long is too long to name from the top
+    try:
+        for _ in range(1000):
+            os.mkdir("x")
+            os.chdir("x")
+        Path("a.md").write_text("# Deep\n\n- **A** - b\n", "utf-8")
+    finally:
+        os.chdir(here)
+    try:
+        check = run("check", str(content), "--format", "json", cwd=tmp_path)
+        assert "Traceback" not in check.stderr and "internal error" not in check.stderr, check.stderr[-2000:]
+        found = {(Path(d["file"]).name, d["code"], d["line"]) for d in json.loads(check.stdout)["diagnostics"]}
+        assert ("03-quotes.md", "P009", 3) in found  # quotes deeper than the parser reads
+        assert ("04-line.md", "P003", 5) in found  # a 300,000-character line
+        assert any(code == "P009" and name == "x" for name, code, _ in found)  # folders 33 deep and more
+        built = run("build", str(content), "--out", "out", cwd=tmp_path)
+        assert built.returncode == 1 and "internal error" not in built.stderr
+    finally:
+        subprocess.run(["rm", "-rf", str(deep)], check=True)  # pytest's own clean-up recurses

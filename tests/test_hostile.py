@@ -52,7 +52,8 @@ def make_case(case: dict, root: Path) -> tuple[Path, str]:
     elif kind == "deep-quotes":
         path.write_text("# Quotes\n\n" + ">" * 1000 + " deep text\n", "utf-8")
     elif kind == "many-marks":
-        path.write_text("# Marks\n\n" + "a ==x== " * 100_000 + "\n", "utf-8")  # words around: not junk (P131)
+        # one paragraph (lines of 1,000 marks: a longer line is refused on its own, P003); words around: not junk
+        path.write_text("# Marks\n\n" + "\n".join(["a ==x== " * 1000] * 100) + "\n", "utf-8")
     elif kind == "symlink-out":
         (folder / "img").mkdir()
         os.symlink("/etc/passwd", folder / "img" / "passwd.png")

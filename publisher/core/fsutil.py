@@ -10,6 +10,31 @@ from pathlib import Path
 from typing import Iterator
 
 
+MAX_DEPTH = 32  # folders inside folders: a book deeper than this is a folder of something else (P009)
+
+
+def walk(top: Path | str, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` (top-down; prune ``dirs`` in place), without recursion and never deeper than ``max_depth``
+    folders below ``top``: a tree a thousand folders deep is no RecursionError. Links to folders are not
+    followed; unreadable folders are skipped."""
+    stack = [(os.fspath(top), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        dirs, files = [], []
+        for e in entries:
+            try:
+                (dirs if e.is_dir(follow_symlinks=False) else files).append(e.name)
+            except OSError:
+                continue
+        yield folder, dirs, files
+        if depth < max_depth:
+            stack.extend((os.path.join(folder, d), depth + 1) for d in reversed(dirs))
+
+
 def inside(root: Path | str, path: Path | str) -> bool:
     """Does ``path``, symbolic links followed, stay inside ``root`` (links followed too)? A file the book reads
     must: a link in a cloned repository could otherwise put any file of the machine into the artifacts."""

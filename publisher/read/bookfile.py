@@ -37,6 +37,11 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "exclude": list,
     "ids": dict,
 }
+# the longest each text may be: a title is a line on a cover and a running footer, never a megabyte
+MAX_CHARS = {"title": 200, "subtitle": 300, "short_name": 40, "author": 200, "source": 500, "language": 35,
+             "version": 40, "date": 40, "license": 200, "paper": 10, "emphasis": 20}
+MAX_GLOBS = 200
+MAX_BOOK_TOML = 64 * 1024
 ID_KEYS: dict[str, type] = {"deck": int, "basic_model": int, "cloze_model": int, "epub": str}
 
 
@@ -68,7 +73,12 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         diags.append(diag("P006", file, 0, f"no book.toml: title '{fallback_title}' from the folder name, ids from the title"))
     else:
         try:
-            data = tomllib.loads(path.read_bytes().decode("utf-8"))
+            size = path.stat().st_size
+            if size > MAX_BOOK_TOML:  # known before reading it
+                diags.append(diag("P004", file, 1, f"{size:,} bytes: a book.toml holds a few settings "
+                                                   f"(at most {MAX_BOOK_TOML:,} bytes)"))
+            else:
+                data = tomllib.loads(path.read_bytes().decode("utf-8"))
         except UnicodeDecodeError:
             diags.append(diag("P001", file, 1))
         except OSError as exc:
@@ -83,6 +93,11 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         elif not isinstance(value, TOP_KEYS[key]) or (TOP_KEYS[key] is int and isinstance(value, bool)):
             want = TOP_KEYS[key].__name__ if isinstance(TOP_KEYS[key], type) else "value"
             diags.append(diag("P004", file, _line_of(path, key), f"'{key}' must be a {_tname(want)}"))
+        elif isinstance(value, str) and len(value) > MAX_CHARS.get(key, 1000):
+            diags.append(diag("P004", file, _line_of(path, key), f"'{key}' is {len(value):,} characters long "
+                                                                 f"(at most {MAX_CHARS.get(key, 1000):,})"))
+        elif isinstance(value, list) and len(value) > MAX_GLOBS:
+            diags.append(diag("P004", file, _line_of(path, key), f"'{key}' lists {len(value):,} patterns (at most {MAX_GLOBS})"))
         else:
             clean[key] = value
     title = str(clean.get("title") or fallback_title)

@@ -19,6 +19,8 @@ TOML_RE = re.compile(r"\A\+\+\+[ \t]*\n(.*?\n)?\+\+\+[ \t]*(?:\n|\Z)", re.S)
 TAG_CLEAN_RE = re.compile(r"[^\w/:.-]+")
 
 
+MAX_TITLE = 300  # characters: a title is a heading and a deck's name, never a paragraph
+
 @dataclass(frozen=True)
 class FrontMatter:
     title: str = ""
@@ -61,11 +63,16 @@ def split(text: str, file: str) -> tuple[FrontMatter, str, list[Diagnostic]]:
         return FrontMatter(lines=n_lines), blanked, diags
     if not isinstance(data, dict):
         return FrontMatter(lines=n_lines), blanked, diags
+    title = _text(data.get("title"))
+    if len(title) > MAX_TITLE:
+        diags.append(diag("P011", file, 1, f"the title is {len(title):,} characters long (at most {MAX_TITLE}): "
+                                           "it is left out, and the heading or file name gives the title"))
+        title = ""
     cards = data.get("cards", True)
     if isinstance(cards, str):
         cards = cards.strip().lower() not in ("false", "no", "off", "0")
     return FrontMatter(
-        title=_text(data.get("title")),
+        title=title,
         tags=tuple(dict.fromkeys(t for t in (anki_tag(x) for x in _strings(data.get("tags", data.get("tag")))) if t)),
         aliases=tuple(dict.fromkeys(a for a in _strings(data.get("aliases", data.get("alias"))) if a)),
         cards=bool(cards),

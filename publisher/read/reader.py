@@ -30,6 +30,7 @@ from .blocks import blocks as read_blocks
 from .tokens import Ctx, HeadingMark, Locator
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_LINE_CHARS = 200_000  # one line longer than this is no note (a pasted blob): the file is refused, saying where
 PLUGINS = mdparse.PLUGINS
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # what a source must hold for a normalization pass to have anything to do in it (a cheap look at the text)
@@ -96,6 +97,8 @@ def _too_deep(blocks: list[Any] | tuple[Any, ...], limit: int) -> m.Loc | None:
             if depth + 1 >= limit and kids:
                 for para in kids:
                     runs = para.children if isinstance(para, m.Para) else ()
+                    if runs and isinstance(runs[0], m.Text) and FLATTENED_RE.match(runs[0].text):
+                        return para.loc  # "> > > text": quotes deeper than the limit, read as text
                     for n, node in enumerate(runs[:-1]):
                         nxt = runs[n + 1]
                         if isinstance(node, m.SoftBreak) and isinstance(nxt, m.Text) and FLATTENED_RE.match(nxt.text):
@@ -218,6 +221,11 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         d = diag("P003", file, 1, f"{size:,} bytes (limit {MAX_FILE_BYTES:,}): left out, not read")
         return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), [d]
     text, diags = decode(raw, file)
+    if len(text) > MAX_LINE_CHARS and (long := _longest_line(text))[1] > MAX_LINE_CHARS:
+        line, chars = long
+        diags.append(diag("P003", file, line, f"a line of {chars:,} characters (limit {MAX_LINE_CHARS:,}): the file "
+                                              "is left out; break the line, or move what it holds into a file of its own"))
+        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), diags
     where["hints"] = frozenset([name for name, found in HINTS.items() if found.search(text)]
                                + ([] if unicodedata.is_normalized("NFC", text) else ["nfc"]))
     front, text, more = frontmatter.split(text, file)
@@ -261,6 +269,19 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     title, title_loc, body, more = section_tree(blocks, file, Titled(front.title, summary_title, fallback))
     diags.extend(more)
     return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
+
+
+def _longest_line(text: str) -> tuple[int, int]:
+    """(line number, length) of the longest line."""
+    best, best_len, start, line = 1, 0, 0, 1
+    while True:
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end
+        if stop - start > best_len:
+            best, best_len = line, stop - start
+        if end < 0:
+            return best, best_len
+        start, line = end + 1, line + 1
 
 
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?%%", re.S)

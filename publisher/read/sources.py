@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..core.diagnostics import Diagnostic, diag
-from ..core.fsutil import inside
+from ..core.fsutil import MAX_DEPTH, inside, walk
 from ..core.text import slugify, unique
 
 MD_SUFFIXES = (".md", ".markdown")
@@ -150,7 +150,12 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
     exc = [glob_regex(p) for p in exclude if p.strip()]
     found: list[str] = []  # rel paths of every Markdown file that is read
 
-    def walk(folder: Path, rel: str) -> None:
+    def visit(folder: Path, rel: str, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            layout.diagnostics.append(diag("P009", f"{shown}/{rel}" if shown else rel, 0,
+                                           f"folders nested more than {MAX_DEPTH} deep: this one and what it holds "
+                                           "are left out"))
+            return
         try:
             # a folder's opening page (README.md, index.md) first, then files and folders in natural order
             entries = sorted(os.scandir(folder), key=lambda e: (
@@ -188,7 +193,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                 if _matches(child, exc):
                     _note_dir(Path(entry.path), child, "excluded in book.toml")
                     continue
-                walk(Path(entry.path), child)
+                visit(Path(entry.path), child, depth + 1)
             elif is_file and entry.name.lower().endswith(MD_SUFFIXES):
                 why = _default_reason(child, False)
                 if why and not _matches(child, inc):
@@ -208,14 +213,14 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
         if why == "hidden" or why.startswith("build") or why == "the book's templates":
             # a .git folder or node_modules: not notes, and often huge; count what it holds
             n = 0
-            for _dirpath, _dirs, files in os.walk(path):
+            for _dirpath, _dirs, files in walk(path):
                 n += sum(1 for f in files if f.lower().endswith(MD_SUFFIXES))
                 if n > 10_000:
                     break
             if n:
                 layout.left_out.append((rel + "/", f"{why} ({n} Markdown file{'s' if n != 1 else ''})"))
             return
-        for dirpath, _dirs, files in os.walk(path):
+        for dirpath, _dirs, files in walk(path):
             for f in sorted(files):
                 if f.lower().endswith(MD_SUFFIXES):
                     sub = Path(dirpath, f).relative_to(path).as_posix()
@@ -223,7 +228,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
 
     if root.is_dir():
         try:
-            walk(root, "")
+            visit(root, "")
         except _TooMany:
             layout.diagnostics.append(diag("P016", shown or str(root), 0, f"more than {MAX_FILES} Markdown files: "
                                            "a book this size is refused before reading; point publisher at the "
@@ -267,7 +272,7 @@ def _templates_inside(root: Path, shown: str, layout: Layout) -> None:
             layout.diagnostics.append(diag("P112", f"{shown}/templates" if shown else "templates", 0,
                                            "a link to a folder outside the content folder: the built-in templates are used"))
         return
-    for dirpath, _dirs, files in os.walk(folder):
+    for dirpath, _dirs, files in walk(folder):
         for name in sorted(files):
             path = Path(dirpath, name)
             if not inside(root, path):
