@@ -723,3 +723,24 @@ def test_too_deep_and_too_long_are_diagnostics_never_an_internal_error(tmp_path:
         assert built.returncode == 1 and "internal error" not in built.stderr
     finally:
         subprocess.run(["rm", "-rf", str(deep)], check=True)  # pytest's own clean-up recurses
+
+
+def test_a_huge_image_or_sound_is_refused_by_its_size_without_being_read(tmp_path: Path) -> None:
+    content = write(tmp_path / "content", {**BOOK, "03-media.md": "# Media\n\n- the ==big picture== ![big](img/big.png)\n"
+                                           "- the ==big sound== [sound:snd/big.mp3]\n"})
+    for rel in ("img/big.png", "snd/big.mp3"):  # sparse: 3 GB on paper, nothing on disk
+        (content / rel).parent.mkdir(exist_ok=True)
+        with open(content / rel, "wb") as f:
+            f.truncate(3 * 1024**3)
+    check = run("check", str(content), "--format", "json", cwd=tmp_path)
+    found = sorted((d["line"], d["code"]) for d in json.loads(check.stdout)["diagnostics"]
+                   if d["file"].endswith("03-media.md") and d["code"] == "P127")
+    assert found == [(3, "P127"), (4, "P127")], found
+    script = ("import resource, subprocess, sys\n"
+              f"done = subprocess.run([{str(PUBLISHER)!r}, 'build', {str(content)!r}, '--out', 'out'])\n"
+              "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    code, peak_kb = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                                   timeout=300).stdout.split()[-2:]
+    assert code == "0" and int(peak_kb) < 1024 * 1024, peak_kb  # never read into memory (3 GB each)
+    with zipfile.ZipFile(next((tmp_path / "out").glob("*.apkg"))) as z:
+        assert json.loads(z.read("media")) == {}

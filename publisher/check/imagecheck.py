@@ -23,6 +23,20 @@ FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 SVG_UNSAFE = "is an SVG that is not safe to show: it has "
 
 
+MAX_SOUND_BYTES = 50 * 1024 * 1024  # a card's sound: a clip, not an album (the deck holds a copy of each)
+
+
+def sound_problem(path: Path | str) -> str | None:
+    """Why the sound at ``path`` is not packed into the deck (None: it is). Judged by its size, unread."""
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        return exc.strerror or "cannot be read"
+    if size > MAX_SOUND_BYTES:
+        return f"is {size / 1024 / 1024:.0f} MB, more than {MAX_SOUND_BYTES // 1024 // 1024} MB"
+    return None
+
+
 def unsafe(path: Path | str) -> str | None:
     """Why the image at ``path`` could run or fetch something (an SVG that is not safe): P110's question."""
     why = problem(path)

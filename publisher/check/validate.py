@@ -296,7 +296,7 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     return real, ""
 
 
-from .imagecheck import problem as image_problem, unsafe as unsafe_image  # noqa: E402
+from .imagecheck import problem as image_problem, sound_problem, unsafe as unsafe_image  # noqa: E402
 
 
 def resources(ctx: Context) -> Iterator[Diagnostic]:
@@ -327,6 +327,8 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                         yield diag("P112", loc.file, loc.line, why)
                     elif not target.is_file():
                         yield diag("P111", loc.file, loc.line, f"sound '{url}': not played on the card")
+                    elif why := sound_problem(target):
+                        yield diag("P127", loc.file, loc.line, f"sound '{url}' {why}: not played on the card")
                 case m.Link(url=url, loc=loc):
                     if unsafe_url(url):
                         yield diag("P113", loc.file, loc.line, f"link '{url[:80]}'")

@@ -39,7 +39,7 @@ from ..cards import ledger
 from ..core import model as m
 from ..core.diagnostics import Diagnostic
 from ..core.fsutil import atomic_path
-from ..check.imagecheck import prepared, problem as image_problem
+from ..check.imagecheck import prepared, problem as image_problem, sound_problem
 from ..read.sources import SOUND_SUFFIXES
 from ..core.model import Loaded
 from ..markup.templates import read_text
@@ -221,6 +221,8 @@ class _Media:
             return None
         if target.suffix.lower() not in SOUND_SUFFIXES and image_problem(target) is not None:
             return None  # not an image every output can show (P127): the alt text, as in the others
+        if target.suffix.lower() in SOUND_SUFFIXES and sound_problem(target) is not None:
+            return None  # too large to pack (P127): its label, unplayed
         # a sound as it is; an image at most 1600 px on its longest side (resampled, the original untouched)
         data = target.read_bytes() if target.suffix.lower() in SOUND_SUFFIXES else prepared(target)
         suffix = "".join(ch for ch in target.suffix.lower() if ch in self.SUFFIX_OK)
