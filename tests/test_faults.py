@@ -744,3 +744,16 @@ def test_a_huge_image_or_sound_is_refused_by_its_size_without_being_read(tmp_pat
     assert code == "0" and int(peak_kb) < 1024 * 1024, peak_kb  # never read into memory (3 GB each)
     with zipfile.ZipFile(next((tmp_path / "out").glob("*.apkg"))) as z:
         assert json.loads(z.read("media")) == {}
+
+
+def test_a_table_of_a_thousand_columns_is_refused_before_the_work(tmp_path: Path) -> None:
+    import time
+
+    n = 1000
+    table = ("|" + "|".join(f"h{i}" for i in range(n)) + "|\n|" + "---|" * n + "\n"
+             + "".join("|" + "|".join(f"v{r}{i}" for i in range(n)) + "|\n" for r in range(5)))
+    content = write(tmp_path / "content", {**BOOK, "03-table.md": "# Table\n\nThe table:\n\n" + table})
+    started = time.monotonic()
+    built = run("build", str(content), "--out", "out", cwd=tmp_path, timeout=120)
+    assert built.returncode == 1 and time.monotonic() - started < 30
+    assert "03-table.md:5: P019" in built.stdout and "1,000 columns" in built.stdout, built.stdout

@@ -480,6 +480,18 @@ def test_fixture_sheet_has_everything(tmp_path: Path) -> None:
     assert all("Sheet-" in name for name in fonts_of(reader))
 
 
+def test_a_table_wider_than_a_column_stays_inside_it(tmp_path: Path) -> None:
+    """Issue 31: 40 columns (and a long unbroken token in a cell) wrap inside the column, at full size."""
+    cols = 40
+    table = ("| " + " | ".join(f"head{i}" for i in range(cols)) + " |\n|" + "---|" * cols + "\n"
+             + "".join("| " + " | ".join(f"v{r}x{i}" for i in range(cols)) + " |\n" for r in range(3))
+             + "| " + " | ".join(["averyveryverylongunbrokentokenthatcannotwrap"] + ["x"] * (cols - 1)) + " |\n")
+    folder = fixture_book(tmp_path, files={"04-wide.md": "# Wide\n\n- **Wide table** - below\n\n" + table +
+                                           "\nA sentence after the table, at full width.\n"})
+    loaded, artifact = build(folder, tmp_path / "out")
+    check_sheet(artifact.path, loaded, size=(842, 595), columns=3)  # every glyph inside its column band
+
+
 def test_paper_and_columns_from_book_and_options(tmp_path: Path) -> None:
     folder = fixture_book(tmp_path, 'paper = "letter"\ncolumns = 2\n')
     loaded, artifact = build(folder, tmp_path / "a")

@@ -79,6 +79,20 @@ def headings(ctx: Context) -> Iterator[Diagnostic]:
         yield from visit(ch.blocks, 1)
 
 
+MAX_TABLE_COLUMNS = 64  # wider is no table a page or a screen can show (and laying it out takes minutes)
+
+
+def tables(ctx: Context) -> Iterator[Diagnostic]:
+    """P019 for a table of more columns than any output can lay out; wide ones under it wrap or scroll."""
+    for ch in ctx.book.chapters:
+        for block in ctx.blocks(ch):
+            if isinstance(block, m.Table):
+                width = max([len(block.head), *(len(r) for r in block.rows)])
+                if width > MAX_TABLE_COLUMNS:
+                    yield diag("P019", block.loc.file, block.loc.line,
+                               f"{width:,} columns (at most {MAX_TABLE_COLUMNS}): split it, or turn it around")
+
+
 def empty_things(ctx: Context) -> Iterator[Diagnostic]:
     for ch in ctx.book.chapters:
         for block in ctx.blocks(ch):
@@ -453,7 +467,7 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
 # derivation on a large book.
 RULES: tuple[Rule, ...] = (
     headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
-    raw_html, formulas, glyphs, resources, internal_links, spelling,
+    raw_html, formulas, glyphs, resources, internal_links, spelling, tables,
 )
 CARD_RULES: tuple[Rule, ...] = (card_identities, cloze_limits, long_answers)
 BOOK_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r not in CARD_RULES)

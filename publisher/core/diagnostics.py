@@ -28,6 +28,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P016": ("error", "too many files"),
     "P017": ("warning", "a file changed during the build"),
     "P018": ("warning", "update without a claim to update"),
+    "P019": ("error", "table too wide"),
     "P101": ("warning", "chapter has no H1 title"),
     "P102": ("warning", "chapter has more than one H1"),
     "P103": ("warning", "heading level jumps"),

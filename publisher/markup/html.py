@@ -61,6 +61,8 @@ ATTRS = {
 URL_SCHEMES = {"http", "https", "mailto"}
 
 Resolver = Callable[[str], "str | None"]
+WIDE_TABLE = 6  # columns: a table with more is 'wide' (the outputs let it wrap or scroll, never overflow)
+
 
 
 def _keep(url: str) -> str | None:
@@ -324,7 +326,8 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
                 return "<tr>" + "".join(out) + "</tr>"
 
             body = "\n".join(row(r, "td") for r in rows)
-            return f"<table>\n<thead>{row(head, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+            wide = ' class="wide"' if max([len(head), *(len(r) for r in rows)]) > WIDE_TABLE else ""
+            return f"<table{wide}>\n<thead>{row(head, 'th')}</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
         case m.Rule():
             return "<hr/>"
         case m.RawBlock(html=h):
