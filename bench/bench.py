@@ -130,10 +130,11 @@ def bench_check(work: Path, repeat: int, pandoc: str | None, files: int = 200) -
     return row
 
 
-def bench_faults(work: Path, long_chapter_mb: float = 1.0) -> dict[str, float]:
-    """Issue 15's scale cases at full size: a no-op build of a small book beside a 3 GB video (sparse: no
-    disk used, but reading it would cost 3 GB), a folder of 100,000 notes (refused early, P016), and the
-    sheet of one file of ``long_chapter_mb`` MB (laid out in parallel pieces)."""
+def bench_faults(work: Path, long_chapter_mb: float = 2.0) -> dict[str, float]:
+    """Issues 15 and 31's scale cases at full size: a no-op build of a small book beside a 3 GB video (sparse:
+    no disk used, but reading it would cost 3 GB), a folder of 100,000 notes (refused early, P016), one file
+    of ``long_chapter_mb`` MB built whole, a 5 MB one (refused early, P003), and Markdown bombs; each with its
+    time and the peak memory of its process tree."""
     book = write_book(work / "faults-book", 300)
     with open(book / "lecture.mp4", "wb") as f:
         f.truncate(3 * 1024 ** 3)
@@ -152,18 +153,39 @@ def bench_faults(work: Path, long_chapter_mb: float = 1.0) -> dict[str, float]:
     row["files_100k"] = time.perf_counter() - start
     row["files_100k_refused"] = float("P016" in proc.stdout + proc.stderr)
     shutil.rmtree(many, ignore_errors=True)
-    # one very long file: its sheet is laid out in pieces between its sections, in parallel
-    one = work / "one-long-file"
-    one.mkdir()
-    lines, k = ["# One long file\n"], 0
-    while sum(map(len, lines)) < long_chapter_mb * 1024 * 1024:
-        lines.append(f"\n## Section {k}\n\n" + "".join(
-            f"- **Term {k}.{i}** - what term {k}.{i} holds, in a few words of invented jargon\n" for i in range(20)))
-        k += 1
-    (one / "notes.md").write_text("".join(lines), "utf-8")
-    row["long_chapter_mb"] = long_chapter_mb
-    row["long_chapter_pdf"], row["long_chapter_pdf_peak_mib"] = run(
-        [PUBLISHER, "build", str(one), "--out", str(work / "one-out"), "--format", "pdf"])
+    # one very long file: the largest a book takes (2 MB of terms: every artifact, the sheet leaving it out,
+    # P022), and a 5 MB one, refused by its size before a byte is read (P003)
+    for name, mb in (("long_chapter", long_chapter_mb), ("chapter_5mb", 5.0)):
+        one = work / f"one-{name}"
+        one.mkdir()
+        lines, k = ["# One long file\n"], 0
+        while sum(map(len, lines)) < mb * 1000 * 1000:
+            lines.append(f"\n## Section {k}\n\n" + "".join(
+                f"- **Term {k}.{i}** - what term {k}.{i} holds, in a few words of invented jargon\n" for i in range(20)))
+            k += 1
+        (one / "notes.md").write_text("".join(lines)[: int(mb * 1000 * 1000)], "utf-8")
+        row[f"{name}_mb"] = mb
+        row[name], row[f"{name}_peak_mib"] = run([PUBLISHER, "build", str(one), "--out", str(work / f"out-{name}")])
+    # Markdown bombs: each refused (or shown) with a diagnostic, in seconds and little memory
+    bombs = {
+        "link_refs_100k": "# Refs\n\n[ref]: https://example.com/a/long/path/x\n\n" + "\n".join(
+            f"- item {i} " + " ".join(f"[w{j}][ref]" for j in range(50)) for i in range(2000)) + "\n",
+        "table_1000_columns": "# Table\n\n|" + "|".join(f"h{i}" for i in range(1000)) + "|\n|" + "---|" * 1000 + "\n"
+                              + "".join("|" + "|".join(f"v{r}{i}" for i in range(1000)) + "|\n" for r in range(5)),
+        "line_2mb": "# Line\n\n" + "word " * 400_000 + "\n",
+        "quotes_1000_deep": "# Quotes\n\n" + "> " * 1000 + "deep\n",
+    }
+    for name, text in bombs.items():
+        folder = work / f"bomb-{name}"
+        folder.mkdir()
+        (folder / "a.md").write_text(text, "utf-8")
+        row[f"bomb_{name}"], row[f"bomb_{name}_peak_mib"] = run(
+            [PUBLISHER, "build", str(folder), "--out", str(work / f"out-{name}")])
+    folder = work / "bomb-title"
+    folder.mkdir()
+    (folder / "book.toml").write_text('title = "' + "T" * 1_000_000 + '"\n', "utf-8")
+    (folder / "a.md").write_text("# A\n\n- **Term** - text\n", "utf-8")
+    row["bomb_title_1mb"], row["bomb_title_1mb_peak_mib"] = run([PUBLISHER, "build", str(folder), "--out", str(work / "out-title")])
     return row
 
 
@@ -198,8 +220,16 @@ def check_targets(rows: list[dict], check: dict | None = None, faults: dict | No
                    f"{faults['noop_3gb_peak_mib']:.0f} MiB, {faults['noop_3gb']:.2f} s")
         ok = faults["files_100k_refused"] == 1 and faults["files_100k"] < 60
         out.append(f"{'met   ' if ok else 'MISSED'} 100,000 note files refused early with a message: {faults['files_100k']:.1f} s")
-        out.append(f"info   the sheet of one {faults['long_chapter_mb']:g} MB file (laid out in pieces): "
-                   f"{faults['long_chapter_pdf']:.1f} s, peak {faults['long_chapter_pdf_peak_mib']:.0f} MiB")
+        ok = faults["long_chapter"] <= 60 and faults["long_chapter_peak_mib"] <= 1536
+        out.append(f"{'met   ' if ok else 'MISSED'} one {faults['long_chapter_mb']:g} MB file, every artifact, in at most "
+                   f"60 s and 1.5 GB: {faults['long_chapter']:.1f} s, peak {faults['long_chapter_peak_mib']:.0f} MiB")
+        ok = faults["chapter_5mb"] <= 60 and faults["chapter_5mb_peak_mib"] <= 1536
+        out.append(f"{'met   ' if ok else 'MISSED'} a 5 MB file refused early (P003), at most 60 s and 1.5 GB: "
+                   f"{faults['chapter_5mb']:.1f} s, peak {faults['chapter_5mb_peak_mib']:.0f} MiB")
+        for key in sorted(k for k in faults if k.startswith("bomb_") and not k.endswith("_peak_mib")):
+            ok = faults[key] <= 60 and faults[key + "_peak_mib"] <= 1536
+            out.append(f"{'met   ' if ok else 'MISSED'} Markdown bomb {key[5:]} in at most 60 s and 1.5 GB: "
+                       f"{faults[key]:.1f} s, peak {faults[key + '_peak_mib']:.0f} MiB")
     return out
 
 
@@ -210,7 +240,7 @@ def main() -> int:
     ap.add_argument("--no-pandoc", action="store_true")
     ap.add_argument("--check-files", type=int, default=200, help="files in the jargon tree that `check` reads (0: skip)")
     ap.add_argument("--no-faults", action="store_true", help="skip the 3 GB file, 100,000-file and long-file cases")
-    ap.add_argument("--long-chapter-mb", type=float, default=1.0, help="size of the one long file (issue 15: 4.9)")
+    ap.add_argument("--long-chapter-mb", type=float, default=2.0, help="size of the one long file (2: the largest taken)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"))
     args = ap.parse_args()
     pandoc = None if args.no_pandoc else pandoc_path()

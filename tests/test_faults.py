@@ -757,3 +757,41 @@ def test_a_table_of_a_thousand_columns_is_refused_before_the_work(tmp_path: Path
     built = run("build", str(content), "--out", "out", cwd=tmp_path, timeout=120)
     assert built.returncode == 1 and time.monotonic() - started < 30
     assert "03-table.md:5: P019" in built.stdout and "1,000 columns" in built.stdout, built.stdout
+
+
+def test_one_link_reference_used_a_hundred_thousand_times_is_refused_before_the_work(tmp_path: Path) -> None:
+    import time
+
+    uses = "\n".join(f"- item {i} " + " ".join(f"[w{j}][ref]" for j in range(50)) for i in range(2000))
+    content = write(tmp_path / "content", {**BOOK, "03-refs.md": "# Refs\n\n[ref]: https://example.com/a/long/path/x\n\n" + uses + "\n"})
+    started = time.monotonic()
+    built = run("build", str(content), "--out", "out", cwd=tmp_path, timeout=120)
+    assert built.returncode == 1 and time.monotonic() - started < 30
+    assert "03-refs.md:5: P021" in built.stdout and "100,000 links" in built.stdout, built.stdout
+
+
+def test_the_sheet_keeps_a_budget_of_links_and_leaves_out_a_chapter_too_long_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdf
+
+    from publisher.check import validate
+    from publisher.renderers import pdf, sheet
+
+    monkeypatch.setattr(validate, "SHEET_LINKS", 3)
+    monkeypatch.setattr(sheet, "SHEET_LINKS", 3)
+    links = "".join(f"- see [site {i}](https://example.com/{i}) for ==part {i}==\n" for i in range(5))
+    long = "".join(f"- **Long term {i}** - what it holds\n" for i in range(40))
+    content = write(tmp_path / "content", {**BOOK, "03-links.md": "# Links\n\n" + links, "04-long.md": "# Long\n\n" + long})
+    monkeypatch.setattr(validate, "SHEET_MAX_BOXES", 100)
+    monkeypatch.setattr(pdf, "SHEET_MAX_BOXES", 100)
+    result = b.build(content, ["pdf", "epub"], tmp_path / "out", jobs=1)
+    assert result.ok
+    found = {(Path(d.file).name, d.code) for d in result.diagnostics}
+    assert {("03-links.md", "P020"), ("04-long.md", "P022")} <= found, found
+    reader = pypdf.PdfReader(next((tmp_path / "out").glob("*.pdf")))
+    uris = [a.get_object().get("/A", {}).get("/URI") for p in reader.pages for a in p.get("/Annots", [])]
+    assert sorted(u for u in uris if u) == [f"https://example.com/{i}" for i in range(3)]
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "site 4" in text and "Long term 7" not in text  # the words of every link; not the long chapter
+    with zipfile.ZipFile(next((tmp_path / "out").glob("*.epub"))) as z:
+        assert any("Long term 7" in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xhtml"))

@@ -18,7 +18,7 @@ from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..read.htmlread import DANGEROUS, unsafe_url
 from ..cards.links import Index
-from ..core.text import block_inlines, block_text, facts, plain_text, walk_blocks, walk_inlines
+from ..core.text import block_inlines, block_text, boxes, facts, plain_text, walk_blocks, walk_inlines
 
 # Raw HTML that may stand in the content (anything else is reported).
 ALLOWED_TAGS = frozenset({"br", "sub", "sup", "kbd", "abbr", "small", "u", "ins", "del", "s", "mark", "span", "wbr"})
@@ -91,6 +91,39 @@ def tables(ctx: Context) -> Iterator[Diagnostic]:
                 if width > MAX_TABLE_COLUMNS:
                     yield diag("P019", block.loc.file, block.loc.line,
                                f"{width:,} columns (at most {MAX_TABLE_COLUMNS}): split it, or turn it around")
+
+
+SHEET_LINKS = 2000  # a chapter's links the sheet makes clickable; the rest print as their words (each costs layout)
+MAX_LINK_CHARS = 2_000_000  # all a chapter's link URLs together: one long reference used 100,000 times is a bomb
+
+
+SHEET_MAX_BOXES = 15_000  # a chapter the sheet lays out: about a minute on two cores (a 0.5 MB file of terms)
+
+
+def sheet_length(ctx: Context) -> Iterator[Diagnostic]:
+    """P022 for a chapter too long for a cheat sheet: the sheet leaves it out (it would take minutes and
+    gigabytes to lay out, and fill a hundred pages); the EPUB and the deck keep it whole."""
+    for ch in ctx.book.chapters:
+        if (n := boxes(ch)) > SHEET_MAX_BOXES:
+            yield diag("P022", ch.loc.file, ch.loc.line,
+                       f"{n:,} blocks and formatted words (at most {SHEET_MAX_BOXES:,}): the sheet leaves this "
+                       "chapter out; the EPUB and the deck have it (split the file to print it)")
+
+
+def links(ctx: Context) -> Iterator[Diagnostic]:
+    """P021 when a chapter's links, expanded (a reference definition is copied into each use), hold more
+    than :data:`MAX_LINK_CHARS`; P020 when the sheet prints some of them as plain words."""
+    for ch in ctx.book.chapters:
+        found = [n for n in ctx.inlines(ch) if isinstance(n, m.Link) and not n.target]
+        chars = sum(len(n.url) for n in found)
+        if chars > MAX_LINK_CHARS:
+            yield diag("P021", ch.loc.file, found[0].loc.line,
+                       f"{len(found):,} links hold {chars:,} characters of addresses (at most {MAX_LINK_CHARS:,}): "
+                       "a long address used this often is no note; link it once")
+        elif len(found) > SHEET_LINKS:
+            yield diag("P020", ch.loc.file, found[SHEET_LINKS].loc.line,
+                       f"{len(found):,} links: the sheet makes the first {SHEET_LINKS:,} clickable and prints the "
+                       "rest as their words (the EPUB and the deck keep them all)")
 
 
 def empty_things(ctx: Context) -> Iterator[Diagnostic]:
@@ -467,7 +500,7 @@ def spelling(ctx: Context) -> Iterator[Diagnostic]:
 # derivation on a large book.
 RULES: tuple[Rule, ...] = (
     headings, empty_things, footnotes, card_identities, cloze_limits, duplicate_facts, long_answers,
-    raw_html, formulas, glyphs, resources, internal_links, spelling, tables,
+    raw_html, formulas, glyphs, resources, internal_links, spelling, tables, links, sheet_length,
 )
 CARD_RULES: tuple[Rule, ...] = (card_identities, cloze_limits, long_answers)
 BOOK_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r not in CARD_RULES)

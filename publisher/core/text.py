@@ -317,3 +317,14 @@ def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]]
         return tuple(out)
 
     return map_blocks(blocks, per_block)
+
+
+def boxes(chapter: m.Chapter) -> int:
+    """How much a layout engine has to place for a chapter: its blocks, list items and every inline node
+    that is not plain text (each a box of its own: the sheet's layout time grows with them)."""
+    n = 0
+    for b in walk_blocks(chapter.blocks):
+        n += 1 + (len(b.items) if isinstance(b, (m.BulletList, m.DefList)) else 0)
+        for run in block_inlines(b):
+            n += sum(1 for x in walk_inlines(run) if not isinstance(x, m.Text))
+    return n

@@ -18,6 +18,7 @@ chapters, in parallel worker processes, each chunk cached under
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -27,7 +28,8 @@ from ..core import model as m
 from ..markup import templates
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import atomic_path, temp_beside
-from ..core.text import block_inlines, count, walk_blocks, walk_inlines
+from ..check.validate import SHEET_MAX_BOXES
+from ..core.text import block_inlines, boxes, count, walk_blocks, walk_inlines
 from . import Artifact, RenderOptions, pdf_chunks, sheet_heads
 from .sheet import CHARS_PER_LINE_3COL, CONTENT_URL, CSS_URL, FOLDER, KEEP_LINES, NAME, PAPERS, TEMPLATES_URL, _byline, _image_resolver, book_keywords, chapters_html, document_html, estimated_lines, make_fetcher, tighten, write_pdf
 
@@ -104,8 +106,14 @@ def _book_line(content_dir: Path, key: str) -> int:
 # --------------------------------------------------------------------------- render
 
 
+def printable(book: m.Book) -> m.Book:
+    """The book as the sheet prints it: a chapter too long for a cheat sheet (P022) is left out."""
+    kept = tuple(ch for ch in book.chapters if boxes(ch) <= SHEET_MAX_BOXES)
+    return book if len(kept) == len(book.chapters) else dataclasses.replace(book, chapters=kept)
+
+
 def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = RenderOptions()) -> Artifact:
-    book: m.Book = loaded.book
+    book: m.Book = printable(loaded.book)
     content_dir = Path(content_dir)
     paper, columns = settings(book.meta, options)
     dest = output_path(book.meta, Path(out_dir))

@@ -13,7 +13,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
@@ -24,7 +24,8 @@ from ..markup.fetcher import SafeFetcher, mount_url
 from ..core.fsutil import atomic_path
 from ..check.imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..cards.links import is_remote
-from ..core.text import block_text, plain_text, walk_blocks
+from ..check.validate import SHEET_LINKS
+from ..core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
 from . import sheet_heads
 
 NAME = "pdf"  # the renderer's name: its cache folder
@@ -99,6 +100,24 @@ def _link_href(url: str) -> str | None:
     return url.strip() if urlsplit(url.strip()).scheme.lower() in ("http", "https", "mailto") else None
 
 
+def _link_budget(chapter: m.Chapter, lo: int) -> Callable[[str], str | None]:
+    """The sheet's ``link_href`` for a chapter's piece that starts at block ``lo``: the chapter's first
+    :data:`SHEET_LINKS` web links stay links, later ones print as their words (P020 says so); each link is
+    an annotation and a tagged element that costs layout time, and paper has no use for them."""
+    used = sum(1 for b in walk_blocks(chapter.blocks[:lo]) for run in block_inlines(b) for n in walk_inlines(run)
+               if isinstance(n, m.Link) and not n.target and _link_href(n.url) is not None) if lo else 0
+    left = [SHEET_LINKS - used]
+
+    def href(url: str) -> str | None:
+        out = _link_href(url)
+        if out is None or left[0] <= 0:
+            return None
+        left[0] -= 1
+        return out
+
+    return href
+
+
 def _target_href(target: str) -> str:
     """A link into the book (``slug`` or ``slug#anchor``): ids in the sheet are ``slug--anchor``."""
     slug, _, anchor = target.partition("#")
@@ -163,7 +182,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int,
             typography=True,
             history="mark",  # the sheet prints today's claim only, marked as updated
             image_src=image_src,
-            link_href=_link_href,
+            link_href=_link_budget(ch, lo),
             target_href=_target_href,
             id_prefix=f"{ch.slug}--",
             footnote_numbers=html.footnote_numbers(ch),
