@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -22,8 +23,10 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .core.diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .core.fsutil import Busy, atomic_write, walk, clean_stale_temps, output_lock, stop_workers, worker_init
+from .core.fsutil import (Busy, atomic_write, clean_stale_temps, output_lock, signals_held, stop_workers, walk,
+                          worker_init)
 from .core.model import Loaded
+from .check.noloss import model_losses
 from .pipeline import load
 from .renderers import Artifact, RenderOptions
 from .read.sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
@@ -115,7 +118,7 @@ def renderer_key(name: str, content_dir: Path, options: RenderOptions, content_h
         "code": code_hash,
         "content": content_hash,
         "templates": _digest(templates),
-        "options": [options.paper, options.columns],
+        "options": [options.paper, options.columns, options.strict],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -192,6 +195,7 @@ def build(
     report: Reporter = lambda step, msg: None,
 ) -> BuildResult:
     content_dir, out_dir = Path(content_dir), Path(out_dir)
+    options = dataclasses.replace(options, strict=options.strict or strict)
     formats = list(dict.fromkeys(formats))
 
     # 1. what is out of date (before reading anything: a no-op rebuild must be instant)
@@ -222,7 +226,10 @@ def build(
     # the notes as they were read, against the notes the change hash saw: an edit made (and maybe undone)
     # while they were read means the artifacts would be recorded under inputs they were not made from
     changed = _changed_while_read(loaded, content_dir, inputs)
-    diags = make_strict(loaded.diagnostics) if strict or loaded.book.meta.strict else list(loaded.diagnostics)
+    found = list(loaded.diagnostics)
+    if "epub" not in todo:  # the EPUB's renderer compares the source with what it shows; without it, the model
+        found += model_losses(loaded.book, content_dir)
+    diags = make_strict(found) if strict or loaded.book.meta.strict else found
     result = BuildResult(loaded, diags, list(fresh.values()))
     errors, warnings = sum(d.severity == "error" for d in diags), sum(d.severity == "warning" for d in diags)
     if has_errors(diags):
@@ -260,7 +267,8 @@ def build(
                     # a renderer starts once those that write what it reads are done (the EPUB after the deck)
                     for name in [n for n in waiting if all(d in outcomes or d not in todo for d in REG[n].after)]:
                         waiting.remove(name)
-                        futures[pool.submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
+                        with signals_held():  # a stop while the workers fork waits until they can take it
+                            futures[pool.submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
                         report(name, "rendering")
                     running = [f for f, n in futures.items() if n not in outcomes]
                     done, _ = cf.wait(running, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED)

@@ -71,6 +71,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P139": ("warning", "formula does not parse"),
     "P140": ("warning", "card lost a cloze deletion"),
     "P141": ("warning", "cards moved to another file"),
+    "P142": ("warning", "text lost"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

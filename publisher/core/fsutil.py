@@ -86,15 +86,36 @@ def _raise_exit(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while worker processes are forked (they inherit the wait): a child stopped
+    before :func:`worker_init` set its own handlers would print a traceback. They arrive once it is done."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    os._exit(128 + signum)  # stopped while setting up: nothing to unwind yet
+
+
 def worker_init(parent: int) -> None:
     """Set up a worker process: it unwinds on SIGTERM, leaves Ctrl-C to its parent (which stops it:
-    one message, no traceback from every worker), and ends when its parent ends, even by SIGKILL."""
+    one message, no traceback from every worker), and ends when its parent ends, even by SIGKILL.
+    A stop that came while it was forked (held, :func:`signals_held`) ends it here, quietly."""
     import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    unwind_on_sigterm()
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
     sys.unraisablehook = _stop_if_stopped
     die_with(parent)
+    unwind_on_sigterm()
 
 
 def _stop_if_stopped(info) -> None:  # noqa: ANN001 - sys.UnraisableHookArgs
@@ -227,7 +248,9 @@ class Aside:
             _ASIDE[:] = [(fn, args)]  # the forked child has it already: the arguments are never pickled
             self._pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                 initializer=worker_init, initargs=(os.getpid(),))
-            self._pool.submit(int).result()  # the child is forked now, holding this call
+            with signals_held():
+                started = self._pool.submit(int)
+            started.result()  # the child is forked now, holding this call
             _ASIDE.clear()
             self._future = self._pool.submit(_aside_call)
         except OSError:  # no process to be had: it is done here

@@ -362,7 +362,7 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
     import concurrent.futures as cf
     import multiprocessing
 
-    from ..core.fsutil import stop_workers, worker_init
+    from ..core.fsutil import signals_held, stop_workers, worker_init
 
     # this process reads a share too (one worker fewer, and its chapters need no pickling back)
     own = len(srcs) // workers
@@ -371,7 +371,8 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
         with cf.ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork"),
                                     initializer=worker_init, initargs=(os.getpid(),)) as pool:
             try:
-                others = pool.map(_read_source, srcs[own:], chunksize=chunk)
+                with signals_held():  # a stop while the workers fork waits until they can take it
+                    others = pool.map(_read_source, srcs[own:], chunksize=chunk)
                 parser = markdown_parser()
                 mine = [_read_source(src, parser) for src in srcs[:own]]
                 return mine + list(others)

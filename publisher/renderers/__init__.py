@@ -45,6 +45,7 @@ class Artifact:
 class RenderOptions:
     paper: str | None = None  # overrides book.toml
     columns: int | None = None
+    strict: bool = False  # `--strict`: a renderer's own warnings (P142, text lost) stop it, the previous artifact kept
 
 
 def cache_dir(out_dir: Path, name: str) -> Path:

@@ -43,7 +43,7 @@ from typing import Sequence
 from ..core import model as m
 from ..markup import templates
 from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
-from ..core.fsutil import atomic_path, temp_beside, worker_init
+from ..core.fsutil import STOPS, atomic_path, temp_beside, worker_init
 from ..core.text import facts
 from . import cache_dir, sheet, sheet_heads
 
@@ -245,7 +245,13 @@ def start(job: Job, content_dir: Path) -> int:
     workers), where multiprocessing may not start children."""
     job.error.unlink(missing_ok=True)
     parent = os.getpid()
-    pid = os.fork()
+    # the child takes a stop only once worker_init has set it up (it unblocks them there)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        pid = os.fork()
+    finally:
+        if os.getpid() == parent:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     if pid == 0:  # the worker: lay out, report, and leave without running the parent's exit code
         code = 0
         try:

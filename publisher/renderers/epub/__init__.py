@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from ...check import noloss
 from ...check.validate import resolve_inside
 from ...core import model as m
 from ...core.diagnostics import Diagnostic, diag
@@ -29,7 +30,7 @@ from .glossary import glossary_entries, link_first_uses
 from .navigation import toc_depth, toc_tree
 from .package import language, ledger_time, modified_time, package_bytes
 from .quiz import Check
-from .xhtml import STYLESHEET, TEMPLATES, Doc, parse_xhtml, tie_up, xml_file
+from .xhtml import STYLESHEET, TEMPLATES, Doc, parse_xhtml, shown_text, tie_up, xml_file
 
 # besides the renderer contract (NAME, TEMPLATES, output_path, render): what the tests read here
 from .images import sniff_image  # noqa: F401
@@ -66,6 +67,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
             all_checks.setdefault(c.identity, c)
 
     entries = link_first_uses(docs, glossary_entries(plan, loaded.cards, all_checks))
+    lost = losses(book, docs, Path(content_dir))
     if entries:
         text = env.get_template(f"{TEMPLATES}/glossary.xhtml").render(lang=lang, stylesheet=STYLESHEET, entries=entries)
         docs.append(Doc("glossary", "glossary.xhtml", parse_xhtml(text)))
@@ -118,6 +120,7 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     # missing, remote and outside images are validation's to report (P111, P126, P112); what only
     # the renderer sees is a file that is not an image it may carry
     diags = [_refused(book, url, why) for url, why in sorted(plan.images.refused.items()) if why.startswith("not a")]
+    diags += lost
     return data, f"{count(len(book.chapters), 'chapter')}, {count(questions, 'question')}, {count(len(entries), 'glossary term')}", diags
 
 
@@ -138,8 +141,24 @@ def _refused(book: m.Book, url: str, why: str) -> Diagnostic:
     return diag("P113", book.root, 0, f"'{url}' left out of the EPUB: {why}")
 
 
+def losses(book: m.Book, docs: list[Doc], content_dir: Path) -> list[Diagnostic]:
+    """P142 for each chapter whose source has words its document does not show (check.noloss). A file that
+    changed since it was read is not compared (P017 says so)."""
+    out = []
+    for ch, doc in zip(book.chapters, docs):
+        raw = noloss.unchanged_source(content_dir, ch)
+        if raw is not None and (gone := noloss.missing(raw, shown_text(doc.root))):
+            line, what = noloss.report(gone)
+            out.append(diag("P142", ch.file, line, what))
+    return out
+
+
 def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOptions = RenderOptions()) -> Artifact:
     data, summary, diags = build(loaded, Path(content_dir))
+    lost = [d for d in diags if d.code == "P142"]
+    if lost and (options.strict or loaded.book.meta.strict):  # an error: the previous EPUB stays as it was
+        raise ValueError(f"{lost[0].file}:{lost[0].line}: P142 {lost[0].message}"
+                         + (f" (and {len(lost) - 1} more file{'s' if len(lost) > 2 else ''})" if len(lost) > 1 else ""))
     dest = output_path(loaded.book.meta, Path(out_dir))
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data)

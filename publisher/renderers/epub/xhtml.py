@@ -118,6 +118,43 @@ def tie_up(docs: list[Doc], resources: set[str]) -> None:
             img.getparent().replace(img, span)
 
 
+# elements whose text stands apart from what is around it (a word never runs on across them)
+BLOCK_TAGS = frozenset({"p", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section",
+                        "aside", "table", "tr", "td", "th", "pre", "blockquote", "details", "summary", "br", "hr",
+                        "figure", "figcaption", "nav", "header", "footer", "math"})
+
+
+def shown_text(root: Any, skip: frozenset[str] = frozenset({"check_yourself"})) -> str:
+    """The text a reader sees in a document (image alt texts and formulas' TeX included), blocks apart;
+    the elements whose id is in ``skip`` (the quiz, which repeats the chapter) left out."""
+    parts: list[str] = []
+
+    def visit(el: Any) -> None:
+        if not isinstance(el.tag, str):
+            if el.tail:
+                parts.append(el.tail)
+            return
+        if el.get("id") in skip or el.get("role") == "doc-noteref":  # (a note's number: no word of the text)
+            parts.append(" " + (el.tail or ""))
+            return
+        block = etree.QName(el).localname in BLOCK_TAGS
+        for attr in ("alt", "alttext"):
+            if el.get(attr):
+                parts.append(" " + el.get(attr) + " ")
+        parts.append(" " if block else "")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            visit(child)
+        parts.append(" " if block else "")
+        if el.tail:
+            parts.append(el.tail)
+
+    body = next(root.iter(f"{{{XHTML_NS}}}body"), root)
+    visit(body)
+    return "".join(parts)
+
+
 def serialize(root: Any) -> bytes:
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8") + b"\n"
 

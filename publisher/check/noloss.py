@@ -1,0 +1,142 @@
+"""Nothing written is lost: the words of a chapter's source against the words an artifact shows (P142).
+
+The source is read as text, not through the reader (a reader that drops something must not hide it from
+this check). Left out on purpose, as the outputs leave them out: front matter, HTML and ``%%`` comments
+(card, id and hint markers with them), HTML tags (their text stays; a script's or a style's does not),
+``#tags``, the targets of links, images and wiki-links, reference definitions, sound file names, footnote
+labels, list markers, code-fence languages, callout, update and admonition markers. Entities are decoded.
+Words are runs of letters and digits (``_`` and punctuation split them), in Unicode's composed form, case
+kept. Only missing words count: what an output adds (a quiz, a glossary, numbers) is never a loss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from ..core import model as m
+from ..core.diagnostics import Diagnostic, diag
+from ..core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+
+WORD_RE = re.compile(r"[^\W_]+")
+FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
+COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+# elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
+ACTIVE_RE = re.compile(r"<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
+                       re.S | re.I)
+OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
+TAG_RE = re.compile(r"</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
+LINK_TARGET_RE = re.compile(r"\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)")
+REF_LABEL_RE = re.compile(r"\]\[[^\]\n]*\]")
+REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
+FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
+WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
+SOUND_RE = re.compile(r"\[sound:[^\]\n]*\]")
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
+FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}|~{3,})[^\n`]*$", re.M)
+LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
+CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
+UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: shown as the outputs word them
+ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)
+TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
+
+
+def source_text(text: str) -> str:
+    """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
+    def blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
+        return "\n" * found.group().count("\n")
+
+    text = FRONT_RE.sub(blank, text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = COMMENT_RE.sub(blank, text)
+    text = ACTIVE_RE.sub(blank, text)
+    text = OBSIDIAN_COMMENT_RE.sub(blank, text)
+    text = REF_DEF_RE.sub("", text)
+    text = EMBED_RE.sub("", text)
+    text = WIKI_RE.sub(lambda f: f.group(2) if f.group(2) is not None else "", text)
+    text = SOUND_RE.sub("", text)
+    text = LINK_TARGET_RE.sub("]", text)
+    text = REF_LABEL_RE.sub("]", text)
+    text = FOOTNOTE_RE.sub("", text)
+    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
+    text = UPDATE_LINE_RE.sub("", text)
+    text = CALLOUT_RE.sub("", text)
+    text = ADMONITION_RE.sub(r"\1", text)
+    text = FENCE_INFO_RE.sub(r"\1\2", text)
+    text = TASK_RE.sub(r"\1", text)
+    text = LIST_MARK_RE.sub(r"\1", text)
+    text = INLINE_TAG_RE.sub("", text)
+    return html.unescape(text)
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(unicodedata.normalize("NFC", text))
+
+
+def missing(source: str, shown: str) -> list[tuple[str, int]]:
+    """The words of the Markdown ``source`` that the text ``shown`` lacks (as many times as the source has
+    them more), with their lines, in source order; [] at once when nothing is missing (the usual case)."""
+    have = Counter(words(shown))
+    plain = unicodedata.normalize("NFC", source_text(source))
+    want = Counter(WORD_RE.findall(plain))
+    short = {w: n - have[w] for w, n in want.items() if n > have[w]}
+    if not short:
+        return []
+    found: list[tuple[str, int]] = []
+    line, at = 1, 0
+    for hit in WORD_RE.finditer(plain):
+        if hit.group() in short:
+            line += plain.count("\n", at, hit.start())
+            at = hit.start()
+            found.append((hit.group(), line))
+    out = []
+    for w, n in reversed(found):  # the later occurrences are the ones taken to be missing
+        if short[w] > 0:
+            short[w] -= 1
+            out.append((w, n))
+    return out[::-1]
+
+
+def report(missing_words: list[tuple[str, int]], where: str = "the EPUB", limit: int = 8) -> tuple[int, str]:
+    """(line of the first missing word, what to say): the first few missing words, from the first line that
+    lost one."""
+    line = missing_words[0][1]
+    first = [w for w, n in missing_words if n == line][:limit]
+    more = len(missing_words) - len(first)
+    tail = f" (and {more:,} more word{'s' if more != 1 else ''} in this file)" if more else ""
+    return line, f"{' '.join(first)!r} is not in {where}{tail}"
+
+
+def model_losses(book: "m.Book", content_dir: Path) -> list[Diagnostic]:
+    """P142 against the model itself, for a build without an EPUB: the words of each chapter's source that
+    no node of its chapter holds (its title, blocks, footnotes, image alt texts, formulas)."""
+    out = []
+    for ch in book.chapters:
+        raw = unchanged_source(content_dir, ch)
+        if raw is None:
+            continue
+        parts = [plain_text(ch.title)]
+        for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
+            parts.append(block_text(b))
+            if isinstance(b, (m.Alert, m.Section)):
+                parts.append(plain_text(b.title))
+            for run in block_inlines(b):
+                parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
+        gone = missing(raw, " ".join(parts))
+        if gone:
+            line, what = report(gone, "the book")
+            out.append(diag("P142", ch.file, line, what))
+    return out
+
+
+def unchanged_source(content_dir: Path, ch: "m.Chapter") -> str | None:
+    """A chapter's source as it was read (None: gone, or changed since: P017's to say)."""
+    try:
+        raw = (Path(content_dir) / ch.path).read_bytes()
+    except OSError:
+        return None
+    return raw.decode("utf-8", "replace") if hashlib.sha256(raw).hexdigest() == ch.sha else None

@@ -1,0 +1,91 @@
+"""P142, text lost: the words of a chapter's source against the words the EPUB (or the model) shows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from publisher import build as b
+from publisher.check import noloss
+
+from test_build import BOOK, write
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REAL = Path(__file__).resolve().parents[1] / "content"
+
+
+def test_what_the_outputs_leave_out_on_purpose_is_not_counted() -> None:
+    src = ("---\ntitle: Front\ntags: [secret]\n---\n# Title #tagged\n\n<!-- card: no --> %%hidden%% kept\n\n"
+           "- [link words](https://example.com/path \"tip\") and [ref words][r] and [[Page|shown label]] ![[embed.png]]\n"
+           "1. ![alt words](img/a.png) [sound:clip.mp3] note[^n]\n\n```python\ncode_here()\n```\n\n"
+           "> [!tip]- Callout title\n> body &amp; more\n\n!!! note \"Admonished\"\n    indented\n\n"
+           "[r]: https://example.org/ref\n[^n]: the note\n")
+    said = noloss.words(noloss.source_text(src))
+    assert said == ["Title", "kept", "link", "words", "and", "ref", "words", "and", "shown", "label", "alt", "words",
+                    "note", "code", "here", "Callout", "title", "body", "more", "Admonished", "indented", "the", "note"]
+
+
+def test_missing_words_are_found_at_their_lines_and_extra_ones_ignored() -> None:
+    src = "# T\n\nalpha beta\n\ngamma beta\n"
+    assert noloss.missing(src, "T alpha beta gamma beta and a quiz that repeats alpha") == []
+    assert noloss.missing(src, "T alpha beta gamma") == [("beta", 5)]  # the later one is taken as lost
+    line, what = noloss.report(noloss.missing(src, "T"))
+    assert line == 3 and what == "'alpha beta' is not in the EPUB (and 2 more words in this file)"
+
+
+def _break_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader broken on purpose, quietly: bold words are dropped (nothing else notices)."""
+    from publisher.read import inlines
+
+    real = inlines.inline
+    monkeypatch.setattr(inlines, "inline", lambda cx, tok, where: None if tok["type"] == "strong" else real(cx, tok, where))
+
+
+def test_a_reader_that_drops_text_is_caught_in_the_epub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write(tmp_path / "content", BOOK)
+    assert b.build(content, ["anki", "epub"], tmp_path / "out", jobs=1).ok
+    epub = next((tmp_path / "out").glob("*.epub"))
+    before = epub.read_bytes()
+    (content / "02-beta.md").write_text(BOOK["02-beta.md"] + "\nOne more sentence.\n", "utf-8")  # (a change)
+    _break_lists(monkeypatch)
+    built = b.build(content, ["epub"], tmp_path / "out", jobs=1)
+    lost = [(Path(d.file).name, d.line, d.severity) for d in built.diagnostics if d.code == "P142"]
+    assert lost == [("01-alpha.md", 5, "warning"), ("02-beta.md", 9, "warning")], built.diagnostics
+    assert built.ok and epub.read_bytes() != before  # a warning: the EPUB is written, and says what it lost
+    # strict: an error; the previous EPUB stays as it was and the build fails
+    (content / "02-beta.md").write_text(BOOK["02-beta.md"] + "\nAnother sentence.\n", "utf-8")
+    current = epub.read_bytes()
+    strict = b.build(content, ["epub"], tmp_path / "out", jobs=1, strict=True)
+    assert not strict.ok and epub.read_bytes() == current
+    assert any("P142" in o.error for o in strict.outcomes if o.name == "epub"), (strict.outcomes, strict.diagnostics)
+
+
+def test_without_an_epub_the_model_is_compared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = write(tmp_path / "content", BOOK)
+    _break_lists(monkeypatch)
+    built = b.build(content, ["anki"], tmp_path / "out", jobs=1)
+    assert [(Path(d.file).name, d.line) for d in built.diagnostics if d.code == "P142"] == [("01-alpha.md", 5), ("02-beta.md", 9)]
+    assert "is not in the book" in next(d.message for d in built.diagnostics if d.code == "P142")
+    strict = b.build(content, ["anki"], tmp_path / "out2", jobs=1, strict=True)
+    assert not strict.ok and not (tmp_path / "out2").exists()  # an error: nothing written
+
+
+@pytest.mark.parametrize("book", ["content", "everything", "notes", "vault"])
+def test_quiet_on_the_real_book_and_every_fixture(tmp_path: Path, book: str) -> None:
+    source = REAL if book == "content" else FIXTURES / book
+    folder = shutil.copytree(source, tmp_path / book)
+    for formats in (["epub"], ["anki"]):
+        built = b.build(folder, formats, tmp_path / f"out-{formats[0]}", jobs=1)
+        assert [d for d in built.diagnostics if d.code == "P142"] == []
+
+
+def test_the_details_that_swallowed_a_list_is_loud(tmp_path: Path) -> None:
+    """Issue 21's first case, until the reader reads it: its lost words are said, never silent."""
+    content = write(tmp_path / "content", {**BOOK, "03-net.md": (
+        "# Networking\n\n<details>\n<summary>For each of the following, name its OSI layer:\n\n"
+        "  * MAC address\n  * IP address</summary><br><b>\n  * MAC address - Data link\n</b></details>\n")})
+    built = b.build(content, ["epub"], tmp_path / "out", jobs=1)
+    lost = {Path(d.file).name for d in built.diagnostics if d.code == "P142"}
+    assert lost == {"03-net.md"}
