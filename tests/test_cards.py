@@ -343,3 +343,35 @@ def test_cards_in_folders_start_with_the_path_slug(tmp_path: Path) -> None:
     loaded = load(folder)
     assert [(c.identity, c.tags) for c in loaded.cards] == [
         ("net-vpc/subnet", ("mb::net-vpc::basics",)), ("details/cloze-nat", ("mb::details",))]
+
+
+# --------------------------------------------------------------------------- issue 21: <details> as GitHub shows it
+
+
+def _side(blocks: tuple[m.Block, ...]) -> str:
+    return html.render(blocks, html.Options())
+
+
+def test_a_summary_that_holds_a_list_or_code_asks_with_it_and_the_body_answers(tmp_path: Path) -> None:
+    chapter = ("# Networking\n\n<details>\n<summary>For each of the following, name its OSI layer:\n\n"
+               "  * MAC address\n  * IP address</summary><br><b>\n  * MAC address - Data link\n  * IP address - Network\n"
+               "</b></details>\n\n<details>\n<summary>What's the result of the following code?\n\n"
+               "```js\nconsole.log(1 + \"1\")\n```\n</summary><br><b>\n\n\"11\"\n</b></details>\n\n"
+               "<details>\n<summary>What is a hub?</summary><br><b>\n\nA layer 1 device.\n\n"
+               "<details>\n<summary>And a switch?</summary>\n\nA layer 2 device.\n</details>\n</b></details>\n\n"
+               "<details>\n<summary>What is left unsaid?</summary>\n</details>\n\n## After\n\nStill here.\n")
+    found = cards_of(tmp_path, chapter)
+    by_q = {plain_text(c.front[0].children): c for c in found}
+    assert list(by_q) == ["For each of the following, name its OSI layer:", "What's the result of the following code?",
+                          "What is a hub?", "And a switch?"]
+    osi = by_q["For each of the following, name its OSI layer:"]
+    assert "<li>IP address</li>" in _side(osi.front) and "Data link" in _side(osi.back) and "Network" in _side(osi.back)
+    assert "Data link" not in _side(osi.front)
+    code = by_q["What's the result of the following code?"]
+    assert "console" in _side(code.front) and "11" in _side(code.back)
+    hub = by_q["What is a hub?"]
+    assert "layer 1" in _side(hub.back) and "switch" not in _side(hub.back)  # the nested one is a card of its own
+    assert "layer 2" in _side(by_q["And a switch?"].back)
+    loaded = load(tmp_path / "content")
+    assert [d.line for d in loaded.diagnostics if d.code == "P138"] == [loaded.book.chapters[0].blocks[3].loc.line]
+    assert plain_text(loaded.book.chapters[0].blocks[-1].title) == "After"

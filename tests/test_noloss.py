@@ -81,11 +81,11 @@ def test_quiet_on_the_real_book_and_every_fixture(tmp_path: Path, book: str) -> 
         assert [d for d in built.diagnostics if d.code == "P142"] == []
 
 
-def test_the_details_that_swallowed_a_list_is_loud(tmp_path: Path) -> None:
-    """Issue 21's first case, until the reader reads it: its lost words are said, never silent."""
+def test_the_details_that_swallowed_a_list_keeps_every_word(tmp_path: Path) -> None:
+    """Issue 21's first case: the summary's list and the answer after ``</summary>`` reach the EPUB (P142 was
+    loud on it before the reader read it as GitHub shows it)."""
     content = write(tmp_path / "content", {**BOOK, "03-net.md": (
         "# Networking\n\n<details>\n<summary>For each of the following, name its OSI layer:\n\n"
         "  * MAC address\n  * IP address</summary><br><b>\n  * MAC address - Data link\n</b></details>\n")})
     built = b.build(content, ["epub"], tmp_path / "out", jobs=1)
-    lost = {Path(d.file).name for d in built.diagnostics if d.code == "P142"}
-    assert lost == {"03-net.md"}
+    assert [d for d in built.diagnostics if d.code in ("P142", "P138")] == []

@@ -217,11 +217,16 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     else:
                         yield from _from_blocks(item.blocks[:1], ctx)
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
-            case m.Details(summary=summary, blocks=bs):
+            case m.Details(summary=summary, blocks=bs, prompt=prompt):
                 generic = GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer")
                 if not generic:  # the summary is the prompt ("What is X?", "Explain Y"), the body its answer
+                    # (what the summary holds besides its words, a list or code, asks with it); a <details>
+                    # inside the body is a card of its own, left off this one's back
+                    own = tuple(b for b in bs if not isinstance(b, m.Details))
                     if ctx.studied(summary):
-                        yield _card("question", plain_text(summary), (m.Para(summary, block.loc),), bs, ctx, block.loc, pins(summary))
+                        front = (m.Para(summary, block.loc),) + prompt
+                        yield _card("question", plain_text(summary), front, own, ctx, block.loc, pins(summary))
+                    yield from _from_blocks(tuple(b for b in bs if isinstance(b, m.Details)), ctx)
                     continue
                 if GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer") and index > 0 \
                         and isinstance(blocks[index - 1], m.Para) and _is_question(blocks[index - 1].children):  # type: ignore[union-attr]

@@ -291,7 +291,9 @@ def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> t
                 out.append(replace(block, items=tuple(replace(i, blocks=_lead(i.blocks, labels)) for i in items)))
             case m.DefList(items=items):
                 out.append(replace(block, items=tuple(replace(d, body=_lead(d.body, labels)) for d in items)))
-            case m.Section(blocks=bs) | m.Quote(blocks=bs) | m.Details(blocks=bs):
+            case m.Details(blocks=bs, prompt=p):
+                out.append(replace(block, blocks=_idioms(bs, labels), prompt=_idioms(p, labels)))
+            case m.Section(blocks=bs) | m.Quote(blocks=bs):
                 out.append(replace(block, blocks=_idioms(bs, labels)))
             case m.Alert():
                 out.append(block)  # corrections and asides: the author's words stay as written

@@ -253,6 +253,7 @@ class Details:
     summary: tuple[Inline, ...]
     blocks: tuple[Block, ...]
     loc: Loc = NOWHERE
+    prompt: tuple[Block, ...] = ()  # blocks inside the <summary> after its words (a list, code): part of the question
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,9 @@ def _block_words(block: m.Block) -> Iterator[str]:
         case m.Quote(blocks=bs) | m.Alert(blocks=bs):
             for b in bs:
                 yield from _block_words(b)
-        case m.Details(summary=s, blocks=bs):
+        case m.Details(summary=s, blocks=bs, prompt=p):
             yield plain_text(s)
-            for b in bs:
+            for b in p + bs:
                 yield from _block_words(b)
         case m.Superseded(original=o):
             yield plain_text(o)
@@ -133,7 +133,9 @@ def walk_blocks(blocks: tuple[m.Block, ...] | list[m.Block]) -> Iterator[m.Block
             case m.DefList(items=items):
                 for d in items:
                     yield from walk_blocks(d.body)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
+            case m.Details(blocks=bs, prompt=p):
+                yield from walk_blocks(p + bs)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
                 yield from walk_blocks(bs)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 pass
@@ -265,7 +267,10 @@ def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], 
             case m.DefList(items=items):
                 new_defs = tuple(defn(d) for d in items)
                 return block if same_nodes(new_defs, items) else replace(block, items=new_defs)
-            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs) | m.Details(blocks=bs):
+            case m.Details(blocks=bs, prompt=p):
+                new, new_p = map_blocks(bs, fn), map_blocks(p, fn)
+                return block if same_nodes(new, bs) and same_nodes(new_p, p) else replace(block, blocks=new, prompt=new_p)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
                 new = map_blocks(bs, fn)
                 return block if same_nodes(new, bs) else replace(block, blocks=new)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():

@@ -290,10 +290,12 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
             return highlight_code(code, lang)
         case m.Quote(blocks=bs):
             return f"<blockquote>\n{blocks(bs, opts, cloze)}\n</blockquote>"
-        case m.Details(summary=summary, blocks=bs):
+        case m.Details(summary=summary, blocks=bs, prompt=prompt):
+            # what the <summary> held besides its words (a list, code) is part of the question: it comes first
+            asked = f'<div class="details-prompt">\n{blocks(prompt, opts, cloze)}\n</div>\n' if prompt else ""
             return (
                 f'<details class="details"{_anchor(opts, node.loc)}><summary>{inlines(summary, opts, cloze)}</summary>\n'
-                f"{blocks(bs, opts, cloze)}\n</details>"
+                f"{asked}{blocks(bs, opts, cloze)}\n</details>"
             )
         case m.Superseded(original=original, since=since, source=source):
             when = escape(since)

@@ -34,10 +34,15 @@ def _top(node: Any, top: bool) -> Any:
 def _html_blocks(cx: Ctx, tokens: list[Token], top: bool) -> list[m.Block]:
     """HTML blocks with Markdown between them (``<details>``, blank line, Markdown, ``</details>``)."""
     tree = htmlread.Tree()
-    for tok in tokens:
+    pending = list(tokens)
+    while pending:
+        tok = pending.pop(0)
         if tok["type"] == "block_html" and not _is_comment(tok.get("raw", "")):
             where = cx.loc.at(tok)
             tree.html(tok.get("raw", ""), where.line)
+            continue
+        if len(tree.stack) > 1 and (pieces := _cut_at_closer(tok, {el.tag for el in tree.stack[1:]})):
+            pending[:0] = pieces  # "* IP address</summary><br><b>": the list ends there, the HTML goes on
             continue
         closers = _trailing_closers(tok)  # "answer text\n</b></details>": the tags close the HTML around
         node = block(cx, tok)
@@ -46,6 +51,57 @@ def _html_blocks(cx: Ctx, tokens: list[Token], top: bool) -> list[m.Block]:
         for raw in closers:
             tree.html(raw, cx.loc.last)
     return [_top(b, top) for b in htmlread.to_blocks(cx.html, tree.root.kids, cx.loc.last)]
+
+
+CLOSER_RE = re.compile(r"^\s*</([A-Za-z][\w-]*)\s*>\s*$")
+
+
+def _cut_at_closer(tok: Token, open_tags: set[str]) -> list[Token] | None:
+    """A paragraph or list whose inline HTML closes an element opened around it (``<summary>``, then a list
+    whose item ends ``IP address</summary><br><b>``), cut there as a browser reads it: the part before, the
+    HTML (as a ``block_html`` token), then what follows (the rest of the paragraph, the list's next items).
+    None: nothing in it closes anything outside it."""
+    if tok.get("type") in ("paragraph", "block_text"):
+        kids = tok.get("children") or []
+        for j, inl in enumerate(kids):
+            found = CLOSER_RE.match(inl["raw"]) if inl["type"] == "inline_html" else None
+            if found and found.group(1).lower() in open_tags:
+                end, html = j, []
+                while end < len(kids) and (kids[end]["type"] in ("inline_html", "softbreak", "linebreak")
+                                           or (kids[end]["type"] == "text" and not kids[end]["raw"].strip())):
+                    if kids[end]["type"] == "inline_html":
+                        html.append(kids[end]["raw"])
+                    end += 1
+                before = kids[:j]
+                while before and (before[-1]["type"] in ("softbreak", "linebreak")
+                                  or (before[-1]["type"] == "text" and not before[-1]["raw"].strip())):
+                    before = before[:-1]  # the line break before "</b></details>" ends the text, not a line
+                out: list[Token] = [dict(tok, children=before)] if before else []
+                out.append({"type": "block_html", "raw": "".join(html), "_line": tok.get("_line")})
+                if kids[end:]:
+                    out.append({"type": "paragraph", "children": kids[end:], "_line": tok.get("_line")})
+                return out
+        return None
+    if tok.get("type") != "list":
+        return None
+    items = tok.get("children") or []
+    for k, item in enumerate(items):
+        blocks_of = item.get("children") or []
+        for p, child in enumerate(blocks_of):
+            cut = _cut_at_closer(child, open_tags)
+            if cut is None:
+                continue
+            html_at = next(n for n, c in enumerate(cut) if c["type"] == "block_html")
+            head = dict(item, children=blocks_of[:p] + cut[:html_at])
+            attrs = dict(tok.get("attrs") or {})
+            out = [dict(tok, children=items[:k] + [head])]
+            out += cut[html_at:] + blocks_of[p + 1:]
+            if items[k + 1:]:
+                if attrs.get("ordered"):
+                    attrs["start"] = int(attrs.get("start", 1) or 1) + k + 1
+                out.append(dict(tok, children=items[k + 1:], attrs=attrs, _line=items[k + 1].get("_line", tok.get("_line"))))
+            return out
+    return None
 
 
 def para(cx: Ctx, tok: Token) -> m.Para:

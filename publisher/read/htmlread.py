@@ -282,15 +282,30 @@ def _inner_blocks(cx: Html, kids: list[Any], line: int) -> tuple[m.Block, ...]:
 
 
 def _details(cx: Html, el: El) -> list[m.Block]:
-    """``<details>``: its first ``<summary>`` and the rest as its body."""
+    """``<details>``: its first ``<summary>`` and the rest as its body. What the summary holds after its
+    words (a list, a code block, paragraphs: Markdown between its tags) is the prompt, part of the question."""
     summary: tuple[m.Inline, ...] = ()
+    prompt: tuple[m.Block, ...] = ()
     rest = []
+    taken = False
     for kid in el.kids:
-        if isinstance(kid, El) and kid.tag == "summary" and not summary:
-            summary = tuple(_trim(to_inlines(cx, kid.kids, kid.line)))
+        if isinstance(kid, El) and kid.tag == "summary" and not taken:
+            taken = True
+            cut = next((n for n, k in enumerate(kid.kids) if _is_block(k)), len(kid.kids))
+            summary = tuple(_trim(to_inlines(cx, kid.kids[:cut], kid.line)))
+            prompt = _inner_blocks(cx, kid.kids[cut:], kid.line)
+            if not summary and prompt and isinstance(prompt[0], m.Para):  # words in a paragraph of their own
+                summary, prompt = prompt[0].children, prompt[1:]
         else:
             rest.append(kid)
-    return [m.Details(summary, _inner_blocks(cx, rest, el.line), cx.loc(el.line))]
+    return [m.Details(summary, _inner_blocks(cx, rest, el.line), cx.loc(el.line), prompt)]
+
+
+def _is_block(kid: Any) -> bool:
+    """A block among an element's children: a model block (Markdown between HTML pieces) or a block element."""
+    if isinstance(kid, El):
+        return kid.tag in BLOCK_TAGS or _holds_blocks(kid)
+    return not isinstance(kid, tuple) and not isinstance(kid, m.INLINE_TYPES)
 
 
 def _list(cx: Html, el: El) -> list[m.Block]:
