@@ -212,3 +212,22 @@ def test_inline_tags_are_tags_only_where_obsidian_reads_them() -> None:
     assert ("mitochondria", ("energy::atp",)) in runs  # not printed, and the space before it trimmed
     assert ("C# and issue #12 and http://x.org/#frag and #code", ()) in runs
     assert ("tag", ("paren",)) in [(t.strip("() "), tags) for t, tags in runs]
+
+
+def test_terms_in_every_script_cjk_characters_count_as_words(tmp_path) -> None:
+    """Issue 21: a ` - ` inside a Chinese sentence is no definition; a short CJK term still is."""
+    from publisher.cards.derive import derive_cards
+    from publisher.cards.normalize import is_term
+
+    assert not is_term("如果 h 的取值为 nums.length") and is_term("二叉树") and is_term("ハッシュ表")
+    sentences = [f"- 如果 h 的取值为 nums.length - {n}，那么循环会在第 {n} 次迭代时结束并返回结果" for n in range(20)]
+    terms = [f"- {t} - {d}" for t, d in [("二叉树", "每个节点最多有两个子节点的树"), ("哈希表", "按键存取值的结构"),
+                                          ("栈", "后进先出的线性表"), ("队列", "先进先出的线性表"), ("堆", "一种完全二叉树"),
+                                          ("图", "由顶点和边组成"), ("链表", "由节点串起来的线性表"), ("数组", "连续存放的元素"),
+                                          ("트리", "계층 구조의 자료형"), ("キュー", "先入れ先出しのデータ構造")]]
+    book = normalize(m.Book(META, (read_chapter(("# 数据结构\n\n" + "\n".join(sentences + terms) + "\n").encode(),
+                                                         "a.md", "a")[0],)))
+    cards = derive_cards(book)
+    assert sorted(plain_text(c.front[0].children) for c in cards if c.kind == "definition") == sorted(
+        t for t, _ in [line[2:].split(" - ", 1) for line in terms])
+    assert len(cards) == 10  # the 20 sentences make none

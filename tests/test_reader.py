@@ -482,3 +482,24 @@ def test_mkdocs_admonitions_are_callouts_with_their_titles_and_lines() -> None:
     assert [(type(b).__name__, b.loc.line) for b in alerts[0].blocks] == [("Para", 4), ("BulletList", 6)]
     assert isinstance(ch.blocks[-1], m.Para) and plain_text(ch.blocks[-1].children) == "After, not indented."
     assert not diags
+
+
+# --------------------------------------------------------------------------- issue 21: entities and tables as GitHub reads them
+
+
+def test_character_references_are_decoded_once_and_code_keeps_them() -> None:
+    ch, _ = chapter("# E\n\na &gt; b, tom &amp; jerry &copy; &#169; &#x3E; &nosuch; and `x &gt; y`\n\n![a &amp; b](i.png)\n")
+    para = ch.blocks[0]
+    assert plain_text(para.children) == "a > b, tom & jerry © © > &nosuch; and x &gt; y"
+    assert ch.blocks[1].children[0].alt == "a & b"
+
+
+def test_tables_as_github_reads_them() -> None:
+    ch, _ = chapter("# T\n\n| Data store | Cassandra\n|---|---\n| a | b\nc\n\n"
+                    "x \\| y | `a\\|b`\n:-|-:\n| 1 | 2 | 3 |\n| 4\n\nNot | a table\n")
+    first, second, para = ch.blocks
+    assert [plain_text(c.children) for c in first.head] == ["Data store", "Cassandra"]  # no closing pipe: kept
+    assert [[plain_text(c.children) for c in r] for r in first.rows] == [["a", "b"], ["c", ""]]
+    assert [plain_text(c.children) for c in second.head] == ["x | y", "a|b"] and second.head[1].align == "right"
+    assert [[plain_text(c.children) for c in r] for r in second.rows] == [["1", "2"], ["4", ""]]  # cut, padded
+    assert isinstance(para, m.Para) and plain_text(para.children) == "Not | a table"

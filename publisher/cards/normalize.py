@@ -222,11 +222,23 @@ NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4
 LETTER_RE = re.compile(r"[^\W\d_]")
 
 
+# Han, Kana and Hangul: written without spaces, each character counts as a word toward a term's length
+CJK_CHAR_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                         r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def term_words(term: str) -> int:
+    """How many words a term has: space-separated words, each CJK character one of its own
+    (``如果 h 的取值为 nums.length`` is ten; ``二叉树`` is three)."""
+    return sum(max(1, len(CJK_CHAR_RE.findall(w)) + bool(CJK_CHAR_RE.sub("", w))) if CJK_CHAR_RE.search(w) else 1
+               for w in term.split())
+
+
 def _short(term: str) -> bool:
     term = term.strip()
     words = term.split()
     return (
-        0 < len(words) <= MAX_TERM_WORDS
+        0 < len(words) and term_words(term) <= MAX_TERM_WORDS
         and len(term) <= MAX_TERM_CHARS
         and not term.endswith((".", ",", ";", ":", "!", "?"))
     )

@@ -17,10 +17,10 @@ import mistune
 from mistune.block_parser import BlockParser
 from mistune.core import BlockState
 
-from . import admonitions, mathsyntax
+from . import admonitions, gfmtable, mathsyntax
 
 Token = dict[str, Any]
-PLUGINS = ["table", "strikethrough", "footnotes", "def_list", "mark"]
+PLUGINS = ["strikethrough", "footnotes", "def_list", "mark"]  # with gfmtable (GitHub's tables), mathsyntax and admonitions
 
 
 class _State(BlockState):
@@ -73,7 +73,8 @@ MAX_NESTING = 20  # lists and quotes inside each other: mistune reads deeper one
 
 
 def parser() -> mistune.Markdown:
-    plugins = [mistune.plugins.import_plugin(p) for p in PLUGINS] + [mathsyntax.math, admonitions.admonitions]
+    plugins = ([mistune.plugins.import_plugin(p) for p in PLUGINS]
+               + [gfmtable.gfm_table, mathsyntax.math, admonitions.admonitions])
     md = mistune.Markdown(renderer=None, block=_Parser(max_nested_level=MAX_NESTING), plugins=plugins)
     return md
 

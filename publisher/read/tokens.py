@@ -57,11 +57,17 @@ def breaks(tok: Token) -> int:
     return sum(breaks(k) for k in tok.get("children") or [])
 
 
+def _decode(text: str) -> str:
+    from .inlines import decode_entities  # (inlines builds on this module)
+
+    return decode_entities(text)
+
+
 def plain_tokens(tokens: list[Token]) -> str:
     out = []
     for t in tokens:
         if t["type"] in ("text", "codespan", "math"):
-            out.append(t["raw"])
+            out.append(t["raw"] if t["type"] != "text" else _decode(t["raw"]))
         elif t["type"] in ("softbreak", "linebreak"):
             out.append("\n")
         elif t.get("children"):
