@@ -375,3 +375,19 @@ def test_a_summary_that_holds_a_list_or_code_asks_with_it_and_the_body_answers(t
     loaded = load(tmp_path / "content")
     assert [d.line for d in loaded.diagnostics if d.code == "P138"] == [loaded.book.chapters[0].blocks[3].loc.line]
     assert plain_text(loaded.book.chapters[0].blocks[-1].title) == "After"
+
+
+def test_numbered_list_item_headings_are_questions_with_their_answers(tmp_path: Path) -> None:
+    """Issue 21: ``1. ### What is a closure``, the answer indented under it: a heading (its anchor resolves,
+    no level jump) and a question card, '?' or not; the contents list before them stays a list."""
+    chapter = ("# JavaScript Interview\n\n## Table of Contents\n\n1. [What is a closure](#what-is-a-closure)\n"
+               "2. [What is hoisting?](#what-is-hoisting)\n\n1. ### What is a closure\n\n"
+               "   A closure is a function bundled with its lexical scope.\n\n   ```js\n   const f = () => x\n   ```\n\n"
+               "2. ### What is hoisting?\n\n   Declarations move to the top of their scope.\n")
+    found = cards_of(tmp_path, chapter)
+    assert [(c.kind, plain_text(c.front[0].children)) for c in found] == [
+        ("question", "What is a closure"), ("question", "What is hoisting?")]
+    assert "lexical scope" in html.render(found[0].back, html.Options()) and "const" in html.render(found[0].back, html.Options())
+    assert "hoisting" not in html.render(found[0].back, html.Options())
+    loaded = load(tmp_path / "content")
+    assert [d.code for d in loaded.diagnostics if d.code in ("P103", "P114", "P138")] == []

@@ -256,7 +256,7 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         front = (m.Para(t, block.loc),) + bs[:answer]
                         yield _card("question", title, front, details.blocks, ctx, block.loc, pins(t))
                     rest = bs[:answer] + bs[answer + 1:]
-                elif title.endswith("?") and ctx.studied(t):
+                elif (title.endswith("?") or block.asks) and ctx.studied(t):
                     # its answer is what stands under it, not the questions below it (cards of their own)
                     back = tuple(b for b in bs if not (isinstance(b, m.Section) and plain_text(b.title).strip().endswith("?")))
                     if back:

@@ -303,6 +303,7 @@ class Section:
     anchor: str
     blocks: tuple[Block, ...]
     loc: Loc = NOWHERE
+    asks: bool = False  # a question by how it is written (``1. ### What is a closure``), "?" or not
 
 
 Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Superseded, Table, Rule, RawBlock, Section]

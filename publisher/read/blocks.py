@@ -18,10 +18,54 @@ def blocks(cx: Ctx, tokens: list[Token], top: bool = False, lead: bool = False) 
         return place_updates(cx.diags, _html_blocks(cx, tokens, top), lead)
     out: list[m.Block] = []
     for tok in tokens:
+        if top and _heading_items(tok):
+            out.extend(_lifted(cx, tok))
+            continue
         node = block(cx, tok)
         if node is not None:
             out.append(node)
     return place_updates(cx.diags, [_top(b, top) for b in out], lead)
+
+
+def _heading_items(tok: Token) -> bool:
+    """A list some of whose items open with a heading (``1. ### What is a closure``, the answer indented
+    under it): the usual form of long interview READMEs, where GitHub shows headings."""
+    items = (tok.get("children") or []) if tok.get("type") == "list" else []
+    return any(_opens_with_heading(item) for item in items)
+
+
+def _opens_with_heading(item: Token) -> bool:
+    return (item.get("children") or [{}])[0].get("type") == "heading"
+
+
+def _lifted(cx: Ctx, tok: Token) -> list[Any]:
+    """Such a list as the headings and text it holds: each heading a section (an anchor, a place in the
+    contents and in cards' context lines); in a numbered list, each a question whose answer is under it.
+    The items between them (a contents list before the questions) stay a list."""
+    asks = bool((tok.get("attrs") or {}).get("ordered"))
+    out: list[Any] = []
+    list_loc = cx.loc.at(tok)
+    plain: list[Token] = []
+
+    def flush() -> None:
+        if plain:
+            node = block(cx, dict(tok, children=list(plain), _line=plain[0].get("_line", tok.get("_line"))))
+            if node is not None:
+                out.append(node)
+            plain.clear()
+
+    for item in tok.get("children") or []:
+        if not _opens_with_heading(item):
+            plain.append(item)
+            continue
+        flush()
+        head, *rest = item.get("children") or []
+        where = cx.loc.at(head, cx.loc.at(item, list_loc.line).line)
+        level = max(2, head["attrs"]["level"])  # a heading in a list item is never the chapter's title
+        out.append(HeadingMark(level, inlines(cx, head.get("children") or [], where), where, listed=True, asks=asks))
+        out.extend(_top(b, False) for b in blocks(cx, rest))
+    flush()
+    return out
 
 
 def _top(node: Any, top: bool) -> Any:

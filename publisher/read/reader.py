@@ -147,14 +147,14 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
     elif heads:
         base = max(1, min(h.level for h in heads) - 1)  # the structure follows the levels present
     root: list[Any] = []
-    stack: list[tuple[int, tuple[m.Inline, ...], m.Loc, list[Any]]] = []  # (source level, title, loc, children)
+    stack: list[tuple[int, tuple[m.Inline, ...], m.Loc, list[Any], bool]] = []  # (source level, title, loc, children, asks)
     used: set[str] = set()
 
     def close_until(level: int) -> None:
         while stack and stack[-1][0] >= level:
-            lvl, ttl, loc, kids = stack.pop()
+            lvl, ttl, loc, kids, asks = stack.pop()
             anchor = unique(slugify(plain(ttl)) or "section", used)
-            sec = m.Section(len(stack) + 2, ttl, anchor, tuple(kids), loc)
+            sec = m.Section(len(stack) + 2, ttl, anchor, tuple(kids), loc, asks)
             (stack[-1][3] if stack else root).append(sec)
 
     seen_h1_as_title = take is not None and take.level == 1
@@ -170,9 +170,9 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
                 diags.append(diag("P102", file, b.loc.line, f"'{plain(b.children)}' is read as a section"))
             close_until(b.level)
             parent = stack[-1][0] if stack else base
-            if b.level > parent + 1:
+            if b.level > parent + 1 and not b.listed:  # (a heading in a list item: its level is the list's)
                 jumps.append(diag("P103", file, b.loc.line, f"H{parent} to H{b.level} ('{plain(b.children)}'): read as H{min(parent + 1, 6)}"))
-            stack.append((b.level, b.children, b.loc, []))
+            stack.append((b.level, b.children, b.loc, [], b.asks))
         else:
             (stack[-1][3] if stack else root).append(b)
     close_until(0)

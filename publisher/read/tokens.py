@@ -37,6 +37,8 @@ class HeadingMark:
     level: int
     children: tuple[m.Inline, ...]
     loc: m.Loc
+    listed: bool = False  # written inside a list item (``1. ### Question``): no level jump is reported
+    asks: bool = False  # one of a numbered run of such items: a question, its answer the text under it
 
 
 @dataclass
