@@ -89,3 +89,19 @@ def test_the_details_that_swallowed_a_list_keeps_every_word(tmp_path: Path) -> N
         "  * MAC address\n  * IP address</summary><br><b>\n  * MAC address - Data link\n</b></details>\n")})
     built = b.build(content, ["epub"], tmp_path / "out", jobs=1)
     assert [d for d in built.diagnostics if d.code in ("P142", "P138")] == []
+
+
+@pytest.mark.parametrize(("src", "shown"), [
+    ("dp[i][j] and M[0][1], `a &gt; b` and `<file_name>`\n", "dp[i][j] and M[0][1], a &gt; b and <file_name>"),
+    ("java.util.Collections#checked[List|Map]()\n", "java.util.Collections#checkedList|Map"),
+    ("**U**niform **R**esource\n", "Uniform Resource"),
+    ("请阅读[常见问题](faq.md)了解更多详情\n", "请阅读常见问题了解更多详情"),
+    ("param1=1&param2=2 and a &amp; b\n", "param1=1&param2=2 and a & b"),
+    ("1. item\n\n         ```js\n   code\n\n2. ```wc -l``` next\n", "item js code wc -l next"),
+    ("[a link that runs\nover lines](https://example.com/x/y)\n", "a link that runs over lines"),
+])
+def test_the_source_is_read_as_the_outputs_show_it(src: str, shown: str) -> None:
+    """Shapes from real notes that once counted as lost: brackets in code and in prose, links glued to words,
+    bold letters inside a word, CJK runs split by a link, an entity without its ';', an unclosed fence in a
+    list item, a one-line ```code```, a link over two lines."""
+    assert noloss.missing(src, shown) == []

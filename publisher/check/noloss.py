@@ -12,7 +12,6 @@ kept. Only missing words count: what an output adds (a quiz, a glossary, numbers
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import unicodedata
 from collections import Counter
@@ -21,8 +20,12 @@ from pathlib import Path
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from ..read.inlines import decode_entities
 
-WORD_RE = re.compile(r"[^\W_]+")
+# Han, Kana and Hangul are written without spaces: each character is a word of its own (a link or a tag
+# that splits a run differently in the source and the output must not count as a loss)
+CJK = "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
@@ -30,12 +33,17 @@ ACTIVE_RE = re.compile(r"<(script|style|template|noscript|iframe|object|embed|sv
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
 TAG_RE = re.compile(r"</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
-LINK_TARGET_RE = re.compile(r"\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)")
-REF_LABEL_RE = re.compile(r"\]\[[^\]\n]*\]")
+_TARGET = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
+LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
+# a link or image written inline or by reference: its words stay, its brackets and target go (the output
+# shows the words where the brackets were: 'x[List](y)' reads 'xList')
+_LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
+LINK_RE = re.compile(r"!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]])\[" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
+INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
-WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
-EMBED_RE = re.compile(r"!\[\[[^\]\n]*\]\]")
+WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
+EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:[^\]\n]*\]")
 INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
 FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}|~{3,})[^\n`]*$", re.M)
@@ -46,31 +54,76 @@ ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)
 TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
 
 
+# code is shown as written (entities and brackets too): fenced blocks and code spans
+FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
+SPAN_RE = re.compile(r"(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
+
+
+def _code(text: str) -> list[tuple[int, int]]:
+    """Where code is: each fenced block to its closing fence (one never closed ends where its container does:
+    the first line, after a blank one, indented less than the fence), and the code spans between them."""
+    out: list[tuple[int, int]] = []
+    at = 0
+    while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
+        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start())]
+        indent, mark = len(fence.group(1)), fence.group(2)
+        pos, end, blank = fence.end() + 1, len(text), False
+        while pos < len(text):
+            nl = text.find("\n", pos)
+            line = text[pos:len(text) if nl < 0 else nl]
+            stripped = line.lstrip(" \t>")
+            if stripped.startswith(mark[0] * len(mark)) and not stripped.strip(mark[0]).strip():
+                end = len(text) if nl < 0 else nl
+                break
+            if blank and line.strip() and len(line) - len(line.lstrip(" \t>")) < indent:
+                end = pos - 1
+                break
+            blank = not line.strip()
+            if nl < 0:
+                break
+            pos = nl + 1
+        out.append((fence.start(), max(end, fence.end())))
+        at = max(end, fence.end()) + 1
+    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text)))]
+    return out
+
+
 def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
-    def blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
-        return "\n" * found.group().count("\n")
+    text = FRONT_RE.sub(_blank, text.replace("\r\n", "\n").replace("\r", "\n"))
+    out, at = [], 0
+    for start, end in _code(text):
+        out.append(_prose(text[at:start]))
+        out.append(FENCE_INFO_RE.sub(r"\1\2", text[start:end]))  # the fence's language is no word of the text
+        at = end
+    out.append(_prose(text[at:]))
+    return "".join(out)
 
-    text = FRONT_RE.sub(blank, text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = COMMENT_RE.sub(blank, text)
-    text = ACTIVE_RE.sub(blank, text)
-    text = OBSIDIAN_COMMENT_RE.sub(blank, text)
+
+def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
+    return "\n" * found.group().count("\n")
+
+
+def _prose(text: str) -> str:
+    text = COMMENT_RE.sub(_blank, text)
+    text = ACTIVE_RE.sub(_blank, text)
+    text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub("", text)
     text = EMBED_RE.sub("", text)
     text = WIKI_RE.sub(lambda f: f.group(2) if f.group(2) is not None else "", text)
     text = SOUND_RE.sub("", text)
-    text = LINK_TARGET_RE.sub("]", text)
-    text = REF_LABEL_RE.sub("]", text)
+    text = LINK_RE.sub(lambda f: f.group(1) if f.group(1) is not None else f.group(2), text)
+    text = INTRAWORD_MARK_RE.sub("", text)
+    text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     text = FOOTNOTE_RE.sub("", text)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
     text = UPDATE_LINE_RE.sub("", text)
     text = CALLOUT_RE.sub("", text)
     text = ADMONITION_RE.sub(r"\1", text)
-    text = FENCE_INFO_RE.sub(r"\1\2", text)
     text = TASK_RE.sub(r"\1", text)
     text = LIST_MARK_RE.sub(r"\1", text)
     text = INLINE_TAG_RE.sub("", text)
-    return html.unescape(text)
+    return decode_entities(text)
 
 
 def words(text: str) -> list[str]:

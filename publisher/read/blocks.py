@@ -89,6 +89,12 @@ def _html_blocks(cx: Ctx, tokens: list[Token], top: bool) -> list[m.Block]:
             pending[:0] = pieces  # "* IP address</summary><br><b>": the list ends there, the HTML goes on
             continue
         closers = _trailing_closers(tok)  # "answer text\n</b></details>": the tags close the HTML around
+        if top and len(tree.stack) == 1 and _heading_items(tok):  # outside any HTML: headings, as GitHub shows
+            for node in _lifted(cx, tok):
+                tree.node(node)
+            for raw in closers:
+                tree.html(raw, cx.loc.last)
+            continue
         node = block(cx, tok)
         if node is not None:
             tree.node(node)
@@ -98,6 +104,7 @@ def _html_blocks(cx: Ctx, tokens: list[Token], top: bool) -> list[m.Block]:
 
 
 CLOSER_RE = re.compile(r"^\s*</([A-Za-z][\w-]*)\s*>\s*$")
+OPENING_CLOSER_RE = re.compile(r"^\s*</([A-Za-z][\w-]*)\s*>")
 
 
 def _cut_at_closer(tok: Token, open_tags: set[str]) -> list[Token] | None:
@@ -126,6 +133,9 @@ def _cut_at_closer(tok: Token, open_tags: set[str]) -> list[Token] | None:
                     out.append({"type": "paragraph", "children": kids[end:], "_line": tok.get("_line")})
                 return out
         return None
+    if tok.get("type") == "block_html":  # "</summary><br><b>" on a line of its own, inside a list item
+        first = OPENING_CLOSER_RE.match(tok.get("raw", ""))
+        return [tok] if first and first.group(1).lower() in open_tags else None
     if tok.get("type") != "list":
         return None
     items = tok.get("children") or []
