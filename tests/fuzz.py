@@ -38,6 +38,13 @@ PIECES = [
     "| a | b |\n|---|---|\n| 1 | 2 |\n", "<script>x</script>", "<b>", "</b>", "<!-- id: pin -->", "<!--",
     "[l](#x)", "[l](javascript:x)", "![i](a.png)", "![i](../x.png)", "[^1]", "[^1]: note\n", "~~s~~",
     "\n", "\n\n", "    ", "\t", "\r", "\r\n", "\x00", "\ufeff", "*", "_", "`", "\\", "&amp;", "&#0;",
+    # issue 21's shapes: <details> with Markdown inside, entities, loose tables, list-item headings
+    "<details>\n<summary>Q?\n\n  * a\n  * b</summary><br><b>\n  * c - d\n</b></details>\n",
+    "<details>\n<summary>Code?\n\n```js\nx()\n```\n</summary><br><b>\n\nanswer\n</b></details>\n",
+    "<details><summary>Nested</summary>\n\n<details><summary>Inner?</summary>\n\nin\n</details>\n</details>\n",
+    "</summary>", "<summary>", "<details>", "</details>", "&gt;", "&copy;", "&#x3E;", "&nosuch;", "&para",
+    "| a | b\n|---|---\n| 1\n", "a \\| b | c\n-|-\n", "1. ### What is X\n\n   The answer.\n", "- ## Heading item\n",
+    "如果 h 的取值为 nums.length - 1，那么结束\n", "- 二叉树 - 每个节点最多两个子节点\n",
 ]
 
 text_piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=30))
