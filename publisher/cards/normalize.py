@@ -227,6 +227,9 @@ CJK_CHAR_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff
                          r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]")
 
 
+LONE_LETTER_RE = re.compile(r"(?<!\w)[A-Za-z](?!\w)")
+
+
 def term_words(term: str) -> int:
     """How many words a term has: space-separated words, each CJK character one of its own
     (``如果 h 的取值为 nums.length`` is ten; ``二叉树`` is three)."""
@@ -252,6 +255,8 @@ def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
     if not _short(term) or not LETTER_RE.search(term) or NUMBERISH_RE.match(term):
         return False
     if term.count("(") != term.count(")") or term.count("[") != term.count("]") or ": " in term:
+        return False
+    if CJK_CHAR_RE.search(term) and len(LONE_LETTER_RE.findall(term)) >= 2:  # "当 i 等于 j": a sentence about variables
         return False
     if low in LABELS or low in labels or low.split()[0] in NOT_TERM_STARTS:
         return False
