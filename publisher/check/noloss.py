@@ -67,25 +67,30 @@ def _code(text: str) -> list[tuple[int, int]]:
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
         out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start())]
         indent, mark = len(fence.group(1)), fence.group(2)
-        pos, end, blank = fence.end() + 1, len(text), False
-        while pos < len(text):
-            nl = text.find("\n", pos)
-            line = text[pos:len(text) if nl < 0 else nl]
-            stripped = line.lstrip(" \t>")
-            if stripped.startswith(mark[0] * len(mark)) and not stripped.strip(mark[0]).strip():
-                end = len(text) if nl < 0 else nl
-                break
-            if blank and line.strip() and len(line) - len(line.lstrip(" \t>")) < indent:
-                end = pos - 1
-                break
-            blank = not line.strip()
-            if nl < 0:
-                break
-            pos = nl + 1
+        closing = re.compile(rf"^[ \t>]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$", re.M).search(text, fence.end() + 1)
+        end = closing.end() if closing else len(text)
+        if indent >= 2:  # in a list item: a fence never closed there ends with the item
+            end = min(end, _container_end(text, fence.end() + 1, indent))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
     out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text)))]
     return out
+
+
+def _container_end(text: str, pos: int, indent: int) -> int:
+    """Where a fence never closed ends: with its container, at the first line after a blank one that is
+    indented less than the fence (or the end of the text)."""
+    blank = False
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line = text[pos:len(text) if nl < 0 else nl]
+        if blank and line.strip() and len(line) - len(line.lstrip(" \t>")) < indent:
+            return pos - 1
+        blank = not line.strip()
+        if nl < 0:
+            break
+        pos = nl + 1
+    return len(text)
 
 
 def source_text(text: str) -> str:
