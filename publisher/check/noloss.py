@@ -28,6 +28,7 @@ CJK = "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\
 WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_RE = re.compile(r"<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
@@ -95,7 +96,8 @@ def _container_end(text: str, pos: int, indent: int) -> int:
 
 def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
-    text = FRONT_RE.sub(_blank, text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = CONTROL_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
+    text = FRONT_RE.sub(_blank, text)
     out, at = [], 0
     for start, end in _code(text):
         out.append(_prose(text[at:start]))

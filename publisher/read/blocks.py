@@ -396,5 +396,11 @@ def _trailing_closers(tok: Token) -> list[str]:
     return closers
 
 
+COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+
+
 def _is_comment(raw: str) -> bool:
-    return raw.strip().startswith("<!--")
+    """Nothing but comments (an author's note, a card marker); one never closed hides the rest (P129).
+    HTML after a comment on its line (``<!-- x --><details>``) is HTML, not part of the comment."""
+    text = raw.strip()
+    return text.startswith("<!--") and ("-->" not in text or not COMMENT_RE.sub("", text).strip())
