@@ -1,0 +1,70 @@
+"""P142 over the fuzz shapes (issue 21, left open): how often the source's words and the model's disagree.
+
+    .venv/bin/python tests/noloss_fuzz.py [--examples 3000]
+
+Generates Markdown with tests/fuzz.py's strategy, reads and normalizes it, and compares the source's words
+(check.noloss) with the model's text, as a build without an EPUB does. Prints the number of disagreements and
+the first few. Each is a reader loss or a difference in how noloss reads the source; once none is left this
+belongs in `make fuzz`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fuzz import markdown  # noqa: E402
+from publisher.cards.normalize import normalize  # noqa: E402
+from publisher.check import noloss  # noqa: E402
+from publisher.core import model as m  # noqa: E402
+from publisher.core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines  # noqa: E402
+from publisher.read.reader import read_chapter  # noqa: E402
+
+
+def model_text(ch: m.Chapter) -> str:
+    parts = [plain_text(ch.title)]
+    for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
+        parts.append(block_text(b))
+        if isinstance(b, (m.Alert, m.Section)):
+            parts.append(plain_text(b.title))
+        for run in block_inlines(b):
+            parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
+    return " ".join(parts)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--examples", type=int, default=3000)
+    args = ap.parse_args()
+    found: list[tuple[str, list]] = []
+
+    @settings(max_examples=args.examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(markdown)
+    def prop(src: str) -> None:
+        try:
+            data = src.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        ch, diags = read_chapter(data, "f.md", "f")
+        if any(d.severity == "error" for d in diags):
+            return
+        book = normalize(m.Book(m.Meta(title="F", short_name="F", slug="f"), (ch,)))
+        gone = noloss.missing(data.decode("utf-8"), model_text(book.chapters[0]))
+        if gone:
+            found.append((src, gone[:3]))
+
+    prop()
+    print(f"{len(found)} of {args.examples} examples disagree")
+    for src, gone in found[:10]:
+        print(f"  {src[:160]!r}: {gone}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
