@@ -661,3 +661,16 @@ def test_the_edited_aws_book_updates_the_deck_learners_have(tmp_path: Path) -> N
         assert card_problems(col) == []
     finally:
         col.close()
+
+
+@pytest.mark.parametrize(("title", "name"), [("Collection", "deck-collection.apkg"),
+                                             ("Backup and restore notes", "deck-backup-and-restore-notes.apkg"),
+                                             ("Backups in S3", "backups-in-s3.apkg")])
+def test_the_package_is_never_named_as_anki_names_a_whole_collection(tmp_path: Path, title: str, name: str) -> None:
+    """Issue 27: Anki desktop imports collection.apkg and backup-*.apkg as a whole collection, replacing the
+    learner's; the deck of a book with such a title is named otherwise."""
+    from publisher.read.bookfile import read_meta
+
+    (tmp_path / "book.toml").write_text(f'title = "{title}"\n', "utf-8")
+    meta, _ = read_meta(tmp_path, "book")
+    assert anki_renderer.output_path(meta, tmp_path / "out").name == name

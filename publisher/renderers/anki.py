@@ -66,7 +66,12 @@ ZIP_EPOCH = 315532800  # 1980-01-01, the earliest date a zip entry can carry
 
 
 def output_path(meta: m.Meta, out_dir: Path) -> Path:
-    return Path(out_dir) / f"{meta.slug}.apkg"
+    """``<slug>.apkg``; never ``collection.apkg`` or ``backup-*.apkg``: Anki desktop takes a file of either
+    name for a whole collection and offers to replace the learner's with it."""
+    name = meta.slug or "deck"
+    if name == "collection" or name.startswith("backup-") or name == "backup":
+        name = f"deck-{name}"
+    return Path(out_dir) / f"{name}.apkg"
 
 
 # --------------------------------------------------------------------------- the plan: what the deck holds
