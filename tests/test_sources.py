@@ -116,3 +116,34 @@ def test_a_glob_starting_with_a_slash_is_anchored_at_the_root(tmp_path: Path) ->
     assert rels(discover(root, exclude=("/README.md",))) == ["sub/README.md", "sub/x.md"]
     assert rels(discover(root, exclude=("./README.md",))) == ["sub/README.md", "sub/x.md"]
     assert rels(discover(root, exclude=("README.md",))) == ["sub/x.md"]
+
+
+def test_translations_beside_their_base_are_left_out_or_picked_by_language(tmp_path: Path) -> None:
+    """Issue 27: README-ja.md beside README.md is a translation: left out (and said so), or read in its base's
+    place when book.toml's language asks for it. A name that only looks like one is kept."""
+    files = {
+        "README.md": "# Primer\n\n## Caches\n\n- **Cache** - a fast store\n",
+        "README-ja.md": "# 入門\n\n## キャッシュ\n\n- **キャッシュ** - 速い記憶\n",
+        "README.zh-Hans.md": "# 入门\n\n## 缓存\n\n- **缓存** - 快速存储\n",
+        "notes.md": "# Notes\n\n## One\n\n## Two\n\n## Three\n",
+        "notes_es.md": "# Notas\n\n## Uno\n\n## Dos\n\n## Tres\n",
+        "notes-ml.md": "# Machine learning\n\n- **Model** - a fitted function\n",  # 'ml' is a code: not this shape
+        "aws.md": "# AWS\n\n## IAM\n",
+        "aws-iam.md": "# IAM\n\n## Roles\n",  # 'iam' is no language
+        "os/processes.md": "# Processes\n",  # a folder named like a language
+    }
+    root = make_book(tmp_path, files, "book")
+    layout = discover(root)
+    kept = sorted(s.rel for s in layout.sources)
+    assert kept == ["README.md", "aws-iam.md", "aws.md", "notes-ml.md", "notes.md", "os/processes.md"]
+    assert sorted(layout.left_out) == [("README-ja.md", "a translation of README.md (ja)"),
+                                       ("README.zh-Hans.md", "a translation of README.md (zh-Hans)"),
+                                       ("notes_es.md", "a translation of notes.md (es)")]
+    picked = discover(root, language="ja")
+    assert "README-ja.md" in [s.rel for s in picked.sources] and "README.md" not in [s.rel for s in picked.sources]
+    assert ("README.md", "replaced by its translation README-ja.md (language = 'ja')") in picked.left_out
+    # written in book.toml, language picks them for a build too
+    (root / "book.toml").write_text('title = "Primer"\nlanguage = "zh-Hans"\n', "utf-8")
+    from publisher.pipeline import load
+
+    assert "README.zh-Hans.md" in [ch.path for ch in load(root).book.chapters]

@@ -370,6 +370,7 @@ class Meta:
     subtitle: str = ""
     source: str = ""
     language: str = "en"
+    language_set: bool = False  # written in book.toml: it also picks the translations of that language
     version: str = ""
     date: str = ""  # ISO date of the sources (never the clock)
     license: str = ""

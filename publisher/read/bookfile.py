@@ -138,6 +138,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         subtitle=str(clean.get("subtitle", "")),
         source=str(clean.get("source", "")),
         language=str(clean.get("language", "en")),
+        language_set="language" in clean,
         version=str(clean.get("version", "")),
         date=str(clean.get("date", "")),
         license=str(clean.get("license", "")),

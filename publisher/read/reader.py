@@ -334,7 +334,8 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     shown_root = display_path(folder)
     meta, diags = read_meta(folder, shown_root)
     chapters: list[m.Chapter] = []
-    layout = sources.discover(folder, meta.include, meta.exclude, shown_root) if folder.is_dir() else sources.Layout()
+    layout = (sources.discover(folder, meta.include, meta.exclude, shown_root, meta.language if meta.language_set else "")
+              if folder.is_dir() else sources.Layout())
     diags.extend(layout.diagnostics)
     for rel, why in layout.left_out:
         diags.append(diag("P012", f"{shown_root}/{rel}", 0, why))

@@ -143,8 +143,10 @@ def _default_reason(rel: str, is_dir: bool) -> str:
 MAX_FILES = 5000  # Markdown files in one book: more is a folder of something else (refused early, P016)
 
 
-def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = (), shown: str = "") -> Layout:
-    """The book's Markdown files in reading order, and what was left out and why."""
+def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = (), shown: str = "",
+             language: str = "") -> Layout:
+    """The book's Markdown files in reading order, and what was left out and why. ``language`` (book.toml's,
+    when it sets one) picks that language's translations in place of their base files."""
     layout = Layout()
     inc = [glob_regex(p) for p in include if p.strip()]
     exc = [glob_regex(p) for p in exclude if p.strip()]
@@ -235,6 +237,7 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                                            "notes' own folder, or leave folders out with exclude in book.toml"))
             return Layout(diagnostics=layout.diagnostics)
     _templates_inside(root, shown, layout)
+    found = _without_translations(root, found, language, inc, layout)
     order = _intro_first(found)
     titles: dict[str, str] = {}
     summary = root / "SUMMARY.md"
@@ -261,6 +264,64 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
         intro = p.stem.lower() in INTRO_NAMES and _is_intro(rel, found)
         layout.sources.append(Source(root / rel, rel, slugs[rel], folder, intro, titles.get(rel, ""), root))
     return layout
+
+
+# README-ja.md, README.zh-CN.md, README_fr.md, notes.pt-BR.md: a base name, a separator, a language code
+TRANSLATION_RE = re.compile(r"^(?P<base>.+?)[-._](?P<lang>[a-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|\d{3}))?)$", re.I)
+
+
+# ISO 639-1 (and the few three-letter codes translations use): "aws-iam.md" beside "aws.md" is no translation
+LANGUAGES = frozenset("""
+aa ab af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en eo
+es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg
+ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn
+no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta
+te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu fil yue cmn
+""".split())
+HEADING_LINE_RE = re.compile(r"^#{1,6}[ \t]", re.M)
+
+
+def _mirrors(root: Path, rel: str, base: str) -> bool:
+    """Does ``rel`` have its base's shape (a translation keeps the headings: about as many)?"""
+    try:
+        a = len(HEADING_LINE_RE.findall((root / rel).read_text("utf-8", errors="replace")[:2_000_000]))
+        b = len(HEADING_LINE_RE.findall((root / base).read_text("utf-8", errors="replace")[:2_000_000]))
+    except OSError:
+        return False
+    return (a == b == 0) or (min(a, b) > 0 and 0.7 <= a / b <= 1.4)
+
+
+def _same_language(code: str, wanted: str) -> bool:
+    a, b = code.lower().replace("_", "-"), wanted.lower().replace("_", "-")
+    return a == b or a.split("-")[0] == b.split("-")[0] and (a.count("-") == 0 or b.count("-") == 0)
+
+
+def _without_translations(root: Path, found: list[str], language: str, inc: list[re.Pattern[str]],
+                          layout: Layout) -> list[str]:
+    """A file is a translation only when its base file sits beside it (README-ja.md beside README.md): left
+    out by default, and said so; where ``language`` has one, the translation is read in its base's place."""
+    here = set(found)
+    of: dict[str, tuple[str, str]] = {}  # translation -> (base, language code)
+    for rel in found:
+        p = PurePosixPath(rel)
+        hit = TRANSLATION_RE.match(p.stem)
+        if hit is None or hit.group("lang").lower().replace("_", "-").split("-")[0] not in LANGUAGES:
+            continue
+        for suffix in MD_SUFFIXES:
+            base = (p.parent / (hit.group("base") + suffix)).as_posix().removeprefix("./")
+            if base in here and base != rel and _mirrors(root, rel, base):
+                of[rel] = (base, hit.group("lang"))
+                break
+    chosen = {base: rel for rel, (base, code) in sorted(of.items()) if language and _same_language(code, language)}
+    out = []
+    for rel in found:
+        if rel in chosen:  # a base replaced by the translation into the book's language
+            layout.left_out.append((rel, f"replaced by its translation {chosen[rel]} (language = {language!r})"))
+        elif rel in of and chosen.get(of[rel][0]) != rel and not _matches(rel, inc):
+            layout.left_out.append((rel, f"a translation of {of[rel][0]} ({of[rel][1]})"))
+        else:
+            out.append(rel)
+    return out
 
 
 def _templates_inside(root: Path, shown: str, layout: Layout) -> None:
