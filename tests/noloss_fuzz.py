@@ -23,19 +23,7 @@ from fuzz import markdown  # noqa: E402
 from publisher.cards.normalize import normalize  # noqa: E402
 from publisher.check import noloss  # noqa: E402
 from publisher.core import model as m  # noqa: E402
-from publisher.core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines  # noqa: E402
 from publisher.read.reader import read_chapter  # noqa: E402
-
-
-def model_text(ch: m.Chapter) -> str:
-    parts = [plain_text(ch.title)]
-    for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
-        parts.append(block_text(b))
-        if isinstance(b, (m.Alert, m.Section)):
-            parts.append(plain_text(b.title))
-        for run in block_inlines(b):
-            parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
-    return " ".join(parts)
 
 
 def main() -> int:
@@ -55,7 +43,7 @@ def main() -> int:
         if any(d.severity == "error" for d in diags):
             return
         book = normalize(m.Book(m.Meta(title="F", short_name="F", slug="f"), (ch,)))
-        gone = noloss.missing(data.decode("utf-8"), model_text(book.chapters[0]))
+        gone = noloss.missing(data.decode("utf-8"), noloss.model_text(book.chapters[0]))
         if gone:
             found.append((src, gone[:3]))
 

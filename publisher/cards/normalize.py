@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Callable, assert_never
 
 from ..core import model as m
-from ..core.text import map_blocks, map_inlines, same_nodes
+from ..core.text import CJK_CHAR_RE, map_blocks, map_inlines, same_nodes
 from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
@@ -220,11 +220,6 @@ COUNTED_LABEL_RE = re.compile(
     r"things?|benefits?|process(?:es)?|modes?|categories|category|approach(?:es)?|choices?)$")
 NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4}\s*$")
 LETTER_RE = re.compile(r"[^\W\d_]")
-
-
-# Han, Kana and Hangul: written without spaces, each character counts as a word toward a term's length
-CJK_CHAR_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-                         r"\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 LONE_LETTER_RE = re.compile(r"(?<!\w)[A-Za-z](?!\w)")

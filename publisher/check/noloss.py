@@ -19,13 +19,12 @@ from pathlib import Path
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
-from ..read.inlines import decode_entities
+from ..core.text import CJK_RANGES, block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from ..read.tokens import decode_entities
 
 # Han, Kana and Hangul are written without spaces: each character is a word of its own (a link or a tag
 # that splits a run differently in the source and the output must not count as a loss)
-CJK = "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-WORD_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
+WORD_RE = re.compile(rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+")
 FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -179,18 +178,23 @@ def model_losses(book: "m.Book", content_dir: Path) -> list[Diagnostic]:
         raw = unchanged_source(content_dir, ch)
         if raw is None:
             continue
-        parts = [plain_text(ch.title)]
-        for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
-            parts.append(block_text(b))
-            if isinstance(b, (m.Alert, m.Section)):
-                parts.append(plain_text(b.title))
-            for run in block_inlines(b):
-                parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
-        gone = missing(raw, " ".join(parts))
+        gone = missing(raw, model_text(ch))
         if gone:
             line, what = report(gone, "the book")
             out.append(diag("P142", ch.file, line, what))
     return out
+
+
+def model_text(ch: "m.Chapter") -> str:
+    """All the words a chapter's model holds: its title, blocks, footnotes, titles, image alt texts."""
+    parts = [plain_text(ch.title)]
+    for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
+        parts.append(block_text(b))
+        if isinstance(b, (m.Alert, m.Section)):
+            parts.append(plain_text(b.title))
+        for run in block_inlines(b):
+            parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
+    return " ".join(parts)
 
 
 def unchanged_source(content_dir: Path, ch: "m.Chapter") -> str | None:

@@ -10,6 +10,12 @@ from typing import Callable, Iterator, assert_never
 from . import model as m
 
 
+# Han, Kana and Hangul: scripts written without spaces between words
+CJK_RANGES = ("\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+              "\uf900-\ufaff\U00020000-\U0003134f")
+CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
+
+
 def slugify(text: str, limit: int = 60) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")

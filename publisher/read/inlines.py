@@ -3,7 +3,6 @@ options in comments, and inline HTML read together with the Markdown around it."
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from dataclasses import replace
@@ -11,31 +10,13 @@ from dataclasses import replace
 from ..core import model as m
 from ..core.diagnostics import diag
 from . import htmlread
-from .tokens import Ctx, Token, breaks, plain_tokens
+from .tokens import Ctx, Token, breaks, decode_entities, plain_tokens
 
 PIN_RE = re.compile(r"^<!--\s*id:\s*(.*?)\s*-->$", re.S)
 HINT_RE = re.compile(r"^<!--\s*hint:\s*(.*?)\s*-->$", re.S | re.I)
 CARD_OPTION_RE = re.compile(r"^<!--\s*cards?:\s*([\w ,-]*?)\s*-->$", re.S | re.I)
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\\\[\]\s]{1,500})\]")  # one mistune left as text: not defined
 
-
-
-ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-
-
-def decode_entities(text: str) -> str:
-    """Character references decoded once, as CommonMark says (mistune leaves them in text for its HTML
-    renderer to pass through): ``a &gt; b`` is ``a > b``; an unknown name stays as written; code keeps them."""
-    if "&" not in text:
-        return text
-    return ENTITY_RE.sub(lambda f: _one(f.group()), text)
-
-
-def _one(ref: str) -> str:
-    out = html.unescape(ref)
-    if out == ref or (ref[1] == "#" and out == "\ufffd"):  # unknown, or a code point that is none (&#0;)
-        return ref if out == ref else "\ufffd"
-    return out
 
 
 def inlines(cx: Ctx, tokens: list[Token], where: m.Loc) -> tuple[m.Inline, ...]:

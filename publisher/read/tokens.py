@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,17 +61,29 @@ def breaks(tok: Token) -> int:
     return sum(breaks(k) for k in tok.get("children") or [])
 
 
-def _decode(text: str) -> str:
-    from .inlines import decode_entities  # (inlines builds on this module)
+ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
-    return decode_entities(text)
+
+def decode_entities(text: str) -> str:
+    """Character references decoded once, as CommonMark says (mistune leaves them in text for its HTML
+    renderer to pass through): ``a &gt; b`` is ``a > b``; an unknown name stays as written; code keeps them."""
+    if "&" not in text:
+        return text
+    return ENTITY_RE.sub(lambda f: _one(f.group()), text)
+
+
+def _one(ref: str) -> str:
+    out = html.unescape(ref)
+    if out == ref or (ref[1] == "#" and out == "\ufffd"):  # unknown, or a code point that is none (&#0;)
+        return ref if out == ref else "\ufffd"
+    return out
 
 
 def plain_tokens(tokens: list[Token]) -> str:
     out = []
     for t in tokens:
         if t["type"] in ("text", "codespan", "math"):
-            out.append(t["raw"] if t["type"] != "text" else _decode(t["raw"]))
+            out.append(t["raw"] if t["type"] != "text" else decode_entities(t["raw"]))
         elif t["type"] in ("softbreak", "linebreak"):
             out.append("\n")
         elif t.get("children"):
