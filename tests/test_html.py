@@ -45,6 +45,9 @@ BLOCKS: dict[type, tuple[m.Block, str]] = {
     m.Quote: (m.Quote((PARA,), L), "<blockquote>\n<p>para</p>\n</blockquote>"),
     m.Alert: (m.Alert("warning", (PARA,), L), '<aside class="alert alert-warning" role="note" aria-label="Warning">'),
     m.Details: (m.Details(T, (PARA,), L), '<details class="details"><summary>x</summary>\n<p>para</p>\n</details>'),
+    m.Flashcard: (m.Flashcard((m.Para(T, L),), (PARA,), L),
+                  '<div class="flashcard">\n<div class="flashcard-front">\n<p>x</p>\n</div>\n'
+                  '<div class="flashcard-back">\n<p>para</p>\n</div>\n</div>'),
     m.Superseded: (m.Superseded(T, "2025-08", "https://example.com/news", L),
                    '<aside class="correction" role="note" aria-label="Correction"><p class="correction-title">Updated 2025-08'),
     m.Table: (m.Table((CELL,), ((CELL,),), L), '<th class="align-center" scope="col">cell</th>'),

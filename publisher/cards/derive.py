@@ -17,7 +17,8 @@ from typing import Iterator, assert_never
 
 from ..core import model as m
 from .normalize import split_term
-from ..core.text import all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from ..read.flashcards import is_deck_tag
+from ..core.text import block_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -62,6 +63,28 @@ class _Ctx:
         if len(text) > 90:
             text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
         return replace(self, lead=text)
+
+    def deck_of(self, front: tuple[m.Block, ...], loc: m.Loc) -> tuple[str, tuple[str, ...]]:
+        """A written card's deck tag and the further deck tags that stay Anki tags, as the Spaced Repetition
+        plugin scopes them: the tags that open the card's first line, else the last tag line above it,
+        else the front matter's, else (tags written only below) the file's first."""
+        first = next((b for b in front if isinstance(b, m.Para)), None)
+        own: list[str] = []
+        for n in first.children if first is not None else ():
+            if isinstance(n, m.Tag) and is_deck_tag(n.name, self.book.flashcards):
+                own.append(n.name)
+            elif not (isinstance(n, m.Text) and not n.text.strip()):
+                break
+        if not own:
+            scopes = self.chapter.decks
+            above = [tags for line, tags in scopes if line < loc.line]
+            own = list(above[-1] if above else (scopes[0][1] if scopes else ()))
+        return (own[0], tuple(own[1:])) if own else ("", ())
+
+    def written_tags(self, tags: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+        """A written card's Anki tags: its own and its file's, without the deck tags (they name its deck),
+        but with those of its deck tags Anki has no room for (a card has one deck)."""
+        return tuple(dict.fromkeys([t for t in tags if not is_deck_tag(t, self.book.flashcards)] + list(more)))
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -262,6 +285,57 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     if back:
                         yield _card("question", title, (m.Para(t, block.loc),), back, ctx, block.loc, pins(t))
                 yield from _from_blocks(rest, inner)
+            case m.Flashcard():
+                yield from _flashcard(block, ctx)
+            case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
+                pass
+            case _:
+                assert_never(block)
+
+
+def _flashcard(card: m.Flashcard, ctx: _Ctx) -> Iterator[m.Card]:
+    """A card written as one: its front asks, its back answers; written both ways, a second card asks
+    the back (an identity of its own, so the forward one never changes)."""
+    runs = [r for b in card.front for r in block_inlines(b)]
+    if not ctx.studied(*runs):
+        return
+    deck, more = ctx.deck_of(card.front, card.loc)
+    first = _card("question", block_text_of(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
+    sched = card.schedule + ((None,) * 2)  # type: ignore[operator]
+    first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=sched[0])
+    yield first
+    if card.reverse:
+        yield replace(first, identity=f"{first.identity}/reverse", front=card.back, back=card.front, schedule=sched[1])
+
+
+def block_text_of(blocks: tuple[m.Block, ...]) -> str:
+    return " ".join(block_text(b) for b in blocks)
+
+
+def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
+    """The cards of a file written for the Spaced Repetition plugin: its flashcards and its clozes (a
+    paragraph or list item with ``==deletions==``) and nothing else, as the plugin reads it."""
+    for block in blocks:
+        match block:
+            case m.Flashcard():
+                yield from _flashcard(block, ctx)
+            case m.Para(children=c):
+                if marks(c) and ctx.studied(c):
+                    deck, more = ctx.deck_of((block,), block.loc)
+                    card = _card("cloze", _cloze_basis(c, None), (block,), (), ctx, block.loc, pins(c))
+                    yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more))
+            case m.Section(title=t, anchor=a, blocks=bs):
+                yield from _written_cards(bs, replace(ctx, path=ctx.path + ((plain_text(t), a),)))
+            case m.BulletList(items=items):
+                for item in items:
+                    yield from _written_cards(item.blocks, ctx)
+            case m.DefList(items=items):
+                for d in items:
+                    yield from _written_cards(d.body, ctx)
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+                yield from _written_cards(bs, ctx)
+            case m.Details(blocks=bs, prompt=p):
+                yield from _written_cards(p + bs, ctx)
             case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 pass
             case _:
@@ -291,7 +365,8 @@ def derive_cards(book: m.Book, honour_no: bool = True) -> tuple[m.Card, ...]:
     out: list[m.Card] = []
     for chapter in book.chapters:
         if chapter.cards:
-            out.extend(_from_blocks(chapter.blocks, _Ctx(book.meta, chapter, (), honour_no=honour_no)))
+            ctx = _Ctx(book.meta, chapter, (), honour_no=honour_no)
+            out.extend((_written_cards if chapter.flashcards else _from_blocks)(chapter.blocks, ctx))
     return unique_identities(out)
 
 
@@ -330,5 +405,6 @@ def unique_identities(cards: list[m.Card]) -> tuple[m.Card, ...]:
 
 
 def cloze_count(card: m.Card) -> int:
-    """How many deletions (c1, c2 ...) a cloze card has."""
-    return sum(len(marks(b.children)) for b in card.front if isinstance(b, m.Para))
+    """How many deletions (c1, c2 ...) a cloze card has (those written with one number count once)."""
+    found = [k for b in card.front if isinstance(b, m.Para) for k in marks(b.children)]
+    return len({k.group for k in found if k.group}) + sum(1 for k in found if not k.group)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Callable, assert_never
 
 from ..core import model as m
-from ..core.text import CJK_CHAR_RE, map_blocks, map_inlines, same_nodes
+from ..core.text import CJK_CHAR_RE, map_blocks, map_inlines, same_nodes, walk_blocks
 from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
@@ -307,8 +307,8 @@ def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> t
                 out.append(replace(block, blocks=_idioms(bs, labels), prompt=_idioms(p, labels)))
             case m.Section(blocks=bs) | m.Quote(blocks=bs):
                 out.append(replace(block, blocks=_idioms(bs, labels)))
-            case m.Alert():
-                out.append(block)  # corrections and asides: the author's words stay as written
+            case m.Alert() | m.Flashcard():
+                out.append(block)  # corrections, asides and cards written as such: the author's words as written
             case m.Para():
                 split = split_term(block.children, labels)
                 if split is None:
@@ -492,12 +492,20 @@ def inline_tags(book: m.Book) -> m.Book:
         ch = map_chapter_inlines(ch, deep, title=False)
         ch = replace(ch, blocks=_untag_titles(ch.blocks))
         first = ch.blocks[0] if ch.blocks else None
-        if isinstance(first, m.Para) and first.children and all(
-                isinstance(n, m.Tag) or (isinstance(n, (m.Text, m.SoftBreak, m.LineBreak)) and not plain_text((n,)).strip(" ,\n"))
-                for n in first.children):
+        if _tags_alone(first):
+            assert isinstance(first, m.Para)
             file_tags = tuple(n.name for n in first.children if isinstance(n, m.Tag))
             ch = replace(ch, blocks=ch.blocks[1:], tags=ch.tags + tuple(t for t in file_tags if t not in ch.tags))
+        # a line of tags alone further down (a deck tag of the Spaced Repetition plugin) shows nothing:
+        # no empty paragraph is left in its place
+        if any(_tags_alone(b) for b in walk_blocks(ch.blocks)):
+            ch = replace(ch, blocks=map_blocks(ch.blocks, lambda seq: tuple(b for b in seq if not _tags_alone(b))))
         return ch
+
+    def _tags_alone(b: m.Block | None) -> bool:
+        return isinstance(b, m.Para) and bool(b.children) and any(isinstance(n, m.Tag) for n in b.children) and all(
+            isinstance(n, m.Tag) or (isinstance(n, (m.Text, m.SoftBreak, m.LineBreak)) and not plain_text((n,)).strip(" ,\n"))
+            for n in b.children)
 
     from ..core.text import plain_text
 

@@ -4,7 +4,8 @@ The source is read as text, not through the reader (a reader that drops somethin
 this check). Left out on purpose, as the outputs leave them out: front matter, HTML and ``%%`` comments
 (card, id and hint markers with them), HTML tags (their text stays; a script's or a style's does not),
 ``#tags``, the targets of links, images and wiki-links, reference definitions, sound file names, footnote
-labels, list markers, code-fence languages, callout, update and admonition markers. Entities are decoded.
+labels, list markers, code-fence languages, callout, update and admonition markers, cloze numbers and hints,
+other flashcard tools' marker lines. Entities are decoded.
 Words are runs of letters and digits (``_`` and punctuation split them), in Unicode's composed form, case
 kept. Only missing words count: what an output adds (a quiz, a glossary, numbers) is never a loss.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..core.text import CJK_RANGES, block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.tokens import decode_entities
 
 # Han, Kana and Hangul are written without spaces: each character is a word of its own (a link or a tag
@@ -52,6 +54,7 @@ CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
 UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: shown as the outputs word them
 ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)
 TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
+CLOZE_HINT_RE = re.compile(r"(?<===)\^\[[^\]\n]*\]")  # ==x==^[hint]: a card's hint, shown on the card only
 
 
 # code is shown as written (entities and brackets too): fenced blocks and code spans
@@ -97,6 +100,7 @@ def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
     text = CONTROL_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
+    text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     out, at = [], 0
     for start, end in _code(text):
         out.append(_prose(text[at:start]))
@@ -113,6 +117,8 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
 def _prose(text: str) -> str:
     text = COMMENT_RE.sub(_blank, text)
     text = ACTIVE_RE.sub(_blank, text)
+    text = ANKI_CLOZE_RE.sub(lambda f: f.group(2), text)  # {{c1::answer::hint}}: its number and hint are the card's
+    text = CLOZE_HINT_RE.sub("", text)
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub("", text)
     text = EMBED_RE.sub("", text)

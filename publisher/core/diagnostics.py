@@ -72,6 +72,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P140": ("warning", "card lost a cloze deletion"),
     "P141": ("warning", "cards moved to another file"),
     "P142": ("warning", "text lost"),
+    "P143": ("warning", "another tool's flashcard marker"),
+    "P144": ("warning", "a card in several decks"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

@@ -61,6 +61,7 @@ class Mark:
     children: tuple[Inline, ...]
     loc: Loc = NOWHERE
     hint: str = ""
+    group: int = 0  # deletions written with one number (``{{c1::x}}``, ``==x==[^1]``) are asked on one card; 0: its own
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,20 @@ class Details:
 
 
 @dataclass(frozen=True)
+class Flashcard:
+    """A card written as one, in the format of Obsidian's Spaced Repetition plugin: ``front::back``
+    (``:::`` both ways), or front lines, a ``?`` line (``??`` both ways) and back lines. Every output shows
+    it as a question and its answer; ``schedule``: the plugin's reviews (``<!--SR:!2025-11-17,195,310-->``),
+    one (due date, interval in days, ease in percent) for each of its cards."""
+
+    front: tuple[Block, ...]
+    back: tuple[Block, ...]
+    loc: Loc = NOWHERE
+    reverse: bool = False
+    schedule: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Superseded:
     """What the block before it said before the facts changed. Written under the claim as
     ``> [!UPDATE] 2025-08 https://source`` followed by the claim as it stands today: the reader puts
@@ -306,9 +321,11 @@ class Section:
     asks: bool = False  # a question by how it is written (``1. ### What is a closure``), "?" or not
 
 
-Block = Union[Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Superseded, Table, Rule, RawBlock, Section]
+Block = Union[
+    Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Flashcard, Superseded, Table, Rule, RawBlock, Section,
+]
 BLOCK_TYPES: tuple[type, ...] = (
-    Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Superseded, Table, Rule, RawBlock, Section,
+    Para, BulletList, DefList, CodeBlock, Quote, Alert, Details, Flashcard, Superseded, Table, Rule, RawBlock, Section,
 )
 
 # --------------------------------------------------------------------------- document
@@ -340,6 +357,11 @@ class Chapter:
     # composed form): passes skip the chapters that
     # cannot have it; None: not known (a chapter made in code), every pass looks
     hints: frozenset[str] | None = None
+    # written for Obsidian's Spaced Repetition plugin (a flashcard tag, or book.toml says every file is): its
+    # cards are the flashcards and clozes written as such, nothing derived; ``decks``: where each run of its
+    # cards goes, as the plugin scopes its deck tags: (first line, deck tags) in order, line 0 the front matter
+    flashcards: bool = False
+    decks: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -359,6 +381,21 @@ class Ids:
     basic_model: int
     cloze_model: int
     epub: str
+
+
+@dataclass(frozen=True)
+class FlashcardSyntax:
+    """How Obsidian's Spaced Repetition plugin is set up (book.toml's ``[flashcards]``): its defaults."""
+
+    tags: tuple[str, ...] = ("flashcards",)  # a file holding one (or a tag below it) is read for cards
+    all_files: bool = False  # every file is
+    inline: str = "::"
+    inline_reversed: str = ":::"
+    multiline: str = "?"
+    multiline_reversed: str = "??"
+    end_marker: str = ""  # a line that ends a multi-line card (then blank lines may stand in its back)
+    bold_clozes: bool = False  # **bold** is a deletion
+    curly_clozes: bool = False  # {{text}} is a deletion
 
 
 @dataclass(frozen=True)
@@ -385,6 +422,7 @@ class Meta:
     strict: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    flashcards: FlashcardSyntax = field(default_factory=FlashcardSyntax)
 
 
 @dataclass(frozen=True)
@@ -426,6 +464,8 @@ class Card:
     loc: Loc
     pinned: bool = False
     duplicate_of: str = ""  # the identity it shared with an earlier card (made unique by a suffix)
+    deck: str = ""  # a flashcard tag ("flashcards::Logic"): the card goes to that tag's deck; "": its chapter's
+    schedule: tuple[str, int, int] | None = None  # its review written by the Spaced Repetition plugin
 
 
 # --------------------------------------------------------------------------- what the front half hands on

@@ -113,6 +113,9 @@ def _block_words(block: m.Block) -> Iterator[str]:
             yield plain_text(s)
             for b in p + bs:
                 yield from _block_words(b)
+        case m.Flashcard(front=f, back=bk):
+            for b in f + bk:
+                yield from _block_words(b)
         case m.Superseded(original=o):
             yield plain_text(o)
         case m.Table(head=head, rows=rows):
@@ -141,6 +144,8 @@ def walk_blocks(blocks: tuple[m.Block, ...] | list[m.Block]) -> Iterator[m.Block
                     yield from walk_blocks(d.body)
             case m.Details(blocks=bs, prompt=p):
                 yield from walk_blocks(p + bs)
+            case m.Flashcard(front=f, back=bk):
+                yield from walk_blocks(f + bk)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
                 yield from walk_blocks(bs)
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
@@ -167,7 +172,7 @@ def block_inlines(block: m.Block) -> Iterator[tuple[m.Inline, ...]]:
             yield s
         case m.Superseded(original=o):
             yield o
-        case m.BulletList() | m.CodeBlock() | m.Quote() | m.Alert() | m.Rule() | m.RawBlock():
+        case m.BulletList() | m.CodeBlock() | m.Quote() | m.Alert() | m.Flashcard() | m.Rule() | m.RawBlock():
             pass
         case _:
             assert_never(block)
@@ -276,6 +281,9 @@ def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], 
             case m.Details(blocks=bs, prompt=p):
                 new, new_p = map_blocks(bs, fn), map_blocks(p, fn)
                 return block if same_nodes(new, bs) and same_nodes(new_p, p) else replace(block, blocks=new, prompt=new_p)
+            case m.Flashcard(front=f, back=bk):
+                new_f, new_b = map_blocks(f, fn), map_blocks(bk, fn)
+                return block if same_nodes(new_f, f) and same_nodes(new_b, bk) else replace(block, front=new_f, back=new_b)
             case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
                 new = map_blocks(bs, fn)
                 return block if same_nodes(new, bs) else replace(block, blocks=new)

@@ -147,7 +147,8 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
                 # "}}" or "::" inside a deletion would end it early
                 inner = inner.replace("}}", "}&#8203;}").replace("::", ":&#8203;:")
                 tip = escape(hint, quote=False).replace("}}", "}&#8203;}").replace("::", ":&#8203;:") if hint else ""
-                number = 1 if opts.cloze_together else cloze.next()
+                # deletions written with a number share it: one card asks them together
+                number = node.group or (1 if opts.cloze_together else cloze.next())
                 return f"{{{{c{number}::{inner}" + (f"::{tip}" if tip else "") + "}}"
             return f"<mark>{inner}</mark>"
         case m.Styled(style=style, children=c):
@@ -296,6 +297,12 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
             return (
                 f'<details class="details"{_anchor(opts, node.loc)}><summary>{inlines(summary, opts, cloze)}</summary>\n'
                 f"{asked}{blocks(bs, opts, cloze)}\n</details>"
+            )
+        case m.Flashcard(front=front, back=back):
+            # a card written as one: its question, then its answer (the separators are syntax, never shown)
+            return (
+                f'<div class="flashcard"{_anchor(opts, node.loc)}>\n<div class="flashcard-front">\n{blocks(front, opts, cloze)}\n</div>\n'
+                f'<div class="flashcard-back">\n{blocks(back, opts, cloze)}\n</div>\n</div>'
             )
         case m.Superseded(original=original, since=since, source=source):
             when = escape(since)

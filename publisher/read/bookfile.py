@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import inside
-from ..core.model import Ids, Meta
+from ..core.model import FlashcardSyntax, Ids, Meta
 from ..core.text import slugify
 
 # key -> expected type(s)
@@ -36,6 +36,7 @@ TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "include": list,
     "exclude": list,
     "ids": dict,
+    "flashcards": dict,
 }
 # the longest each text may be: a title is a line on a cover and a running footer, never a megabyte
 MAX_CHARS = {"title": 200, "subtitle": 300, "short_name": 40, "author": 200, "source": 500, "language": 35,
@@ -43,6 +44,13 @@ MAX_CHARS = {"title": 200, "subtitle": 300, "short_name": 40, "author": 200, "so
 MAX_GLOBS = 200
 MAX_BOOK_TOML = 64 * 1024
 ID_KEYS: dict[str, type] = {"deck": int, "basic_model": int, "cloze_model": int, "epub": str}
+# [flashcards]: the Spaced Repetition plugin's settings, named as its settings page names them
+FLASHCARD_KEYS: dict[str, type] = {
+    "tags": list, "all_files": bool, "separator": str, "reversed_separator": str, "multiline_separator": str,
+    "multiline_reversed_separator": str, "end_marker": str, "bold_clozes": bool, "curly_clozes": bool,
+}
+_FLASHCARD_FIELDS = {"separator": "inline", "reversed_separator": "inline_reversed", "multiline_separator": "multiline",
+                     "multiline_reversed_separator": "multiline_reversed"}
 
 
 def derived_id(seed: str, what: str) -> int:
@@ -129,6 +137,19 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
     if "columns" in clean and not 1 <= clean["columns"] <= 6:
         diags.append(diag("P004", file, _line_of(path, "columns"), "'columns' must be between 1 and 6"))
         clean.pop("columns")
+    cards_in = clean.get("flashcards", {})
+    cards: dict[str, Any] = {}
+    for key, value in cards_in.items():
+        want = FLASHCARD_KEYS.get(key)
+        if want is None:
+            diags.append(diag("P008", file, _line_of(path, key), f"'flashcards.{key}'{_hint(key, FLASHCARD_KEYS)}"))
+        elif not isinstance(value, want) or (want is list and not all(isinstance(t, str) and t.strip("#/ ") for t in value)):
+            diags.append(diag("P004", file, _line_of(path, key), f"'flashcards.{key}' must be a {_tname(want.__name__)}"
+                                                                 + (" of tag names" if want is list else "")))
+        elif want is str and (len(value) > 20 or "\n" in value or (key != "end_marker" and not value.strip())):
+            diags.append(diag("P004", file, _line_of(path, key), f"'flashcards.{key}' must be a short marker on one line"))
+        else:
+            cards[_FLASHCARD_FIELDS.get(key, key)] = tuple(value) if want is list else value
     short = str(clean.get("short_name") or "".join(w[:1].upper() + w[1:] for w in slugify(title).split("-")[:3]) or "Notes")
     meta = Meta(
         title=title,
@@ -158,6 +179,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         strict=bool(clean.get("strict", False)),
         include=tuple(clean.get("include", ())),
         exclude=tuple(clean.get("exclude", ())),
+        flashcards=FlashcardSyntax(**cards),
     )
     return meta, diags
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import mistune
 
-from . import frontmatter, mdparse, sources
+from . import flashcards, frontmatter, mdparse, sources
 from ..core import model as m
 from .bookfile import read_meta
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import inside
-from ..core.text import plain_text, slugify, unique
+from ..core.text import map_inlines, plain_text, slugify, unique
 from .blocks import blocks as read_blocks
 from .tokens import Ctx, HeadingMark, Locator
 
@@ -213,7 +213,8 @@ def _footnote_def(loc: Locator, key: str) -> m.Loc:
 
 def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None, *,
                  path: str = "", part: str = "", intro: bool = False, summary_title: str = "",
-                 fallback_title: str = "", size: int | None = None) -> tuple[m.Chapter, list[Diagnostic]]:
+                 fallback_title: str = "", size: int | None = None,
+                 syntax: m.FlashcardSyntax = m.FlashcardSyntax()) -> tuple[m.Chapter, list[Diagnostic]]:
     """One Markdown file to a Chapter. Never raises on any input. ``size``: the file's size when it was too
     large to read (``raw`` is then empty)."""
     where = dict(path=path or Path(file).name, part=part, intro=intro, sha=hashlib.sha256(raw).hexdigest())
@@ -235,6 +236,9 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     diags.extend(more)
     if "%%" in text:
         text = strip_comments(text)
+    text, foreign = flashcards.foreign_markers(text)
+    diags.extend(flashcards.foreign_diags(foreign, file))
+    written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
     meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
     if not text.strip():
         diags.append(diag("P122", file, 1, "nothing to read: left out"))
@@ -247,6 +251,16 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         footnote_tokens = [t for t in tokens if t["type"] == "footnotes"]
         body_tokens = [t for t in tokens if t["type"] != "footnotes"]
         blocks = read_blocks(cx, body_tokens, top=True)
+        if written:
+            lines = text.split("\n")
+            # "==x==[^1]" groups deletions in these files: no footnote is missing
+            diags[:] = [d for d in diags if not (d.code == "P124" and flashcards.is_group_ref(d.message, lines, d.line))]
+            blocks, card_lines = flashcards.gather(blocks, lines, syntax, file)
+            scopes = flashcards.deck_scopes(lines, front.tags, card_lines, syntax)
+            meta.update(flashcards=True, decks=scopes)
+            diags.extend(diag("P144", file, line, f"{' '.join('#' + t.replace('::', '/') for t in tags)}: Anki gives a card "
+                                                  f"one deck; these cards go to the first, the others are their tags")
+                         for line, tags in scopes if len(tags) > 1)
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
@@ -271,6 +285,10 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
                                                       "levels deep: the deeper lines are shown as text"))
     title, title_loc, body, more = section_tree(blocks, file, Titled(front.title, summary_title, fallback))
     diags.extend(more)
+    if written:
+        body = list(map_inlines(tuple(body), lambda run: flashcards.plugin_clozes(run, syntax)))
+    if "{{c" in text:
+        body = list(map_inlines(tuple(body), flashcards.anki_clozes))
     return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
 
 
@@ -342,7 +360,7 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
     if not layout.sources and not any(d.code == "P016" for d in layout.diagnostics):
         why = ("no Markdown files found" if folder.is_dir() else ("not a folder" if folder.exists() else "the folder does not exist"))
         diags.append(diag("P005", shown_root, 0, why))
-    for chapter, more in _read_all(layout.sources):
+    for chapter, more in _read_all(layout.sources, meta.flashcards):
         diags.extend(more)
         if chapter is None or any(d.code == "P122" for d in more):
             continue  # unreadable, or empty: nothing to show
@@ -354,12 +372,13 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
 PARALLEL_FROM = 40  # files: below this, worker processes cost more than they save
 
 
-def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[Diagnostic]]]:
+def _read_all(srcs: list[sources.Source], syntax: m.FlashcardSyntax = m.FlashcardSyntax()
+              ) -> list[tuple[m.Chapter | None, list[Diagnostic]]]:
     """Every source read, in order; many files are shared out to worker processes (one a core)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(srcs) < PARALLEL_FROM or workers < 2 or not sys.platform.startswith("linux"):
         parser = markdown_parser()
-        return [_read_source(src, parser) for src in srcs]
+        return [_read_source(src, parser, syntax) for src in srcs]
     import concurrent.futures as cf
     import multiprocessing
 
@@ -373,22 +392,23 @@ def _read_all(srcs: list[sources.Source]) -> list[tuple[m.Chapter | None, list[D
                                     initializer=worker_init, initargs=(os.getpid(),)) as pool:
             try:
                 with signals_held():  # a stop while the workers fork waits until they can take it
-                    others = pool.map(_read_source, srcs[own:], chunksize=chunk)
+                    others = pool.map(functools.partial(_read_source, syntax=syntax), srcs[own:], chunksize=chunk)
                 parser = markdown_parser()
-                mine = [_read_source(src, parser) for src in srcs[:own]]
+                mine = [_read_source(src, parser, syntax) for src in srcs[:own]]
                 return mine + list(others)
             except BaseException:  # Ctrl-C or SIGTERM: the workers stop now, not after their share
                 stop_workers(pool)
                 raise
     except (OSError, cf.process.BrokenProcessPool):  # no processes to be had: read them here
         parser = markdown_parser()
-        return [_read_source(src, parser) for src in srcs]
+        return [_read_source(src, parser, syntax) for src in srcs]
 
 
 _PARSER: list[mistune.Markdown] = []
 
 
-def _read_source(src: sources.Source, parser: mistune.Markdown | None = None) -> tuple[m.Chapter | None, list[Diagnostic]]:
+def _read_source(src: sources.Source, parser: mistune.Markdown | None = None,
+                 syntax: m.FlashcardSyntax = m.FlashcardSyntax()) -> tuple[m.Chapter | None, list[Diagnostic]]:
     if parser is None:  # in a worker process: one parser each
         if not _PARSER:
             _PARSER.append(markdown_parser())
@@ -398,7 +418,7 @@ def _read_source(src: sources.Source, parser: mistune.Markdown | None = None) ->
         size = src.path.stat().st_size  # known before a byte is read
         if size > MAX_FILE_BYTES:
             return read_chapter(b"", shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
-                                summary_title=src.title, size=size)
+                                summary_title=src.title, size=size, syntax=syntax)
         if src.root is not None and not inside(src.root, src.path):  # a link swapped in since discovery
             return None, [diag("P112", shown, 0, "a link to a file outside the content folder: left out")]
         raw = src.path.read_bytes()
@@ -408,7 +428,7 @@ def _read_source(src: sources.Source, parser: mistune.Markdown | None = None) ->
     if src.intro:
         fallback = "Introduction" if not src.part else sources.humanize(PurePosixPath(src.part).name)
     return read_chapter(raw, shown, src.slug, parser, path=src.rel, part=src.part, intro=src.intro,
-                        summary_title=src.title, fallback_title=fallback)
+                        summary_title=src.title, fallback_title=fallback, syntax=syntax)
 
 
 def _parts(chapters: list[m.Chapter], root: Path) -> tuple[m.Part, ...]:

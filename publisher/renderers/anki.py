@@ -40,6 +40,7 @@ from ..core import model as m
 from ..core.diagnostics import Diagnostic
 from ..core.fsutil import atomic_path
 from ..check.imagecheck import prepared, problem as image_problem, sound_problem
+from ..read.flashcards import roots
 from ..read.sources import SOUND_SUFFIXES
 from ..core.model import Loaded
 from ..markup.templates import read_text
@@ -125,7 +126,38 @@ def subdeck_id(deck_id: int, chapter_slug: str) -> int:
     return 1 << 40 | int.from_bytes(hashlib.sha256(f"publisher:{deck_id}:{chapter_slug}".encode()).digest()[:5], "big")
 
 
-def deck_names(book: m.Book, old: ledger.Ledger) -> dict[str, tuple[int, str]]:
+def deck_key(meta: m.Meta, card: m.Card) -> str:
+    """Which deck a card goes to: its chapter's (the chapter slug), or the deck of the flashcard tag it
+    was written under (``#`` and the tag: ``#flashcards::Logic``); the bare first flashcard tag
+    (``#flashcards``) names no deck of its own."""
+    if not card.deck or card.deck.lower() in roots(meta.flashcards)[:1]:
+        return card.chapter
+    return "#" + card.deck
+
+
+def _tag_deck_names(meta: m.Meta, keys: list[str], old: ledger.Ledger, used: set[str]) -> dict[str, tuple[int, str]]:
+    """The decks of flashcard tags, below the book's deck: ``#flashcards/Logic/Week-1`` is ``Book::Logic::
+    Week-1`` (other flashcard tags keep their first name: ``#vocab/verbs`` is ``Book::vocab::verbs``). Like a
+    chapter's, a tag deck's name is recorded (under its tag) and never changes."""
+    top = deck_name_part(meta.title) or meta.slug
+    first = roots(meta.flashcards)[:1]
+    out: dict[str, tuple[int, str]] = {}
+    for key in dict.fromkeys(k for k in keys if k.startswith("#")):
+        if key in old.decks:
+            out[key] = (subdeck_id(meta.ids.deck, key), old.decks[key])
+            continue
+        parts = key[1:].split("::")
+        if parts[0].lower() in first:
+            parts = parts[1:]
+        name = "::".join([top] + [deck_name_part(x) or "_" for x in parts])
+        if name in used:
+            name = f"{name} ({key})"
+        used.add(name)
+        out[key] = (subdeck_id(meta.ids.deck, key), name)
+    return out
+
+
+def deck_names(book: m.Book, old: ledger.Ledger, keys: list[str] = []) -> dict[str, tuple[int, str]]:
     """Each chapter's deck (id, name). A name once recorded in the ledger is kept for good (retitling
     a chapter or reordering the book never renames a deck users have imported: Anki would make a new
     deck and leave the cards in the old one). A book's first build numbers its chapters' decks
@@ -134,7 +166,7 @@ def deck_names(book: m.Book, old: ledger.Ledger) -> dict[str, tuple[int, str]]:
     meta = book.meta
     top = deck_name_part(meta.title) or meta.slug
     if not meta.subdecks:
-        return {ch.slug: (meta.ids.deck, top) for ch in book.chapters}
+        return {ch.slug: (meta.ids.deck, top) for ch in book.chapters} | _tag_deck_names(meta, keys, old, {top})
     numbered = not old.notes and not old.decks
     width = len(str(len(book.chapters)))
     used_names = {top} | set(old.decks.values())
@@ -169,7 +201,7 @@ def deck_names(book: m.Book, old: ledger.Ledger) -> dict[str, tuple[int, str]]:
             name = f"{top}::{part} ({ch.slug})"
         used_names.add(name)
         decks[ch.slug] = (subdeck_id(meta.ids.deck, ch.slug), name)
-    return decks
+    return decks | _tag_deck_names(meta, keys, old, used_names | {n for _, n in decks.values()})
 
 
 def removed_tag_for(meta: m.Meta) -> str:
@@ -308,7 +340,7 @@ def plan(loaded: Loaded, content_dir: Path | str) -> Plan:
         notes.append(ledger.NoteEntry(card.identity, kind, ledger.note_hash(kind, fields, tags), 0,
                                       f"{rel}:{card.loc.line}", card.chapter, tags, fields))
         kept.append(card)
-    decks = deck_names(book, ledger.read(content_dir / ledger.LEDGER_NAME))
+    decks = deck_names(book, ledger.read(content_dir / ledger.LEDGER_NAME), [deck_key(meta, c) for c in kept])
     return Plan(meta, tuple(s.entry() for s in specs.values()), specs, notes, kept, dict(sorted(media.files.items())),
                 decks, removed_tag_for(meta))
 
@@ -428,8 +460,9 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     live = [new.notes[e.id] for e in p.notes]
     removed = sorted((e for e in new.notes.values() if e.removed), key=lambda e: e.id)
     due = itertools.count(1)
+    goes = {e.id: deck_key(meta, card) for e, card in zip(p.notes, p.cards)}
     for e in live + (removed if meta.keep_removed else []):
-        did = p.decks.get(e.chapter, (top.deck_id, ""))[0]
+        did = p.decks.get(goes.get(e.id, e.chapter), p.decks.get(e.chapter, (top.deck_id, "")))[0]
         decks[did].add_note(_Note(
             e.time, model=models[e.type], fields=list(e.fields), tags=list(ledger.package_tags(e, p.removed_tag)),
             guid=guid(meta, e.id), due=next(due),

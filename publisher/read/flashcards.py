@@ -1,0 +1,497 @@
+"""Flashcards written for Obsidian's Spaced Repetition plugin, Anki's own cloze syntax, other tools' markers.
+
+The plugin (st3v3nmw/obsidian-spaced-repetition) reads a file that carries one of its flashcard tags
+(``#flashcards`` or a tag below it, in the text or the front matter) line by line:
+
+- ``front::back`` on one line is a card, ``front:::back`` two (each side asks the other);
+- front lines, a line holding only ``?`` (``??``: both ways) and back lines, touching: a card that ends at
+  the first blank line (or at a line holding the end marker, when one is set);
+- a paragraph with ``==deletions==`` is a cloze (``==x==^[hint]`` gives a hint, ``==x==[^1]`` a group);
+- ``<!--SR:!2025-11-17,195,310-->`` after a card is its review history; a card inside ``<!-- -->`` is
+  left out (comments never reach the model);
+- the deck of a card is the tag that opens its first line, else the last line of tags above it, else the
+  front matter's (see ``Chapter.decks``).
+
+:func:`gather` turns the paragraphs that hold such cards into :class:`~publisher.core.model.Flashcard`
+nodes, after the reader has made the model's blocks (so code spans, math and links keep their ``::``);
+the source's lines say where a multi-line card ends. The separators are syntax: no output shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from ..core import model as m
+from ..core.diagnostics import Diagnostic, diag
+
+SR_RE = re.compile(r"<!--SR:((?:!\d{4}-\d{2}-\d{2},\d+,\d+)+)-->")
+# Obsidian's inline tags (as normalization reads them): "#" at the start or after a space or "("
+TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\w#])")
+CODE_SPAN_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
+FENCE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
+
+
+def roots(syntax: m.FlashcardSyntax) -> tuple[str, ...]:
+    """The flashcard tags in Anki's spelling, lower case: ``#flashcards/x`` is ``flashcards::x``."""
+    return tuple("::".join(p for p in t.strip().lstrip("#").lower().split("/") if p) for t in syntax.tags)
+
+
+def is_deck_tag(name: str, syntax: m.FlashcardSyntax) -> bool:
+    """Is the tag ``name`` (Anki's spelling, ``flashcards::Logic``) one of the flashcard tags or below one?"""
+    low = name.lower()
+    return any(r and (low == r or low.startswith(r + "::")) for r in roots(syntax))
+
+
+def schedule(text: str) -> tuple[tuple[str, int, int], ...]:
+    """The plugin's review history in ``text``: (due date, interval in days, ease in percent) per card."""
+    found = SR_RE.search(text)
+    if not found:
+        return ()
+    out = []
+    for group in found.group(1).split("!")[1:]:
+        day, ivl, ease = group.split(",")
+        out.append((day, int(ivl), int(ease)))
+    return tuple(out)
+
+
+def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, text without code spans) of every line outside fenced code."""
+    out, fence = [], ""
+    for n, line in enumerate(lines, 1):
+        found = FENCE_RE.match(line)
+        if fence:
+            if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if found:
+            fence = found.group(1)
+            continue
+        out.append((n, CODE_SPAN_RE.sub(" ", line) if "`" in line else line))
+    return out
+
+
+def _tag_name(raw: str) -> str:
+    return "::".join(p for p in raw.strip("/").split("/") if p)
+
+
+def holds_cards(text: str, front_tags: tuple[str, ...], syntax: m.FlashcardSyntax) -> bool:
+    """Does the plugin read this file for cards: a flashcard tag in its front matter or its text (outside
+    code), or book.toml's ``all_files``?"""
+    if syntax.all_files or any(is_deck_tag(t, syntax) for t in front_tags):
+        return True
+    if "#" not in text:
+        return False
+    return any(is_deck_tag(_tag_name(t.group("tag")), syntax)
+               for _, line in _prose_lines(text.split("\n")) if "#" in line for t in TAG_RE.finditer(line))
+
+
+def deck_scopes(lines: list[str], front_tags: tuple[str, ...], card_lines: set[int],
+                syntax: m.FlashcardSyntax) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """Where each run of cards goes: the front matter's flashcard tags (line 0), then each line outside the
+    cards that holds flashcard tags (the plugin's note-level tags), with the tags it holds."""
+    out: list[tuple[int, tuple[str, ...]]] = []
+    own = tuple(t for t in front_tags if is_deck_tag(t, syntax))
+    if own:
+        out.append((0, own))
+    for n, line in _prose_lines(lines):
+        if "#" not in line or n in card_lines:
+            continue
+        tags = tuple(dict.fromkeys(name for t in TAG_RE.finditer(line) if is_deck_tag(name := _tag_name(t.group("tag")), syntax)))
+        if tags:
+            out.append((n, tags))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- cards in the blocks
+
+
+def _lines_of(nodes: tuple[m.Inline, ...]) -> list[tuple[m.Inline, ...]]:
+    """A paragraph's inlines cut into its source lines (at its soft and hard breaks)."""
+    out: list[tuple[m.Inline, ...]] = []
+    cur: list[m.Inline] = []
+    for n in nodes:
+        if isinstance(n, (m.SoftBreak, m.LineBreak)):
+            out.append(tuple(cur))
+            cur = []
+        else:
+            cur.append(n)
+    out.append(tuple(cur))
+    return out
+
+
+def _joined(lines: list[tuple[m.Inline, ...]], loc: m.Loc) -> tuple[m.Inline, ...]:
+    out: list[m.Inline] = []
+    for k, line in enumerate(lines):
+        if k:
+            out.append(m.SoftBreak(loc))
+        out.extend(line)
+    return tuple(out)
+
+
+def _strip(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    """Without the spaces at either end (the separator's own)."""
+    out = list(nodes)
+    if out and isinstance(out[0], m.Text):
+        out[0] = replace(out[0], text=out[0].text.lstrip())
+        if not out[0].text:
+            out.pop(0)
+    if out and isinstance(out[-1], m.Text):
+        out[-1] = replace(out[-1], text=out[-1].text.rstrip())
+        if not out[-1].text:
+            out.pop()
+    return tuple(out)
+
+
+WORD_CHAR_RE = re.compile(r"\w")
+
+
+def _inside_word(text: str, at: int, sep: str) -> bool:
+    """Is the separator at ``at`` part of a name, not a card's hinge: letters on both sides, and its word
+    (what stands between spaces) a path of three names or more, ``AWS::CloudFormation::Stack``? Two names
+    are a card, as in the plugin (``Ribosome::Where proteins are made``, ``Capital of France::Paris``)."""
+    before, after = text[at - 1:at], text[at + len(sep):at + len(sep) + 1]
+    if not (before and after and WORD_CHAR_RE.match(before) and WORD_CHAR_RE.match(after)):
+        return False
+    start = max(text.rfind(" ", 0, at), text.rfind("\t", 0, at)) + 1
+    ends = [i for i in (text.find(" ", at), text.find("\t", at)) if i >= 0]
+    word = text[start:min(ends) if ends else len(text)]
+    return len(word.split(sep)) > 2
+
+
+def _split_at(line: tuple[m.Inline, ...], sep: str) -> tuple[tuple[m.Inline, ...], tuple[m.Inline, ...]] | None:
+    """The line cut at its first ``sep`` written in its text (never in code, math, a link or a name)."""
+    for k, node in enumerate(line):
+        if not isinstance(node, m.Text) or sep not in node.text:
+            continue
+        at = node.text.find(sep)
+        while at >= 0:
+            longer = node.text[at + len(sep):at + len(sep) + 1] == ":" or node.text[at - 1:at] == ":"
+            if not longer and not _inside_word(node.text, at, sep):
+                head, tail = node.text[:at], node.text[at + len(sep):]
+                before = line[:k] + ((replace(node, text=head),) if head else ())
+                after = ((replace(node, text=tail),) if tail else ()) + line[k + 1:]
+                return before, after
+            at = node.text.find(sep, at + len(sep) + 1)
+    return None
+
+
+def _content(line: tuple[m.Inline, ...]) -> bool:
+    return any(not isinstance(n, m.Text) or n.text.strip() for n in line)
+
+
+def _full(lines: list[tuple[m.Inline, ...]]) -> list[tuple[m.Inline, ...]]:
+    return [line for line in lines if _content(line)]
+
+
+def _only(line: tuple[m.Inline, ...]) -> str:
+    """The line's text when it is text alone (a separator line), else ""."""
+    if all(isinstance(n, m.Text) for n in line):
+        return "".join(n.text for n in line).strip()  # type: ignore[union-attr]
+    return ""
+
+
+@dataclass
+class _Gather:
+    lines: list[str]
+    syntax: m.FlashcardSyntax
+    file: str
+    card_lines: set[int] = field(default_factory=set)
+
+    def line(self, n: int) -> str:
+        return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""
+
+    def card_end(self, sep_line: int) -> int:
+        """The last line of a multi-line card whose separator stands on ``sep_line``: the line before the
+        first blank one (or before the end marker), fenced code kept whole."""
+        n, fence = sep_line, ""
+        while n < len(self.lines):
+            text = self.line(n + 1)
+            found = FENCE_RE.match(text)
+            if fence:
+                if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence):
+                    fence = ""
+            elif found:
+                fence = found.group(1)
+            elif self.syntax.end_marker and text.strip() == self.syntax.end_marker:
+                return n
+            elif not self.syntax.end_marker and not text.strip():
+                return n
+            n += 1
+        return n
+
+    def sched(self, first: int, last: int) -> tuple[tuple[str, int, int], ...]:
+        for n in range(first, last + 2):
+            text = self.line(n)
+            if n == last + 1 and not text.startswith("<!--SR:"):
+                break
+            if "<!--SR:" in text:
+                return schedule(text)
+        return ()
+
+    def blocks(self, seq: tuple[m.Block, ...] | list) -> list:
+        out: list = []
+        k = 0
+        seq = list(seq)
+        while k < len(seq):
+            b = seq[k]
+            k += 1
+            if isinstance(b, m.RawBlock) and SR_RE.fullmatch(b.html.strip()):
+                continue  # a review history: the card's, read from the lines
+            if isinstance(b, m.Para):
+                pieces, pending = self.para(b, out)
+                out.extend(pieces)
+                if pending is not None:
+                    front, back, sep_line, reverse, first = pending
+                    end = self.card_end(sep_line)
+                    more: list[m.Block] = []
+                    while k < len(seq) and isinstance(seq[k], m.BLOCK_TYPES) and seq[k].loc.line <= end:
+                        if not (isinstance(seq[k], m.RawBlock) and SR_RE.fullmatch(seq[k].html.strip())):
+                            more.append(seq[k])
+                        k += 1
+                    if self.syntax.end_marker:  # the marker line is syntax: left out
+                        if k < len(seq) and isinstance(seq[k], m.Para) and _only(seq[k].children) == self.syntax.end_marker:
+                            k += 1
+                    back_blocks = tuple(([m.Para(back, back[0].loc)] if back else []) + self.blocks(more))
+                    self.card_lines.update(range(first, end + 1))
+                    out.append(m.Flashcard(tuple(front), back_blocks, m.Loc(self.file, first), reverse,
+                                           self.sched(first, end)))
+                continue
+            out.append(self.inside(b))
+        return out
+
+    def inside(self, b: object) -> object:
+        match b:
+            case m.BulletList(items=items):
+                return replace(b, items=tuple(replace(i, blocks=tuple(self.blocks(i.blocks))) for i in items))
+            case m.Quote(blocks=bs) | m.Alert(blocks=bs):
+                return replace(b, blocks=tuple(self.blocks(bs)))
+            case m.Details(blocks=bs):
+                return replace(b, blocks=tuple(self.blocks(bs)))
+            case m.DefList(items=items):
+                return replace(b, items=tuple(replace(d, body=tuple(self.blocks(d.body))) for d in items))
+        return b
+
+    def para(self, p: m.Para, out: list) -> tuple[list[m.Block], tuple | None]:
+        """A paragraph's one-line cards and plain lines; a multi-line card's front and the back lines this
+        paragraph holds (the caller adds the blocks that touch them)."""
+        syn = self.syntax
+        seps = sorted(((syn.inline_reversed, True), (syn.inline, False)), key=lambda s: -len(s[0]))
+        lines = _lines_of(p.children)
+        pieces: list[m.Block] = []
+        plain: list[tuple[m.Inline, ...]] = []  # lines since the last card: a multi-line card's front
+        plain_from = p.loc.line
+
+        def flush() -> None:
+            if plain:
+                pieces.append(m.Para(_joined(plain, p.loc), m.Loc(p.loc.file, plain_from)))
+
+        for k, line in enumerate(lines):
+            here = p.loc.line + k
+            if not _content(line):
+                continue  # a line the reader emptied (an <!--SR:...--> comment): nothing to keep
+            if any(isinstance(n, m.Mark) for n in line) and not any(sep for sep, _ in seps if _split_at(line, sep)):
+                self.card_lines.add(here)  # a cloze's line: its tags are its own
+            alone = _only(line)
+            if alone in (syn.multiline, syn.multiline_reversed) and alone:
+                front = list(plain)
+                first = plain_from
+                if not front and not pieces and out and isinstance(out[-1], m.BLOCK_TYPES) \
+                        and here > 1 and self.line(here - 1).strip():
+                    prev = out.pop()  # the front is the block just above, touching the separator
+                    return [], ((prev,), _joined(_full(lines[k + 1:]), p.loc), here, alone == syn.multiline_reversed,
+                                prev.loc.line)
+                if not front:
+                    plain.append(line)
+                    continue
+                plain.clear()
+                flush()
+                rest = _full(lines[k + 1:])
+                front_para = m.Para(_joined(front, p.loc), m.Loc(p.loc.file, first))
+                return pieces, ((front_para,), _joined(rest, p.loc), here, alone == syn.multiline_reversed, first)
+            for sep, reverse in seps:
+                if not sep:
+                    continue
+                cut = _split_at(line, sep)
+                if cut is None:
+                    continue
+                flush()
+                plain.clear()
+                front, back = _strip(cut[0]), _strip(cut[1])
+                at = m.Loc(p.loc.file, here)
+                self.card_lines.add(here)
+                pieces.append(m.Flashcard((m.Para(front, at),) if front else (), (m.Para(back, at),) if back else (),
+                                          at, reverse, self.sched(here, here)))
+                plain_from = here + 1
+                break
+            else:
+                if not plain:
+                    plain_from = here
+                plain.append(line)
+        flush()
+        return pieces, None
+
+
+def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str) -> tuple[list, set[int]]:
+    """The blocks with their written cards as Flashcard nodes, and the lines the cards stand on."""
+    g = _Gather(lines, syntax, file)
+    return g.blocks(blocks), g.card_lines
+
+
+# --------------------------------------------------------------------------- deletions written otherwise
+
+ANKI_CLOZE_RE = re.compile(r"\{\{c(\d{1,3})::(.*?)(?:::([^{}]*?))?\}\}", re.S)
+CURLY_RE = re.compile(r"\{\{(?!c\d{1,3}::)([^{}]+?)\}\}")
+HINT_RE = re.compile(r"^\^\[([^\]\n]*)\]")
+GROUP_RE = re.compile(r"^\[\^(\d{1,3})\]")
+
+
+def is_group_ref(message: str, lines: list[str], line: int) -> bool:
+    """Does a "footnote not defined" message name a deletion group written on its line (``==x==[^1]``)?"""
+    found = re.search(r"\[\^(\d{1,3})\]$", message)
+    text = lines[line - 1] if 1 <= line <= len(lines) else ""
+    return bool(found) and re.search(r"==(?:\^\[[^\]\n]*\])?" + re.escape(found.group()), text) is not None
+
+
+def anki_clozes(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+    """Anki's own cloze syntax written in a note, ``{{c1::answer::hint}}``, as a deletion of group 1 (a
+    Mark): the deletions that share a number are asked together. In code it stays as written."""
+    if not any(isinstance(n, m.Text) and "{{c" in n.text for n in nodes):
+        return nodes
+    out: list[m.Inline] = []
+    for n in nodes:
+        if not (isinstance(n, m.Text) and "{{c" in n.text):
+            out.append(n)
+            continue
+        at = 0
+        for found in ANKI_CLOZE_RE.finditer(n.text):
+            if found.start() > at:
+                out.append(replace(n, text=n.text[at:found.start()]))
+            out.append(m.Mark((m.Text(found.group(2), n.loc),), n.loc, (found.group(3) or "").strip(), int(found.group(1))))
+            at = found.end()
+        if at < len(n.text):
+            out.append(replace(n, text=n.text[at:]))
+    return tuple(out)
+
+
+NUMBER_RE = re.compile(r"^(\d{1,3});;")
+
+
+def _numbered(mark: m.Mark) -> m.Mark:
+    """``==1;;answer;;hint==``, the plugin's own pattern: group 1, with a hint."""
+    kids = list(mark.children)
+    group, hint = mark.group, mark.hint
+    if kids and isinstance(kids[0], m.Text) and (found := NUMBER_RE.match(kids[0].text)):
+        group = int(found.group(1))
+        kids[0] = replace(kids[0], text=kids[0].text[found.end():])
+    if kids and isinstance(kids[-1], m.Text) and ";;" in kids[-1].text:
+        text, _, hint = kids[-1].text.rpartition(";;")
+        kids[-1] = replace(kids[-1], text=text)
+        hint = hint.strip()
+    kids = [k for k in kids if not (isinstance(k, m.Text) and not k.text)]
+    if group == mark.group and hint == mark.hint:
+        return mark
+    return replace(mark, children=tuple(kids), group=group, hint=hint)
+
+
+def plugin_clozes(nodes: tuple[m.Inline, ...], syntax: m.FlashcardSyntax) -> tuple[m.Inline, ...]:
+    """The plugin's deletions in a flashcard file: ``==1;;x;;hint==`` (its own pattern: a group and a hint),
+    ``==x==^[hint]`` and ``==x==[^1]`` (its footnote pattern; never a footnote here), ``**x**`` and ``{{x}}``
+    when book.toml turns them on."""
+    out: list[m.Inline] = []
+    for n in nodes:
+        if isinstance(n, m.Strong) and syntax.bold_clozes:
+            n = m.Mark(n.children, n.loc)
+        if isinstance(n, m.Mark):
+            n = _numbered(n)
+        if isinstance(n, m.Text) and out and isinstance(out[-1], m.Mark):
+            text = n.text
+            mark = out[-1]
+            if (h := HINT_RE.match(text)) is not None:
+                mark = replace(mark, hint=h.group(1).strip())
+                text = text[h.end():]
+            if (g := GROUP_RE.match(text)) is not None:
+                mark = replace(mark, group=int(g.group(1)))
+                text = text[g.end():]
+            out[-1] = mark
+            if not text:
+                continue
+            n = replace(n, text=text)
+        if isinstance(n, m.FootnoteRef) and out and isinstance(out[-1], m.Mark) and n.key.isdigit():
+            out[-1] = replace(out[-1], group=int(n.key))
+            continue
+        if isinstance(n, m.Text) and syntax.curly_clozes and "{{" in n.text:
+            at = 0
+            for found in CURLY_RE.finditer(n.text):
+                if found.start() > at:
+                    out.append(replace(n, text=n.text[at:found.start()]))
+                out.append(m.Mark((m.Text(found.group(1), n.loc),), n.loc))
+                at = found.end()
+            if at:
+                if at < len(n.text):
+                    out.append(replace(n, text=n.text[at:]))
+                continue
+        out.append(n)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- other tools' markers
+
+O2A_PAIRS = (("START", "END"), ("STARTI", "ENDI"))
+O2A_HEADS = ("TARGET DECK", "FILE TAGS")
+
+
+def foreign_markers(text: str) -> tuple[str, list[tuple[str, int, str]]]:
+    """Other flashcard tools' marker lines, blanked (their line breaks kept), and what was found: (tool,
+    first line, what). Obsidian_to_Anki: ``START``/``END`` (the note type on the line after ``START``),
+    ``STARTI``/``ENDI``, ``TARGET DECK`` and ``FILE TAGS`` (with the line after), ``DELETE``; inka: a
+    ``---`` line opening a card section (``Deck:`` on the next line) and the ``---`` that closes it. The
+    text between the markers stays. A lone ``START`` or ``END`` (no partner) is text."""
+    if not any(k in text for k in ("START", "TARGET DECK", "FILE TAGS", "Deck:", "DELETE")):
+        return text, []
+    lines = text.split("\n")
+    prose = dict(_prose_lines(lines))
+    blank: set[int] = set()
+    found: list[tuple[str, int, str]] = []
+    strip = {n: t.strip() for n, t in prose.items()}
+    n_lines = len(lines)
+    for start, end in O2A_PAIRS:
+        open_at = 0
+        for n in range(1, n_lines + 1):
+            t = strip.get(n)
+            if t == start and not open_at:
+                open_at = n
+            elif t == end and open_at:
+                blank.update((open_at, n))
+                if start == "START" and strip.get(open_at + 1, "") and len(strip[open_at + 1].split()) <= 3:
+                    blank.add(open_at + 1)  # the note type ("Basic")
+                found.append(("Obsidian_to_Anki", open_at, f"{start}/{end}"))
+                open_at = 0
+    for n in range(1, n_lines + 1):
+        t = strip.get(n)
+        if t in O2A_HEADS and strip.get(n + 1):
+            blank.update((n, n + 1))
+            found.append(("Obsidian_to_Anki", n, t))
+        elif t == "DELETE" and any(tool == "Obsidian_to_Anki" for tool, _, _ in found):
+            blank.add(n)
+            found.append(("Obsidian_to_Anki", n, "DELETE"))
+        elif t == "---" and (strip.get(n + 1) or "").startswith("Deck:"):
+            close = next((k for k in range(n + 2, n_lines + 1) if strip.get(k) == "---"), 0)
+            if close:
+                blank.update((n, n + 1, close))
+                found.append(("inka", n, "--- card section"))
+    if not blank:
+        return text, []
+    return "\n".join("" if n in blank else line for n, line in enumerate(lines, 1)), sorted(found, key=lambda f: f[1])
+
+
+def foreign_diags(found: list[tuple[str, int, str]], file: str) -> list[Diagnostic]:
+    """P143 once a tool a file: its markers are not read (the text between them is kept as text)."""
+    out: list[Diagnostic] = []
+    for tool in dict.fromkeys(t for t, _, _ in found):
+        mine = [(n, what) for t, n, what in found if t == tool]
+        kinds = ", ".join(dict.fromkeys(w for _, w in mine))
+        out.append(diag("P143", file, mine[0][0], f"{tool}'s flashcard markers ({kinds}; {len(mine)} in this file) are "
+                                                   "not read: their lines are left out, the text between them is kept "
+                                                   "as text (write cards as publisher or the Spaced Repetition plugin reads them)"))
+    return out
