@@ -249,3 +249,9 @@ def test_the_epub_with_written_cards_passes_epubcheck(built: dict, tmp_path: Pat
     checker = data["checker"]
     problems = [f"{x['severity']} {x['ID']}: {x['message']}" for x in data["messages"]]
     assert (checker["nFatal"], checker["nError"], checker["nWarning"]) == (0, 0, 0), problems
+
+
+def test_a_line_of_only_the_separator_joins_the_lines_around_it_and_tags_keep_their_case(tmp_path: Path) -> None:
+    cards = _cards(tmp_path, {"h.md": "#flashcards\n\n# H\n\nWhat does a cgroup limit?\n::\nHow much of a resource a process uses\n",
+                              "i.md": "#Flashcards\n\n# I\n\nnot::a card here\n"})
+    assert [_sides(c) for c in cards] == [("What does a cgroup limit?", "How much of a resource a process uses")]

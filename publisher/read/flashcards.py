@@ -33,14 +33,14 @@ FENCE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 
 
 def roots(syntax: m.FlashcardSyntax) -> tuple[str, ...]:
-    """The flashcard tags in Anki's spelling, lower case: ``#flashcards/x`` is ``flashcards::x``."""
-    return tuple("::".join(p for p in t.strip().lstrip("#").lower().split("/") if p) for t in syntax.tags)
+    """The flashcard tags in Anki's spelling: ``#flashcards/x`` is ``flashcards::x``."""
+    return tuple("::".join(p for p in t.strip().lstrip("#").split("/") if p) for t in syntax.tags)
 
 
 def is_deck_tag(name: str, syntax: m.FlashcardSyntax) -> bool:
-    """Is the tag ``name`` (Anki's spelling, ``flashcards::Logic``) one of the flashcard tags or below one?"""
-    low = name.lower()
-    return any(r and (low == r or low.startswith(r + "::")) for r in roots(syntax))
+    """Is the tag ``name`` (Anki's spelling, ``flashcards::Logic``) one of the flashcard tags or below one?
+    Case counts, as in the plugin (``#SL`` is one, ``#sl`` is not)."""
+    return any(r and (name == r or name.startswith(r + "::")) for r in roots(syntax))
 
 
 def schedule(text: str) -> tuple[tuple[str, int, int], ...]:
@@ -293,6 +293,10 @@ class _Gather:
             if any(isinstance(n, m.Mark) for n in line) and not any(sep for sep, _ in seps if _split_at(line, sep)):
                 self.card_lines.add(here)  # a cloze's line: its tags are its own
             alone = _only(line)
+            # a line holding only "::" between a question and its answer: the plugin would make an empty
+            # card of that line alone; the author meant the lines around it (a multi-line card)
+            if alone and alone in (syn.inline, syn.inline_reversed):
+                alone = syn.multiline if alone == syn.inline else syn.multiline_reversed
             if alone in (syn.multiline, syn.multiline_reversed) and alone:
                 front = list(plain)
                 first = plain_from

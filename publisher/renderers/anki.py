@@ -130,7 +130,7 @@ def deck_key(meta: m.Meta, card: m.Card) -> str:
     """Which deck a card goes to: its chapter's (the chapter slug), or the deck of the flashcard tag it
     was written under (``#`` and the tag: ``#flashcards::Logic``); the bare first flashcard tag
     (``#flashcards``) names no deck of its own."""
-    if not card.deck or card.deck.lower() in roots(meta.flashcards)[:1]:
+    if not card.deck or card.deck in roots(meta.flashcards)[:1]:
         return card.chapter
     return "#" + card.deck
 
@@ -147,7 +147,7 @@ def _tag_deck_names(meta: m.Meta, keys: list[str], old: ledger.Ledger, used: set
             out[key] = (subdeck_id(meta.ids.deck, key), old.decks[key])
             continue
         parts = key[1:].split("::")
-        if parts[0].lower() in first:
+        if parts[0] in first:
             parts = parts[1:]
         name = "::".join([top] + [deck_name_part(x) or "_" for x in parts])
         if name in used:
