@@ -175,7 +175,7 @@ def test_the_end_marker_lets_a_back_hold_blank_lines_and_separators_can_be_set(t
 def test_the_review_history_is_kept_with_each_card(tmp_path: Path) -> None:
     cards = _cards(tmp_path, {"e.md": "#flashcards\n\n# E\n\nQ::A\n<!--SR:!2025-11-17,195,310-->\n\n"
                                       "Both ways:::yes <!--SR:!2025-01-01,3,250!2025-02-02,9,270-->\n"})
-    assert [c.schedule for c in cards] == [("2025-11-17", 195, 310), ("2025-01-01", 3, 250), ("2025-02-02", 9, 270)]
+    assert [c.schedule for c in cards] == [(("2025-11-17", 195, 310),), (("2025-01-01", 3, 250),), (("2025-02-02", 9, 270),)]
     assert "yes" == _sides(cards[1])[1]
 
 
@@ -255,3 +255,83 @@ def test_a_line_of_only_the_separator_joins_the_lines_around_it_and_tags_keep_th
     cards = _cards(tmp_path, {"h.md": "#flashcards\n\n# H\n\nWhat does a cgroup limit?\n::\nHow much of a resource a process uses\n",
                               "i.md": "#Flashcards\n\n# I\n\nnot::a card here\n"})
     assert [_sides(c) for c in cards] == [("What does a cgroup limit?", "How much of a resource a process uses")]
+
+
+# --------------------------------------------------------------------------- review history (issue 28)
+
+HISTORY = ("#flashcards\n\n# Cells\n\nWhat is the powerhouse of the cell?::The mitochondrion\n<!--SR:!{due},45,270-->\n\n"
+           "Ribosome:::Where proteins are made <!--SR:!{due},3,250!{due2},9,230-->\n\n"
+           "Osmosis moves ==water== from ==low== to high concentration.\n<!--SR:!{due},12,250!{due2},30,290-->\n\n"
+           "Never reviewed::yet\n")
+
+
+def _import(col, apkg: Path, scheduling: bool) -> None:
+    from anki.collection import ImportAnkiPackageRequest
+
+    options = col._backend.get_import_anki_package_presets()
+    options.with_scheduling = scheduling
+    col.import_anki_package(ImportAnkiPackageRequest(package_path=str(apkg), options=options))
+
+
+def _history_book(tmp_path: Path, due: str, due2: str, ivl: int = 45) -> Path:
+    text = HISTORY.format(due=due, due2=due2).replace(",45,270", f",{ivl},270")
+    return make_book(tmp_path, {"cells.md": text})
+
+
+@pytest.mark.slow
+def test_review_history_becomes_review_cards_when_the_learner_imports_their_progress(tmp_path: Path) -> None:
+    import datetime
+
+    today = datetime.date.today()
+    due, due2 = (today + datetime.timedelta(days=10)).isoformat(), (today + datetime.timedelta(days=3)).isoformat()
+    _history_book(tmp_path, due, due2)
+    proc = run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 cards with review history" in proc.stdout and "Import any learning progress" in proc.stdout
+    apkg = next((tmp_path / "out").glob("*.apkg"))
+    col = new_collection(tmp_path / "with")
+    try:
+        _import(col, apkg, scheduling=True)
+        by_ivl = {}
+        for cid in col.find_cards(""):
+            c = col.get_card(cid)
+            by_ivl[(c.note().fields[0][:20], c.ord)] = (c.type, c.queue, c.ivl, c.factor, c.due - col.sched.today)
+        reviews = sorted(v for v in by_ivl.values() if v[0] == 2)
+        assert len(reviews) == 5 and len(by_ivl) == 6  # "Never reviewed" stays new
+        # the interval and ease as written; due on its day (a learner far from UTC may see it a day off)
+        for ivl, factor, days in ((45, 2700, 10), (3, 2500, 10), (9, 2300, 3), (12, 2500, 10), (30, 2900, 3)):
+            assert any(v[2:4] == (ivl, factor) and abs(v[4] - days) <= 1 for v in reviews), (ivl, reviews)
+        assert all(v[1] == 2 for v in reviews)
+    finally:
+        col.close()
+    col = new_collection(tmp_path / "default")
+    try:  # the import dialog's default: the cards arrive as new
+        _import(col, apkg, scheduling=False)
+        assert {col.get_card(c).type for c in col.find_cards("")} == {0}
+    finally:
+        col.close()
+
+
+@pytest.mark.slow
+def test_a_rebuilt_package_leaves_imported_scheduling_alone(tmp_path: Path) -> None:
+    import datetime
+
+    today = datetime.date.today()
+    due = (today + datetime.timedelta(days=10)).isoformat()
+    _history_book(tmp_path, due, due)
+    assert run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
+    apkg = next((tmp_path / "out").glob("*.apkg"))
+    col = new_collection(tmp_path / "col")
+    try:
+        _import(col, apkg, scheduling=True)
+        before = {c: (col.get_card(c).ivl, col.get_card(c).due, col.get_card(c).factor) for c in col.find_cards("")}
+        # the notes go on being reviewed in Obsidian; the deck is rebuilt and imported again
+        later = (today + datetime.timedelta(days=40)).isoformat()
+        text = HISTORY.format(due=later, due2=later).replace(",45,270", ",90,270")
+        (tmp_path / "content" / "cells.md").write_text(text, encoding="utf-8")
+        assert run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
+        _import(col, apkg, scheduling=True)
+        after = {c: (col.get_card(c).ivl, col.get_card(c).due, col.get_card(c).factor) for c in col.find_cards("")}
+        assert after == before
+    finally:
+        col.close()

@@ -301,11 +301,10 @@ def _flashcard(card: m.Flashcard, ctx: _Ctx) -> Iterator[m.Card]:
         return
     deck, more = ctx.deck_of(card.front, card.loc)
     first = _card("question", block_text_of(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
-    sched = card.schedule + ((None,) * 2)  # type: ignore[operator]
-    first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=sched[0])
+    first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=card.schedule[:1])
     yield first
     if card.reverse:
-        yield replace(first, identity=f"{first.identity}/reverse", front=card.back, back=card.front, schedule=sched[1])
+        yield replace(first, identity=f"{first.identity}/reverse", front=card.back, back=card.front, schedule=card.schedule[1:2])
 
 
 def block_text_of(blocks: tuple[m.Block, ...]) -> str:
@@ -323,7 +322,8 @@ def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 if marks(c) and ctx.studied(c):
                     deck, more = ctx.deck_of((block,), block.loc)
                     card = _card("cloze", _cloze_basis(c, None), (block,), (), ctx, block.loc, pins(c))
-                    yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more))
+                    yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more),
+                                  schedule=dict(ctx.chapter.schedules).get(block.loc.line, ()))
             case m.Section(title=t, anchor=a, blocks=bs):
                 yield from _written_cards(bs, replace(ctx, path=ctx.path + ((plain_text(t), a),)))
             case m.BulletList(items=items):

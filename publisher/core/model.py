@@ -362,6 +362,8 @@ class Chapter:
     # cards goes, as the plugin scopes its deck tags: (first line, deck tags) in order, line 0 the front matter
     flashcards: bool = False
     decks: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    # the plugin's review history of each cloze written in such a file: (its line, one review a deletion)
+    schedules: tuple[tuple[int, tuple[tuple[str, int, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -465,7 +467,9 @@ class Card:
     pinned: bool = False
     duplicate_of: str = ""  # the identity it shared with an earlier card (made unique by a suffix)
     deck: str = ""  # a flashcard tag ("flashcards::Logic"): the card goes to that tag's deck; "": its chapter's
-    schedule: tuple[str, int, int] | None = None  # its review written by the Spaced Repetition plugin
+    # the reviews the Spaced Repetition plugin wrote for it: (due date, interval in days, ease in percent) for
+    # each of its Anki cards in order (a cloze's c1, c2 ...); () when it was never reviewed
+    schedule: tuple[tuple[str, int, int], ...] = ()
 
 
 # --------------------------------------------------------------------------- what the front half hands on

@@ -260,6 +260,29 @@ class _Gather:
             out.append(self.inside(b))
         return out
 
+    def cloze_history(self, seq: list | tuple, found: dict[int, tuple[tuple[str, int, int], ...]]) -> None:
+        """The ``<!--SR:...-->`` after each cloze: one review a deletion, in order. A list written as one
+        cloze (the plugin's card is the whole block) shares its reviews out to its items in order."""
+        for b in seq:
+            if isinstance(b, m.Para) and any(isinstance(n, m.Mark) for n in b.children):
+                last = b.loc.line + sum(1 for n in b.children if isinstance(n, (m.SoftBreak, m.LineBreak)))
+                if got := self.sched(b.loc.line, last):
+                    found[b.loc.line] = got
+            elif isinstance(b, m.BulletList):
+                leads = [(i.blocks[0].loc.line, sum(1 for n in i.blocks[0].children if isinstance(n, m.Mark)))
+                         for i in b.items if i.blocks and isinstance(i.blocks[0], m.Para)]
+                leads = [(line, n) for line, n in leads if n]
+                if leads and (got := self.sched(b.loc.line, self.card_end(b.loc.line - 1))):
+                    at = 0
+                    for line, n in leads:
+                        if got[at:at + n]:
+                            found[line] = got[at:at + n]
+                        at += n
+                for item in b.items:
+                    self.cloze_history(item.blocks[1:], found)
+            elif isinstance(b, (m.Quote, m.Alert, m.Details)):
+                self.cloze_history(b.blocks, found)
+
     def inside(self, b: object) -> object:
         match b:
             case m.BulletList(items=items):
@@ -336,10 +359,15 @@ class _Gather:
         return pieces, None
 
 
-def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str) -> tuple[list, set[int]]:
-    """The blocks with their written cards as Flashcard nodes, and the lines the cards stand on."""
+def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str
+           ) -> tuple[list, set[int], tuple[tuple[int, tuple[tuple[str, int, int], ...]], ...]]:
+    """The blocks with their written cards as Flashcard nodes, the lines the cards stand on, and the review
+    history of each cloze (by its line)."""
     g = _Gather(lines, syntax, file)
-    return g.blocks(blocks), g.card_lines
+    out = g.blocks(blocks)
+    found: dict[int, tuple[tuple[str, int, int], ...]] = {}
+    g.cloze_history(out, found)
+    return out, g.card_lines, tuple(sorted(found.items()))
 
 
 # --------------------------------------------------------------------------- deletions written otherwise

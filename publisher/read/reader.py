@@ -255,9 +255,9 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             lines = text.split("\n")
             # "==x==[^1]" groups deletions in these files: no footnote is missing
             diags[:] = [d for d in diags if not (d.code == "P124" and flashcards.is_group_ref(d.message, lines, d.line))]
-            blocks, card_lines = flashcards.gather(blocks, lines, syntax, file)
+            blocks, card_lines, history = flashcards.gather(blocks, lines, syntax, file)
             scopes = flashcards.deck_scopes(lines, front.tags, card_lines, syntax)
-            meta.update(flashcards=True, decks=scopes)
+            meta.update(flashcards=True, decks=scopes, schedules=history)
             diags.extend(diag("P144", file, line, f"{' '.join('#' + t.replace('::', '/') for t in tags)}: Anki gives a card "
                                                   f"one deck; these cards go to the first, the others are their tags")
                          for line, tags in scopes if len(tags) > 1)

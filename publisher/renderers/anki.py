@@ -17,6 +17,7 @@ the ledger too, so unchanged sources give a byte-identical package.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import itertools
 import shutil
@@ -363,19 +364,47 @@ class _Model(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
+# the package's own collection was created on this day (genanki's col.crt): a review card's due day counts
+# from it, and Anki moves it onto the learner's calendar when it imports the card's scheduling
+PACKAGE_CREATED = datetime.datetime.fromtimestamp(int(APKG_COL.split("VALUES(")[1].split(",")[1]), datetime.UTC).date()
+
+
+class _ReviewCard(genanki.Card):
+    """A card the learner has reviewed before (the Spaced Repetition plugin's history): a review card due
+    on its day, with its interval and ease. genanki writes only new cards."""
+
+    def __init__(self, ord: int, review: tuple[str, int, int]) -> None:
+        super().__init__(ord)
+        self.review = review
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, note_id: int, id_gen: object,
+                    due: int = 0) -> None:
+        day, ivl, ease = self.review
+        due_day = (datetime.date.fromisoformat(day) - PACKAGE_CREATED).days
+        cursor.execute("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", (
+            next(id_gen), note_id, deck_id, self.ord, int(timestamp), -1,  # type: ignore[call-overload]
+            2, 2, due_day, max(1, ivl), ease * 10, 0, 0, 0, 0, 0, 0, "",  # type, queue: review; ivl, factor
+        ))
+
+
 class _Note(genanki.Note):
-    """A note whose ``mod`` (and its cards' ``mod``) is its ledger time.
+    """A note whose ``mod`` (and its cards' ``mod``) is its ledger time, and whose cards carry the reviews
+    written in the notes (``schedule``: one a card, in order).
 
     genanki's ``Note.write_to_db(cursor, timestamp, deck_id, id_gen)`` uses
     ``timestamp`` for nothing but the ``mod`` columns of the note and its cards
     (ids come from ``id_gen``), so passing the ledger time there sets it.
     """
 
-    def __init__(self, mtime: int, **kwargs: object) -> None:
+    def __init__(self, mtime: int, schedule: tuple[tuple[str, int, int], ...] = (), **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.mtime = mtime
+        self.schedule = schedule
 
     def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object) -> None:
+        if self.schedule:
+            own = sorted(self.cards, key=lambda c: c.ord)
+            self.cards = [_ReviewCard(c.ord, self.schedule[i]) if i < len(self.schedule) else c for i, c in enumerate(own)]
         super().write_to_db(cursor, self.mtime, deck_id, id_gen)
 
 
@@ -461,11 +490,12 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
     removed = sorted((e for e in new.notes.values() if e.removed), key=lambda e: e.id)
     due = itertools.count(1)
     goes = {e.id: deck_key(meta, card) for e, card in zip(p.notes, p.cards)}
+    history = {e.id: card.schedule for e, card in zip(p.notes, p.cards) if card.schedule}
     for e in live + (removed if meta.keep_removed else []):
         did = p.decks.get(goes.get(e.id, e.chapter), p.decks.get(e.chapter, (top.deck_id, "")))[0]
         decks[did].add_note(_Note(
-            e.time, model=models[e.type], fields=list(e.fields), tags=list(ledger.package_tags(e, p.removed_tag)),
-            guid=guid(meta, e.id), due=next(due),
+            e.time, history.get(e.id, ()), model=models[e.type], fields=list(e.fields),
+            tags=list(ledger.package_tags(e, p.removed_tag)), guid=guid(meta, e.id), due=next(due),
         ))
 
     dest = output_path(meta, out_dir)
@@ -487,6 +517,10 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
         file, line = ledger.split_loc(e.loc, book.root)
         diags.append(ledger.removed_diag(e, file, line, p.removed_tag, meta.keep_removed))
     summary = count(len(live), "note") + (f" + {len(removed)} removed" if removed and meta.keep_removed else "")
+    if reviewed := sum(len(x) for x in history.values()):
+        # Anki keeps a package's scheduling only when the learner asks it to, before the first import
+        summary += (f"; {count(reviewed, 'card')} with review history: import with File › Import › "
+                    "'Import any learning progress' switched on (Anki 23.10+), or they arrive as new cards")
     return Artifact(dest, summary, tuple(diags))
 
 
