@@ -335,3 +335,33 @@ def test_a_rebuilt_package_leaves_imported_scheduling_alone(tmp_path: Path) -> N
         assert after == before
     finally:
         col.close()
+
+
+def test_the_settings_cloze_patterns_and_curly_clozes(tmp_path: Path) -> None:
+    toml = '[flashcards]\ntags = ["flashcard/active"]\ncurly_clozes = true\ncloze_patterns = ["{@{[123;;]answer[;;hint]}@}"]\n'
+    cards = _cards(tmp_path, {"p.md": "#flashcard/active\n\n# P\n\nA {@{1;;[vertex cut](cut.md);;a set}@} splits a graph; "
+                                      "{@{2;;$k$}@} of them.\n\nCurly {{braces}} too, and Anki's {{c1::own}}.\n\n"
+                                      "Not {@{closed here.\n"}, toml)
+    assert len(cards) == 2
+    marks = [n for b in cards[0].front for n in b.children if isinstance(n, m.Mark)]  # type: ignore[attr-defined]
+    assert [(plain_text(k.children), k.group, k.hint) for k in marks] == [("vertex cut", 1, "a set"), ("k", 2, "")]
+    assert isinstance(marks[0].children[0], m.Link)
+    marks = [n for b in cards[1].front for n in b.children if isinstance(n, m.Mark)]  # type: ignore[attr-defined]
+    assert [(plain_text(k.children), k.group) for k in marks] == [("braces", 0), ("own", 1)]
+    book = make_book(tmp_path / "bad", {"a.md": "# A\n", "book.toml": '[flashcards]\ncloze_patterns = ["==answer==[^\\\\[hint\\\\]]"]\n'})
+    assert [d.code for d in pipeline.load(book).diagnostics if d.code == "P004"] == ["P004"]
+
+
+def test_a_cloze_is_every_line_that_touches_its_deletions_and_is_never_dropped(tmp_path: Path) -> None:
+    toml = '[flashcards]\ncloze_patterns = ["{@{[123;;]answer[;;hint]}@}"]\n'
+    cards = _cards(tmp_path, {"q.md": "#flashcards\n\n# Q\n\n> Q1. Who founded AI?\n>\n> 1. Alan Turing\n> 2. John McCarthy\n>\n"
+                                      "> - solution: {@{2}@}\n> - explanation: {@{He named the field.}@}\n\n"
+                                      "Loose:\n\n- first ==a==\n\n- second ==b==\n\nIn Scala this mapping is written as\n"
+                                      "{@{`xs.map(f)`}@}\n"}, toml)
+    from publisher.cards.derive import cloze_count
+    assert [(type(c.front[0]).__name__, cloze_count(c)) for c in cards] == [
+        ("Quote", 2), ("Para", 1), ("Para", 1), ("Para", 1)]
+    assert all(c.written for c in cards)
+    loaded = pipeline.load(tmp_path / "content")
+    # the author wrote them: none is left out as junk
+    assert len(loaded.cards) == 4

@@ -68,7 +68,7 @@ class _Ctx:
         """A written card's deck tag and the further deck tags that stay Anki tags, as the Spaced Repetition
         plugin scopes them: the tags that open the card's first line, else the last tag line above it,
         else the front matter's, else (tags written only below) the file's first."""
-        first = next((b for b in front if isinstance(b, m.Para)), None)
+        first = next((b for b in walk_blocks(front) if isinstance(b, m.Para)), None)
         own: list[str] = []
         for n in first.children if first is not None else ():
             if isinstance(n, m.Tag) and is_deck_tag(n.name, self.book.flashcards):
@@ -301,7 +301,7 @@ def _flashcard(card: m.Flashcard, ctx: _Ctx) -> Iterator[m.Card]:
         return
     deck, more = ctx.deck_of(card.front, card.loc)
     first = _card("question", block_text_of(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
-    first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=card.schedule[:1])
+    first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=card.schedule[:1], written=True)
     yield first
     if card.reverse:
         yield replace(first, identity=f"{first.identity}/reverse", front=card.back, back=card.front, schedule=card.schedule[1:2])
@@ -311,19 +311,67 @@ def block_text_of(blocks: tuple[m.Block, ...]) -> str:
     return " ".join(block_text(b) for b in blocks)
 
 
+def _marked(b: m.Block) -> bool:
+    """Does the block hold a deletion (outside the cards written in it)?"""
+    if isinstance(b, m.Flashcard):
+        return False
+    if isinstance(b, m.Para):
+        return bool(marks(b.children))
+    return any(_marked(x) for x in _children(b))
+
+
+def _children(b: m.Block) -> tuple[m.Block, ...]:
+    match b:
+        case m.BulletList(items=items):
+            return tuple(x for i in items for x in i.blocks)
+        case m.DefList(items=items):
+            return tuple(x for d in items for x in d.body)
+        case m.Quote(blocks=bs) | m.Alert(blocks=bs) | m.Section(blocks=bs):
+            return bs
+        case m.Details(blocks=bs, prompt=p):
+            return p + bs
+    return ()
+
+
+def _span(b: m.Block) -> tuple[int, int]:
+    """The first and last source lines its blocks start on (a block never holds a blank line unless it is made
+    of blocks, each of which starts on a line of its own: a loose list's items stand in runs of their own)."""
+    lines = [x.loc.line for x in walk_blocks((b,))]
+    return min(lines), max(lines)
+
+
 def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
-    """The cards of a file written for the Spaced Repetition plugin: its flashcards and its clozes (a
-    paragraph or list item with ``==deletions==``) and nothing else, as the plugin reads it."""
-    for block in blocks:
+    """The cards of a file written for the Spaced Repetition plugin: its flashcards and its clozes, and
+    nothing else, as the plugin reads it. A cloze is every block that touches the lines of its deletions (up
+    to a blank line): a list, a quote or a paragraph with a list under it is one card, its deletions asked in
+    turn, the rest of it around them."""
+    runs = ctx.chapter.clozes
+    k = 0
+    while k < len(blocks):
+        block = blocks[k]
+        k += 1
+        if isinstance(block, m.Flashcard):
+            yield from _flashcard(block, ctx)
+            continue
+        if _marked(block):
+            first, last = _span(block)
+            run = next((r for r in runs if r[0] <= first and last <= r[1]), None)
+            if run is not None:
+                group = [block]
+                while k < len(blocks) and not isinstance(blocks[k], (m.Flashcard, m.Section)) \
+                        and run[0] <= _span(blocks[k])[0] and _span(blocks[k])[1] <= run[1]:
+                    group.append(blocks[k])
+                    k += 1
+                front = tuple(group)
+                found = [mk for b in walk_blocks(front) for r in block_inlines(b) for mk in marks(r)]
+                runs_text = [r for b in walk_blocks(front) for r in block_inlines(b)]
+                if ctx.studied(*runs_text):
+                    deck, more = ctx.deck_of(front, block.loc)
+                    basis = " | ".join(plain_text(mk.children) for mk in found)
+                    card = _card("cloze", basis, front, (), ctx, block.loc, [p for r in runs_text for p in pins(r)])
+                    yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more), schedule=run[2], written=True)
+                continue
         match block:
-            case m.Flashcard():
-                yield from _flashcard(block, ctx)
-            case m.Para(children=c):
-                if marks(c) and ctx.studied(c):
-                    deck, more = ctx.deck_of((block,), block.loc)
-                    card = _card("cloze", _cloze_basis(c, None), (block,), (), ctx, block.loc, pins(c))
-                    yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more),
-                                  schedule=dict(ctx.chapter.schedules).get(block.loc.line, ()))
             case m.Section(title=t, anchor=a, blocks=bs):
                 yield from _written_cards(bs, replace(ctx, path=ctx.path + ((plain_text(t), a),)))
             case m.BulletList(items=items):
@@ -336,7 +384,7 @@ def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 yield from _written_cards(bs, ctx)
             case m.Details(blocks=bs, prompt=p):
                 yield from _written_cards(p + bs, ctx)
-            case m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
+            case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded() | m.Flashcard():
                 pass
             case _:
                 assert_never(block)
@@ -406,5 +454,5 @@ def unique_identities(cards: list[m.Card]) -> tuple[m.Card, ...]:
 
 def cloze_count(card: m.Card) -> int:
     """How many deletions (c1, c2 ...) a cloze card has (those written with one number count once)."""
-    found = [k for b in card.front if isinstance(b, m.Para) for k in marks(b.children)]
+    found = [k for b in walk_blocks(card.front) for r in block_inlines(b) for k in marks(r)]
     return len({k.group for k in found if k.group}) + sum(1 for k in found if not k.group)

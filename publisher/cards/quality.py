@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import BLANK, blank_marks, block_text, plain_text, squash, walk_inlines
+from ..core.text import BLANK, blank_marks, block_inlines, block_text, plain_text, squash, walk_blocks, walk_inlines
 
 JUNK = frozenset({"P130", "P131", "P132", "P138"})
 CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137", "P138"})
@@ -50,7 +50,9 @@ class Finding:
 
     @property
     def junk(self) -> bool:
-        return self.code in JUNK
+        """Left out of the deck. A card the author wrote as a card (Spaced Repetition's ``Q::A``) is theirs:
+        it is always made, and the finding says it is weak."""
+        return self.code in JUNK and not self.card.written
 
     def diagnostic(self) -> Diagnostic:
         what = "no card is made" if self.junk else "a weak card"
@@ -58,7 +60,8 @@ class Finding:
 
 
 def _front_paras(card: m.Card) -> list[tuple[m.Inline, ...]]:
-    return [b.children for b in card.front if isinstance(b, m.Para)]
+    """The front's lines of text, those of its lists and quotes too (a cloze written as a list is one card)."""
+    return [run for b in walk_blocks(card.front) for run in block_inlines(b)]
 
 
 def front_text(card: m.Card) -> str:

@@ -362,8 +362,10 @@ class Chapter:
     # cards goes, as the plugin scopes its deck tags: (first line, deck tags) in order, line 0 the front matter
     flashcards: bool = False
     decks: tuple[tuple[int, tuple[str, ...]], ...] = ()
-    # the plugin's review history of each cloze written in such a file: (its line, one review a deletion)
-    schedules: tuple[tuple[int, tuple[tuple[str, int, int], ...]], ...] = ()
+    # each cloze of such a file, as the plugin reads one: the lines it spans (every line that touches the
+    # lines holding its deletions, up to a blank line: a list or a quote is one card) and its review history
+    # (one review a deletion)
+    clozes: tuple[tuple[int, int, tuple[tuple[str, int, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ class FlashcardSyntax:
     end_marker: str = ""  # a line that ends a multi-line card (then blank lines may stand in its back)
     bold_clozes: bool = False  # **bold** is a deletion
     curly_clozes: bool = False  # {{text}} is a deletion
+    cloze_patterns: tuple[str, ...] = ()  # more, as the plugin's settings write them: "{@{[123;;]answer[;;hint]}@}"
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,7 @@ class Card:
     # the reviews the Spaced Repetition plugin wrote for it: (due date, interval in days, ease in percent) for
     # each of its Anki cards in order (a cloze's c1, c2 ...); () when it was never reviewed
     schedule: tuple[tuple[str, int, int], ...] = ()
+    written: bool = False  # written as a card (Spaced Repetition's format), not found in the text: always made
 
 
 # --------------------------------------------------------------------------- what the front half hands on

@@ -12,6 +12,7 @@ from typing import Any
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import inside
 from ..core.model import FlashcardSyntax, Ids, Meta
+from .flashcards import pattern_delimiters
 from ..core.text import slugify
 
 # key -> expected type(s)
@@ -48,6 +49,7 @@ ID_KEYS: dict[str, type] = {"deck": int, "basic_model": int, "cloze_model": int,
 FLASHCARD_KEYS: dict[str, type] = {
     "tags": list, "all_files": bool, "separator": str, "reversed_separator": str, "multiline_separator": str,
     "multiline_reversed_separator": str, "end_marker": str, "bold_clozes": bool, "curly_clozes": bool,
+    "cloze_patterns": list,
 }
 _FLASHCARD_FIELDS = {"separator": "inline", "reversed_separator": "inline_reversed", "multiline_separator": "multiline",
                      "multiline_reversed_separator": "multiline_reversed"}
@@ -145,7 +147,10 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
             diags.append(diag("P008", file, _line_of(path, key), f"'flashcards.{key}'{_hint(key, FLASHCARD_KEYS)}"))
         elif not isinstance(value, want) or (want is list and not all(isinstance(t, str) and t.strip("#/ ") for t in value)):
             diags.append(diag("P004", file, _line_of(path, key), f"'flashcards.{key}' must be a {_tname(want.__name__)}"
-                                                                 + (" of tag names" if want is list else "")))
+                                                                 + ({"tags": " of tag names", "cloze_patterns": " of patterns"}.get(key, ""))))
+        elif key == "cloze_patterns" and (bad := [p for p in value if pattern_delimiters(p) is None]):
+            diags.append(diag("P004", file, _line_of(path, key), f"'flashcards.cloze_patterns': {bad[0]!r} is no pattern "
+                                                                 "this reads (text around answer, as '{@{[123;;]answer[;;hint]}@}')"))
         elif want is str and (len(value) > 20 or "\n" in value or (key != "end_marker" and not value.strip())):
             diags.append(diag("P004", file, _line_of(path, key), f"'flashcards.{key}' must be a short marker on one line"))
         else:

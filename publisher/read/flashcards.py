@@ -165,9 +165,11 @@ def _split_at(line: tuple[m.Inline, ...], sep: str) -> tuple[tuple[m.Inline, ...
         if not isinstance(node, m.Text) or sep not in node.text:
             continue
         at = node.text.find(sep)
+        # Anki's own {{c1::answer::hint}} holds "::" of its own (a deletion, never a card's hinge)
+        clozes = [(c.start(), c.end()) for c in ANKI_CLOZE_RE.finditer(node.text)] if "{{c" in node.text else []
         while at >= 0:
             longer = node.text[at + len(sep):at + len(sep) + 1] == ":" or node.text[at - 1:at] == ":"
-            if not longer and not _inside_word(node.text, at, sep):
+            if not longer and not _inside_word(node.text, at, sep) and not any(a < at < b for a, b in clozes):
                 head, tail = node.text[:at], node.text[at + len(sep):]
                 before = line[:k] + ((replace(node, text=head),) if head else ())
                 after = ((replace(node, text=tail),) if tail else ()) + line[k + 1:]
@@ -260,28 +262,28 @@ class _Gather:
             out.append(self.inside(b))
         return out
 
-    def cloze_history(self, seq: list | tuple, found: dict[int, tuple[tuple[str, int, int], ...]]) -> None:
-        """The ``<!--SR:...-->`` after each cloze: one review a deletion, in order. A list written as one
-        cloze (the plugin's card is the whole block) shares its reviews out to its items in order."""
+    def touching(self, line: int) -> tuple[int, int]:
+        """The lines around ``line`` up to a blank line on either side (a fenced block kept whole): the
+        text the plugin reads as one cloze."""
+        first = line
+        while first > 1 and self.line(first - 1).strip():
+            first -= 1
+        return first, self.card_end(line - 1) if line > 1 else self.card_end(0)
+
+    def cloze_runs(self, seq: list | tuple, found: dict[int, tuple[int, int, tuple[tuple[str, int, int], ...]]]) -> None:
         for b in seq:
             if isinstance(b, m.Para) and any(isinstance(n, m.Mark) for n in b.children):
-                last = b.loc.line + sum(1 for n in b.children if isinstance(n, (m.SoftBreak, m.LineBreak)))
-                if got := self.sched(b.loc.line, last):
-                    found[b.loc.line] = got
+                if not any(a <= b.loc.line <= z for a, z, _ in found.values()):
+                    first, last = self.touching(b.loc.line)
+                    found[first] = (first, last, self.sched(first, last))
             elif isinstance(b, m.BulletList):
-                leads = [(i.blocks[0].loc.line, sum(1 for n in i.blocks[0].children if isinstance(n, m.Mark)))
-                         for i in b.items if i.blocks and isinstance(i.blocks[0], m.Para)]
-                leads = [(line, n) for line, n in leads if n]
-                if leads and (got := self.sched(b.loc.line, self.card_end(b.loc.line - 1))):
-                    at = 0
-                    for line, n in leads:
-                        if got[at:at + n]:
-                            found[line] = got[at:at + n]
-                        at += n
                 for item in b.items:
-                    self.cloze_history(item.blocks[1:], found)
-            elif isinstance(b, (m.Quote, m.Alert, m.Details)):
-                self.cloze_history(b.blocks, found)
+                    self.cloze_runs(item.blocks, found)
+            elif isinstance(b, (m.Quote, m.Alert, m.Details, m.Section)):
+                self.cloze_runs(b.blocks, found)
+            elif isinstance(b, m.DefList):
+                for d in b.items:
+                    self.cloze_runs(d.body, found)
 
     def inside(self, b: object) -> object:
         match b:
@@ -359,21 +361,94 @@ class _Gather:
         return pieces, None
 
 
-def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str
-           ) -> tuple[list, set[int], tuple[tuple[int, tuple[tuple[str, int, int], ...]], ...]]:
-    """The blocks with their written cards as Flashcard nodes, the lines the cards stand on, and the review
-    history of each cloze (by its line)."""
+def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str) -> tuple[list, set[int]]:
+    """The blocks with their written cards as Flashcard nodes, and the lines the cards stand on."""
     g = _Gather(lines, syntax, file)
-    out = g.blocks(blocks)
-    found: dict[int, tuple[tuple[str, int, int], ...]] = {}
-    g.cloze_history(out, found)
-    return out, g.card_lines, tuple(sorted(found.items()))
+    return g.blocks(blocks), g.card_lines
+
+
+def cloze_runs(blocks: list | tuple, lines: list[str], syntax: m.FlashcardSyntax, file: str
+               ) -> tuple[tuple[tuple[int, int, tuple[tuple[str, int, int], ...]], ...], set[int]]:
+    """Each cloze as the plugin reads one (see ``Chapter.clozes``), once every deletion syntax is read, and
+    the lines they stand on."""
+    g = _Gather(lines, syntax, file)
+    found: dict[int, tuple[int, int, tuple[tuple[str, int, int], ...]]] = {}
+    g.cloze_runs(blocks, found)
+    taken = {n for first, last, _ in found.values() for n in range(first, last + 1)}
+    return tuple(sorted(found.values())), taken
 
 
 # --------------------------------------------------------------------------- deletions written otherwise
 
 ANKI_CLOZE_RE = re.compile(r"\{\{c(\d{1,3})::(.*?)(?:::([^{}]*?))?\}\}", re.S)
-CURLY_RE = re.compile(r"\{\{(?!c\d{1,3}::)([^{}]+?)\}\}")
+PATTERN_RE = re.compile(r"^(?P<open>.+?)(?:\[123;;\])?answer(?:\[;;hint\])?(?P<close>.+)$")
+ANKI_NUMBER_RE = re.compile(r"^c\d{1,3}::")
+
+
+def pattern_delimiters(pattern: str) -> tuple[str, str] | None:
+    """A cloze pattern of the plugin's settings (``{@{[123;;]answer[;;hint]}@}``) as its opening and closing
+    text; None: not one this reads (delimiters with brackets, or Markdown's own ``==`` and ``**``)."""
+    found = PATTERN_RE.match(pattern.strip())
+    if not found or "[" in found.group("open") + found.group("close"):
+        return None
+    return found.group("open"), found.group("close")
+
+
+def delimiters(syntax: m.FlashcardSyntax) -> list[tuple[str, str]]:
+    out = [("{{", "}}")] if syntax.curly_clozes else []
+    for pattern in syntax.cloze_patterns:
+        pair = pattern_delimiters(pattern)
+        if pair is not None and pair not in (("==", "=="), ("**", "**")) and pair not in out:
+            out.append(pair)
+    return out
+
+
+def _delimited(nodes: tuple[m.Inline, ...], opening: str, closing: str) -> tuple[m.Inline, ...]:
+    """Text between ``opening`` and ``closing`` as a deletion (a Mark); what stands between may be any inline
+    (a link, a formula, code) as long as both delimiters are written in text of this run."""
+    todo = list(nodes)
+    out: list[m.Inline] = []
+    k = 0
+    while k < len(todo):
+        n = todo[k]
+        k += 1
+        at = n.text.find(opening) if isinstance(n, m.Text) else -1
+        if at < 0:
+            out.append(n)
+            continue
+        assert isinstance(n, m.Text)
+        head, rest = n.text[:at], n.text[at + len(opening):]
+        inner: list[m.Inline] = []
+        end = rest.find(closing)
+        j = k
+        if end >= 0:
+            inner, tail = [m.Text(rest[:end], n.loc)], rest[end + len(closing):]
+        else:
+            inner = [m.Text(rest, n.loc)] if rest else []
+            while j < len(todo) and not (isinstance(todo[j], m.Text) and closing in todo[j].text):  # type: ignore[union-attr]
+                inner.append(todo[j])
+                j += 1
+            if j == len(todo):  # never closed: text as written
+                out.append(n)
+                continue
+            last = todo[j]
+            assert isinstance(last, m.Text)
+            cut = last.text.find(closing)
+            if cut:
+                inner.append(m.Text(last.text[:cut], last.loc))
+            tail = last.text[cut + len(closing):]
+            j += 1
+        words = "".join(x.text for x in inner if isinstance(x, m.Text))
+        if opening == "{{" and ANKI_NUMBER_RE.match(words):  # Anki's own {{c1::x}}: read by anki_clozes
+            out.append(n)
+            continue
+        if head:
+            out.append(replace(n, text=head))
+        out.append(_numbered(m.Mark(tuple(x for x in inner if not (isinstance(x, m.Text) and not x.text)), n.loc)))
+        if tail:
+            todo.insert(j, m.Text(tail, n.loc))
+        k = j
+    return tuple(out)
 HINT_RE = re.compile(r"^\^\[([^\]\n]*)\]")
 GROUP_RE = re.compile(r"^\[\^(\d{1,3})\]")
 
@@ -429,7 +504,10 @@ def _numbered(mark: m.Mark) -> m.Mark:
 def plugin_clozes(nodes: tuple[m.Inline, ...], syntax: m.FlashcardSyntax) -> tuple[m.Inline, ...]:
     """The plugin's deletions in a flashcard file: ``==1;;x;;hint==`` (its own pattern: a group and a hint),
     ``==x==^[hint]`` and ``==x==[^1]`` (its footnote pattern; never a footnote here), ``**x**`` and ``{{x}}``
-    when book.toml turns them on."""
+    when book.toml turns them on, and the patterns of its settings written with text delimiters."""
+    for opening, closing in delimiters(syntax):
+        if any(isinstance(n, m.Text) and opening in n.text for n in nodes):
+            nodes = _delimited(nodes, opening, closing)
     out: list[m.Inline] = []
     for n in nodes:
         if isinstance(n, m.Strong) and syntax.bold_clozes:
@@ -452,17 +530,6 @@ def plugin_clozes(nodes: tuple[m.Inline, ...], syntax: m.FlashcardSyntax) -> tup
         if isinstance(n, m.FootnoteRef) and out and isinstance(out[-1], m.Mark) and n.key.isdigit():
             out[-1] = replace(out[-1], group=int(n.key))
             continue
-        if isinstance(n, m.Text) and syntax.curly_clozes and "{{" in n.text:
-            at = 0
-            for found in CURLY_RE.finditer(n.text):
-                if found.start() > at:
-                    out.append(replace(n, text=n.text[at:found.start()]))
-                out.append(m.Mark((m.Text(found.group(1), n.loc),), n.loc))
-                at = found.end()
-            if at:
-                if at < len(n.text):
-                    out.append(replace(n, text=n.text[at:]))
-                continue
         out.append(n)
     return tuple(out)
 

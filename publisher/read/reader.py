@@ -240,6 +240,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     diags.extend(flashcards.foreign_diags(foreign, file))
     written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
     meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
+    card_lines: set[int] = set()
     if not text.strip():
         diags.append(diag("P122", file, 1, "nothing to read: left out"))
         return m.Chapter(file, slug, (m.Text(front.title or summary_title or fallback),), (), (), m.Loc(file, 1), **where, **meta), diags
@@ -255,12 +256,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             lines = text.split("\n")
             # "==x==[^1]" groups deletions in these files: no footnote is missing
             diags[:] = [d for d in diags if not (d.code == "P124" and flashcards.is_group_ref(d.message, lines, d.line))]
-            blocks, card_lines, history = flashcards.gather(blocks, lines, syntax, file)
-            scopes = flashcards.deck_scopes(lines, front.tags, card_lines, syntax)
-            meta.update(flashcards=True, decks=scopes, schedules=history)
-            diags.extend(diag("P144", file, line, f"{' '.join('#' + t.replace('::', '/') for t in tags)}: Anki gives a card "
-                                                  f"one deck; these cards go to the first, the others are their tags")
-                         for line, tags in scopes if len(tags) > 1)
+            blocks, card_lines = flashcards.gather(blocks, lines, syntax, file)
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
@@ -289,6 +285,14 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         body = list(map_inlines(tuple(body), lambda run: flashcards.plugin_clozes(run, syntax)))
     if "{{c" in text:
         body = list(map_inlines(tuple(body), flashcards.anki_clozes))
+    if written:
+        lines = text.split("\n")
+        clozes, cloze_lines = flashcards.cloze_runs(body, lines, syntax, file)
+        scopes = flashcards.deck_scopes(lines, front.tags, card_lines | cloze_lines, syntax)
+        meta.update(flashcards=True, decks=scopes, clozes=clozes)
+        diags.extend(diag("P144", file, line, f"{' '.join('#' + t.replace('::', '/') for t in tags)}: Anki gives a card "
+                                              f"one deck; these cards go to the first, the others are their tags")
+                     for line, tags in scopes if len(tags) > 1)
     return m.Chapter(file, slug, title, tuple(body), tuple(notes), title_loc, **where, **meta), diags
 
 
