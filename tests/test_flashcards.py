@@ -365,3 +365,16 @@ def test_a_cloze_is_every_line_that_touches_its_deletions_and_is_never_dropped(t
     loaded = pipeline.load(tmp_path / "content")
     # the author wrote them: none is left out as junk
     assert len(loaded.cards) == 4
+
+
+def test_a_tag_deck_name_is_recorded_under_its_tag_and_kept(tmp_path: Path) -> None:
+    import json
+
+    make_book(tmp_path, {"book.toml": 'title = "Biology"\n', "c.md": "#flashcards/Cells\n\n# C\n\nQ::A\n"})
+    assert run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
+    lock = [json.loads(x) for x in (tmp_path / "content" / "cards.lock").read_text("utf-8").splitlines() if x.startswith("{")]
+    assert {"deck": "#flashcards::Cells", "name": "Biology::Cells"} in lock
+    (tmp_path / "content" / "book.toml").write_text('title = "Cell Biology"\n', encoding="utf-8")
+    assert run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
+    lock = [json.loads(x) for x in (tmp_path / "content" / "cards.lock").read_text("utf-8").splitlines() if x.startswith("{")]
+    assert {"deck": "#flashcards::Cells", "name": "Biology::Cells"} in lock  # never renamed under learners
