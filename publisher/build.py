@@ -23,8 +23,9 @@ from typing import Callable, Iterable
 
 from . import __version__, renderers
 from .core.diagnostics import Diagnostic, diag, has_errors, strict as make_strict, to_json
-from .core.fsutil import (Busy, atomic_write, clean_stale_temps, output_lock, signals_held, stop_workers, walk,
+from .core.fsutil import (tracked_outside, Busy, atomic_write, clean_stale_temps, output_lock, signals_held, stop_workers, walk,
                           worker_init)
+from .core import model as m
 from .core.model import Loaded
 from .check.noloss import model_losses
 from .pipeline import load
@@ -203,7 +204,8 @@ def build(
     inputs = content_inputs(content_dir)
     if sum(p.suffix.lower() in (".md", ".markdown") for p in inputs) > MAX_FILES:
         inputs = []  # refused by the reader (P016) before anything is hashed or written
-    content_hash = _digest(inputs, content_dir)
+    outside = _recorded_outside(manifest, content_dir)  # files of the repository around the notes the book showed
+    content_hash = _digest(inputs + outside, content_dir)
     code_hash = _digest(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
     keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
     fresh: dict[str, Outcome] = {}
@@ -223,6 +225,12 @@ def build(
     # 2. read and validate, once
     report("check", "reading and validating")
     loaded = load(content_dir)
+    used = used_outside(loaded, content_dir)
+    if used != outside:  # the artifacts are made from these: their bytes are part of what the build saw
+        outside = used
+        content_hash = _digest(inputs + outside, content_dir)
+        keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
+        check_key = hashlib.sha256(f"{content_hash} {code_hash} {strict}".encode()).hexdigest()
     # the notes as they were read, against the notes the change hash saw: an edit made (and maybe undone)
     # while they were read means the artifacts would be recorded under inputs they were not made from
     changed = _changed_while_read(loaded, content_dir, inputs)
@@ -318,11 +326,48 @@ def build(
                                                                   "not recorded as current; the next build makes them again"))
         if todo:
             manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
+            manifest[OUTSIDE] = {"files": "\n".join(_rel(p, content_dir) for p in outside)}
             atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
 
 
 REG = renderers.REGISTRY
+OUTSIDE = "_outside"  # the manifest's record of the files outside the content folder the book showed
+
+
+def _rel(path: Path, content_dir: Path) -> str:
+    return Path(os.path.relpath(path, content_dir)).as_posix()
+
+
+def used_outside(loaded: Loaded, content_dir: Path) -> list[Path]:
+    """The files outside the content folder that the book shows (images and sounds Git tracks in the
+    repository around it), as paths under the content folder (``content/../images/a.png``), sorted."""
+    from .check.validate import resolve_inside
+    from .core.text import all_inlines
+
+    root = Path(content_dir).resolve()
+    out: set[str] = set()
+    for node in all_inlines(loaded.book):
+        if isinstance(node, (m.Image, m.Sound)) and node.url and "://" not in node.url and node.url.startswith(".."):
+            target, _ = resolve_inside(Path(content_dir), node.url)
+            if target is not None and not target.is_relative_to(root):
+                out.add(_rel(target, root))
+    return [Path(content_dir) / rel for rel in sorted(out)]
+
+
+def _recorded_outside(manifest: dict[str, dict[str, str]], content_dir: Path) -> list[Path]:
+    """The outside files the last build showed, still files Git tracks (never read otherwise)."""
+    out = []
+    for rel in manifest.get(OUTSIDE, {}).get("files", "").split("\n"):
+        path = Path(content_dir) / rel
+        if rel.startswith("..") and tracked_outside(content_dir, path.resolve()):
+            out.append(path)
+    return out
+
+
+def outside_folders(out_dir: Path, content_dir: Path) -> list[str]:
+    """The folders of the outside files the last build showed: ``watch`` watches them too."""
+    return sorted({str(p.resolve().parent) for p in _recorded_outside(read_manifest(out_dir), content_dir)})
 
 
 def _changed_while_read(loaded: Loaded, content_dir: Path, inputs: list[Path]) -> list[str]:
@@ -457,18 +502,24 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from .markup.templates import search_path
 
     cmd_build(args)
-    paths = [args.path] + [str(p) for p in search_path(args.path)]
-    ready = False
-    # yield_on_timeout: an empty set first says the watcher is running (a save before that would be missed)
-    for changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp")),
-                         yield_on_timeout=True, rust_timeout=500):
-        if not changes:
-            if not ready:
-                print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
-                ready = True
-            continue
-        cmd_build(args)
-    return 0
+    while True:
+        # the notes, their templates, and the folders of the repository's files the book shows
+        extra = outside_folders(Path(args.out), Path(args.path))
+        paths = [args.path] + [str(p) for p in search_path(args.path)] + extra
+        ready = False
+        # yield_on_timeout: an empty set first says the watcher is running (a save before that would be missed)
+        for changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp")),
+                             yield_on_timeout=True, rust_timeout=500):
+            if not changes:
+                if not ready:
+                    print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+                    ready = True
+                continue
+            cmd_build(args)
+            if outside_folders(Path(args.out), Path(args.path)) != extra:
+                break  # the book shows files of other folders now: watch those
+        else:
+            return 0
 
 
 __all__ = ["build", "BuildResult", "Outcome", "diag"]

@@ -6,6 +6,7 @@ All rules run; every problem is reported at once, before anything is written.
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -338,13 +339,27 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     target = (root / path)
     try:
         real = target.resolve()
-        real.relative_to(root.resolve())
-    except (ValueError, OSError, RuntimeError):
+    except (OSError, RuntimeError):
         return None, f"'{path}' leaves the content folder"
+    if not real.is_relative_to(root.resolve()):
+        if tracked_outside(root, real):  # a file of the repository the notes are in (its top-level images/)
+            return real, ""
+        where = ("and is no file Git tracks in the repository that holds it" if work_tree(root) is not None
+                 else "(outside a Git repository nothing beyond it is read)")
+        return None, f"'{path}' leaves the content folder {where}"
     return real, ""
 
 
 from .imagecheck import problem as image_problem, sound_problem, unsafe as unsafe_image  # noqa: E402
+from ..core.fsutil import tracked_outside, work_tree  # noqa: E402
+
+
+def as_written(why: str, url: str, ch: m.Chapter) -> str:
+    """A message about ``url`` (a path from the content folder) with the path as the note wrote it."""
+    path = unquote(urlsplit(url).path)
+    if not path or path.startswith("/") or "/" not in ch.path:
+        return why
+    return why.replace(f"'{path}'", f"'{posixpath.relpath(path, posixpath.dirname(ch.path))}'", 1)
 
 
 def resources(ctx: Context) -> Iterator[Diagnostic]:
@@ -362,7 +377,7 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                         continue
                     target, why = resolve_inside(root, url)
                     if target is None:
-                        yield diag("P112", loc.file, loc.line, why)
+                        yield diag("P112", loc.file, loc.line, as_written(why, url, ch))
                     elif not target.is_file():
                         yield diag("P111", loc.file, loc.line, f"'{url}': shown as its alt text")
                     elif why := unsafe_image(target):
@@ -372,7 +387,7 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
                 case m.Sound(url=url, loc=loc):
                     target, why = resolve_inside(root, url) if url and not urlsplit(url).scheme else (None, f"'{url}'")
                     if target is None:
-                        yield diag("P112", loc.file, loc.line, why)
+                        yield diag("P112", loc.file, loc.line, as_written(why, url, ch))
                     elif not target.is_file():
                         yield diag("P111", loc.file, loc.line, f"sound '{url}': not played on the card")
                     elif why := sound_problem(target):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -44,6 +46,46 @@ def inside(root: Path | str, path: Path | str) -> bool:
     except (OSError, ValueError):
         return False
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+GIT_TIMEOUT = 30  # seconds for `git ls-files` in a very large repository
+
+
+def work_tree(root: Path | str) -> Path | None:
+    """The Git working tree that holds ``root``: the nearest folder at or above it with a ``.git`` folder or
+    file (a submodule's or a worktree's). None: not in one."""
+    here = Path(root).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def tracked_files(top: str) -> frozenset[str]:
+    """The files Git tracks in the working tree ``top`` (paths from it, posix); none when Git is not there or
+    says no (a repository of another owner: nothing outside the content folder is read then)."""
+    try:
+        done = subprocess.run(["git", "-c", f"safe.directory={top}", "-C", top, "ls-files", "-z"], capture_output=True,
+                              timeout=GIT_TIMEOUT, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    if done.returncode:
+        return frozenset()
+    return frozenset(os.fsdecode(p) for p in done.stdout.split(b"\0") if p)
+
+
+def tracked_outside(root: Path | str, real: Path) -> bool:
+    """May ``real`` (a resolved path outside the content folder ``root``) be read: a file Git tracks in the
+    working tree that holds the content folder, as GitHub shows it? Nothing else outside is ever read."""
+    top = work_tree(root)
+    if top is None:
+        return False
+    try:
+        rel = real.relative_to(top).as_posix()
+    except ValueError:
+        return False
+    return rel in tracked_files(str(top)) and real.is_file() and not Path(top, rel).is_symlink()
 
 
 @contextlib.contextmanager

@@ -76,13 +76,15 @@ class SafeFetcher(URLFetcher):
     """
 
     def __init__(self, mounts: Mapping[str, Iterable[Path | str]],
-                 generated: Mapping[str, Callable[[str], bytes | None]] | None = None) -> None:
+                 generated: Mapping[str, Callable[[str], bytes | None]] | None = None,
+                 only: Mapping[str, Callable[[Path], bool]] | None = None) -> None:
         """``generated`` makes resources that are not files (the sheet's formula images): a URL prefix
         (``file:///content/.publisher-math/``) to what makes an SVG from the rest of the URL (None: refused)."""
         # None of the base class's handlers is ever used: fetch() below opens files itself.
         super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
         self.mounts = {name.strip("/"): tuple(Path(p).resolve() for p in roots) for name, roots in mounts.items()}
         self.generated = dict(generated or {})
+        self.only = dict(only or {})  # a mount that serves only some of its files (a repository: those Git tracks)
         self.transform: Callable[[Path], bytes] | None = None  # what is served for a file (the sheet: images resampled)
         self.refused: list[Refusal] = []
         self.served: list[Path] = []
@@ -123,6 +125,8 @@ class SafeFetcher(URLFetcher):
                 real.relative_to(root)
             except (OSError, RuntimeError, ValueError):
                 return Refusal(url, "P112", f"'{'/'.join(rel)}' leads out of the {name} folder")
+            if name in self.only and not self.only[name](real):
+                return Refusal(url, "P112", f"'{'/'.join(rel)}' is no file Git tracks in the repository")
             if real.suffix.lower() not in ALLOWED_SUFFIXES or candidate.suffix.lower() not in ALLOWED_SUFFIXES:
                 return Refusal(url, "P113", f"'{'/'.join(rel)}' is not an image, stylesheet or font")
             try:

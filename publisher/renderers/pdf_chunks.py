@@ -151,8 +151,8 @@ def _entries(book: m.Book, chunk: list[tuple[int, int | None]]) -> list[Entry]:
 class RecordingFetcher(SafeFetcher):
     """A :class:`SafeFetcher` that remembers every URL asked for and what came of it."""
 
-    def __init__(self, mounts, generated=None) -> None:
-        super().__init__(mounts, generated)
+    def __init__(self, mounts, generated=None, only=None) -> None:
+        super().__init__(mounts, generated, only)
         self.log: list[dict] = []
 
     def fetch(self, url: str, headers: dict | None = None):
@@ -205,7 +205,7 @@ class Job:
 def lay_out(job: Job, content_dir: Path) -> None:
     """Lay out one document: its PDF and its record (pages, fetches) into the cache."""
     made = sheet.make_fetcher(content_dir)
-    fetcher = RecordingFetcher(made.mounts, made.generated)
+    fetcher = RecordingFetcher(made.mounts, made.generated, made.only)
     fetcher.transform = made.transform
     heads: list[list[sheet_heads.Head]] = []
     pages = sheet.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags,

@@ -14,14 +14,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, Union
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from markupsafe import Markup
 
 from ..markup import html, templates
 from ..core import model as m
 from ..markup.fetcher import SafeFetcher, mount_url
-from ..core.fsutil import atomic_path
+from ..core.fsutil import atomic_path, tracked_outside, work_tree
 from ..check.imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..cards.links import is_remote
 from ..check.validate import SHEET_LINKS
@@ -83,13 +83,20 @@ def _image_resolver(content_dir: Path):
             return None
         try:
             real = (root / path).resolve()
-            real.relative_to(root)
-        except (ValueError, OSError, RuntimeError):
+        except (OSError, RuntimeError):
+            return None
+        outside = not real.is_relative_to(root)
+        if outside and not tracked_outside(root, real):
             return None
         if not real.is_file():
             return None  # missing: validation reports it (P111); the alt text is shown
         if image_problem(real) is not None:
             return None  # not an image every output can show: validation reports it (P127)
+        if outside:  # a file of the repository around the notes, served from its own mount
+            top = work_tree(root)
+            assert top is not None
+            # from the document's base (file:///content/): a relative URL, as the sanitizer keeps only those
+            return "../repo/" + quote(real.relative_to(top).as_posix())
         return url.strip()
 
     return resolve
@@ -261,10 +268,15 @@ CSS_URL = f"{TEMPLATES_URL}{FOLDER}/sheet.css"  # the stylesheet's base URL
 
 def make_fetcher(content_dir: Path) -> SafeFetcher:
     """The fetcher of a cheat sheet: the book's files and the (shadowable) templates, nothing else."""
-    fetcher = SafeFetcher({
+    mounts: dict[str, list[Path]] = {
         "content": [content_dir],
         "templates": [Path(content_dir) / "templates", templates.BUILTIN],
-    }, generated={mount_url("content") + html.MATH_URL_PREFIX: html.formula_svg})
+    }
+    top = work_tree(content_dir)
+    if top is not None:  # the repository's tracked files, for images kept beside the notes' folder
+        mounts["repo"] = [top]
+    fetcher = SafeFetcher(mounts, generated={mount_url("content") + html.MATH_URL_PREFIX: html.formula_svg},
+                          only={"repo": lambda real: tracked_outside(content_dir, real)})
     fetcher.transform = _print_size
     return fetcher
 
