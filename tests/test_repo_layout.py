@@ -93,3 +93,37 @@ def test_every_output_shows_the_repository_image_and_a_change_to_it_rebuilds(tmp
     Image.new("RGB", (60, 40), (30, 200, 30)).save(repo / "images" / "cell.png")  # the picture is redrawn
     changed = run_publisher("build", "docs", "--out", str(tmp_path / "out"), cwd=repo)
     assert changed.returncode == 0 and changed.stdout.count("up to date") == 0
+
+
+def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    for folder in ("images/a", "images/b", "docs/week1/pics"):
+        (repo / folder).mkdir(parents=True, exist_ok=True)
+    for name in ("images/a/dup.png", "images/b/dup.png", "docs/week1/pics/mito.png"):
+        Image.new("RGB", (20, 20), (90, 90, 90)).save(repo / name)
+    _git(repo, "add", "images", "docs")
+    _git(repo, "commit", "-qm", "pictures")
+    (repo / "docs" / "week1" / "remote.md").write_text(
+        "# Remote\n\n"
+        "![gh](https://github.com/someone/course/raw/feature/x/images/cell.png)\n\n"
+        "![raw](https://raw.githubusercontent.com/someone/course/main/docs/week1/pics/mito.png)\n\n"
+        "![cdn](https://bucket.cos.ap-guangzhou.myqcloud.com/mito.png)\n\n"
+        "![dup](https://cdn.example.com/dup.png)\n\n"
+        "![other type](https://cdn.example.com/mito.jpg)\n\n"
+        "![none](https://cdn.example.com/nothing.png)\n", encoding="utf-8")
+    from publisher import pipeline
+
+    loaded = pipeline.load(repo / "docs")
+    (chapter,) = [c for c in loaded.book.chapters if c.slug.endswith("remote")]
+    from publisher.core import model as m
+    from publisher.core.text import all_inlines
+
+    images = [n for n in all_inlines(loaded.book) if isinstance(n, m.Image) and n.loc.file == chapter.file]
+    assert [(i.alt, i.url) for i in images] == [
+        ("gh", "../images/cell.png"), ("raw", "week1/pics/mito.png"), ("cdn", "week1/pics/mito.png"),
+        ("dup", "https://cdn.example.com/dup.png"), ("other type", "https://cdn.example.com/mito.jpg"),
+        ("none", "https://cdn.example.com/nothing.png")]
+    said = {(d.code, d.line) for d in loaded.diagnostics if d.file == chapter.file}
+    assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P126", 9), ("P126", 11), ("P126", 13)}
+    note = next(d for d in loaded.diagnostics if d.code == "P145" and d.line == 7)
+    assert note.message.endswith("from the local copy " + str(repo / "docs" / "week1" / "pics" / "mito.png"))

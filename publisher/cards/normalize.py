@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import unicodedata
 from dataclasses import replace
+from urllib.parse import unquote, urlsplit
 from typing import Callable, assert_never
 
 from ..core import model as m
@@ -567,10 +569,64 @@ def sounds(book: m.Book) -> m.Book:
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
 
+GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/]+/[^/]+/(?:raw|blob)/(?P<rest>.+)$", re.I)
+GITHUB_RAW_RE = re.compile(r"^https?://raw\.githubusercontent\.com/[^/]+/[^/]+/(?P<rest>.+)$", re.I)
+SAME_TYPE = {".jpeg": ".jpg", ".htm": ".html", ".tif": ".tiff"}
+
+
+def _kind(name: str) -> str:
+    suffix = posixpath.splitext(name)[1].lower()
+    return SAME_TYPE.get(suffix, suffix)
+
+
+def local_copies(book: m.Book) -> m.Book:
+    """An image linked by its remote URL is shown from the repository's own copy when there is one (nothing
+    is ever fetched): a GitHub URL (``github.com/<o>/<r>/raw|blob/<branch>/<path>``,
+    ``raw.githubusercontent.com/<o>/<r>/<branch>/<path>``) names the repository file its path ends with (the
+    longest such path: a branch name may hold '/'); any other URL, the one file of the repository with its
+    name and type. The image keeps the URL it was written with (``remote``): check says where it is shown from."""
+    if not book.repo_assets:
+        return book
+    by_path = dict(book.repo_assets)
+    by_name: dict[str, list[str]] = {}
+    for rel, local in book.repo_assets:
+        by_name.setdefault(posixpath.basename(rel), []).append(local)
+
+    def copy_of(url: str) -> str:
+        u = url.strip()
+        parts = urlsplit(u)
+        if parts.scheme.lower() not in ("http", "https"):
+            return ""
+        plain = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        found = GITHUB_RE.match(plain) or GITHUB_RAW_RE.match(plain)
+        if found:
+            segments = [unquote(x) for x in found.group("rest").split("/") if x]
+            for k in range(1, len(segments)):  # the longest path after the branch's first segment
+                hit = by_path.get("/".join(segments[k:]))
+                if hit is not None:
+                    return hit
+            return ""
+        name = unquote(posixpath.basename(parts.path))
+        named = by_name.get(name, []) if "." in name else []
+        return named[0] if len(named) == 1 and _kind(named[0]) == _kind(name) else ""
+
+    def node(n: m.Inline) -> m.Inline:
+        if isinstance(n, m.Image) and (local := copy_of(n.url)):
+            return replace(n, url=local, remote=n.url)
+        return n
+
+    def one(ch: m.Chapter) -> m.Chapter:
+        if ch.hints is not None and "remote" not in ch.hints:
+            return ch
+        return map_chapter_inlines(ch, _deep_inline(node))
+
+    return replace(book, chapters=tuple(one(c) for c in book.chapters))
+
+
 # The order matters: text is clean before the idioms are recognised; links resolve against the
-# final sections.
+# final sections; a remote image's local copy is a path from the content folder (after resolve_paths).
 PASSES: tuple[Pass, ...] = (
-    unicode_nfc, inline_tags, whitespace, idioms_to_definitions, resolve_paths, wiki_links, sounds,
+    unicode_nfc, inline_tags, whitespace, idioms_to_definitions, resolve_paths, wiki_links, sounds, local_copies,
 )
 
 

@@ -368,6 +368,9 @@ def resources(ctx: Context) -> Iterator[Diagnostic]:
         for node in ctx.inlines(ch):
             match node:
                 case m.Image(url=url, loc=loc):
+                    if node.remote:  # a remote URL with a copy in the repository: shown from it, never fetched
+                        yield diag("P145", loc.file, loc.line, f"'{node.remote[:80]}' is shown from the local copy "
+                                                               f"{posixpath.normpath(posixpath.join(ctx.book.root, url))}")
                     scheme = urlsplit(url.strip()).scheme.lower()
                     if scheme in ("http", "https") or url.strip().startswith("//"):
                         yield diag("P126", loc.file, loc.line, f"'{url[:80]}': shown as its alt text (download it into the content folder to show it)")

@@ -74,6 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P142": ("warning", "text lost"),
     "P143": ("warning", "another tool's flashcard marker"),
     "P144": ("warning", "a card in several decks"),
+    "P145": ("note", "remote image shown from the repository's copy"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

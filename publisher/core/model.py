@@ -112,6 +112,7 @@ class Image:
     loc: Loc = NOWHERE
     width: int = 0  # from <img width=...>, CSS pixels; 0: natural size
     height: int = 0
+    remote: str = ""  # written as this remote URL; ``url`` is the repository's own copy of the file
 
 
 @dataclass(frozen=True)
@@ -438,6 +439,9 @@ class Book:
     parts: tuple[Part, ...] = ()  # every folder that holds chapters, in reading order
     # the images and sounds anywhere in the content folder (paths from it, sorted): what ![[name.png]] finds
     assets: tuple[str, ...] = ()
+    # the images and sounds of the repository the notes are in (Git's tracked files; without Git, the content
+    # folder's): (path in the repository, path from the content folder), sorted: a remote URL's local copy
+    repo_assets: tuple[tuple[str, str], ...] = ()
 
     def parts_of(self, chapter: Chapter) -> tuple[Part, ...]:
         """The parts a chapter stands in, outermost first."""

@@ -24,7 +24,7 @@ from . import flashcards, frontmatter, mdparse, sources
 from ..core import model as m
 from .bookfile import read_meta
 from ..core.diagnostics import Diagnostic, diag
-from ..core.fsutil import inside
+from ..core.fsutil import inside, tracked_files, work_tree
 from ..core.text import map_inlines, plain_text, slugify, unique
 from .blocks import blocks as read_blocks
 from .tokens import Ctx, HeadingMark, Locator
@@ -40,6 +40,7 @@ HINTS = {
     "tags": re.compile(r"(?:^|[\s(])#[^\W\d]|(?:^|[\s(])#\d+[^\W\d]", re.M),
     "wiki": re.compile(r"\[\["),
     "sound": re.compile(r"\[sound:|\.(?:mp3|ogg|oga|wav|m4a|flac|opus|webm)\b", re.I),
+    "remote": re.compile(r"!\[|<img\b", re.I),  # an image (a remote one may have a copy in the repository)
 }
 
 
@@ -370,7 +371,23 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
             continue  # unreadable, or empty: nothing to show
         chapters.append(chapter)
     assets = tuple(sorted(layout.assets))
-    return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder), assets), diags
+    repo = repo_assets(folder, assets) if any(ch.hints is None or "remote" in ch.hints for ch in chapters) else ()
+    return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder), assets, repo), diags
+
+
+def repo_assets(folder: Path, assets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The images and sounds of the repository around the content folder: (path in the repository, path from
+    the content folder), for a remote URL's local copy. Those Git tracks in the working tree; outside one, the
+    content folder's own."""
+    top = work_tree(folder)
+    if top is None:
+        return tuple((a, a) for a in assets)
+    root = folder.resolve()
+    out = []
+    for rel in tracked_files(str(top)):
+        if rel.lower().endswith(sources.ASSET_SUFFIXES):
+            out.append((rel, Path(os.path.relpath(top / rel, root)).as_posix()))
+    return tuple(sorted(out))
 
 
 PARALLEL_FROM = 40  # files: below this, worker processes cost more than they save
