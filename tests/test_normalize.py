@@ -187,7 +187,7 @@ def test_normalize_is_idempotent_and_pure() -> None:
     assert normalize(once) == once
     assert book.chapters[0] is ch  # the input is untouched
     assert [p.__name__ for p in PASSES] == ["unicode_nfc", "inline_tags", "whitespace", "idioms_to_definitions",
-                                            "resolve_paths", "wiki_links", "sounds"]
+                                            "resolve_paths", "wiki_links", "sounds", "local_copies"]
 
 
 def _tagged(src: str) -> tuple[m.Chapter, list[tuple[str, tuple[str, ...]]]]:
