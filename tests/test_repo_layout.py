@@ -107,6 +107,7 @@ def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched
         "# Remote\n\n"
         "![gh](https://github.com/someone/course/raw/feature/x/images/cell.png)\n\n"
         "![raw](https://raw.githubusercontent.com/someone/course/main/docs/week1/pics/mito.png)\n\n"
+        "![jsdelivr](https://cdn.jsdelivr.net/gh/someone/course@main/images/cell.png)\n\n"
         "![cdn](https://bucket.cos.ap-guangzhou.myqcloud.com/mito.png)\n\n"
         "![dup](https://cdn.example.com/dup.png)\n\n"
         "![other type](https://cdn.example.com/mito.jpg)\n\n"
@@ -120,10 +121,11 @@ def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched
 
     images = [n for n in all_inlines(loaded.book) if isinstance(n, m.Image) and n.loc.file == chapter.file]
     assert [(i.alt, i.url) for i in images] == [
-        ("gh", "../images/cell.png"), ("raw", "week1/pics/mito.png"), ("cdn", "week1/pics/mito.png"),
+        ("gh", "../images/cell.png"), ("raw", "week1/pics/mito.png"), ("jsdelivr", "../images/cell.png"),
+        ("cdn", "week1/pics/mito.png"),
         ("dup", "https://cdn.example.com/dup.png"), ("other type", "https://cdn.example.com/mito.jpg"),
         ("none", "https://cdn.example.com/nothing.png")]
     said = {(d.code, d.line) for d in loaded.diagnostics if d.file == chapter.file}
-    assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P126", 9), ("P126", 11), ("P126", 13)}
-    note = next(d for d in loaded.diagnostics if d.code == "P145" and d.line == 7)
+    assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P145", 9), ("P126", 11), ("P126", 13), ("P126", 15)}
+    note = next(d for d in loaded.diagnostics if d.code == "P145" and d.line == 9)
     assert note.message.endswith("from the local copy " + str(repo / "docs" / "week1" / "pics" / "mito.png"))

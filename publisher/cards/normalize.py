@@ -571,6 +571,7 @@ def sounds(book: m.Book) -> m.Book:
 
 GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/]+/[^/]+/(?:raw|blob)/(?P<rest>.+)$", re.I)
 GITHUB_RAW_RE = re.compile(r"^https?://raw\.githubusercontent\.com/[^/]+/[^/]+/(?P<rest>.+)$", re.I)
+JSDELIVR_RE = re.compile(r"^https?://cdn\.jsdelivr\.net/gh/[^/]+/[^/@]+(?:@[^/]+)?/(?P<rest>.+)$", re.I)  # GitHub's files
 SAME_TYPE = {".jpeg": ".jpg", ".htm": ".html", ".tif": ".tiff"}
 
 
@@ -582,9 +583,9 @@ def _kind(name: str) -> str:
 def local_copies(book: m.Book) -> m.Book:
     """An image linked by its remote URL is shown from the repository's own copy when there is one (nothing
     is ever fetched): a GitHub URL (``github.com/<o>/<r>/raw|blob/<branch>/<path>``,
-    ``raw.githubusercontent.com/<o>/<r>/<branch>/<path>``) names the repository file its path ends with (the
-    longest such path: a branch name may hold '/'); any other URL, the one file of the repository with its
-    name and type. The image keeps the URL it was written with (``remote``): check says where it is shown from."""
+    ``raw.githubusercontent.com/<o>/<r>/<branch>/<path>``, jsDelivr's ``cdn.jsdelivr.net/gh/<o>/<r>@<branch>/<path>``)
+    names the repository file its path ends with (the longest such path: a branch name may hold '/'); any
+    other URL, the one file of the repository with its name and type. The image keeps the URL it was written with (``remote``): check says where it is shown from."""
     if not book.repo_assets:
         return book
     by_path = dict(book.repo_assets)
@@ -598,10 +599,10 @@ def local_copies(book: m.Book) -> m.Book:
         if parts.scheme.lower() not in ("http", "https"):
             return ""
         plain = f"{parts.scheme}://{parts.netloc}{parts.path}"
-        found = GITHUB_RE.match(plain) or GITHUB_RAW_RE.match(plain)
+        found = GITHUB_RE.match(plain) or GITHUB_RAW_RE.match(plain) or JSDELIVR_RE.match(plain)
         if found:
             segments = [unquote(x) for x in found.group("rest").split("/") if x]
-            for k in range(1, len(segments)):  # the longest path after the branch's first segment
+            for k in range(0 if found.re is JSDELIVR_RE else 1, len(segments)):  # the longest path after the branch's first segment
                 hit = by_path.get("/".join(segments[k:]))
                 if hit is not None:
                     return hit
