@@ -147,3 +147,26 @@ def test_translations_beside_their_base_are_left_out_or_picked_by_language(tmp_p
     from publisher.pipeline import load
 
     assert "README.zh-Hans.md" in [ch.path for ch in load(root).book.chapters]
+
+
+def test_a_language_folder_is_a_translation_only_when_it_mirrors_another_folder(tmp_path: Path) -> None:
+    """Issue 27: docs/ja/ mirroring docs/ (MkDocs' i18n layout) and fr/ beside en/ are translations: left out
+    and said so, or picked by book.toml's language; os/ (operating-system notes) mirrors nothing and stays."""
+    files = {
+        "docs/index.md": "# Intro\n", "docs/guide/a.md": "# Guide\n",
+        "docs/ja/index.md": "# 紹介\n", "docs/ja/guide/a.md": "# ガイド\n", "docs/ja/extra.md": "# 追加\n",
+        "os/processes.md": "# Processes\n", "os/threads.md": "# Threads\n", "threads.md": "# Threads, again\n",
+        "site/en/home.md": "# Home\n", "site/fr/home.md": "# Accueil\n",
+    }
+    root = make_book(tmp_path, files, "book")
+    layout = discover(root)
+    assert sorted(s.rel for s in layout.sources) == [
+        "docs/guide/a.md", "docs/index.md", "os/processes.md", "os/threads.md", "site/en/home.md", "threads.md"]
+    assert sorted(layout.left_out) == [
+        ("docs/ja/extra.md", "a page of the ja translation (ja)"),
+        ("docs/ja/guide/a.md", "a translation of docs/guide/a.md (ja)"),
+        ("docs/ja/index.md", "a translation of docs/index.md (ja)"),
+        ("site/fr/home.md", "a translation of site/en/home.md (fr)")]
+    picked = discover(root, language="ja")
+    assert {"docs/ja/index.md", "docs/ja/guide/a.md", "docs/ja/extra.md"} <= {s.rel for s in picked.sources}
+    assert ("docs/index.md", "replaced by its translation docs/ja/index.md (language = 'ja')") in picked.left_out

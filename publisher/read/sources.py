@@ -296,6 +296,50 @@ def _same_language(code: str, wanted: str) -> bool:
     return a == b or a.split("-")[0] == b.split("-")[0] and (a.count("-") == 0 or b.count("-") == 0)
 
 
+def _lang_code(name: str) -> str:
+    """The language code a folder's name is (``ja``, ``zh-CN``, ``pt_BR``), or ""."""
+    low = name.lower().replace("_", "-")
+    hit = re.fullmatch(r"([a-z]{2,3})(?:-(?:[a-z]{4}|[a-z]{2}|\d{3}))?", low)
+    return name if hit and hit.group(1) in LANGUAGES else ""
+
+
+def _translated_folders(found: list[str], language: str) -> dict[str, tuple[str, str]]:
+    """The files of language-code folders that mirror another folder (``docs/ja/guide.md`` beside
+    ``docs/guide.md``, or ``ja/`` beside ``en/``): translation -> (its base file, language code). A folder that
+    only has such a name (``os/`` of operating-system notes) mirrors nothing and stays. Of sibling language
+    folders, the book's language (``en`` unless book.toml says) is the base."""
+    wanted = language or "en"
+    folders: dict[str, set[str]] = {}  # a language folder -> its files, by their paths inside it
+    for rel in found:
+        parts = PurePosixPath(rel).parts
+        for k in range(len(parts) - 1):
+            if _lang_code(parts[k]):
+                folders.setdefault("/".join(parts[:k + 1]), set()).add("/".join(parts[k + 1:]))
+    out: dict[str, tuple[str, str]] = {}
+    for folder, files in folders.items():
+        parent, _, name = folder.rpartition("/")
+        code = _lang_code(name)
+        inside = lambda rel, p=parent: rel[len(p) + 1:] if p else rel  # noqa: E731
+        # the parent's own files (outside every language folder), or a sibling folder in the book's language
+        bases: list[tuple[str, set[str]]] = [(parent, {inside(r) for r in found if (not parent or r.startswith(parent + "/"))
+                                                         and not any(_lang_code(x) for x in PurePosixPath(inside(r)).parts[:-1])})]
+        if not _same_language(code, wanted):
+            bases += [(f, fs) for f, fs in folders.items() if f != folder and f.rpartition("/")[0] == parent
+                      and _same_language(_lang_code(f.rpartition("/")[2]), wanted)]
+        elif any(f != folder and f.rpartition("/")[0] == parent for f in folders):
+            continue  # the book's own language among its translations: the base
+        for base, names in bases:
+            common = files & names
+            # most of its pages, and two at least when it has two (one shared name is a coincidence: os/threads.md)
+            if len(common) >= min(2, len(files)) and len(common) * 2 >= len(files):
+                for name_in in files:
+                    rel = f"{folder}/{name_in}"
+                    twin = f"{base}/{name_in}" if base else name_in
+                    out[rel] = (twin if name_in in names else "", code)  # "": a page only the translation has
+                break
+    return out
+
+
 def _without_translations(root: Path, found: list[str], language: str, inc: list[re.Pattern[str]],
                           layout: Layout) -> list[str]:
     """A file is a translation only when its base file sits beside it (README-ja.md beside README.md): left
@@ -312,13 +356,17 @@ def _without_translations(root: Path, found: list[str], language: str, inc: list
             if base in here and base != rel and _mirrors(root, rel, base):
                 of[rel] = (base, hit.group("lang"))
                 break
-    chosen = {base: rel for rel, (base, code) in sorted(of.items()) if language and _same_language(code, language)}
+    of.update(_translated_folders(found, language))
+    chosen = {base: rel for rel, (base, code) in sorted(of.items())
+              if base and language and _same_language(code, language)}
     out = []
     for rel in found:
         if rel in chosen:  # a base replaced by the translation into the book's language
             layout.left_out.append((rel, f"replaced by its translation {chosen[rel]} (language = {language!r})"))
-        elif rel in of and chosen.get(of[rel][0]) != rel and not _matches(rel, inc):
-            layout.left_out.append((rel, f"a translation of {of[rel][0]} ({of[rel][1]})"))
+        elif (rel in of and chosen.get(of[rel][0]) != rel and not _matches(rel, inc)
+              and not (not of[rel][0] and language and _same_language(of[rel][1], language))):
+            what = f"a translation of {of[rel][0]}" if of[rel][0] else f"a page of the {of[rel][1]} translation"
+            layout.left_out.append((rel, f"{what} ({of[rel][1]})"))
         else:
             out.append(rel)
     return out
