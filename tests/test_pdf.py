@@ -1040,3 +1040,24 @@ def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch:
     assert started.exists(), "the worker never got as far as its temp file"
     pdf_chunks.stop(pid, job)
     assert sorted(p.name for p in cache.iterdir()) == []
+
+
+def test_a_short_section_with_tall_pictures_leaves_no_blank_first_page(tmp_path: Path) -> None:
+    """Issue 27, item 5: a section of two lines and two tall pictures was kept whole; taller than a column, it
+    pushed the whole chapter off page 1 (a README with a banner and a screenshot under its first heading)."""
+    from PIL import Image
+
+    files = {"README.md": "# Primer\n\nEnglish ∙ 日本語\n\n## Flashcards\n\nDecks to study with.\n\n"
+                          "<p align=\"center\"><img src=\"images/a.png\"><br/></p>\n\n"
+                          "### Coding\n\nAnother deck:\n\n![b](images/b.png)\n\n## Index\n\nThe topics, one by one.\n"}
+    folder = make_book(tmp_path, files)
+    (folder / "images").mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (1234, 1666), (90, 120, 200)).save(folder / "images" / name)
+    book = load(folder).book
+    (section,) = [b for b in book.chapters[0].blocks if isinstance(b, m.Section) and b.anchor == "flashcards"]
+    assert pdf.estimated_lines(section, 3) > pdf.KEEP_LINES  # two pictures are no short section
+    _, artifact = build(folder, tmp_path / "out")
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(artifact.path), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "Decks to study with" in first

@@ -8,6 +8,7 @@ Both the renderer (:mod:`publisher.renderers.pdf`) and the chunked layout
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import shutil
@@ -40,6 +41,11 @@ PAPERS: dict[str, tuple[str, tuple[int, int]]] = {
 # A section whose estimated height is at most this many lines is kept whole in
 # one column; longer ones may break (keeping them whole would leave big gaps).
 KEEP_LINES = 16
+# An image is up to 80 mm tall on the sheet (sheet.css): about this many lines. Counted by its size, a section
+# with big pictures is never "short": kept whole, one taller than a column left the whole first page blank.
+IMAGE_LINES = 27
+IMAGE_POINTS = 226.8  # 80 mm
+LINE_POINTS = 8.4  # a 7 pt line
 # Characters per line of one column on A4 landscape with 3 columns (7pt Noto Sans).
 CHARS_PER_LINE_3COL = 68
 
@@ -145,7 +151,38 @@ def tighten(fragment: str) -> str:
     return _SPACE_BEFORE_BLOCK.sub(r"\1", _SPACE_AFTER_BLOCK.sub(r"\1", fragment))
 
 
-def estimated_lines(block: m.Block, columns: int) -> int:
+def picture_lines(content_dir: Path, columns: int) -> Callable[[m.Image], int]:
+    """How many lines of a column an image takes on the sheet: its size (read from the file's header, or its
+    width and height attributes) scaled into the column, at most 80 mm (sheet.css); a file that cannot be read
+    counts as the tallest."""
+    root = content_dir.resolve()
+    column = (842 - 45) / max(1, columns)  # points: an A4 landscape page less its margins, shared out
+
+    @functools.lru_cache(maxsize=None)
+    def size_of(url: str) -> tuple[int, int] | None:
+        from PIL import Image as Pil
+
+        try:
+            real = (root / unquote(urlsplit(url).path)).resolve()
+            if not (real.is_relative_to(root) or tracked_outside(root, real)):
+                return None
+            with Pil.open(real) as im:
+                return im.size
+        except Exception:  # noqa: BLE001 - any file that is no readable image: the tallest guess
+            return None
+
+    def lines(img: m.Image) -> int:
+        size = (img.width, img.height) if img.width and img.height else size_of(img.url)
+        if not size or not size[0]:
+            return IMAGE_LINES
+        wide = min(size[0] * 0.75, column)  # CSS pixels to points, never wider than the column
+        tall = min(size[1] * wide / size[0], IMAGE_POINTS)
+        return 1 + int(tall // LINE_POINTS)
+
+    return lines
+
+
+def estimated_lines(block: m.Block, columns: int, pictures: Callable[[m.Image], int] = lambda _i: IMAGE_LINES) -> int:
     """A rough height of a block in lines of one column (for keeping short sections whole)."""
     cpl = max(20, CHARS_PER_LINE_3COL * 3 // max(1, columns))
     lines = 0
@@ -155,6 +192,7 @@ def estimated_lines(block: m.Block, columns: int) -> int:
                 lines += 2  # the heading and the space around it
             case m.Para():  # also each list item and definition body
                 lines += 1 + len(plain_text(b.children)) // cpl
+                lines += sum(pictures(n) for n in walk_inlines(b.children) if isinstance(n, m.Image))
             case m.DefList(items=items):  # terms run in: they lengthen the body's first line
                 lines += sum(len(plain_text(d.term)) + 3 for d in items) // cpl
             case m.Alert():
@@ -177,6 +215,7 @@ def _pieces(book: m.Book, part: Sequence[Entry] | None) -> list[tuple[int, int, 
 def chapters_html(book: m.Book, content_dir: Path, columns: int,
                   part: Sequence[Entry] | None = None) -> list[_Chapter]:
     image_src = _image_resolver(content_dir)
+    pictures = picture_lines(Path(content_dir), columns)
     out = []
     for i, lo, hi in _pieces(book, part):
         ch = book.chapters[i]
@@ -197,7 +236,7 @@ def chapters_html(book: m.Book, content_dir: Path, columns: int,
         blocks = tuple(
             _Block(
                 Markup(tighten(html.render((b,), opts))),
-                isinstance(b, m.Section) and estimated_lines(b, columns) <= KEEP_LINES,
+                isinstance(b, m.Section) and estimated_lines(b, columns, pictures) <= KEEP_LINES,
             )
             for b in ch.blocks[lo:hi]
         )
