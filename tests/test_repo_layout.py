@@ -95,7 +95,7 @@ def test_every_output_shows_the_repository_image_and_a_change_to_it_rebuilds(tmp
     assert changed.returncode == 0 and changed.stdout.count("up to date") == 0
 
 
-def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched(tmp_path: Path) -> None:
+def _remote_repo(tmp_path: Path) -> Path:
     repo = _repo(tmp_path)
     for folder in ("images/a", "images/b", "docs/week1/pics"):
         (repo / folder).mkdir(parents=True, exist_ok=True)
@@ -112,6 +112,11 @@ def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched
         "![dup](https://cdn.example.com/dup.png)\n\n"
         "![other type](https://cdn.example.com/mito.jpg)\n\n"
         "![none](https://cdn.example.com/nothing.png)\n", encoding="utf-8")
+    return repo
+
+
+def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched(tmp_path: Path) -> None:
+    repo = _remote_repo(tmp_path)
     from publisher import pipeline
 
     loaded = pipeline.load(repo / "docs")
@@ -129,3 +134,17 @@ def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched
     assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P145", 9), ("P126", 11), ("P126", 13), ("P126", 15)}
     note = next(d for d in loaded.diagnostics if d.code == "P145" and d.line == 9)
     assert note.message.endswith("from the local copy " + str(repo / "docs" / "week1" / "pics" / "mito.png"))
+
+
+@pytest.mark.slow
+def test_every_output_shows_the_local_copies(tmp_path: Path) -> None:
+    repo = _remote_repo(tmp_path)
+    proc = run_publisher("build", "docs", "--out", str(tmp_path / "out"), cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "docs.epub") as z:
+        xhtml = next(z.read(n).decode() for n in z.namelist() if n.endswith("week1-remote.xhtml"))
+    assert xhtml.count('<img src="images/') == 4 and xhtml.count("image-missing") == 3
+    assert "https://bucket" not in xhtml and "cdn.jsdelivr" not in xhtml  # nothing of a matched URL is left to load
+    listed = subprocess.run(["pdfimages", "-list", str(tmp_path / "out" / "docs-cheatsheet.pdf")], capture_output=True,
+                            text=True, check=True).stdout
+    assert len(listed.strip().splitlines()) - 2 >= 4 + 2  # the four copies and the notes' own two
