@@ -340,6 +340,15 @@ def test_real_deck_imports_into_anki(tmp_path: Path) -> None:
         models = {m.name for m in col.models.all_names_and_ids()}
         assert {f"{loaded.book.meta.short_name} Basic", f"{loaded.book.meta.short_name} Cloze"} <= models
         assert card_problems(col) == []
+        # issue 29: the retired notes (32 in the AWS book) are in a deck of their own, outside the book's: a fresh
+        # import with the default presets puts none of them in the book's study queue
+        tag = anki_renderer.removed_tag_for(loaded.book.meta)
+        assert removed and not col.find_cards(f'"deck:{title}" tag:{tag}')
+        assert len(col.find_notes(f'"deck:{title} (retired)" tag:{tag}')) == len(removed)
+        assert recorded[anki_renderer.RETIRED] == f"{title} (retired)"
+        col.decks.select(col.decks.id_for_name(title))
+        studied = set(col.find_cards(f'"deck:{title}" is:new'))  # what the book's deck offers today: all its own
+        assert col.sched.counts()[0] == len(studied) and not studied & set(col.find_cards(f"tag:{tag}"))
     finally:
         col.close()
 

@@ -488,11 +488,19 @@ def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOpti
         decks.setdefault(did, genanki.Deck(did, name))
     live = [new.notes[e.id] for e in p.notes]
     removed = sorted((e for e in new.notes.values() if e.removed), key=lambda e: e.id)
+    if removed and meta.keep_removed:
+        # cards taken out of the book go to a deck of their own, outside the book's: a new learner's study
+        # never meets them; one who has them keeps them where they are (an import never moves a card)
+        name = new.decks.setdefault(RETIRED, f"{top.name} (retired)")  # recorded, and never renamed
+        decks[subdeck_id(meta.ids.deck, RETIRED)] = genanki.Deck(
+            subdeck_id(meta.ids.deck, RETIRED), name,
+            f"Cards taken out of {escape(meta.title)}: kept so that no review is lost; nothing here is to study.")
     due = itertools.count(1)
     goes = {e.id: deck_key(meta, card) for e, card in zip(p.notes, p.cards)}
     history = {e.id: card.schedule for e, card in zip(p.notes, p.cards) if card.schedule}
     for e in live + (removed if meta.keep_removed else []):
-        did = p.decks.get(goes.get(e.id, e.chapter), p.decks.get(e.chapter, (top.deck_id, "")))[0]
+        did = (subdeck_id(meta.ids.deck, RETIRED) if e.removed else
+               p.decks.get(goes.get(e.id, e.chapter), p.decks.get(e.chapter, (top.deck_id, "")))[0])
         decks[did].add_note(_Note(
             e.time, history.get(e.id, ()), model=models[e.type], fields=list(e.fields),
             tags=list(ledger.package_tags(e, p.removed_tag)), guid=guid(meta, e.id), due=next(due),
@@ -537,6 +545,7 @@ def _media_bytes(path: Path) -> bytes:
     return path.read_bytes() if path.suffix.lower() in SOUND_SUFFIXES else prepared(path)
 
 
+RETIRED = "#retired"  # the ledger's key for the deck of the cards taken out of the book
 BACKUP_NAME = ".cards.lock.bak"  # in the output folder: the ledger as the last build wrote it
 
 
