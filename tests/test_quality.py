@@ -153,9 +153,10 @@ def test_cloze_hints_and_grouping_reach_the_deck(tmp_path: Path) -> None:
     text = html.render(first.front, html.Options(cloze=True))
     assert "{{c1::14 days::how long?}}" in text and "{{c2::4 days}}" in text
     assert "how long" not in html.render(first.front)  # the sheet and the book show the answer only
-    assert "{{c1::AWS::CloudFormation::Stack}}" in html.render(
+    # "::" inside an answer is no hint: written as character references (issue 26: no zero-width space)
+    assert "{{c1::AWS&#58;&#58;CloudFormation&#58;&#58;Stack}}" in html.render(
         loaded(tmp_path / "b", "# A\n\n- Nest stacks with ==AWS::CloudFormation::Stack== resources\n").cards[0].front,
-        html.Options(cloze=True)).replace("\u200b", "")  # "::" inside an answer is no hint
+        html.Options(cloze=True))
     from publisher.renderers import anki
 
     plan = anki.plan(result, tmp_path / "content")

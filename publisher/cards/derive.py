@@ -18,7 +18,7 @@ from typing import Iterator, assert_never
 from ..core import model as m
 from .normalize import split_term
 from ..read.flashcards import is_deck_tag
-from ..core.text import block_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from ..core.text import BLANK, blank_marks, block_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -57,11 +57,17 @@ class _Ctx:
 
     def under(self, lead: tuple[m.Inline, ...]) -> "_Ctx":
         """The context of the cards nested under ``lead``: its words as written, cut at a word near 90
-        characters. Its marked words are shown: they are the parent card's answer, but hidden they left the
-        nested card without its subject ("[…] enabled can accumulate" above "delete the old logs")."""
-        text = squash(plain_text(lead))
+        characters, its marked words hidden as [...] (they are the parent card's answer: shown, every card
+        under it gave that answer away). When hiding them leaves too little to name a subject ("[…] enabled"),
+        the nested cards stand under their section alone."""
+        text = squash(plain_text(blank_marks(lead)))
+        if len(WORD_RE.findall(text.replace(BLANK, " "))) < 3 and BLANK in text:
+            return replace(self, lead="")
         if len(text) > 90:
-            text = (text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]).rstrip(" ,;:-") + "\u2026"
+            text = text[:89].rsplit(" ", 1)[0] if " " in text[:89] else text[:89]
+            if text.count("(") > text.count(")"):  # never "envelope key (a…": cut before the open parenthesis
+                text = text[:text.rindex("(")]
+            text = text.rstrip(" ,;:-([{") + "\u2026"
         return replace(self, lead=text)
 
     def deck_of(self, front: tuple[m.Block, ...], loc: m.Loc) -> tuple[str, tuple[str, ...]]:
@@ -110,6 +116,7 @@ def studied(*runs: tuple[m.Inline, ...]) -> bool:
 
 
 # a <details> summary that only says "open me": the question is the heading above (or the text before)
+WORD_RE = re.compile(r"\w+")
 GENERIC_SUMMARY_RE = re.compile(
     r"^\W*(show|see|view|reveal|click|toggle|expand|open)?\s*(the\s+)?(answer|answers|solution|solutions|hint|"
     r"explanation|result|output|spoiler|details|more|code)?\s*(here|below)?\W*$", re.I)

@@ -144,9 +144,11 @@ def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
         case m.Mark(children=c, hint=hint):
             inner = inlines(c, opts, cloze)
             if opts.cloze:
-                # "}}" or "::" inside a deletion would end it early
-                inner = inner.replace("}}", "}&#8203;}").replace("::", ":&#8203;:")
-                tip = escape(hint, quote=False).replace("}}", "}&#8203;}").replace("::", ":&#8203;:") if hint else ""
+                # "}}" or "::" inside a deletion would end it early: written as character references, which Anki's
+                # cloze parser reads past and every renderer (and Anki's search) reads as the characters
+                # (placeholders here: the sanitizer would decode the references; render() writes them after it)
+                inner = inner.replace("}}", CLOSE_HELD * 2).replace("::", COLON_HELD * 2)
+                tip = escape(hint, quote=False).replace("}}", CLOSE_HELD * 2).replace("::", COLON_HELD * 2) if hint else ""
                 # deletions written with a number share it: one card asks them together
                 number = node.group or (1 if opts.cloze_together else cloze.next())
                 return f"{{{{c{number}::{inner}" + (f"::{tip}" if tip else "") + "}}"
@@ -405,13 +407,23 @@ def to_xhtml(fragment: str) -> str:
     return out[len("<div>"): -len("</div>")] if out.startswith("<div>") else out
 
 
+# ':' and '}' of a "::" or "}}" inside a cloze deletion, held in private-use characters through the sanitizer
+COLON_HELD, CLOSE_HELD = "\ue0f1", "\ue0f2"
+
+
+def _references(fragment: str) -> str:
+    if COLON_HELD in fragment or CLOSE_HELD in fragment:
+        return fragment.replace(COLON_HELD, "&#58;").replace(CLOSE_HELD, "&#125;")
+    return fragment
+
+
 def render(seq: tuple[m.Block, ...], opts: Options = Options()) -> str:
     """Blocks to a sanitized HTML fragment: what every output embeds."""
-    return sanitize(blocks(seq, opts))
+    return _references(sanitize(blocks(seq, opts)))
 
 
 def render_inlines(nodes: tuple[m.Inline, ...], opts: Options = Options()) -> str:
-    return sanitize(inlines(nodes, opts))
+    return _references(sanitize(inlines(nodes, opts)))
 
 
 def title_text(nodes: tuple[m.Inline, ...]) -> str:
