@@ -62,6 +62,13 @@ def test_the_untracked_one_is_refused_quoting_the_path_as_written(tmp_path: Path
     assert "cell.png" not in proc.stdout
 
 
+def test_a_tracked_file_missing_on_disk_is_missing_not_refused(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "images" / "cell.png").unlink()  # tracked, but not in this checkout (a large file left behind)
+    proc = run_publisher("check", "docs", cwd=repo)
+    assert "P111" in proc.stdout and "P112" not in proc.stdout
+
+
 def test_outside_a_git_repository_nothing_beyond_the_folder_is_read(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
@@ -97,21 +104,23 @@ def test_every_output_shows_the_repository_image_and_a_change_to_it_rebuilds(tmp
 
 def _remote_repo(tmp_path: Path) -> Path:
     repo = _repo(tmp_path)
-    for folder in ("images/a", "images/b", "docs/week1/pics"):
+    for folder in ("images/a", "images/b", "docs/week1/pics", "images/dijkstra"):
         (repo / folder).mkdir(parents=True, exist_ok=True)
-    for name in ("images/a/dup.png", "images/b/dup.png", "docs/week1/pics/mito.png"):
+    for name in ("images/a/dup.png", "images/b/dup.png", "docs/week1/pics/mitochondrion.png", "images/dijkstra/4.jpeg"):
         Image.new("RGB", (20, 20), (90, 90, 90)).save(repo / name)
     _git(repo, "add", "images", "docs")
     _git(repo, "commit", "-qm", "pictures")
     (repo / "docs" / "week1" / "remote.md").write_text(
         "# Remote\n\n"
         "![gh](https://github.com/someone/course/raw/feature/x/images/cell.png)\n\n"
-        "![raw](https://raw.githubusercontent.com/someone/course/main/docs/week1/pics/mito.png)\n\n"
+        "![raw](https://raw.githubusercontent.com/someone/course/main/docs/week1/pics/mitochondrion.png)\n\n"
         "![jsdelivr](https://cdn.jsdelivr.net/gh/someone/course@main/images/cell.png)\n\n"
-        "![cdn](https://bucket.cos.ap-guangzhou.myqcloud.com/mito.png)\n\n"
+        "![cdn](https://bucket.cos.ap-guangzhou.myqcloud.com/mitochondrion.png)\n\n"
         "![dup](https://cdn.example.com/dup.png)\n\n"
-        "![other type](https://cdn.example.com/mito.jpg)\n\n"
-        "![none](https://cdn.example.com/nothing.png)\n", encoding="utf-8")
+        "![other type](https://cdn.example.com/mitochondrion.jpg)\n\n"
+        "![none](https://cdn.example.com/nothing.png)\n\n"
+        "![generic](https://site.example/algo/images/permutation/4.jpeg)\n\n"
+        "![generic here](https://site.example/algo/images/dijkstra/4.jpeg)\n", encoding="utf-8")
     return repo
 
 
@@ -126,14 +135,17 @@ def test_a_remote_image_is_shown_from_the_repository_copy_and_nothing_is_fetched
 
     images = [n for n in all_inlines(loaded.book) if isinstance(n, m.Image) and n.loc.file == chapter.file]
     assert [(i.alt, i.url) for i in images] == [
-        ("gh", "../images/cell.png"), ("raw", "week1/pics/mito.png"), ("jsdelivr", "../images/cell.png"),
-        ("cdn", "week1/pics/mito.png"),
-        ("dup", "https://cdn.example.com/dup.png"), ("other type", "https://cdn.example.com/mito.jpg"),
-        ("none", "https://cdn.example.com/nothing.png")]
+        ("gh", "../images/cell.png"), ("raw", "week1/pics/mitochondrion.png"), ("jsdelivr", "../images/cell.png"),
+        ("cdn", "week1/pics/mitochondrion.png"),
+        ("dup", "https://cdn.example.com/dup.png"), ("other type", "https://cdn.example.com/mitochondrion.jpg"),
+        ("none", "https://cdn.example.com/nothing.png"),
+        # a name that tells nothing apart ("4.jpeg") is the copy only in a folder of the URL's folder name
+        ("generic", "https://site.example/algo/images/permutation/4.jpeg"), ("generic here", "../images/dijkstra/4.jpeg")]
     said = {(d.code, d.line) for d in loaded.diagnostics if d.file == chapter.file}
-    assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P145", 9), ("P126", 11), ("P126", 13), ("P126", 15)}
+    assert said == {("P145", 3), ("P145", 5), ("P145", 7), ("P145", 9), ("P126", 11), ("P126", 13), ("P126", 15),
+                    ("P126", 17), ("P145", 19)}
     note = next(d for d in loaded.diagnostics if d.code == "P145" and d.line == 9)
-    assert note.message.endswith("from the local copy " + str(repo / "docs" / "week1" / "pics" / "mito.png"))
+    assert note.message.endswith("from the local copy " + str(repo / "docs" / "week1" / "pics" / "mitochondrion.png"))
 
 
 @pytest.mark.slow
@@ -143,8 +155,8 @@ def test_every_output_shows_the_local_copies(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with zipfile.ZipFile(tmp_path / "out" / "docs.epub") as z:
         xhtml = next(z.read(n).decode() for n in z.namelist() if n.endswith("week1-remote.xhtml"))
-    assert xhtml.count('<img src="images/') == 4 and xhtml.count("image-missing") == 3
+    assert xhtml.count('<img src="images/') == 5 and xhtml.count("image-missing") == 4
     assert "https://bucket" not in xhtml and "cdn.jsdelivr" not in xhtml  # nothing of a matched URL is left to load
     listed = subprocess.run(["pdfimages", "-list", str(tmp_path / "out" / "docs-cheatsheet.pdf")], capture_output=True,
                             text=True, check=True).stdout
-    assert len(listed.strip().splitlines()) - 2 >= 4 + 2  # the four copies and the notes' own two
+    assert len(listed.strip().splitlines()) - 2 >= 5 + 2  # the five copies and the notes' own two

@@ -580,12 +580,25 @@ def _kind(name: str) -> str:
     return SAME_TYPE.get(suffix, suffix)
 
 
+GENERIC_NAME_RE = re.compile(r"^(?:\d+|image|img|pic|picture|photo|figure|fig|screenshot|diagram|logo|icon|banner|"
+                             r"cover|untitled|example|demo|test|[a-z]?\d+[a-z]?)(?:[-_ ]?\d+)?$", re.I)
+
+
+def _distinctive(name: str) -> bool:
+    """Does a file name tell one picture from another on its own (``image-20201117020248796.png``,
+    ``jj3A5N8.png``), unlike ``4.jpeg`` or ``image1.png``?"""
+    stem = posixpath.splitext(name)[0]
+    return len(stem) >= 6 and not GENERIC_NAME_RE.match(stem)
+
+
 def local_copies(book: m.Book) -> m.Book:
     """An image linked by its remote URL is shown from the repository's own copy when there is one (nothing
     is ever fetched): a GitHub URL (``github.com/<o>/<r>/raw|blob/<branch>/<path>``,
     ``raw.githubusercontent.com/<o>/<r>/<branch>/<path>``, jsDelivr's ``cdn.jsdelivr.net/gh/<o>/<r>@<branch>/<path>``)
     names the repository file its path ends with (the longest such path: a branch name may hold '/'); any
-    other URL, the one file of the repository with its name and type. The image keeps the URL it was written with (``remote``): check says where it is shown from."""
+    other URL, the one file of the repository with its name and type (a name like ``4.jpeg`` or ``image1.png``
+    only in a folder named as the URL's). The image keeps the URL it was written with (``remote``): check says
+    where it is shown from."""
     if not book.repo_assets:
         return book
     by_path = dict(book.repo_assets)
@@ -609,7 +622,13 @@ def local_copies(book: m.Book) -> m.Book:
             return ""
         name = unquote(posixpath.basename(parts.path))
         named = by_name.get(name, []) if "." in name else []
-        return named[0] if len(named) == 1 and _kind(named[0]) == _kind(name) else ""
+        if len(named) != 1 or _kind(named[0]) != _kind(name):
+            return ""
+        if not _distinctive(name):  # "4.jpeg" of another page's pictures: the folder must say the same
+            folder = unquote(posixpath.basename(posixpath.dirname(parts.path)))
+            if not folder or posixpath.basename(posixpath.dirname(named[0])) != folder:
+                return ""
+        return named[0]
 
     def node(n: m.Inline) -> m.Inline:
         if isinstance(n, m.Image) and (local := copy_of(n.url)):

@@ -342,16 +342,15 @@ def resolve_inside(root: Path, url: str) -> tuple[Path | None, str]:
     except (OSError, RuntimeError):
         return None, f"'{path}' leaves the content folder"
     if not real.is_relative_to(root.resolve()):
-        if tracked_outside(root, real):  # a file of the repository the notes are in (its top-level images/)
+        why = outside_refusal(root, real)
+        if not why:  # a file of the repository the notes are in (its top-level images/), or missing there (P111)
             return real, ""
-        where = ("and is no file Git tracks in the repository that holds it" if work_tree(root) is not None
-                 else "(outside a Git repository nothing beyond it is read)")
-        return None, f"'{path}' leaves the content folder {where}"
+        return None, f"'{path}' leaves the content folder {why}"
     return real, ""
 
 
 from .imagecheck import problem as image_problem, sound_problem, unsafe as unsafe_image  # noqa: E402
-from ..core.fsutil import tracked_outside, work_tree  # noqa: E402
+from ..core.fsutil import outside_refusal  # noqa: E402
 
 
 def as_written(why: str, url: str, ch: m.Chapter) -> str:

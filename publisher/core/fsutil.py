@@ -75,17 +75,25 @@ def tracked_files(top: str) -> frozenset[str]:
     return frozenset(os.fsdecode(p) for p in done.stdout.split(b"\0") if p)
 
 
-def tracked_outside(root: Path | str, real: Path) -> bool:
-    """May ``real`` (a resolved path outside the content folder ``root``) be read: a file Git tracks in the
-    working tree that holds the content folder, as GitHub shows it? Nothing else outside is ever read."""
+def outside_refusal(root: Path | str, real: Path) -> str:
+    """Why ``real`` (a resolved path outside the content folder ``root``) may not be read; "" when it may: a
+    path Git tracks in the working tree that holds the content folder, as GitHub shows it (when the file is
+    missing there, the caller says so as for any missing file). Nothing else outside is ever read."""
     top = work_tree(root)
     if top is None:
-        return False
+        return "(outside a Git repository nothing beyond it is read)"
     try:
         rel = real.relative_to(top).as_posix()
     except ValueError:
-        return False
-    return rel in tracked_files(str(top)) and real.is_file() and not Path(top, rel).is_symlink()
+        return "and the repository that holds it"
+    if rel not in tracked_files(str(top)):
+        return "and is no file Git tracks in the repository that holds it"
+    return ""
+
+
+def tracked_outside(root: Path | str, real: Path) -> bool:
+    """May ``real``, outside the content folder ``root``, be read (see :func:`outside_refusal`), and is it there?"""
+    return not outside_refusal(root, real) and real.is_file()
 
 
 @contextlib.contextmanager
