@@ -580,8 +580,10 @@ def _kind(name: str) -> str:
     return SAME_TYPE.get(suffix, suffix)
 
 
-GENERIC_NAME_RE = re.compile(r"^(?:\d+|image|img|pic|picture|photo|figure|fig|screenshot|diagram|logo|icon|banner|"
-                             r"cover|untitled|example|demo|test|[a-z]?\d+[a-z]?)(?:[-_ ]?\d+)?$", re.I)
+# a stem that names no picture in particular: a small number, or a word like "image" with a small number
+# (a long number is a timestamp: "image-20201117020248796", "1492928416812_4" tell pictures apart)
+GENERIC_NAME_RE = re.compile(r"^(?:[a-z]?\d{1,3}[a-z]?|(?:image|img|pic|picture|photo|figure|fig|screenshot|diagram|logo|"
+                             r"icon|banner|cover|untitled|example|demo|test)(?:[-_ ]?\d{1,3})?)$", re.I)
 
 
 def _distinctive(name: str) -> bool:
