@@ -505,3 +505,12 @@ def test_tables_as_github_reads_them() -> None:
     assert [plain_text(c.children) for c in second.head] == ["x | y", "a|b"] and second.head[1].align == "right"
     assert [[plain_text(c.children) for c in r] for r in second.rows] == [["1", "2"], ["4", ""]]  # cut, padded
     assert isinstance(para, m.Para) and plain_text(para.children) == "Not | a table"
+
+
+def test_a_run_of_equals_signs_is_no_mark() -> None:
+    """A decorative line ``======其他语言代码======`` (a real algorithm-notes repo has dozens) is text: it was read as
+    '====' around a highlight, an 'empty mark' error stopped the build."""
+    ch, diags = read_chapter("# T\n\n======其他语言代码======\n\nA ==real== mark.\n".encode(), "a.md", "a")
+    first, second = ch.blocks
+    assert first == m.Para((m.Text("======其他语言代码======", first.loc),), first.loc)
+    assert any(isinstance(n, m.Mark) for n in second.children)

@@ -58,6 +58,23 @@ def _plain_inlines(cx: Ctx, tokens: list[Token], where: m.Loc) -> list[m.Inline]
         node = inline(cx, tok, here)
         if node is not None:
             out.append(node)
+    return _rules_of_equals(out) if any(isinstance(n, m.Mark) for n in out) else out
+
+
+def _rules_of_equals(nodes: list[m.Inline]) -> list[m.Inline]:
+    """A run of three '=' or more is no mark's delimiter: ``======其他语言代码======`` is a decorative line of
+    text, not '====' around a highlight (and no '====' empty mark)."""
+    out: list[m.Inline] = []
+    for k, n in enumerate(nodes):
+        after = nodes[k + 1] if k + 1 < len(nodes) else None
+        if isinstance(n, m.Mark) and all(isinstance(c, m.Text) for c in n.children) and (
+                (out and isinstance(out[-1], m.Text) and out[-1].text.endswith("="))
+                or (isinstance(after, m.Text) and after.text.startswith("="))):
+            n = m.Text("==" + "".join(c.text for c in n.children) + "==", n.loc)  # type: ignore[union-attr]
+        if isinstance(n, m.Text) and out and isinstance(out[-1], m.Text):
+            out[-1] = replace(out[-1], text=out[-1].text + n.text)
+        else:
+            out.append(n)
     return out
 
 
