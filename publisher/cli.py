@@ -39,8 +39,11 @@ def summary(loaded_book: m.Book, cards: tuple[m.Card, ...], diags: list[Diagnost
 def cmd_check(args: argparse.Namespace) -> int:
     from .pipeline import load
 
+    from .check.noloss import model_losses
+
     loaded = load(Path(args.path))
-    diags = loaded.diagnostics + _ledger_diagnostics(loaded, Path(args.path))
+    # what the build says, check says too: the words of a note that no node of the model holds (P142)
+    diags = loaded.diagnostics + model_losses(loaded.book, Path(args.path)) + _ledger_diagnostics(loaded, Path(args.path))
     if args.strict or loaded.book.meta.strict:  # after the ledger's: its warnings (P120) are errors too
         diags = strict(diags)
     info = summary(loaded.book, loaded.cards, diags)

@@ -195,12 +195,31 @@ def model_text(ch: "m.Chapter") -> str:
     """All the words a chapter's model holds: its title, blocks, footnotes, titles, image alt texts."""
     parts = [plain_text(ch.title)]
     for b in walk_blocks(ch.blocks + tuple(x for f in ch.footnotes for x in f.blocks)):
-        parts.append(block_text(b))
-        if isinstance(b, (m.Alert, m.Section)):
+        # each block's own text once (its children are walked in turn): linear in the size of the chapter
+        if isinstance(b, m.CodeBlock):
+            parts.append(b.code)
+        elif isinstance(b, m.Alert):
             parts.append(plain_text(b.title))
         for run in block_inlines(b):
+            parts.append(_spaced(run))
             parts.extend(n.alt for n in walk_inlines(run) if isinstance(n, m.Image))
     return " ".join(parts)
+
+
+def _spaced(run: tuple["m.Inline", ...]) -> str:
+    """A run's words as the source splits them: a code span or a formula is a word apart (its backticks or
+    dollars stand between it and the text around it: `int`s is 'int' and 's', not 'ints')."""
+    if not any(isinstance(n, (m.Code, m.Math)) for n in walk_inlines(run)):
+        return plain_text(run)
+    out = []
+    for n in run:
+        if isinstance(n, (m.Code, m.Math)):
+            out.append(f" {plain_text((n,))} ")
+        elif isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled, m.Link)):
+            out.append(_spaced(n.children))
+        else:
+            out.append(plain_text((n,)))
+    return "".join(out)
 
 
 def unchanged_source(content_dir: Path, ch: "m.Chapter") -> str | None:
