@@ -134,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_stats)
 
     add_build_commands(sub)
+    from .sync import add_sync_command  # the anki engine itself is imported only when sync runs
+
+    add_sync_command(sub)
     return p
 
 

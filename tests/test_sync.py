@@ -1,0 +1,131 @@
+"""``publisher sync`` on a real collection file, with the real ``anki`` engine (issue 23): a first sync, reviews,
+then the notes and the collection both change and sync runs again."""
+
+from __future__ import annotations
+
+import anki.collection  # noqa: F401  (before the other anki modules)
+
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from anki_helpers import review_everything, snapshot
+from conftest import make_book, run_publisher
+
+pytestmark = pytest.mark.slow
+
+BOOK = 'title = "Sync Book"\nshort_name = "SB"\n[ids]\ndeck = 424242\n'
+CELLS = ("# Cells\n\n## Parts\n\n- **Ribosome** - makes proteins\n- **Nucleus** - holds the DNA\n"
+         "- The membrane is a ==lipid bilayer==. <!-- id: membrane -->\n- Cells divide by ==mitosis==.\n")
+
+
+def _collection(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(folder / "collection.anki2"))
+    conf = col.decks.get_config(1)
+    conf["new"]["perDay"] = 9999
+    col.decks.update_config(conf)
+    col.close()
+    return folder / "collection.anki2"
+
+
+def _sync(tmp_path: Path, coll: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return run_publisher("sync", "content", "--collection", str(coll), "--out", "out", *more, cwd=tmp_path)
+
+
+def test_sync_imports_updates_retires_and_keeps_the_learners_edit_and_reviews(tmp_path: Path) -> None:
+    content = make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    first = _sync(tmp_path, coll)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "4 new notes" in first.stdout
+    assert list((tmp_path / "profile" / "backups").glob("*.colpkg"))  # Anki's own backup, before the first write
+    col = Collection(str(coll))
+    try:
+        assert review_everything(col) >= 5  # two basic cards, three deletions (learning steps: more answers)
+        before = snapshot(col)
+        learner = next(n for n in (col.get_note(i) for i in col.find_notes("")) if "Nucleus" in n.fields[0])
+        learner.fields[1] += " (and the nucleolus)"  # the learner's own edit, in Anki
+        col.update_note(learner)
+    finally:
+        col.close()
+    time.sleep(1.1)  # the notes' next version is a later second than the first sync's
+    (content / "cells.md").write_text(
+        CELLS.replace("makes proteins", "makes proteins from mRNA")  # the author edits a definition
+        .replace("holds the DNA", "holds the DNA and the nucleolus")  # ... and the note the learner edited
+        .replace("- Cells divide by ==mitosis==.\n", "- Cells divide by ==mitosis==. <!-- card: no -->\n"),  # retired
+        encoding="utf-8")
+    second = _sync(tmp_path, coll)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "cells.md:6: note 'cells/nucleus' was edited in Anki" in second.stdout
+    assert "1 conflict, 1 retired suspended" in second.stdout
+    col = Collection(str(coll))
+    try:
+        after = snapshot(col)
+        assert set(after) == set(before)  # nothing duplicated, nothing lost
+        for guid, old in before.items():
+            assert [c[1:] for c in after[guid].cards if c[3] != -1] in ([c[1:] for c in old.cards], [])  # reviews kept
+        notes = [col.get_note(i) for i in col.find_notes("")]
+
+        def note(word: str):  # noqa: ANN202
+            return next(n for n in notes if word in n.fields[0])
+
+        assert "makes proteins from mRNA" in note("Ribosome").fields[1]  # updated in place
+        assert note("Nucleus").fields[1].endswith("(and the nucleolus)")  # the learner's edit kept
+        assert "holds the DNA and the nucleolus" not in note("Nucleus").fields[1]
+        retired = [n for n in notes if "mitosis" in n.fields[0]]
+        assert retired and all(c.queue == -1 for c in retired[0].cards())  # suspended, its reviews kept
+    finally:
+        col.close()
+
+
+def test_dry_run_leaves_the_file_byte_identical(tmp_path: Path) -> None:
+    make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    digest = hashlib.sha256(coll.read_bytes()).hexdigest()
+    proc = _sync(tmp_path, coll, "--dry-run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "dry run: 4 new notes" in proc.stdout
+    assert hashlib.sha256(coll.read_bytes()).hexdigest() == digest
+    assert not (tmp_path / "profile" / "backups").exists()
+
+
+def test_deleted_retired_notes_stay_deleted(tmp_path: Path) -> None:
+    content = make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    assert _sync(tmp_path, coll).returncode == 0
+    (content / "cells.md").write_text(CELLS.replace("- Cells divide by ==mitosis==.\n", ""), encoding="utf-8")
+    proc = _sync(tmp_path, coll, "--delete-retired")
+    assert proc.returncode == 0 and "retired: 'cells/cloze-mitosis' deleted" in proc.stdout
+    again = _sync(tmp_path, coll)
+    assert again.returncode == 0 and "0 new notes" in again.stdout  # never brought back
+    col = Collection(str(coll))
+    try:
+        assert not any("mitosis" in col.get_note(n).fields[0] for n in col.find_notes(""))
+    finally:
+        col.close()
+
+
+def test_a_collection_anki_holds_open_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    holder = subprocess.Popen([sys.executable, "-c", "import anki.collection, sys, time\n"
+                               "from anki.collection import Collection\n"
+                               f"c = Collection({str(coll)!r})\nprint('open', flush=True)\ntime.sleep(60)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        proc = _sync(tmp_path, coll)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 2
+    assert "close Anki or switch to another profile" in proc.stderr and "Traceback" not in proc.stderr
+    missing = _sync(tmp_path, tmp_path / "nowhere" / "collection.anki2")
+    assert missing.returncode == 2 and "sync never creates one" in missing.stderr
+    assert not (tmp_path / "nowhere").exists()
