@@ -49,6 +49,7 @@ class Report:
     updated: int = 0
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (where, identity)
     suspended: list[str] = field(default_factory=list)  # identities
+    moved: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     backup: str = ""
 
@@ -58,8 +59,10 @@ class Report:
                "imported (make the edit in the notes, or delete the note in Anki to take the notes' version)"
                for where, ident in self.conflicts]
         out += [f"retired: '{ident}' {would}deleted" for ident in self.deleted]
+        out += [f"moved: '{ident}' {would}moved to the deck the book now gives it" for ident in dict.fromkeys(self.moved)]
         out.append(f"{'dry run: ' if dry_run else ''}{count(self.new, 'new note')}, {self.updated} updated, "
-                   f"{count(len(self.conflicts), 'conflict')}, {len(self.suspended)} retired {would}suspended, "
+                   f"{count(len(self.conflicts), 'conflict')}, {len(dict.fromkeys(self.moved))} {would}moved, "
+                   f"{len(self.suspended)} retired {would}suspended, "
                    f"{len(self.deleted)} {would}deleted" + (f"; backup {self.backup}" if self.backup else ""))
         return out
 
@@ -139,6 +142,22 @@ def _filtered(apkg: Path, leave_out: set[str], dest: Path) -> Path:
     return out
 
 
+def _package_decks(apkg: Path) -> dict[str, str]:
+    """Each note's deck in the package, by name (an import matches decks by name): GUID -> deck name."""
+    with tempfile.TemporaryDirectory(prefix="publisher-decks-") as tmp:
+        with zipfile.ZipFile(apkg) as z:
+            z.extract("collection.anki2", tmp)
+        conn = sqlite3.connect(Path(tmp) / "collection.anki2")
+        try:
+            import json
+
+            names = {int(k): v["name"] for k, v in json.loads(conn.execute("select decks from col").fetchone()[0]).items()}
+            return {g: names.get(did, "") for g, did in conn.execute(
+                "select n.guid, min(c.did) from notes n join cards c on c.nid = n.id group by n.guid")}
+        finally:
+            conn.close()
+
+
 def sync(content_dir: Path, collection: Path, out_dir: Path, *, dry_run: bool = False,
          delete_retired: bool = False) -> Report:
     """Build the deck and bring ``collection`` to it (see the module's description)."""
@@ -208,9 +227,26 @@ def sync(content_dir: Path, collection: Path, out_dir: Path, *, dry_run: bool = 
                 if waiting:
                     col.sched.suspend_cards(waiting)
                     report.suspended.append(e.id)
-            after = {g: mod for _nid, g, mod in col.db.all("select id, guid, mod from notes") if g in by_guid}
-            col.set_config(key, {"mods": {g: after[g] for g in sorted(after)}, "deleted": sorted(deleted),
-                                 "version": 1})
+            # moves: a card goes where the package now puts its note, when sync put it where it is (never one the
+            # learner moved, never one in a filtered deck)
+            placed: dict[str, str] = dict(state.get("decks", {}))
+            wanted = _package_decks(apkg)
+            now: dict[str, str] = {}
+            for g, (nid, _mod) in ((g, v) for g, v in after.items() if g in by_guid):
+                deck_name = wanted.get(g)
+                for cid in col.card_ids_of_note(nid):
+                    card = col.get_card(cid)
+                    here = col.decks.name(card.did)
+                    if (deck_name and g in placed and deck_name != here and placed[g] == here and not card.odid
+                            and g not in conflicts):
+                        target = col.decks.id(deck_name, create=True)
+                        col.set_deck([cid], target)
+                        report.moved.append(by_guid[g].id)
+                        here = deck_name
+                    now[g] = here
+            after_mods = {g: mod for _nid, g, mod in col.db.all("select id, guid, mod from notes") if g in by_guid}
+            col.set_config(key, {"mods": {g: after_mods[g] for g in sorted(after_mods)}, "deleted": sorted(deleted),
+                                 "decks": {g: now[g] for g in sorted(now)}, "version": 1})
         finally:
             col.close()
     return report

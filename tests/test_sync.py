@@ -63,7 +63,7 @@ def test_sync_imports_updates_retires_and_keeps_the_learners_edit_and_reviews(tm
     second = _sync(tmp_path, coll)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "cells.md:6: note 'cells/nucleus' was edited in Anki" in second.stdout
-    assert "1 conflict, 1 retired suspended" in second.stdout
+    assert "1 conflict, 1 moved, 1 retired suspended" in second.stdout  # the retired card to the retired deck
     col = Collection(str(coll))
     try:
         after = snapshot(col)
@@ -129,3 +129,31 @@ def test_a_collection_anki_holds_open_is_refused_without_a_traceback(tmp_path: P
     missing = _sync(tmp_path, tmp_path / "nowhere" / "collection.anki2")
     assert missing.returncode == 2 and "sync never creates one" in missing.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_pinned_card_moved_to_another_file_moves_to_its_deck_unless_the_learner_moved_it(tmp_path: Path) -> None:
+    content = make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS, "membranes.md": "# Membranes\n\nThey bound cells.\n"})
+    coll = _collection(tmp_path / "profile")
+    assert _sync(tmp_path, coll).returncode == 0
+    col = Collection(str(coll))
+    try:  # the learner files the ribosome card in a deck of their own
+        mine = col.decks.id("My hard cards", create=True)
+        ribosome = next(i for i in col.find_notes("") if "Ribosome" in col.get_note(i).fields[0])
+        col.set_deck(col.card_ids_of_note(ribosome), mine)
+    finally:
+        col.close()
+    time.sleep(1.1)
+    (content / "cells.md").write_text(CELLS.replace("- The membrane is a ==lipid bilayer==. <!-- id: membrane -->\n", ""),
+                                      encoding="utf-8")
+    (content / "membranes.md").write_text("# Membranes\n\nThey bound cells.\n\n- The membrane is a ==lipid bilayer==. "
+                                          "<!-- id: membrane -->\n", encoding="utf-8")
+    proc = _sync(tmp_path, coll)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "moved: 'membrane'" in proc.stdout
+    col = Collection(str(coll))
+    try:
+        membrane = next(i for i in col.find_notes("") if "lipid" in col.get_note(i).fields[0])
+        assert {col.decks.name(col.get_card(c).did) for c in col.card_ids_of_note(membrane)} == {"Sync Book::2 Membranes"}
+        assert {col.get_card(c).did for c in col.card_ids_of_note(ribosome)} == {mine}  # never moved back
+    finally:
+        col.close()
