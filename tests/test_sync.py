@@ -157,3 +157,32 @@ def test_a_pinned_card_moved_to_another_file_moves_to_its_deck_unless_the_learne
         assert {col.get_card(c).did for c in col.card_ids_of_note(ribosome)} == {mine}  # never moved back
     finally:
         col.close()
+
+
+def test_a_renamed_file_keeps_its_pinned_notes_and_does_not_guess_the_others(tmp_path: Path) -> None:
+    content = make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    assert _sync(tmp_path, coll).returncode == 0
+    col = Collection(str(coll))
+    try:
+        before = snapshot(col)
+    finally:
+        col.close()
+    time.sleep(1.1)
+    (content / "cells.md").rename(content / "biology.md")
+    proc = _sync(tmp_path, coll)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "P141" in proc.stdout  # the unpinned cards' new identities: said, never guessed
+    col = Collection(str(coll))
+    try:
+        after = snapshot(col)
+        pinned = [g for g, s in before.items() if "lipid" in s.fields[0]]
+        assert pinned and pinned[0] in after  # the same note: its reviews stay with it
+        assert len([s for s in after.values() if "lipid" in s.fields[0]]) == 1  # no duplicate of it
+        membrane = after[pinned[0]]
+        # the renamed file is a chapter of its own ("Cells" again, its first deck "1 Cells" being recorded for the old)
+        assert {col.decks.name(col.get_card(c[1]).did) for c in membrane.cards} == {"Sync Book::Cells"}
+        old = [g for g in before if g not in pinned]
+        assert all(after[g].cards[0][3] == -1 for g in old)  # the old identities retired: suspended
+    finally:
+        col.close()
