@@ -186,3 +186,29 @@ def test_a_renamed_file_keeps_its_pinned_notes_and_does_not_guess_the_others(tmp
         assert all(after[g].cards[0][3] == -1 for g in old)  # the old identities retired: suspended
     finally:
         col.close()
+
+
+def test_the_backup_sync_makes_restores_the_collection_as_it_was(tmp_path: Path) -> None:
+    """What File › Switch Profile › Open Backup does, done with the engine's own call."""
+    from anki._backend import RustBackend
+
+    make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    coll = _collection(tmp_path / "profile")
+    col = Collection(str(coll))
+    try:
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = "my own card", "kept"
+        col.add_note(note, 1)
+    finally:
+        col.close()
+    assert _sync(tmp_path, coll).returncode == 0
+    (backup,) = (tmp_path / "profile" / "backups").glob("*.colpkg")
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    RustBackend().import_collection_package(col_path=str(restored / "collection.anki2"), backup_path=str(backup),
+                                            media_folder=str(restored / "media"), media_db=str(restored / "media.db"))
+    col = Collection(str(restored / "collection.anki2"))
+    try:  # as before the sync: the learner's own card, none of the book's
+        assert [col.get_note(n).fields[0] for n in col.find_notes("")] == ["my own card"]
+    finally:
+        col.close()
