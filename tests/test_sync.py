@@ -212,3 +212,17 @@ def test_the_backup_sync_makes_restores_the_collection_as_it_was(tmp_path: Path)
         assert [col.get_note(n).fields[0] for n in col.find_notes("")] == ["my own card"]
     finally:
         col.close()
+
+
+def test_a_profile_name_finds_its_collection_where_anki_keeps_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.sync import profile_collection
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert profile_collection("User 1") == tmp_path / "data" / "Anki2" / "User 1" / "collection.anki2"
+    make_book(tmp_path, {"book.toml": BOOK, "cells.md": CELLS})
+    _collection(tmp_path / "data" / "Anki2" / "User 1")
+    proc = subprocess.run([sys.executable, "-m", "publisher.cli", "sync", "content", "--profile", "User 1", "--out", "out",
+                           "--dry-run"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert proc.returncode == 0 and "dry run: 4 new notes" in proc.stdout, proc.stdout + proc.stderr
