@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from ...core import model as m
+from ...markup.typography import typeset
 from ...core.model import Loaded
 from ...core.text import (
     plain_text,
@@ -132,7 +133,7 @@ def chapter_doc(plan: Plan, index: int, chapter: m.Chapter, cards: list[m.Card],
     plain_opts = plan.options(chapter)
     body = html.to_xhtml(html.render(chapter.blocks, opts))
     notes = html.to_xhtml(html.sanitize(html.footnotes(chapter, plain_opts)))
-    title = squash(plain_text(chapter.title)) or chapter.slug
+    title = typeset(squash(plain_text(chapter.title))) or chapter.slug  # as its heading: dashes, quotes
     heading = xhtml_fragment(html.render_inlines(question_inlines(chapter.title, blank=False), plain_opts)) or title
     placed = ids_in(body)
     sections = {s.loc: s.anchor for s in sections_of(chapter.blocks)}

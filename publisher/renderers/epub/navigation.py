@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import model as m
+from ...markup.typography import typeset
 from ...core.text import (
     plain_text,
     squash,
@@ -18,7 +19,7 @@ def toc_tree(plan: Plan, glossary: bool, quizzes: set[str] = frozenset()) -> lis
         out = []
         for b in blocks:
             if isinstance(b, m.Section):
-                label = squash(plain_text(b.title)) or b.anchor
+                label = typeset(squash(plain_text(b.title))) or b.anchor
                 out.append({"href": f"{href}#{b.anchor}", "label": label, "children": sections(b.blocks, href)})
         return out
 
@@ -32,7 +33,7 @@ def toc_tree(plan: Plan, glossary: bool, quizzes: set[str] = frozenset()) -> lis
             open_parts.pop()
         made = None
         for part in chain[len(open_parts):]:
-            entry = {"href": href, "label": squash(plain_text(part.title)) or part.slug, "children": []}
+            entry = {"href": href, "label": typeset(squash(plain_text(part.title))) or part.slug, "children": []}
             (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
             open_parts.append((part, entry))
             made = entry
@@ -40,7 +41,7 @@ def toc_tree(plan: Plan, glossary: bool, quizzes: set[str] = frozenset()) -> lis
         if ch.intro and made is not None and chain and chain[-1].path == ch.part:
             made["children"].extend(sections(ch.blocks, href) + quiz)
             continue
-        entry = {"href": href, "label": squash(plain_text(ch.title)) or ch.slug,
+        entry = {"href": href, "label": typeset(squash(plain_text(ch.title))) or ch.slug,
                  "children": sections(ch.blocks, href) + quiz}
         (open_parts[-1][1]["children"] if open_parts else tree).append(entry)
     if glossary:
