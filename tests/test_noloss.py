@@ -139,3 +139,12 @@ def test_the_qa_fixture_reaches_every_output_whole(tmp_path: Path) -> None:
                   "the variables of the scope", "如果 h 的取值为"):
         assert words in epub and words.replace(" ", "") in sheet.replace(" ", "").replace("\n", ""), words
     assert "&amp;amp;" not in epub and "frame to every port &amp; never" in epub  # decoded once
+
+
+def test_the_lost_occurrence_is_named_not_the_last() -> None:
+    """Issue 21: a word lost on line 1 and kept on line 3 is blamed on line 1 (the words are aligned in order;
+    before, the later occurrence was taken to be the lost one)."""
+    from publisher.check.noloss import missing
+
+    assert missing("one two\n\nthree two\n", "one three two") == [("two", 1)]
+    assert missing("a b\n\nc\n", "a b c") == []

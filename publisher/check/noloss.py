@@ -151,19 +151,42 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     short = {w: n - have[w] for w, n in want.items() if n > have[w]}
     if not short:
         return []
-    found: list[tuple[str, int]] = []
+    found: list[tuple[str, int, int]] = []  # (word, line, its index among the source's words)
     line, at = 1, 0
-    for hit in WORD_RE.finditer(plain):
+    for k, hit in enumerate(WORD_RE.finditer(plain)):
         if hit.group() in short:
             line += plain.count("\n", at, hit.start())
             at = hit.start()
-            found.append((hit.group(), line))
-    out = []
-    for w, n in reversed(found):  # the later occurrences are the ones taken to be missing
-        if short[w] > 0:
+            found.append((hit.group(), line, k))
+    # which occurrences are the lost ones: those the shown text does not have in order (the source's words
+    # aligned with the shown words), then, if more are short, the later ones
+    aligned = _aligned(WORD_RE.findall(plain), words(shown), {k for _, _, k in found})
+    out: list[tuple[str, int, int]] = []
+    for w, n, k in found:
+        if k not in aligned and short[w] > 0:
             short[w] -= 1
-            out.append((w, n))
-    return out[::-1]
+            out.append((w, n, k))
+    for w, n, k in reversed(found):
+        if short[w] > 0 and (w, n, k) not in out:
+            short[w] -= 1
+            out.append((w, n, k))
+    return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
+
+
+ALIGN_MAX = 20_000  # words: longer texts are not aligned (the later occurrences are taken to be the lost ones)
+
+
+def _aligned(source: list[str], shown: list[str], asked: set[int]) -> set[int]:
+    """The indexes in ``asked`` of source words that the shown words hold in the same order."""
+    if not asked or len(source) > ALIGN_MAX or len(shown) > 2 * ALIGN_MAX:
+        return set(asked)  # every one "aligned": the fallback picks the later ones
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, source, shown)
+    have = set()
+    for a, _b, size in matcher.get_matching_blocks():
+        have.update(k for k in range(a, a + size) if k in asked)
+    return have
 
 
 def report(missing_words: list[tuple[str, int]], where: str = "the EPUB", limit: int = 8) -> tuple[int, str]:
