@@ -142,6 +142,13 @@ def _filtered(apkg: Path, leave_out: set[str], dest: Path) -> Path:
     return out
 
 
+def _sum(fields: str, tags: str) -> str:
+    """A note's text and tags as sync left them: an edit is seen even within the second of the sync."""
+    import hashlib
+
+    return hashlib.sha256(f"{fields}\x1e{tags.strip()}".encode()).hexdigest()[:16]
+
+
 def _package_decks(apkg: Path) -> dict[str, str]:
     """Each note's deck in the package, by name (an import matches decks by name): GUID -> deck name."""
     with tempfile.TemporaryDirectory(prefix="publisher-decks-") as tmp:
@@ -188,13 +195,19 @@ def sync(content_dir: Path, collection: Path, out_dir: Path, *, dry_run: bool = 
             key = f"{STATE_PREFIX}{meta.ids.deck}"
             state = col.get_config(key, default=None) or {}
             synced: dict[str, int] = dict(state.get("mods", {}))
+            sums: dict[str, str] = dict(state.get("sums", {}))
+            held: dict[str, str] = dict(state.get("held", {}))  # conflicts: the learner's version, kept
             deleted: set[str] = set(state.get("deleted", []))
-            have = {g: (nid, mod) for nid, g, mod in col.db.all("select id, guid, mod from notes")}
+            have = {g: (nid, mod, _sum(flds, tags)) for nid, g, mod, flds, tags in
+                    col.db.all("select id, guid, mod, flds, tags from notes")}
             conflicts = set()
             for g, e in by_guid.items():
                 if g in have and not e.removed and g not in deleted:
-                    mod = have[g][1]
-                    if (mod != synced[g]) if g in synced else mod > e.time:
+                    _nid, mod, now_sum = have[g]
+                    # edited in Anki since the last sync: its time or its text (an edit within the second of
+                    # the sync keeps the time) differs from what sync left; never synced, newer than the notes
+                    edited = (mod != synced[g] or now_sum != sums.get(g, now_sum)) if g in synced else mod > e.time
+                    if edited or held.get(g) == now_sum:  # a conflict stays one until the learner's note goes
                         conflicts.add(g)
                         report.conflicts.append((e.loc or e.chapter, e.id))
             report.conflicts.sort()
@@ -244,8 +257,11 @@ def sync(content_dir: Path, collection: Path, out_dir: Path, *, dry_run: bool = 
                         report.moved.append(by_guid[g].id)
                         here = deck_name
                     now[g] = here
-            after_mods = {g: mod for _nid, g, mod in col.db.all("select id, guid, mod from notes") if g in by_guid}
-            col.set_config(key, {"mods": {g: after_mods[g] for g in sorted(after_mods)}, "deleted": sorted(deleted),
+            final = {g: (mod, _sum(flds, tags)) for g, mod, flds, tags in
+                     col.db.all("select guid, mod, flds, tags from notes") if g in by_guid}
+            col.set_config(key, {"mods": {g: final[g][0] for g in sorted(final)},
+                                 "sums": {g: final[g][1] for g in sorted(final)}, "deleted": sorted(deleted),
+                                 "held": {g: final[g][1] for g in sorted(conflicts) if g in final},
                                  "decks": {g: now[g] for g in sorted(now)}, "version": 1})
         finally:
             col.close()

@@ -82,6 +82,14 @@ def test_sync_imports_updates_retires_and_keeps_the_learners_edit_and_reviews(tm
         assert retired and all(c.queue == -1 for c in retired[0].cards())  # suspended, its reviews kept
     finally:
         col.close()
+    third = _sync(tmp_path, coll)  # nothing changed since: the learner's version is still theirs, still said
+    assert third.returncode == 0 and "note 'cells/nucleus' was edited in Anki" in third.stdout
+    col = Collection(str(coll))
+    try:
+        nucleus = next(col.get_note(i) for i in col.find_notes("") if "Nucleus" in col.get_note(i).fields[0])
+        assert nucleus.fields[1].endswith("(and the nucleolus)")
+    finally:
+        col.close()
 
 
 def test_dry_run_leaves_the_file_byte_identical(tmp_path: Path) -> None:

@@ -55,6 +55,10 @@ UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: 
 ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)
 TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
 CLOZE_HINT_RE = re.compile(r"(?<===)\^\[[^\]\n]*\]")  # ==x==^[hint]: a card's hint, shown on the card only
+# the Spaced Repetition plugin's own pattern, ==1;;answer;;hint== (and its like {@{1;;answer;;hint}@}): the
+# group number and the hint are the card's
+PLUGIN_NUMBER_RE = re.compile(r"(?<=[={@])\d{1,3};;")
+PLUGIN_HINT_RE = re.compile(r";;[^;=}\n]*(?===|@?\})")
 
 
 # code is shown as written (entities and brackets too): fenced blocks and code spans
@@ -119,6 +123,8 @@ def _prose(text: str) -> str:
     text = ACTIVE_RE.sub(_blank, text)
     text = ANKI_CLOZE_RE.sub(lambda f: f.group(2), text)  # {{c1::answer::hint}}: its number and hint are the card's
     text = CLOZE_HINT_RE.sub("", text)
+    if ";;" in text:
+        text = PLUGIN_HINT_RE.sub("", PLUGIN_NUMBER_RE.sub("", text))
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub("", text)
     text = EMBED_RE.sub("", text)
