@@ -148,3 +148,11 @@ def test_the_lost_occurrence_is_named_not_the_last() -> None:
 
     assert missing("one two\n\nthree two\n", "one three two") == [("two", 1)]
     assert missing("a b\n\nc\n", "a b c") == []
+
+
+def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
+    """Found on real vaults: $a*(b*c)$ is no intraword emphasis; [[Entität]]stypen reads 'Entitätstypen'."""
+    from publisher.check.noloss import missing
+
+    assert missing("associative: $a*(b*c) = (a*b)*c$\n", "associative: a*(b*c) = (a*b)*c") == []
+    assert missing("zwei [[Entität]]stypen und [[Seite|Seiten]]zahl\n", "zwei Entitätstypen und Seitenzahl") == []

@@ -231,3 +231,12 @@ def test_terms_in_every_script_cjk_characters_count_as_words(tmp_path) -> None:
     assert sorted(plain_text(c.front[0].children) for c in cards if c.kind == "definition") == sorted(
         t for t, _ in [line[2:].split(" - ", 1) for line in terms])
     assert len(cards) == 10  # the 20 sentences make none
+
+
+def test_a_wiki_link_inside_bold_is_a_link() -> None:
+    ch, _ = read_chapter("# K\n\nDie Anzahl der **Nicht-[[Pivotelement|Pivot]]spalten** zählt.\n".encode(), "k.md", "k")
+    book = normalize(m.Book(META, (ch,)))
+    (para,) = book.chapters[0].blocks
+    strong = next(n for n in para.children if isinstance(n, m.Strong))
+    assert any(isinstance(n, m.Link) and plain_text(n.children) == "Pivot" for n in strong.children)
+    assert "[[" not in plain_text(para.children)

@@ -432,6 +432,12 @@ def wiki_links(book: m.Book) -> m.Book:
             return ch  # no "[[" anywhere in its source
 
         def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+            # into bold, italics and marks too: **Nicht-[[Pivotelement|Pivot]]spalten** showed its brackets
+            inner = tuple(
+                n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or same_nodes(k := run(n.children), n.children)
+                else replace(n, children=k)
+                for n in nodes)
+            nodes = nodes if same_nodes(inner, nodes) else inner
             if not any(isinstance(n, m.Text) and "[[" in n.text for n in nodes):
                 return nodes
             out: list[m.Inline] = []

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
@@ -44,7 +45,7 @@ LINK_RE = re.compile(r"!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]])\[" 
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
-WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
+WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:[^\]\n]*\]")
 INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
@@ -128,10 +129,11 @@ def _prose(text: str) -> str:
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub("", text)
     text = EMBED_RE.sub("", text)
-    text = WIKI_RE.sub(lambda f: f.group(2) if f.group(2) is not None else "", text)
+    # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
+    text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
     text = SOUND_RE.sub("", text)
     text = LINK_RE.sub(lambda f: f.group(1) if f.group(1) is not None else f.group(2), text)
-    text = INTRAWORD_MARK_RE.sub("", text)
+    text = _outside_math(text, lambda t: INTRAWORD_MARK_RE.sub("", t))  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     text = FOOTNOTE_RE.sub("", text)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
@@ -142,6 +144,21 @@ def _prose(text: str) -> str:
     text = LIST_MARK_RE.sub(r"\1", text)
     text = INLINE_TAG_RE.sub("", text)
     return decode_entities(text)
+
+
+MATH_SPAN_RE = re.compile(r"(?<![\\$])\$\$?[^$\n]+?\$\$?")
+
+
+def _outside_math(text: str, fn: "Callable[[str], str]") -> str:
+    if "$" not in text:
+        return fn(text)
+    out, at = [], 0
+    for found in MATH_SPAN_RE.finditer(text):
+        out.append(fn(text[at:found.start()]))
+        out.append(found.group())
+        at = found.end()
+    out.append(fn(text[at:]))
+    return "".join(out)
 
 
 def words(text: str) -> list[str]:
