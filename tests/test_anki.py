@@ -660,7 +660,9 @@ def test_the_edited_aws_book_updates_the_deck_learners_have(tmp_path: Path) -> N
         v2 = snapshot(col)
         assert set(v1) <= set(v2)  # no note lost ...
         new = set(v2) - set(v1)
-        assert len(new) == len(log.new) and len(new) <= 10  # ... and the few new ones are new cards, not copies
+        # ... and the few new ones are new cards, not copies (lines split in two by issue 13's and issue 26's
+        # editing passes: 11 since the deck learners had)
+        assert len(new) == len(log.new) and len(new) <= 12
         for guid, state in v1.items():
             assert v2[guid].id == state.id and v2[guid].cards == state.cards  # scheduling untouched
         assert revlog(col) == reviews
