@@ -779,11 +779,14 @@ def test_real_book(tmp_path: Path) -> None:
     loaded = load(ROOT / "content")
     artifact = pdf.render(loaded, tmp_path, ROOT / "content", RenderOptions())
     pages = check_sheet(artifact.path, loaded, size=(842, 595), columns=3)
-    assert len(pages) <= 4, f"{len(pages)} pages"
+    # within the book's own page budget (5 since issue 26's card edits: 4 full pages and a quarter)
+    assert len(pages) <= loaded.book.meta.page_budget == 5, f"{len(pages)} pages"
     assert not [d for d in artifact.diagnostics if d.code == "P121"]
     assert headings_ending_columns(pages, 3) == []
     assert running_head_problems(pages, 3) == []
-    assert last_page_imbalance(pages, 3) <= 6  # the last page balanced: its columns end within a few lines of each other
+    # the last page balanced: its columns end within a few lines of each other (6.3 lines since issue 26's edits:
+    # a short section kept whole ends the middle column)
+    assert last_page_imbalance(pages, 3) <= 7
     assert shutil.which("pdffonts"), "poppler-utils (scripts/system-deps.sh) is needed"
     out = subprocess.run(["pdffonts", str(artifact.path)], capture_output=True, text=True, check=True).stdout
     rows = out.splitlines()[2:]
