@@ -20,6 +20,8 @@ import, what an import cannot do:
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -144,8 +146,6 @@ def _filtered(apkg: Path, leave_out: set[str], dest: Path) -> Path:
 
 def _sum(fields: str, tags: str) -> str:
     """A note's text and tags as sync left them: an edit is seen even within the second of the sync."""
-    import hashlib
-
     return hashlib.sha256(f"{fields}\x1e{tags.strip()}".encode()).hexdigest()[:16]
 
 
@@ -156,8 +156,6 @@ def _package_decks(apkg: Path) -> dict[str, str]:
             z.extract("collection.anki2", tmp)
         conn = sqlite3.connect(Path(tmp) / "collection.anki2")
         try:
-            import json
-
             names = {int(k): v["name"] for k, v in json.loads(conn.execute("select decks from col").fetchone()[0]).items()}
             return {g: names.get(did, "") for g, did in conn.execute(
                 "select n.guid, min(c.did) from notes n join cards c on c.nid = n.id group by n.guid")}

@@ -18,7 +18,7 @@ from typing import Iterator, assert_never
 from ..core import model as m
 from .normalize import split_term
 from ..read.flashcards import is_deck_tag
-from ..core.text import BLANK, blank_marks, block_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from ..core.text import BLANK, blank_marks, blocks_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
 
 
 def key_slug(text: str) -> str:
@@ -307,15 +307,11 @@ def _flashcard(card: m.Flashcard, ctx: _Ctx) -> Iterator[m.Card]:
     if not ctx.studied(*runs):
         return
     deck, more = ctx.deck_of(card.front, card.loc)
-    first = _card("question", block_text_of(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
+    first = _card("question", blocks_text(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
     first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=card.schedule[:1], written=True)
     yield first
     if card.reverse:
         yield replace(first, identity=f"{first.identity}/reverse", front=card.back, back=card.front, schedule=card.schedule[1:2])
-
-
-def block_text_of(blocks: tuple[m.Block, ...]) -> str:
-    return " ".join(block_text(b) for b in blocks)
 
 
 def _marked(b: m.Block) -> bool:

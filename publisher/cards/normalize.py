@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from typing import Callable, assert_never
 
 from ..core import model as m
-from ..core.text import CJK_CHAR_RE, map_blocks, map_inlines, same_nodes, walk_blocks
+from ..core.text import CJK_CHAR_RE, TAG_RE, map_blocks, map_inlines, nested_tag, same_nodes, split_text, walk_blocks
 from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
@@ -385,6 +385,20 @@ def resolve_paths(book: m.Book) -> m.Book:
 WIKI_RE = re.compile(r"(!?)\[\[([^\[\]\n|#]*)(?:#([^\[\]\n|]*))?(?:\|([^\[\]\n]*))?\]\]")
 
 
+def _with_nested(fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]) -> Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]:
+    """``fn`` over a run and, first, over the children of its emphasis, marks and styled spans."""
+
+    def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        inner = tuple(
+            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or same_nodes(k := deep(n.children), n.children)
+            else replace(n, children=k)
+            for n in nodes
+        )
+        return fn(inner if not same_nodes(inner, nodes) else nodes)
+
+    return deep
+
+
 def wiki_links(book: m.Book) -> m.Book:
     """Obsidian's ``[[Page]]``, ``[[Page|text]]``, ``[[Page#Heading]]`` and ``![[image.png]]``: pages are
     found by file name or front-matter alias anywhere in the book (case does not matter), images beside
@@ -432,12 +446,6 @@ def wiki_links(book: m.Book) -> m.Book:
             return ch  # no "[[" anywhere in its source
 
         def run(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-            # into bold, italics and marks too: **Nicht-[[Pivotelement|Pivot]]spalten** showed its brackets
-            inner = tuple(
-                n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or same_nodes(k := run(n.children), n.children)
-                else replace(n, children=k)
-                for n in nodes)
-            nodes = nodes if same_nodes(inner, nodes) else inner
             if not any(isinstance(n, m.Text) and "[[" in n.text for n in nodes):
                 return nodes
             out: list[m.Inline] = []
@@ -445,18 +453,13 @@ def wiki_links(book: m.Book) -> m.Book:
                 out.extend(split(n, ch) if isinstance(n, m.Text) and "[[" in n.text else [n])
             return tuple(out)
 
-        return map_chapter_inlines(ch, run, title=False)
+        # into bold, italics and marks too: **Nicht-[[Pivotelement|Pivot]]spalten** showed its brackets
+        return map_chapter_inlines(ch, _with_nested(run), title=False)
 
     return replace(book, chapters=tuple(one(c) for c in book.chapters))
 
 
-# Obsidian's inline tags: "#" at the start or after a space, then letters, digits, _ - / (not only digits)
-TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\w#])")
-
-
-def anki_tag(name: str) -> str:
-    """``nested/tag`` as Anki's hierarchy ``nested::tag``."""
-    return "::".join(p for p in name.strip("/").split("/") if p)
+anki_tag = nested_tag  # ``nested/tag`` as Anki's hierarchy ``nested::tag`` (core.text)
 
 
 def _may_hold(book: m.Book, hint: str) -> bool:
@@ -469,30 +472,11 @@ def inline_tags(book: m.Book) -> m.Book:
     or paragraph carry it. A paragraph of tags alone at the top of a file tags every card of the file."""
 
     def split(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-        if not any(isinstance(n, m.Text) and "#" in n.text for n in nodes):
+        if not any(isinstance(n, m.Text) and "#" in n.text and TAG_RE.search(n.text) for n in nodes):
             return nodes
-        out: list[m.Inline] = []
-        for n in nodes:
-            if not (isinstance(n, m.Text) and "#" in n.text and TAG_RE.search(n.text)):
-                out.append(n)
-                continue
-            at = 0
-            for found in TAG_RE.finditer(n.text):
-                if found.start() > at:
-                    out.append(replace(n, text=n.text[at:found.start()]))
-                out.append(m.Tag(anki_tag(found.group("tag")), n.loc))
-                at = found.end()
-            if at < len(n.text):
-                out.append(replace(n, text=n.text[at:]))
-        return tuple(out)
+        return split_text(nodes, TAG_RE, lambda found, n: m.Tag(nested_tag(found.group("tag")), n.loc))
 
-    def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-        inner = tuple(
-            n if not isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)) or same_nodes(k := deep(n.children), n.children)
-            else replace(n, children=k)
-            for n in nodes
-        )
-        return split(inner if not same_nodes(inner, nodes) else nodes)
+    deep = _with_nested(split)
 
     def one(ch: m.Chapter) -> m.Chapter:
         if ch.hints is not None and "tags" not in ch.hints:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import BLANK, blank_marks, block_inlines, block_text, plain_text, squash, walk_blocks, walk_inlines
+from ..core.text import BLANK, blank_marks, block_inlines, blocks_text, plain_text, squash, walk_blocks, walk_inlines
 
 JUNK = frozenset({"P130", "P131", "P132", "P138"})
 CODES = frozenset({"P130", "P131", "P132", "P133", "P134", "P135", "P136", "P137", "P138"})
@@ -73,7 +73,7 @@ def answers(card: m.Card) -> list[str]:
     """What the card asks for: the marked words of a cloze, the back of the others."""
     if card.kind == "cloze":
         return [squash(plain_text(n.children)) for run in _front_paras(card) for n in walk_inlines(run) if isinstance(n, m.Mark)]
-    return [squash(" ".join(block_text(b) for b in card.back))]
+    return [squash(blocks_text(card.back))]
 
 
 def _words(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import CJK_RANGES, block_inlines, block_text, plain_text, walk_blocks, walk_inlines
+from ..core.text import CJK_RANGES, block_inlines, plain_text, walk_blocks, walk_inlines
 from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.tokens import decode_entities
 

@@ -16,6 +16,15 @@ CJK_RANGES = ("\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf
 CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
 
 
+# Obsidian's inline tags: "#" at the start or after a space or "(", then letters, digits, _ - / (not only digits)
+TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\w#])")
+
+
+def nested_tag(name: str) -> str:
+    """``nested/tag`` as Anki's hierarchy ``nested::tag``."""
+    return "::".join(p for p in name.strip("/").split("/") if p)
+
+
 def slugify(text: str, limit: int = 60) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
@@ -84,6 +93,30 @@ def count(n: int, noun: str) -> str:
 def squash(text: str) -> str:
     """Collapse white space: the form in which texts are compared."""
     return " ".join(text.split())
+
+
+def split_text(nodes: tuple[m.Inline, ...], pattern: re.Pattern[str], make: Callable[[re.Match[str], m.Text], m.Inline]
+               ) -> tuple[m.Inline, ...]:
+    """``nodes`` with each Text node cut where ``pattern`` matches, the match replaced by ``make(match, node)``."""
+    out: list[m.Inline] = []
+    for n in nodes:
+        if not isinstance(n, m.Text):
+            out.append(n)
+            continue
+        at = 0
+        for found in pattern.finditer(n.text):
+            if found.start() > at:
+                out.append(replace(n, text=n.text[at:found.start()]))
+            out.append(make(found, n))
+            at = found.end()
+        if at < len(n.text):
+            out.append(n if at == 0 else replace(n, text=n.text[at:]))
+    return tuple(out)
+
+
+def blocks_text(blocks: tuple[m.Block, ...]) -> str:
+    """All the words of some blocks (a card's side)."""
+    return " ".join(block_text(b) for b in blocks)
 
 
 def block_text(block: m.Block) -> str:

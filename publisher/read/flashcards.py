@@ -24,10 +24,9 @@ from dataclasses import dataclass, field, replace
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
+from ..core.text import TAG_RE, nested_tag, split_text
 
 SR_RE = re.compile(r"<!--SR:((?:!\d{4}-\d{2}-\d{2},\d+,\d+)+)-->")
-# Obsidian's inline tags (as normalization reads them): "#" at the start or after a space or "("
-TAG_RE = re.compile(r"(?<![^\s(])#(?P<tag>[^\W\d][\w/-]*|\d+[^\W\d][\w/-]*)(?![\w#])")
 CODE_SPAN_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 FENCE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 
@@ -71,10 +70,6 @@ def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
     return out
 
 
-def _tag_name(raw: str) -> str:
-    return "::".join(p for p in raw.strip("/").split("/") if p)
-
-
 def holds_cards(text: str, front_tags: tuple[str, ...], syntax: m.FlashcardSyntax) -> bool:
     """Does the plugin read this file for cards: a flashcard tag in its front matter or its text (outside
     code), or book.toml's ``all_files``?"""
@@ -82,7 +77,7 @@ def holds_cards(text: str, front_tags: tuple[str, ...], syntax: m.FlashcardSynta
         return True
     if "#" not in text:
         return False
-    return any(is_deck_tag(_tag_name(t.group("tag")), syntax)
+    return any(is_deck_tag(nested_tag(t.group("tag")), syntax)
                for _, line in _prose_lines(text.split("\n")) if "#" in line for t in TAG_RE.finditer(line))
 
 
@@ -97,7 +92,7 @@ def deck_scopes(lines: list[str], front_tags: tuple[str, ...], card_lines: set[i
     for n, line in _prose_lines(lines):
         if "#" not in line or n in card_lines:
             continue
-        tags = tuple(dict.fromkeys(name for t in TAG_RE.finditer(line) if is_deck_tag(name := _tag_name(t.group("tag")), syntax)))
+        tags = tuple(dict.fromkeys(name for t in TAG_RE.finditer(line) if is_deck_tag(name := nested_tag(t.group("tag")), syntax)))
         if tags:
             out.append((n, tags))
     return tuple(out)
@@ -465,20 +460,8 @@ def anki_clozes(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
     Mark): the deletions that share a number are asked together. In code it stays as written."""
     if not any(isinstance(n, m.Text) and "{{c" in n.text for n in nodes):
         return nodes
-    out: list[m.Inline] = []
-    for n in nodes:
-        if not (isinstance(n, m.Text) and "{{c" in n.text):
-            out.append(n)
-            continue
-        at = 0
-        for found in ANKI_CLOZE_RE.finditer(n.text):
-            if found.start() > at:
-                out.append(replace(n, text=n.text[at:found.start()]))
-            out.append(m.Mark((m.Text(found.group(2), n.loc),), n.loc, (found.group(3) or "").strip(), int(found.group(1))))
-            at = found.end()
-        if at < len(n.text):
-            out.append(replace(n, text=n.text[at:]))
-    return tuple(out)
+    return split_text(nodes, ANKI_CLOZE_RE, lambda found, n: m.Mark(
+        (m.Text(found.group(2), n.loc),), n.loc, (found.group(3) or "").strip(), int(found.group(1))))
 
 
 NUMBER_RE = re.compile(r"^(\d{1,3});;")
