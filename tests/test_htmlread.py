@@ -108,3 +108,11 @@ def test_comments_and_pins_in_html() -> None:
     ch, diags = chapter("# A\n\n<!-- a note -->\n\n- **T** - body <!-- id: pinned -->\n")
     assert diags == []
     assert [n.id for b in walk_blocks(ch.blocks) if isinstance(b, m.Para) for n in walk_inlines(b.children) if isinstance(n, m.Pin)] == ["pinned"]
+
+
+def test_a_summary_outside_details_keeps_what_it_holds() -> None:
+    """Found by P142 on the fuzz corpus (issue 21): a lone <summary> holding a list lost the list."""
+    ch, _ = chapter("# A\n\nText<summary>Which ones?\n\n  * first\n  * second</summary>\n\nAfter.\n")
+    shown = " ".join(plain_text(b.children) for b in walk_blocks(ch.blocks) if isinstance(b, m.Para))
+    assert "Which ones?" in shown and "first" in shown and "second" in shown and "After." in shown
+    assert any(isinstance(b, m.BulletList) for b in walk_blocks(ch.blocks))

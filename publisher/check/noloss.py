@@ -12,7 +12,9 @@ kept. Only missing words count: what an output adds (a quiz, a glossary, numbers
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import html.entities
 import re
 import unicodedata
 from collections import Counter
@@ -32,19 +34,29 @@ FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)"
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
-ACTIVE_RE = re.compile(r"<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
+ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
-TAG_RE = re.compile(r"</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
+TAG_RE = re.compile(r"(?<!(?<!\\)\\)</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
 _TARGET = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
 # shows the words where the brackets were: 'x[List](y)' reads 'xList')
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
-LINK_RE = re.compile(r"!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]])\[" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
+LINK_RE = re.compile(r"!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]])\[(?!\^)" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
+FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+# a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S[^\n]*)*"
+                             r"(?:(?:\n[ \t]*)+\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*)*", re.M)
+# a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
+# (the longest such name, the letters after it as they are), the text shows it as written; either way its
+# letters are a word apart, and no loss when missing
+LEGACY_NAMES = frozenset(k for k in html.entities.html5 if not k.endswith(";"))
+LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=len, reverse=True)))
+NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:[^\]\n]*\]")
@@ -58,22 +70,49 @@ TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
 CLOZE_HINT_RE = re.compile(r"(?<===)\^\[[^\]\n]*\]")  # ==x==^[hint]: a card's hint, shown on the card only
 # the Spaced Repetition plugin's own pattern, ==1;;answer;;hint== (and its like {@{1;;answer;;hint}@}): the
 # group number and the hint are the card's
-PLUGIN_NUMBER_RE = re.compile(r"(?<=[={@])\d{1,3};;")
-PLUGIN_HINT_RE = re.compile(r";;[^;=}\n]*(?===|@?\})")
+PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]*)?(==|\}@?\})")
 
 
 # code is shown as written (entities and brackets too): fenced blocks and code spans
 FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
-SPAN_RE = re.compile(r"(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
+SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
+
+
+# an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag,
+# to the next blank line; a fence inside one is text, not code
+HTML_BLOCK_RE = re.compile(
+    r"^ {0,3}(?:</?(?:address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|"
+    r"figcaption|figure|footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|"
+    r"tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$)|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"(?:\n[ \t]*\S[^\n]*)*"
+    r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
+    r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
+    re.M | re.I)
+
+
+def _in_html_block(text: str) -> "Callable[[int], bool]":
+    spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
+    starts = [a for a, _ in spans]
+
+    def inside(pos: int) -> bool:
+        k = bisect.bisect_right(starts, pos) - 1
+        return k >= 0 and pos < spans[k][1]
+    return inside
 
 
 def _code(text: str) -> list[tuple[int, int]]:
     """Where code is: each fenced block to its closing fence (one never closed ends where its container does:
-    the first line, after a blank one, indented less than the fence), and the code spans between them."""
+    the first line, after a blank one, indented less than the fence), and the code spans between them. A
+    fence or a code span inside an HTML block is none: its backticks are text."""
     out: list[tuple[int, int]] = []
     at = 0
+    in_html = _in_html_block(text)
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
-        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start())]
+        if in_html(fence.start()):
+            out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
+            at = fence.end()
+            continue
+        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
         indent, mark = len(fence.group(1)), fence.group(2)
         closing = re.compile(rf"^[ \t>]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$", re.M).search(text, fence.end() + 1)
         end = closing.end() if closing else len(text)
@@ -81,7 +120,7 @@ def _code(text: str) -> list[tuple[int, int]]:
             end = min(end, _container_end(text, fence.end() + 1, indent))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
-    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text)))]
+    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text))) if not in_html(m_.start())]
     return out
 
 
@@ -103,15 +142,20 @@ def _container_end(text: str, pos: int, indent: int) -> int:
 
 def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
-    text = CONTROL_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
+    text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
-    out, at = [], 0
-    for start, end in _code(text):
-        out.append(_prose(text[at:start]))
-        out.append(FENCE_INFO_RE.sub(r"\1\2", text[start:end]))  # the fence's language is no word of the text
-        at = end
-    out.append(_prose(text[at:]))
+    if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
+        in_html = _in_html_block(text)
+        text = re.sub(r"\\<", lambda f: "<" if in_html(f.start()) else f.group(), text)
+    code = _code(text)
+    prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
+    used = {k.lower() for p in prose for k in FOOTNOTE_USE_RE.findall(p)} if "[^" in text else set()  # (not in code)
+    out = []
+    for k, part in enumerate(prose):
+        out.append(_prose(part, used))
+        if k < len(code):  # the fence's language is no word of the text
+            out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]]))
     return "".join(out)
 
 
@@ -119,15 +163,18 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
     return "\n" * found.group().count("\n")
 
 
-def _prose(text: str) -> str:
+def _prose(text: str, used: set[str]) -> str:
     text = COMMENT_RE.sub(_blank, text)
+    if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
+        text = _legacy_names(text)
     text = ACTIVE_RE.sub(_blank, text)
     text = ANKI_CLOZE_RE.sub(lambda f: f.group(2), text)  # {{c1::answer::hint}}: its number and hint are the card's
     text = CLOZE_HINT_RE.sub("", text)
     if ";;" in text:
-        text = PLUGIN_HINT_RE.sub("", PLUGIN_NUMBER_RE.sub("", text))
+        text = PLUGIN_CLOZE_RE.sub(r"\1\2\3", text)
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub("", text)
+    text = _unused_footnotes(text, used)
     text = EMBED_RE.sub("", text)
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
     text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
@@ -144,6 +191,24 @@ def _prose(text: str) -> str:
     text = LIST_MARK_RE.sub(r"\1", text)
     text = INLINE_TAG_RE.sub("", text)
     return decode_entities(text)
+
+
+def _legacy_names(text: str) -> str:
+    """``&para`` and its like without their ';' as a word apart (a full reference, ``&parallel;``, stays)."""
+    refs = [(f.start(), f.end()) for f in NAMED_REF_RE.finditer(text) if f.group()[1:] in html.entities.html5]
+
+    def one(f: re.Match[str]) -> str:
+        if any(a <= f.start() < b for a, b in refs):
+            return f.group()
+        return f" {f.group(1)} "
+    return LEGACY_ENTITY_RE.sub(one, text)
+
+
+def _unused_footnotes(text: str, used: set[str]) -> str:
+    """A footnote's definition that nothing refers to is left out, as every output leaves it (P123 says so)."""
+    if "[^" not in text:
+        return text
+    return FOOTNOTE_DEF_RE.sub(lambda f: f.group() if f.group(1).lower() in used else _blank(f), text)
 
 
 MATH_SPAN_RE = re.compile(r"(?<![\\$])\$\$?[^$\n]+?\$\$?")
@@ -174,6 +239,14 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     short = {w: n - have[w] for w, n in want.items() if n > have[w]}
     if not short:
         return []
+    if "&" in source:  # &para: its letters are no loss when an HTML block shows it as ¶
+        for name in LEGACY_ENTITY_RE.findall(source):
+            if short.get(name):
+                short[name] -= 1
+        short = {w: n for w, n in short.items() if n > 0}
+    _rejoined(short, {w: n - want[w] for w, n in have.items() if n > want[w]}, want)
+    if not short:
+        return []
     found: list[tuple[str, int, int]] = []  # (word, line, its index among the source's words)
     line, at = 1, 0
     for k, hit in enumerate(WORD_RE.finditer(plain)):
@@ -194,6 +267,58 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
             short[w] -= 1
             out.append((w, n, k))
     return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
+
+
+REJOIN_MAX = 5_000  # words the output has more of than the source: over that, no rejoining (a quiz, a glossary)
+
+
+def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> None:
+    """Words split or joined differently, not lost: markup between letters splits a word in the source that
+    the output shows whole (``~~s~~~~s~~`` reads 's' 's', the output 'ss'; ``ÄÄ==x==`` 'ÄÄ' 'x' and 'ÄÄx'),
+    and markup the reader leaves as text splits a word the source reading joined. A shown word made of
+    missing words, and a missing word made of extra shown words, take those words off ``short`` (in place)."""
+    if len(extra) > REJOIN_MAX:
+        return
+
+    def split(word: str, parts: dict[str, int], free: Counter | None = None) -> list[str] | None:
+        """``word`` as two or more words of ``parts`` (counts respected) and ``free`` (any number), or None."""
+        failed: set[int] = set()  # positions no split goes on from (so a long word costs its length squared)
+
+        def go(at: int, used: Counter) -> list[str] | None:
+            if at == len(word):
+                return []
+            if at in failed:
+                return None
+            for end in range(len(word), at, -1):
+                piece = word[at:end]
+                if (parts.get(piece, 0) > used[piece] or (free is not None and piece in free)) and (at, end) != (0, len(word)):
+                    used[piece] += 1
+                    rest = go(end, used)
+                    if rest is not None:
+                        return [piece, *rest]
+                    used[piece] -= 1
+            failed.add(at)
+            return None
+        return go(0, Counter()) if len(word) <= 64 else None
+
+    for word, n in sorted(extra.items()):  # a shown word joined from the source's pieces
+        for _ in range(n):
+            pieces = [p for p in split(word, short, known) or () if short.get(p)]
+            if not pieces:
+                break
+            for p in pieces:
+                if short.get(p):
+                    short[p] -= 1
+                    if not short[p]:
+                        del short[p]
+    spare = dict(extra)
+    for word in sorted(short):  # a source word the output shows in pieces
+        while short.get(word) and (pieces := split(word, spare)):
+            for p in pieces:
+                spare[p] -= 1
+            short[word] -= 1
+            if not short[word]:
+                del short[word]
 
 
 ALIGN_MAX = 20_000  # words: longer texts are not aligned (the later occurrences are taken to be the lost ones)

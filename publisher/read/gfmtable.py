@@ -4,7 +4,8 @@ have the header's number of cells; GitHub does none of these.
 
 A table is a header row and a delimiter row with the same number of cells, then rows until a blank line or
 the start of another block. Leading and trailing pipes are optional on every line; ``\\|`` is a pipe inside a
-cell (in code spans too); a row with fewer cells is padded, one with more is cut to the header's width.
+cell (in code spans too); a row with fewer cells is padded; one with more keeps the extra cells in its last cell (GitHub drops
+them: nothing written is lost here).
 The tokens are mistune's own (``table``, ``table_head``, ``table_body``, ``table_row``, ``table_cell``).
 """
 
@@ -63,7 +64,10 @@ def parse_gfm_table(block: Any, m: Match[str], state: Any) -> int | None:
         line = src[at:end]
         if not line.strip() or ENDS_TABLE_RE.match(line):
             break
-        cells = (split_row(line) + [""] * width)[:width]
+        cells = split_row(line)
+        if len(cells) > width:  # GitHub drops the cells past the header's width: kept, in the last cell
+            cells[width - 1:] = [" | ".join(c for c in cells[width - 1:] if c)]
+        cells = (cells + [""] * width)[:width]
         rows.append({"type": "table_row", "children": [
             {"type": "table_cell", "text": text, "attrs": {"align": aligns[i], "head": False}}
             for i, text in enumerate(cells)]})

@@ -255,9 +255,11 @@ def _block(cx: Html, el: El) -> list[Any]:
     match el.tag:
         case "details":
             return _details(cx, el)
-        case "summary":  # a summary outside its <details>: a bold line
-            nodes = _trim(to_inlines(cx, el.kids, el.line))
-            return [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
+        case "summary":  # a summary outside its <details>: a bold line, then the blocks it holds
+            cut = next((n for n, k in enumerate(el.kids) if _is_block(k)), len(el.kids))
+            nodes = _trim(to_inlines(cx, el.kids[:cut], el.line))
+            head = [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
+            return head + list(_inner_blocks(cx, el.kids[cut:], el.line))
         case "h1" | "h2" | "h3" | "h4" | "h5" | "h6":
             return [cx.heading(int(el.tag[1]), tuple(_trim(to_inlines(cx, el.kids, el.line))), where)]
         case "ul" | "ol":
