@@ -227,7 +227,9 @@ def test_render_writes_the_book_slug_epub(everything: Built, tmp_path: Path) -> 
     assert everything.artifact.path == epub.output_path(everything.loaded.book.meta, everything.artifact.path.parent)
     assert everything.artifact.summary == "2 chapters, 17 questions, 9 glossary terms"
     assert everything.artifact.diagnostics == ()
-    assert [p.name for p in everything.artifact.path.parent.iterdir()] == ["everything-fixture-notes.epub"]
+    # nothing else beside it but the renderer's kept chapter parts (issue 24: .cache/epub, emptied by --force)
+    assert sorted(p.name for p in everything.artifact.path.parent.iterdir()) == [".cache", "everything-fixture-notes.epub"]
+    assert [p.name for p in (everything.artifact.path.parent / ".cache").iterdir()] == ["epub"]
 
 
 def test_zip_layout_mimetype_first_and_stored_fixed_times(built: Built) -> None:

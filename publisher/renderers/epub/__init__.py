@@ -12,7 +12,7 @@ timestamps and a fixed order, so unchanged sources give a byte-identical file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from ...check import noloss
@@ -23,10 +23,11 @@ from ...core.fsutil import atomic_path
 from ...core.model import Loaded
 from ...core.text import count, squash, walk_blocks
 from ...markup import html, templates
-from .. import Artifact, RenderOptions
-from .chapters import chapter_doc, make_plan
+from .. import Artifact, RenderOptions, cache_dir
+from .cache import Part, Store, chapter_key, salt
+from .chapters import Plan, chapter_text, make_plan
 from .cover import cover_alt, cover_png, cover_svg
-from .glossary import glossary_entries, link_first_uses
+from .glossary import gloss_parts, glossary_entries, link_first_uses
 from .navigation import toc_depth, toc_tree
 from .package import language, ledger_time, modified_time, package_bytes
 from .quiz import Check
@@ -47,8 +48,9 @@ def output_path(meta: m.Meta, out_dir: Path) -> Path:
     return Path(out_dir) / f"{meta.slug or 'book'}.epub"
 
 
-def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnostic]]:
-    """The EPUB's bytes, its summary and the renderer's diagnostics (nothing is written)."""
+def build(loaded: Loaded, content_dir: Path, cache: Path | None = None) -> tuple[bytes, str, list[Diagnostic]]:
+    """The EPUB's bytes, its summary and the renderer's diagnostics (nothing is written but the chapters'
+    parts kept in ``cache``, when given: an unchanged chapter is not rendered again)."""
     book = loaded.book
     meta = book.meta
     env = templates.environment(content_dir)
@@ -56,18 +58,39 @@ def build(loaded: Loaded, content_dir: Path) -> tuple[bytes, str, list[Diagnosti
     modified = modified_time(meta, ledger_time(Path(content_dir)))
     plan = make_plan(loaded, Path(content_dir))
 
+    store = Store(cache)
+    base = salt(Path(content_dir))
+    by_chapter: dict[str, list[m.Card]] = {}
+    for c in loaded.cards:
+        by_chapter.setdefault(c.chapter, []).append(c)
     docs: list[Doc] = []
     all_checks: dict[str, Check] = {}
+    gloss: dict[str, tuple] = {}
+    lost: list[Diagnostic] = []
     questions = 0
     for i, ch in enumerate(book.chapters, 1):
-        doc, checks = chapter_doc(plan, i, ch, [c for c in loaded.cards if c.chapter == ch.slug], env, lang)
-        docs.append(doc)
-        questions += len(checks)
-        for c in checks:
+        cards = by_chapter.get(ch.slug, [])
+        key = chapter_key(base, i, ch, cards, plan.files, plan.anchors, plan.ids, lang, meta.date, Path(content_dir))
+        part = store.get(key)
+        raw = noloss.unchanged_source(Path(content_dir), ch)
+        if part is None:
+            part = _part(plan, i, ch, cards, env, lang, raw)
+            if raw is not None:  # (a file changed since it was read: its words were not compared, P017)
+                store.put(key, part)
+        else:
+            for url in part.images:  # the package carries them, in the order a full render asks for them
+                plan.images.src(url)
+        docs.append(Doc(f"ch{i:02d}", plan.files[ch.slug], parse_xhtml(part.text)))
+        questions += len(part.checks)
+        for c in part.checks:
             all_checks.setdefault(c.identity, c)
+        gloss.update(part.gloss)
+        if raw is not None and part.gone:
+            line, what = noloss.report(part.gone)
+            lost.append(diag("P142", ch.file, line, what))
+    store.prune()
 
-    entries = link_first_uses(docs, glossary_entries(plan, loaded.cards, all_checks))
-    lost = losses(book, docs, Path(content_dir))
+    entries = link_first_uses(docs, glossary_entries(plan, loaded.cards, all_checks, gloss))
     if entries:
         text = env.get_template(f"{TEMPLATES}/glossary.xhtml").render(lang=lang, stylesheet=STYLESHEET, entries=entries)
         docs.append(Doc("glossary", "glossary.xhtml", parse_xhtml(text)))
@@ -141,20 +164,22 @@ def _refused(book: m.Book, url: str, why: str) -> Diagnostic:
     return diag("P113", book.root, 0, f"'{url}' left out of the EPUB: {why}")
 
 
-def losses(book: m.Book, docs: list[Doc], content_dir: Path) -> list[Diagnostic]:
-    """P142 for each chapter whose source has words its document does not show (check.noloss). A file that
-    changed since it was read is not compared (P017 says so)."""
-    out = []
-    for ch, doc in zip(book.chapters, docs):
-        raw = noloss.unchanged_source(content_dir, ch)
-        if raw is not None and (gone := noloss.missing(raw, shown_text(doc.root))):
-            line, what = noloss.report(gone)
-            out.append(diag("P142", ch.file, line, what))
-    return out
+def _part(plan: Plan, i: int, ch: m.Chapter, cards: list[m.Card], env: Any, lang: str, raw: str | None) -> Part:
+    """A chapter rendered: its document's text, its quiz, the images it showed, its glossary entries, the
+    words of its source it lacks."""
+    plan.images.log = []
+    try:
+        text, checks = chapter_text(plan, i, ch, cards, env, lang)
+        shown = plan.images.log
+    finally:
+        plan.images.log = None
+    gloss = {c.identity: gloss_parts(plan, ch, c) for c in cards if c.kind == "definition"}
+    gone = noloss.missing(raw, shown_text(parse_xhtml(text))) if raw is not None else []
+    return Part(text, checks, shown, gloss, gone)
 
 
 def render(loaded: Loaded, out_dir: Path, content_dir: Path, options: RenderOptions = RenderOptions()) -> Artifact:
-    data, summary, diags = build(loaded, Path(content_dir))
+    data, summary, diags = build(loaded, Path(content_dir), cache_dir(Path(out_dir), NAME))
     lost = [d for d in diags if d.code == "P142"]
     if lost and (options.strict or loaded.book.meta.strict):  # an error: the previous EPUB stays as it was
         raise ValueError(f"{lost[0].file}:{lost[0].line}: P142 {lost[0].message}"

@@ -24,7 +24,7 @@ from ...markup import html
 from .clean import clean_chapter, question_inlines, xhtml_fragment
 from .images import Images
 from .quiz import Check, answer_of, question_of
-from .xhtml import STYLESHEET, TEMPLATES, Doc, ids_in, parse_xhtml
+from .xhtml import STYLESHEET, TEMPLATES, ids_in
 
 
 def chapter_href(index: int, chapter: m.Chapter) -> str:
@@ -123,7 +123,8 @@ def enclosing_sections(chapter: m.Chapter) -> dict[m.Loc, str]:
     return out
 
 
-def chapter_doc(plan: Plan, index: int, chapter: m.Chapter, cards: list[m.Card], env: Any, lang: str) -> tuple[Doc, list[Check]]:
+def chapter_text(plan: Plan, index: int, chapter: m.Chapter, cards: list[m.Card], env: Any, lang: str) -> tuple[str, list[Check]]:
+    """A chapter's document as text (the chapter template rendered) and its quiz."""
     chapter = clean_chapter(chapter)
     pending: dict[m.Loc, list[str]] = {}
     for card in cards:
@@ -153,4 +154,4 @@ def chapter_doc(plan: Plan, index: int, chapter: m.Chapter, cards: list[m.Card],
         lang=lang, title=title, heading=heading, anchor=anchor, stylesheet=STYLESHEET,
         body=Markup(body), footnotes=Markup(notes), checks=checks,
     )
-    return Doc(f"ch{index:02d}", plan.files[chapter.slug], parse_xhtml(text)), checks
+    return text, checks

@@ -41,7 +41,19 @@ class GlossaryEntry:
     first_use: str = ""  # where the book first uses it, linked to this entry (``file#id``)
 
 
-def glossary_entries(plan: Plan, cards: tuple[m.Card, ...], checks: dict[str, Check]) -> list[GlossaryEntry]:
+def gloss_parts(plan: Plan, chapter: m.Chapter, card: m.Card) -> tuple[Markup, Markup, str]:
+    """A definition card's glossary entry as it reads: its term, its body, its words (plain text)."""
+    opts = plan.options(chapter, notes=False)
+    first = card.front[0] if card.front and isinstance(card.front[0], m.Para) else None
+    term_nodes = question_inlines(clean_inlines(first.children) if first else (), blank=False)
+    words = squash(plain_text(term_nodes)) or card.identity
+    body = html.to_xhtml(html.render(clean_blocks(without_notes(card.back)), opts)) if card.back else ""
+    return xhtml_fragment(html.render_inlines(term_nodes, opts)) or Markup.escape(words), Markup(body), words
+
+
+def glossary_entries(plan: Plan, cards: tuple[m.Card, ...], checks: dict[str, Check],
+                     parts: dict[str, tuple[Markup, Markup, str]] | None = None) -> list[GlossaryEntry]:
+    """Every definition card's entry, sorted by term (``parts``: each card's :func:`gloss_parts`, when known)."""
     order = {ch.slug: i for i, ch in enumerate(plan.book.chapters)}
     chapters = {ch.slug: ch for ch in plan.book.chapters}
     used: set[str] = set()
@@ -50,19 +62,15 @@ def glossary_entries(plan: Plan, cards: tuple[m.Card, ...], checks: dict[str, Ch
         if card.kind != "definition" or card.chapter not in chapters:
             continue
         chapter = chapters[card.chapter]
-        opts = plan.options(chapter, notes=False)
-        first = card.front[0] if card.front and isinstance(card.front[0], m.Para) else None
-        term_nodes = question_inlines(clean_inlines(first.children) if first else (), blank=False)
-        words = squash(plain_text(term_nodes)) or card.identity
+        term, body, words = (parts or {}).get(card.identity) or gloss_parts(plan, chapter, card)
         check = checks.get(card.identity)
         target = check.target if check else ""
         href = plan.files[card.chapter] + (f"#{target}" if target else "")
-        body = html.to_xhtml(html.render(clean_blocks(without_notes(card.back)), opts)) if card.back else ""
         out.append(GlossaryEntry(
             id=unique("gloss_" + (slugify(words, limit=60) or "term"), used, sep="_"),
-            term=xhtml_fragment(html.render_inlines(term_nodes, opts)) or Markup.escape(words),
+            term=term,
             href=href,
-            body=Markup(body),
+            body=body,
             chapter=squash(plain_text(chapter.title)) or chapter.slug,
             sort_key=(words.casefold(), order[card.chapter], n),
             words=words,

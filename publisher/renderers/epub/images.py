@@ -58,8 +58,11 @@ class Images:
         self.root = Path(content_dir)
         self.by_path: dict[Path, PackedImage] = {}
         self.refused: dict[str, str] = {}
+        self.log: list[str] | None = None  # the URLs asked for, in order, while a chapter is rendered
 
     def src(self, url: str) -> str | None:
+        if self.log is not None:
+            self.log.append(url)
         if urlsplit(url.strip()).scheme or url.strip().startswith("//"):
             self.refused.setdefault(url, "remote image")
             return None

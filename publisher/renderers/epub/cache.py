@@ -1,0 +1,123 @@
+"""The EPUB's chapters kept between builds: a chapter whose inputs are unchanged is not rendered again.
+
+A chapter's part (its document before the glossary links it, its quiz, its glossary entries, its words lost)
+is stored under a key that holds everything it reads: the chapter and its cards, its place in the book, the
+files of every chapter (its links' targets), the anchors of the chapters it links to, its cards' element ids,
+the book's language and date, the images it shows (their size and time), the templates and the code. What
+it reads from the other chapters after that, the glossary's first uses, is done on every build, over the
+parts (so a term's first use moving to another chapter changes those two documents, not their parts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from ...check.validate import resolve_inside
+from ...core import model as m
+from ...core.fsutil import atomic_write
+from ...core.text import block_inlines, walk_blocks, walk_inlines
+from ...markup import templates
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+VERSION = 1  # of the stored parts' shape
+
+
+@dataclass
+class Part:
+    """What one chapter gives the book, as stored."""
+
+    text: str  # the chapter's document (the chapter template rendered), before the glossary links it
+    checks: list[Any]  # its quiz (quiz.Check)
+    images: list[str]  # the image URLs it showed, in order (the package carries them in this order)
+    gloss: dict[str, tuple[Markup, Markup, str]] = field(default_factory=dict)  # identity -> term, body, words
+    gone: list[tuple[str, int]] = field(default_factory=list)  # its source's words its document lacks (P142)
+
+
+def salt(content_dir: Path) -> str:
+    """The code and the EPUB's templates: a part made by other code or other templates is never reused."""
+    h = hashlib.sha256(f"{VERSION}".encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")) + templates.files_under("epub", content_dir):
+        try:
+            h.update(str(path).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()
+
+
+def chapter_key(base: str, index: int, ch: m.Chapter, cards: list[m.Card], files: dict[str, str],
+                anchors: dict[str, set[str]], ids: dict[str, str], lang: str, date: str, content_dir: Path) -> str:
+    """Everything a chapter's part reads, hashed (``base``: the code and templates, from :func:`salt`)."""
+    linked, shown = set(), set()
+    for block in walk_blocks(ch.blocks + tuple(b for f in ch.footnotes for b in f.blocks)):
+        for run in block_inlines(block):
+            for n in walk_inlines(run):
+                if isinstance(n, m.Link) and n.target:
+                    linked.add(n.target.partition("#")[0])
+                elif isinstance(n, m.Image):
+                    shown.add(n.url)
+    images = []
+    for url in sorted(shown):
+        target, _ = resolve_inside(content_dir, url)
+        try:
+            st = os.stat(target) if target is not None else None
+        except OSError:
+            st = None
+        images.append((url, str(target), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    payload = (
+        base, index,
+        dataclasses.replace(ch, hints=None),  # (a set: its order is not the same in every process)
+        tuple(cards),
+        sorted(files.items()),
+        sorted((s, sorted(anchors[s])) for s in linked if s in anchors),
+        [ids[c.identity] for c in cards],
+        lang, date, images,
+    )
+    return hashlib.sha256(pickle.dumps(payload, protocol=5)).hexdigest()
+
+
+class Store:
+    """Parts on disk, one file each, named by their key; those a build did not use are removed after it."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+        self.hits = 0
+        self.made = 0
+
+    def get(self, key: str) -> Part | None:
+        self.used.add(key)
+        if self.folder is None:
+            return None
+        try:
+            part = pickle.loads((self.folder / f"{key}.part").read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        if not isinstance(part, Part):
+            return None
+        self.hits += 1
+        return part
+
+    def put(self, key: str, part: Part) -> None:
+        self.made += 1
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / f"{key}.part", pickle.dumps(part, protocol=5))
+        except OSError:
+            pass  # a full disk: the part is made again next time
+
+    def prune(self) -> None:
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*.part"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
