@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -98,6 +99,10 @@ def bench_size(facts: int, work: Path, repeat: int, pandoc: str | None) -> dict[
 
     row["edit_one"], _ = median(edit, repeat)
     chapter.write_text(original, "utf-8")
+    run(build)
+    for name, t in watch_edit(src, out, chapter, repeat).items():  # anki, pdf, epub, done
+        row[f"watch_{name}"] = t
+    chapter.write_text(original, "utf-8")
 
     if pandoc:
         md = work / f"all{facts}.md"
@@ -114,6 +119,71 @@ def bench_size(facts: int, work: Path, repeat: int, pandoc: str | None) -> dict[
         row["ratio_epub"] = row["epub"] / row["pandoc_epub"]
         row["ratio_pdf"] = row["pdf"] / row["pandoc_pdf"]
     return row
+
+
+DONE_RE = re.compile(r"^[\d,]+ errors?, [\d,]+ warnings?.*; [\d.]+ s$")
+
+
+def watch_edit(src: Path, out: Path, chapter: Path, repeat: int) -> dict[str, float]:
+    """The author's loop: `publisher watch` running, one line of ``chapter`` saved, then the time until each
+    artifact is replaced (its file's inode changes: the renderers write a temporary file and rename it) and
+    until the watch says its build is done. The median of ``repeat`` saves, in seconds, per artifact."""
+    import queue
+    import threading
+
+    proc = subprocess.Popen([PUBLISHER, "watch", str(src), "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    for stream in (proc.stdout, proc.stderr):
+        threading.Thread(target=lambda f=stream: [lines.put(x) for x in f], daemon=True).start()
+
+    def said(pattern: re.Pattern[str]) -> bool:
+        while not lines.empty():
+            if pattern.search(lines.get()):
+                return True
+        return False
+
+    def inodes() -> dict[str, int]:
+        found = {}
+        for ext, name in ((".apkg", "anki"), ("-cheatsheet.pdf", "pdf"), (".epub", "epub")):
+            for f in out.glob(f"*{ext}"):
+                if name != "epub" or not f.name.endswith("-cheatsheet.pdf"):
+                    found[name] = f.stat().st_ino
+        return found
+
+    try:
+        end = time.monotonic() + 300
+        while not said(re.compile(r"^watching ")):
+            if time.monotonic() > end:
+                raise SystemExit("publisher watch did not start watching in 300 s")
+            time.sleep(0.02)
+        original = chapter.read_text("utf-8")
+        times: dict[str, list[float]] = {}
+        for i in range(repeat):
+            before = inodes()
+            start = time.perf_counter()
+            chapter.write_text(original + f"\n- Edited in the watch loop, number {i}\n", "utf-8")
+            seen: dict[str, float] = {}
+            while "done" not in seen:
+                if time.perf_counter() - start > 300:
+                    raise SystemExit("publisher watch did not rebuild in 300 s")
+                now = inodes()
+                for name, ino in now.items():
+                    if name not in seen and ino != before.get(name):
+                        seen[name] = time.perf_counter() - start
+                if said(DONE_RE):
+                    seen["done"] = time.perf_counter() - start
+                time.sleep(0.02)
+            for name, t in seen.items():
+                times.setdefault(name, []).append(t)
+            time.sleep(0.5)
+        return {name: statistics.median(ts) for name, ts in times.items()}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def bench_check(work: Path, repeat: int, pandoc: str | None, files: int = 200) -> dict[str, float]:
@@ -199,13 +269,20 @@ def check_targets(rows: list[dict], check: dict | None = None, faults: dict | No
     def line(name: str, ok: bool, figure: str) -> None:
         out.append(f"{'met   ' if ok else 'MISSED'} {name}: {figure}")
 
+    # issue 24's figures at 3,000 facts (the edit loop's book), then the largest size's
+    loop = min((r for r in rows if r["facts"] >= 3000), key=lambda r: r["facts"], default=big)
+    if "watch_done" in loop:
+        each = ", ".join(f"{n} {loop[f'watch_{n}']:.2f} s" for n in ("anki", "epub", "pdf") if f"watch_{n}" in loop)
+        line(f"{loop['facts']} facts: a one-line edit inside `publisher watch`, all three artifacts replaced, in at most 2 s",
+             loop["watch_done"] <= 2.0, f"{loop['watch_done']:.2f} s ({each}; a cold `publisher build` after "
+                                        f"the same edit: {loop['edit_one']:.2f} s)")
+    line(f"{loop['facts']} facts: the EPUB alone, from nothing, in at most 2 s", loop["epub"] <= 2.0, f"{loop['epub']:.2f} s")
     if "ratio_full_vs_pandoc" in big:
         r = big["ratio_full_vs_pandoc"]
-        line("full build faster than pandoc EPUB + pandoc/WeasyPrint PDF", r < 1, f"ratio {r:.2f}")
-        line("(aim) half their time", r <= 0.5, f"ratio {r:.2f}")
+        line("full build at most half the time of pandoc EPUB + pandoc/WeasyPrint PDF", r <= 0.5, f"ratio {r:.2f}")
     line("Anki package alone under 5 s", big["anki"] < 5, f"{big['anki']:.2f} s")
     line("no-op rebuild under 0.5 s", big["noop"] < 0.5, f"{big['noop']:.2f} s")
-    line("peak memory under 1.5 GB", big["peak_mib"] < 1536, f"{big['peak_mib']} MiB")
+    line("peak memory of the process tree at most 1 GB", big["peak_mib"] <= 1024, f"{big['peak_mib']} MiB")
     below = [r for r in rows if r["facts"] < big["facts"]]
     if below:
         a = max(below, key=lambda r: r["facts"])
@@ -261,7 +338,8 @@ def main() -> int:
         if not args.no_faults:
             print("benchmarking a 3 GB file beside the notes and 100,000 note files ...", file=sys.stderr, flush=True)
             faults = bench_faults(Path(tmp), args.long_chapter_mb)
-    cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "peak_mib", "pandoc_epub", "pandoc_pdf", "ratio_full_vs_pandoc"]
+    cols = ["facts", "full", "anki", "pdf", "epub", "noop", "edit_one", "watch_done", "peak_mib", "pandoc_epub", "pandoc_pdf",
+            "ratio_full_vs_pandoc"]
     print("  ".join(f"{c:>12}" for c in cols))
     for r in rows:
         print("  ".join(f"{r[c]:>12.2f}" if isinstance(r.get(c), float) else f"{r.get(c, '-'):>12}" for c in cols))

@@ -501,6 +501,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from .markup.templates import search_path
 
+    # the renderers (WeasyPrint's half second among them) imported once: each build's workers are forked
+    # from this process and start with them
+    for name in args.format:
+        renderers.get(name)
     cmd_build(args)
     while True:
         # the notes, their templates, and the folders of the repository's files the book shows
