@@ -505,6 +505,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
     # from this process and start with them
     for name in args.format:
         renderers.get(name)
+    site = None
+    if getattr(args, "serve", False):  # the live page: the notes read again on each save, before the build
+        from . import preview
+
+        site = preview.Site(Path(args.path))
+        site.update()
+        server = preview.serve(site, args.port)
+        print(f"live page at {preview.url(server)} (this machine only)", file=sys.stderr, flush=True)
     cmd_build(args)
     while True:
         # the notes, their templates, and the folders of the repository's files the book shows
@@ -519,6 +527,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
                     ready = True
                 continue
+            if site is not None:
+                site.update()
             cmd_build(args)
             if outside_folders(Path(args.out), Path(args.path)) != extra:
                 break  # the book shows files of other folders now: watch those

@@ -169,6 +169,9 @@ def add_build_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     b.set_defaults(func=cmd_build)
     w = sub.add_parser("watch", help="rebuild on every save")
     _common(w)
+    w.add_argument("--serve", action="store_true",
+                   help="also serve a live page of the chapters and their cards, on this machine only")
+    w.add_argument("--port", type=int, default=8000, help="the live page's port (default: 8000; 0: any free one)")
     w.set_defaults(func=cmd_watch)
 
 

@@ -7,6 +7,7 @@
 - ``epub-day.png``, ``epub-night.png``: a chapter of the EPUB in headless Chromium, under a reader's
   day theme and its night theme (a reader sets the page's colours and reports
   ``prefers-color-scheme: dark``; the book's stylesheet must follow both);
+- ``live-page.png``: the live page of ``publisher watch --serve`` on a chapter, in headless Chromium;
 - ``card-front-day.png`` ... ``card-back-night.png``: a cloze card as the real Anki renders it (the
   ``anki`` package: the deck imported into a new collection), in Anki's night mode or not, at a
   phone's width.
@@ -124,7 +125,35 @@ def render_previews(content: Path, out: Path) -> dict[str, Path]:
             html.write_text(page, "utf-8")
             shots[f"card-{name}"] = screenshot(html.as_uri(), out / f"card-{name}.png", PHONE,
                                                dark=name.endswith("night"))
+    shots["live-page"] = live_page(content, out / "live-page.png")
     return shots
+
+
+LIVE = (1280, 860)  # a laptop's browser window
+
+
+def live_page(content: Path, png: Path, chapter: int = 1) -> Path:
+    """The live page of ``publisher watch --serve`` (issue 30) on a chapter of ``content``, as Chromium shows it."""
+    import base64
+
+    from cdp import Browser
+    from publisher import preview
+
+    site = preview.Site(content)
+    site.update()
+    server = preview.serve(site, 0)
+    browser = Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", f"--window-size={LIVE[0]},{LIVE[1]}")
+    try:
+        slug = site.order[min(chapter, len(site.order) - 1)]
+        browser.open(preview.url(server) + f"c/{slug}")
+        browser.send("Emulation.setDeviceMetricsOverride", {"width": LIVE[0], "height": LIVE[1], "deviceScaleFactor": 1,
+                                                            "mobile": False})
+        shot = browser.send("Page.captureScreenshot", {"format": "png"})
+        png.write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        browser.close()
+        server.shutdown()
+    return png
 
 
 # --------------------------------------------------------------------------- what a picture shows

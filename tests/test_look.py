@@ -21,7 +21,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.slow
 def test_every_preview_is_written(shots: dict[str, Path]) -> None:
     assert set(shots) == {"sheet-page1", "epub-day", "epub-night", "card-front-day", "card-front-night",
-                          "card-back-day", "card-back-night"}
+                          "card-back-day", "card-back-night", "live-page"}
     assert all(p.is_file() and p.stat().st_size > 5000 for p in shots.values())
 
 
