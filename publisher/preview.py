@@ -126,9 +126,11 @@ class Chapter:
     slug: str
     title: str
     file: str
-    body: Markup
     cards: list[CardView]
     diagnostics: list[Diagnostic]
+    model: m.Chapter
+    date: str = ""  # the book's (how a superseded claim is labelled)
+    body: Markup | None = None  # made when the page is first asked for (a save reads the notes, not every page)
     unplaced: list[Diagnostic] = field(default_factory=list)  # before the first block (or of the whole file)
 
     @property
@@ -190,6 +192,7 @@ class Site:
         self.card_css = ""
         self.error = ""
         self.first_fields: dict[str, str] = {}
+        self._making = threading.Lock()
 
     def update(self) -> None:
         """Read the notes again and remake every page (a fault is shown on the page, never raised)."""
@@ -209,21 +212,11 @@ class Site:
         diags = list(loaded.diagnostics) + model_losses(loaded.book, self.content_dir)
         plan = anki.plan(loaded, self.content_dir)
         views = card_views(plan)
-        env = templates.environment(self.content_dir)
         chapters: dict[str, Chapter] = {}
         for ch in loaded.book.chapters:
-            opts = html.Options(math="mathml", typography=True, image_src=self._image, link_href=_web_only,
-                                target_href=_page_href, original_label=html.original_label(loaded.book.meta.date),
-                                footnote_numbers=html.footnote_numbers(ch), anchor_for=_lines())
-            own = [d for d in diags if d.file == ch.file]
-            body, before = chapter_body(ch, own, opts, env)
-            starts = sorted(int(n) for n in re.findall(r'data-line="(\d+)"', body))
-            for view in views.get(ch.slug, []):  # the element written from its line, else the block holding it
-                at = max((n for n in starts if n <= view.line), default=starts[0] if starts else 0)
-                view.href = f"#L{view.line}" if f'id="L{view.line}"' in body else f"#B{at}"
-            notes = html.sanitize(html.footnotes(ch, opts))
             chapters[ch.slug] = Chapter(ch.slug, squash(plain_text(ch.title)) or ch.slug, ch.file,
-                                        Markup(body + notes), views.get(ch.slug, []), own, before)
+                                        views.get(ch.slug, []), [d for d in diags if d.file == ch.file], ch,
+                                        loaded.book.meta.date)
         self.chapters, self.order = chapters, [ch.slug for ch in loaded.book.chapters]
         self.title = loaded.book.meta.title
         self.media = dict(plan.media)
@@ -244,11 +237,27 @@ class Site:
             title=self.title, chapters=[self.chapters[s] for s in self.order if s in self.chapters],
             version=self.version, error=self.error)
 
+    def _made(self, ch: Chapter, env: Any) -> None:
+        """The chapter's blocks, its diagnostics placed, its cards' links to their lines."""
+        opts = html.Options(math="mathml", typography=True, image_src=self._image, link_href=_web_only,
+                            target_href=_page_href, original_label=html.original_label(ch.date),
+                            footnote_numbers=html.footnote_numbers(ch.model), anchor_for=_lines())
+        body, before = chapter_body(ch.model, ch.diagnostics, opts, env)
+        starts = sorted(int(n) for n in re.findall(r'data-line="(\d+)"', body))
+        for view in ch.cards:  # the element written from its line, else the block holding it
+            at = max((n for n in starts if n <= view.line), default=starts[0] if starts else 0)
+            view.href = f"#L{view.line}" if f'id="L{view.line}"' in body else f"#B{at}"
+        ch.unplaced = before
+        ch.body = Markup(body + html.sanitize(html.footnotes(ch.model, opts)))
+
     def chapter(self, slug: str) -> str | None:
         ch = self.chapters.get(slug)
         if ch is None:
             return None
         env = templates.environment(self.content_dir)
+        with self._making:
+            if ch.body is None:
+                self._made(ch, env)
         at = self.order.index(slug)
         nav = {"prev": self.order[at - 1] if at > 0 else "", "next": self.order[at + 1] if at + 1 < len(self.order) else ""}
         return env.get_template(f"{FOLDER}/chapter.html").render(
