@@ -164,6 +164,8 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("<!-- id: pin -->&para and [l](#x)&para[l](#x)\n", "¶ and l&paral"),  # a name without ';': either way
     ("[^1]: a note nothing refers to\nits second line\n", ""),  # P123 says so; no output shows it
     ("<div>\n```\n</summary> text\n</div>\n", "``` text"),  # a fence inside an HTML block is text
+    ("\t```py\ncode\n<b>*&copy;\nv\n", "```py code *© v"),  # a tab-indented fence: an indented code line
+    ("</b>\\<!-- id: pin --><summary>x\n", "<!-- id: pin -->x"),  # an escaped comment is text
 ])
 def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> None:
     """The fuzz corpus's last disagreements (issue 21): words the output joins or splits differently, an

@@ -31,7 +31,7 @@ from ..read.tokens import decode_entities
 # that splits a run differently in the source and the output must not count as a loss)
 WORD_RE = re.compile(rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+")
 FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
-COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--.*?(?:-->|\Z)", re.S)  # (not after a backslash: that is text)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
@@ -49,7 +49,7 @@ REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a 
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
@@ -108,7 +108,7 @@ def _code(text: str) -> list[tuple[int, int]]:
     at = 0
     in_html = _in_html_block(text)
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
-        if in_html(fence.start()):
+        if in_html(fence.start()) or _indented_code(text, fence):
             out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
             at = fence.end()
             continue
@@ -122,6 +122,24 @@ def _code(text: str) -> list[tuple[int, int]]:
         at = max(end, fence.end()) + 1
     out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text))) if not in_html(m_.start())]
     return out
+
+
+def _indented_code(text: str, fence: re.Match[str]) -> bool:
+    """A fence indented four columns or more after a blank line, outside any list item: a line of an indented
+    code block, not a fence."""
+    lead = fence.group(1)
+    if ">" in lead or len(lead.expandtabs(4)) < 4:
+        return False
+    lines = text[:fence.start()].split("\n")[:-1]
+    if lines and lines[-1].strip():
+        return False  # (a paragraph's next line: no code block starts there)
+    for line in reversed(lines[-200:]):
+        if not line.strip() or line[:1] in " \t":
+            if LIST_MARK_RE.match(line):
+                return False
+            continue
+        return not LIST_MARK_RE.match(line)
+    return True
 
 
 def _container_end(text: str, pos: int, indent: int) -> int:
