@@ -265,8 +265,9 @@ def build(
                 report(name, _describe(outcomes[name]))
         elif todo:
             ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-            pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=worker_init,
-                                          initargs=(os.getpid(),))
+            # one worker process per renderer, at most ``workers`` at once, each ended as soon as its renderer
+            # is done (an idle worker kept its copy of the book: 200 MB on a large repository)
+            pools: dict[str, cf.ProcessPoolExecutor] = {}
             futures: dict[cf.Future, str] = {}
             try:
                 deadline = time.monotonic() + timeout
@@ -274,9 +275,13 @@ def build(
                 while waiting or len(outcomes) < len(futures):
                     # a renderer starts once those that write what it reads are done (the EPUB after the deck)
                     for name in [n for n in waiting if all(d in outcomes or d not in todo for d in REG[n].after)]:
+                        if len(futures) - len(outcomes) >= max(1, workers):
+                            break
                         waiting.remove(name)
                         with signals_held():  # a stop while the workers fork waits until they can take it
-                            futures[pool.submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
+                            pools[name] = cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=worker_init,
+                                                                 initargs=(os.getpid(),))
+                            futures[pools[name].submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
                         report(name, "rendering")
                     running = [f for f, n in futures.items() if n not in outcomes]
                     done, _ = cf.wait(running, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED)
@@ -285,6 +290,7 @@ def build(
                     for fut in done:
                         name = futures[fut]
                         outcomes[name] = _guarded(name, fut.result)
+                        pools[name].shutdown(wait=True)  # its worker ends now, not with the build
                         report(name, _describe(outcomes[name]))
             except cf.TimeoutError:
                 for fut, name in futures.items():
@@ -296,12 +302,15 @@ def build(
                     if name not in outcomes:  # never started: what it waited for did not finish in time
                         outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
                         report(name, _describe(outcomes[name]))
-                stop_workers(pool)
+                for pool in pools.values():
+                    stop_workers(pool)
             except BaseException:  # Ctrl-C, SIGTERM: stop the workers (they unwind, removing their temp files)
-                stop_workers(pool)
+                for pool in pools.values():
+                    stop_workers(pool)
                 raise
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                for pool in pools.values():
+                    pool.shutdown(wait=True, cancel_futures=True)
 
         # 4. record what was built
         for name in todo:

@@ -50,6 +50,8 @@ from . import cache_dir, sheet, sheet_heads
 # A chunk holds at least this many facts (a smaller book is one chunk, laid out
 # as one document). The tests lower it to cut a small book into chunks.
 CHUNK_FACTS = 1200
+IMAGE_WEIGHT = 10_000  # a picture weighs as much as this many characters of the chunk's HTML (half a column of text)
+LAYOUT_BUDGET = 1.5  # the layouts running at once: at most this many times the heaviest one's weight
 CACHE_FORMAT = "4"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
@@ -306,12 +308,20 @@ def run_jobs(jobs: list[Job], content_dir: Path) -> None:
             lay_out(job, content_dir)
         return
     pending = sorted(jobs, key=lambda j: -j.weight)  # longest first: the workers finish together
+    # memory: the layouts side by side hold at most this much (a layout's memory grows with its document):
+    # the two heaviest chunks never run together, a lighter one keeps the other CPU busy
+    budget = LAYOUT_BUDGET * pending[0].weight
     running: dict[int, Job] = {}
     failed: list[str] = []
     try:
         while pending or running:
             while pending and len(running) < workers:
-                job = pending.pop(0)
+                held = sum(j.weight for j in running.values())
+                fits = [j for j in pending if not running or held + j.weight <= budget]
+                if not fits:
+                    break
+                job = fits[0]
+                pending.remove(job)
                 running[start(job, content_dir)] = job
             done = False
             for pid in list(running):
@@ -380,7 +390,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     for part, source in zip(chunks, sources):
         key = hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest()
         job = Job(source, (css, chunk_css), cache / f"{slug}-{key}.pdf", cache / f"{slug}-{key}.json",
-                  len(source))
+                  len(source) + IMAGE_WEIGHT * source.count("<img"))
         records.append(job)
         # a damaged cache entry (its PDF or its record truncated, bytes flipped) is a miss, never trusted
         if verified(job, fetcher) is None:
