@@ -51,7 +51,8 @@ from . import cache_dir, sheet, sheet_heads
 # as one document). The tests lower it to cut a small book into chunks.
 CHUNK_FACTS = 1200
 IMAGE_WEIGHT = 10_000  # a picture weighs as much as this many characters of the chunk's HTML (half a column of text)
-LAYOUT_BUDGET = 1.5  # the layouts running at once: at most this many times the heaviest one's weight
+LAYOUT_BUDGET = 1.5  # the layouts running at once: at most this many times the heaviest one's weight,
+LAYOUT_FLOOR = 500_000  # or this much (two chunks of text, some 30 pages, run side by side whatever their size)
 CACHE_FORMAT = "4"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
@@ -308,9 +309,9 @@ def run_jobs(jobs: list[Job], content_dir: Path) -> None:
             lay_out(job, content_dir)
         return
     pending = sorted(jobs, key=lambda j: -j.weight)  # longest first: the workers finish together
-    # memory: the layouts side by side hold at most this much (a layout's memory grows with its document):
-    # the two heaviest chunks never run together, a lighter one keeps the other CPU busy
-    budget = LAYOUT_BUDGET * pending[0].weight
+    # memory: the layouts side by side hold at most this much (a layout's memory grows with its document and
+    # its pictures): two heavy chunks never run together, a lighter one keeps the other CPU busy
+    budget = max(LAYOUT_BUDGET * pending[0].weight, LAYOUT_FLOOR)
     running: dict[int, Job] = {}
     failed: list[str] = []
     try:
