@@ -198,7 +198,7 @@ def _prose(text: str, used: set[str]) -> str:
     text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
     text = SOUND_RE.sub("", text)
     text = LINK_RE.sub(lambda f: f.group(1) if f.group(1) is not None else f.group(2), text)
-    text = _outside_math(text, lambda t: INTRAWORD_MARK_RE.sub("", t))  # a*b in a formula is the formula's
+    text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     text = FOOTNOTE_RE.sub("", text)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
@@ -227,6 +227,20 @@ def _unused_footnotes(text: str, used: set[str]) -> str:
     if "[^" not in text:
         return text
     return FOOTNOTE_DEF_RE.sub(lambda f: f.group() if f.group(1).lower() in used else _blank(f), text)
+
+
+def _intraword(text: str) -> str:
+    """Emphasis marks inside a word left out (**U**niform reads "Uniform"); a lone one, with no other like it
+    on its line, is no mark (d*H is two words, as shown)."""
+    if "*" not in text and "~~" not in text:
+        return text
+
+    def one(found: re.Match[str]) -> str:
+        start = text.rfind("\n", 0, found.start()) + 1
+        end = text.find("\n", found.end())
+        line = text[start:len(text) if end < 0 else end]
+        return "" if line.count(found.group()) >= 2 else found.group()
+    return INTRAWORD_MARK_RE.sub(one, text)
 
 
 MATH_SPAN_RE = re.compile(r"(?<![\\$])\$\$?[^$\n]+?\$\$?")
