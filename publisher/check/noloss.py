@@ -239,7 +239,9 @@ def _intraword(text: str) -> str:
         start = text.rfind("\n", 0, found.start()) + 1
         end = text.find("\n", found.end())
         line = text[start:len(text) if end < 0 else end]
-        return "" if line.count(found.group()) >= 2 else found.group()
+        run, mark = found.group(), re.escape(found.group()[0])
+        alike = re.findall(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line)  # runs of this length exactly
+        return "" if len(alike) >= 2 else run
     return INTRAWORD_MARK_RE.sub(one, text)
 
 
