@@ -255,6 +255,8 @@ def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: 
     cache = sorted((tmp_path / "out" / ".cache" / "pdf").glob("*.pdf"))
     assert len(cache) >= 3
     victim = cache[1]
+    if damage == "record head":  # a chunk with a running head to change (which one has depends on the layout)
+        victim = next(p for p in cache if re.search(r'"text": "\w', p.with_suffix(".json").read_text("utf-8")))
     data = victim.read_bytes()
     if damage == "truncate":
         victim.write_bytes(data[: len(data) // 2])
