@@ -316,12 +316,13 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
 
     def split(word: str, parts: dict[str, int], free: Counter | None = None) -> list[str] | None:
         """``word`` as two or more words of ``parts`` (counts respected) and ``free`` (any number), or None."""
-        failed: set[int] = set()  # positions no split goes on from (so a long word costs its length squared)
+        failed: set[tuple] = set()  # (position, pieces used) no split goes on from
 
         def go(at: int, used: Counter) -> list[str] | None:
             if at == len(word):
                 return []
-            if at in failed:
+            state = (at, tuple(sorted(used.items())))
+            if state in failed:
                 return None
             for end in range(len(word), at, -1):
                 piece = word[at:end]
@@ -331,13 +332,14 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
                     if rest is not None:
                         return [piece, *rest]
                     used[piece] -= 1
-            failed.add(at)
+            failed.add(state)
             return None
         return go(0, Counter()) if len(word) <= 64 else None
 
     for word, n in sorted(extra.items()):  # a shown word joined from the source's pieces
         for _ in range(n):
-            pieces = [p for p in split(word, short, known) or () if short.get(p)]
+            # made of missing words only, else of missing words and the source's own
+            pieces = [p for p in split(word, short) or split(word, short, known) or () if short.get(p)]
             if not pieces:
                 break
             for p in pieces:
