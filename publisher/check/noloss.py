@@ -78,12 +78,13 @@ FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M) 
 SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
 
 
-# an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag,
-# to the next blank line; a fence inside one is text, not code
+# an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
+# (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
+# is text, not code
 HTML_BLOCK_RE = re.compile(
     r"^ {0,3}(?:</?(?:address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|"
     r"figcaption|figure|footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|"
-    r"tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$)|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*\S[^\n]*)*"
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
@@ -173,7 +174,7 @@ def source_text(text: str) -> str:
     for k, part in enumerate(prose):
         out.append(_prose(part, used))
         if k < len(code):  # the fence's language is no word of the text
-            out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]]))
+            out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
     return "".join(out)
 
 
