@@ -115,7 +115,9 @@ def _code(text: str) -> list[tuple[int, int]]:
             continue
         out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
         indent, mark = len(fence.group(1)), fence.group(2)
-        closing = re.compile(rf"^[ \t>]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$", re.M).search(text, fence.end() + 1)
+        # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
+        closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
+                             re.M).search(text, fence.end() + 1)
         end = closing.end() if closing else len(text)
         if indent >= 2:  # in a list item: a fence never closed there ends with the item
             end = min(end, _container_end(text, fence.end() + 1, indent))
