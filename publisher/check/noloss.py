@@ -295,14 +295,17 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     # aligned with the shown words), then, if more are short, the later ones
     aligned = _aligned(WORD_RE.findall(plain), words(shown), {k for _, _, k in found})
     out: list[tuple[str, int, int]] = []
+    taken: set[int] = set()  # (a set: a file of 60,000 lost words took a minute with the list)
     for w, n, k in found:
-        if k not in aligned and short[w] > 0:
+        if k not in aligned and short.get(w, 0) > 0:
             short[w] -= 1
             out.append((w, n, k))
+            taken.add(k)
     for w, n, k in reversed(found):
-        if short[w] > 0 and (w, n, k) not in out:
+        if short.get(w, 0) > 0 and k not in taken:
             short[w] -= 1
             out.append((w, n, k))
+            taken.add(k)
     return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
 
 
