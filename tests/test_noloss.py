@@ -167,6 +167,8 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("\t```py\ncode\n<b>*&copy;\nv\n", "```py code *© v"),  # a tab-indented fence: an indented code line
     ("</b>\\<!-- id: pin --><summary>x\n", "<!-- id: pin -->x"),  # an escaped comment is text
     ("T==x==d*H and **U**niform\n", "Txd*H and Uniform"),  # a lone star between letters is no mark
+    ("</summary>\\\\<b>x\n", "\\\\x"),  # in an HTML block a backslash escapes no tag, two neither
+    ("a\\[^1]</b>b\n", "a[^1]b"),  # an escaped footnote mark leaves no backslash before the tag
 ])
 def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> None:
     """The fuzz corpus's last disagreements (issue 21): words the output joins or splits differently, an

@@ -168,7 +168,7 @@ def source_text(text: str) -> str:
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
-        text = re.sub(r"\\<", lambda f: "<" if in_html(f.start()) else f.group(), text)
+        text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
     code = _code(text)
     prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
     used = {k.lower() for p in prose for k in FOOTNOTE_USE_RE.findall(p)} if "[^" in text else set()  # (not in code)
@@ -203,8 +203,9 @@ def _prose(text: str, used: set[str]) -> str:
     text = LINK_RE.sub(lambda f: f.group(1) if f.group(1) is not None else f.group(2), text)
     text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
-    text = FOOTNOTE_RE.sub("", text)
+    # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
+    text = FOOTNOTE_RE.sub("", text)
     text = UPDATE_LINE_RE.sub("", text)
     text = CALLOUT_RE.sub("", text)
     text = ADMONITION_RE.sub(r"\1", text)
