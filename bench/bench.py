@@ -144,12 +144,8 @@ def watch_edit(src: Path, out: Path, chapter: Path, repeat: int) -> dict[str, fl
         return False
 
     def inodes() -> dict[str, int]:
-        found = {}
-        for ext, name in ((".apkg", "anki"), ("-cheatsheet.pdf", "pdf"), (".epub", "epub")):
-            for f in out.glob(f"*{ext}"):
-                if name != "epub" or not f.name.endswith("-cheatsheet.pdf"):
-                    found[name] = f.stat().st_ino
-        return found
+        return {name: f.stat().st_ino for ext, name in ((".apkg", "anki"), ("-cheatsheet.pdf", "pdf"), (".epub", "epub"))
+                for f in out.glob(f"*{ext}")}
 
     try:
         end = time.monotonic() + 300

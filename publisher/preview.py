@@ -13,6 +13,7 @@ the page's styles and script are served from ``templates/preview/`` (a user's fo
 from __future__ import annotations
 
 import html as htmllib
+import mimetypes
 import re
 import threading
 from dataclasses import dataclass, field
@@ -239,7 +240,7 @@ class Site:
 
     def _made(self, ch: Chapter, env: Any) -> None:
         """The chapter's blocks, its diagnostics placed, its cards' links to their lines."""
-        opts = html.Options(math="mathml", typography=True, image_src=self._image, link_href=_web_only,
+        opts = html.Options(math="mathml", typography=True, image_src=self._image, link_href=html.web_link,
                             target_href=_page_href, original_label=html.original_label(ch.date),
                             footnote_numbers=html.footnote_numbers(ch.model), anchor_for=_lines())
         body, before = chapter_body(ch.model, ch.diagnostics, opts, env)
@@ -273,10 +274,6 @@ class Site:
         """A file of the content folder a page shows (an image), never one outside it."""
         target, _ = resolve_inside(self.content_dir, rel)
         return target if target is not None and target.is_file() else None
-
-
-def _web_only(url: str) -> str | None:
-    return url if urlsplit(url).scheme in ("http", "https", "mailto") else None
 
 
 def _page_href(target: str) -> str:
@@ -352,8 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _image_type(path: Path) -> str:
-    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-            ".webp": "image/webp", ".svg": "image/svg+xml"}.get(path.suffix.lower(), "application/octet-stream")
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 def serve(site: Site, port: int) -> ThreadingHTTPServer:

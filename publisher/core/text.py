@@ -223,10 +223,16 @@ def walk_inlines(nodes: tuple[m.Inline, ...]) -> Iterator[m.Inline]:
 
 def all_inlines(book: m.Book) -> Iterator[m.Inline]:
     for chapter in book.chapters:
+        yield from chapter_inlines(chapter)
+
+
+def chapter_inlines(chapter: m.Chapter, title: bool = True) -> Iterator[m.Inline]:
+    """Every inline node of a chapter: its title's (unless ``title`` is false), its blocks', its footnotes'."""
+    if title:
         yield from walk_inlines(chapter.title)
-        for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
-            for run in block_inlines(block):
-                yield from walk_inlines(run)
+    for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
+        for run in block_inlines(block):
+            yield from walk_inlines(run)
 
 
 def facts(book: m.Book) -> Iterator[tuple[m.Loc, str]]:

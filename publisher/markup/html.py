@@ -108,6 +108,12 @@ class Options:
     anchor_for: Callable[[m.Loc], "str | None"] | None = None
 
 
+def web_link(url: str) -> str | None:
+    """A ``link_href`` for outputs that carry no local files: web and mail links stay links, anything else
+    (a local file, another scheme) is shown as its words."""
+    return url.strip() if urlsplit(url.strip()).scheme.lower() in ("http", "https", "mailto") else None
+
+
 def original_label(date: str) -> str:
     """How a superseded claim is labelled: with the year of the notes ("2018 notes"), when known."""
     return f"{date[:4]} notes" if len(date) >= 4 and date[:4].isdigit() else "Originally"

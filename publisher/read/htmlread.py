@@ -256,10 +256,8 @@ def _block(cx: Html, el: El) -> list[Any]:
         case "details":
             return _details(cx, el)
         case "summary":  # a summary outside its <details>: a bold line, then the blocks it holds
-            cut = next((n for n, k in enumerate(el.kids) if _is_block(k)), len(el.kids))
-            nodes = _trim(to_inlines(cx, el.kids[:cut], el.line))
-            head = [m.Para((m.Strong(tuple(nodes), where),), where)] if nodes else []
-            return head + list(_inner_blocks(cx, el.kids[cut:], el.line))
+            nodes, held = _summary(cx, el)
+            return ([m.Para((m.Strong(nodes, where),), where)] if nodes else []) + list(held)
         case "h1" | "h2" | "h3" | "h4" | "h5" | "h6":
             return [cx.heading(int(el.tag[1]), tuple(_trim(to_inlines(cx, el.kids, el.line))), where)]
         case "ul" | "ol":
@@ -293,14 +291,18 @@ def _details(cx: Html, el: El) -> list[m.Block]:
     for kid in el.kids:
         if isinstance(kid, El) and kid.tag == "summary" and not taken:
             taken = True
-            cut = next((n for n, k in enumerate(kid.kids) if _is_block(k)), len(kid.kids))
-            summary = tuple(_trim(to_inlines(cx, kid.kids[:cut], kid.line)))
-            prompt = _inner_blocks(cx, kid.kids[cut:], kid.line)
+            summary, prompt = _summary(cx, kid)
             if not summary and prompt and isinstance(prompt[0], m.Para):  # words in a paragraph of their own
                 summary, prompt = prompt[0].children, prompt[1:]
         else:
             rest.append(kid)
     return [m.Details(summary, _inner_blocks(cx, rest, el.line), cx.loc(el.line), prompt)]
+
+
+def _summary(cx: Html, el: El) -> tuple[tuple[m.Inline, ...], tuple[m.Block, ...]]:
+    """A ``<summary>``'s words, and the blocks it holds after them (a list, code: Markdown between its tags)."""
+    cut = next((n for n, k in enumerate(el.kids) if _is_block(k)), len(el.kids))
+    return tuple(_trim(to_inlines(cx, el.kids[:cut], el.line))), _inner_blocks(cx, el.kids[cut:], el.line)
 
 
 def _is_block(kid: Any) -> bool:

@@ -108,21 +108,16 @@ def _image_resolver(content_dir: Path):
     return resolve
 
 
-def _link_href(url: str) -> str | None:
-    """Web and mail links stay links; other local files are not in the sheet (shown as text)."""
-    return url.strip() if urlsplit(url.strip()).scheme.lower() in ("http", "https", "mailto") else None
-
-
 def _link_budget(chapter: m.Chapter, lo: int) -> Callable[[str], str | None]:
     """The sheet's ``link_href`` for a chapter's piece that starts at block ``lo``: the chapter's first
     :data:`SHEET_LINKS` web links stay links, later ones print as their words (P020 says so); each link is
     an annotation and a tagged element that costs layout time, and paper has no use for them."""
     used = sum(1 for b in walk_blocks(chapter.blocks[:lo]) for run in block_inlines(b) for n in walk_inlines(run)
-               if isinstance(n, m.Link) and not n.target and _link_href(n.url) is not None) if lo else 0
+               if isinstance(n, m.Link) and not n.target and html.web_link(n.url) is not None) if lo else 0
     left = [SHEET_LINKS - used]
 
     def href(url: str) -> str | None:
-        out = _link_href(url)
+        out = html.web_link(url)
         if out is None or left[0] <= 0:
             return None
         left[0] -= 1

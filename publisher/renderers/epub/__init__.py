@@ -12,7 +12,7 @@ timestamps and a fixed order, so unchanged sources give a byte-identical file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from ...check import noloss
@@ -21,7 +21,7 @@ from ...core import model as m
 from ...core.diagnostics import Diagnostic, diag
 from ...core.fsutil import atomic_path
 from ...core.model import Loaded
-from ...core.text import count, squash, walk_blocks
+from ...core.text import chapter_inlines, count, squash, walk_blocks
 from ...markup import html, templates
 from .. import Artifact, RenderOptions, cache_dir
 from .cache import Part, Store, chapter_key, salt
@@ -98,7 +98,7 @@ def build(loaded: Loaded, content_dir: Path, cache: Path | None = None) -> tuple
     images = [plan.images.by_path[p] for p in plan.images.by_path]
     # an image whose alt text is empty anywhere makes "alternativeText" false
     empty_alt = {
-        n.url for ch in book.chapters for n in _all_inlines(ch) if isinstance(n, m.Image) and not n.alt.strip()
+        n.url for ch in book.chapters for n in chapter_inlines(ch, title=False) if isinstance(n, m.Image) and not n.alt.strip()
     }
     for url in empty_alt:
         target, _ = resolve_inside(Path(content_dir), url)
@@ -147,17 +147,9 @@ def build(loaded: Loaded, content_dir: Path, cache: Path | None = None) -> tuple
     return data, f"{count(len(book.chapters), 'chapter')}, {count(questions, 'question')}, {count(len(entries), 'glossary term')}", diags
 
 
-def _all_inlines(chapter: m.Chapter) -> Iterator[m.Inline]:
-    from ...core.text import block_inlines, walk_inlines
-
-    for block in walk_blocks(chapter.blocks + tuple(b for f in chapter.footnotes for b in f.blocks)):
-        for run in block_inlines(block):
-            yield from walk_inlines(run)
-
-
 def _refused(book: m.Book, url: str, why: str) -> Diagnostic:
     for ch in book.chapters:
-        for node in _all_inlines(ch):
+        for node in chapter_inlines(ch, title=False):
             if isinstance(node, m.Image) and node.url == url:
                 code = "P111" if why == "missing image" else "P112" if "leaves" in why or "absolute" in why else "P113"
                 return diag(code, node.loc.file, node.loc.line, f"'{url}' left out of the EPUB: {why}")

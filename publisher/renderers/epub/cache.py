@@ -23,7 +23,7 @@ from markupsafe import Markup
 from ...check.validate import resolve_inside
 from ...core import model as m
 from ...core.fsutil import atomic_write
-from ...core.text import block_inlines, walk_blocks, walk_inlines
+from ...core.text import chapter_inlines
 from ...markup import templates
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -67,13 +67,11 @@ def chapter_key(base: str, index: int, ch: m.Chapter, cards: list[m.Card], files
                 anchors: dict[str, set[str]], ids: dict[str, str], lang: str, date: str, content_dir: Path) -> str:
     """Everything a chapter's part reads, hashed (``base``: the code and templates, from :func:`salt`)."""
     linked, shown = set(), set()
-    for block in walk_blocks(ch.blocks + tuple(b for f in ch.footnotes for b in f.blocks)):
-        for run in block_inlines(block):
-            for n in walk_inlines(run):
-                if isinstance(n, m.Link) and n.target:
-                    linked.add(n.target.partition("#")[0])
-                elif isinstance(n, m.Image):
-                    shown.add(n.url)
+    for n in chapter_inlines(ch):
+        if isinstance(n, m.Link) and n.target:
+            linked.add(n.target.partition("#")[0])
+        elif isinstance(n, m.Image):
+            shown.add(n.url)
     images = []
     for url in sorted(shown):
         target, _ = resolve_inside(content_dir, url)

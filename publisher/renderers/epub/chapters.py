@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -61,8 +60,7 @@ class Plan:
 
     def link_href(self, url: str) -> str | None:
         """Web and mail links stay links; other local files are not in the book (shown as text)."""
-        parts = urlsplit(url.strip())
-        return url.strip() if parts.scheme.lower() in ("http", "https", "mailto") else None
+        return html.web_link(url)
 
     def target_href(self, target: str) -> str | None:
         """A link into the book (``slug`` or ``slug#anchor``, resolved by normalization)."""
