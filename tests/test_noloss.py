@@ -169,6 +169,13 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("T==x==d*H and **U**niform\n", "Txd*H and Uniform"),  # a lone star between letters is no mark
     ("</summary>\\\\<b>x\n", "\\\\x"),  # in an HTML block a backslash escapes no tag, two neither
     ("a\\[^1]</b>b\n", "a[^1]b"),  # an escaped footnote mark leaves no backslash before the tag
+    ("]t6X[^1]<b>t6X==x==![i](a.png)Øf\nq\n", "]t6X[^1]t6XxiØf q i"),  # a mark of no footnote is text, shown as written
+    ("[^1]: note\n<details>z\nw[^1]\n", "z w[^1]"),  # a mark in an HTML block is text: the note is unused
+    ("x==<details>Nested\n\n[l](javascript:x)<details>Nested\n", "xNested [l](javascript:x) Nested"),
+    ("<details>x\n```py\ncode\n", "x code"),
+    ("[sound:[l](javascript:x)\n", "[sound:l"),  # no sound: a link inside brackets
+    ("</details>!\\[|<img\\b<script>x</script>\n", "![|x"),  # in an HTML block '<img\b<script>' is one tag
+    ("<script>x</script>```py\ncode\n    ```py\n<details>\n<summary>Code?\n", "x```py code ```py Code?"),  # a fence's language, where a reader reads a fence
 ])
 def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> None:
     """The fuzz corpus's last disagreements (issue 21): words the output joins or splits differently, an

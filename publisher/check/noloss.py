@@ -37,6 +37,7 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>")
 TAG_RE = re.compile(r"(?<!(?<!\\)\\)</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
 _TARGET = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
@@ -59,8 +60,9 @@ LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=
 NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
-SOUND_RE = re.compile(r"\[sound:[^\]\n]*\]")
+SOUND_RE = re.compile(r"\[sound:[^\[\]\n]*\]")
 INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
+FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})([^\n`]*)$", re.M)
 FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}|~{3,})[^\n`]*$", re.M)
 LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
@@ -128,14 +130,12 @@ def _code(text: str) -> list[tuple[int, int]]:
 
 
 def _indented_code(text: str, fence: re.Match[str]) -> bool:
-    """A fence indented four columns or more after a blank line, outside any list item: a line of an indented
-    code block, not a fence."""
+    """A fence indented four columns or more outside any list item: a line of an indented code block (after
+    a blank line) or of a paragraph (after one of its lines), not a fence."""
     lead = fence.group(1)
     if ">" in lead or len(lead.expandtabs(4)) < 4:
         return False
     lines = text[:fence.start()].split("\n")[:-1]
-    if lines and lines[-1].strip():
-        return False  # (a paragraph's next line: no code block starts there)
     for line in reversed(lines[-200:]):
         if not line.strip() or line[:1] in " \t":
             if LIST_MARK_RE.match(line):
@@ -169,12 +169,24 @@ def source_text(text: str) -> str:
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
+    if "<" in text:  # in an HTML block a tag is read as HTML reads it: '<', a letter, all to the next '>'
+        in_html = _in_html_block(text)
+        text = HTML_TAG_RE.sub(lambda f: "<q>" if in_html(f.start()) and not TAG_RE.fullmatch(f.group()) else f.group(),
+                               text)
     code = _code(text)
     prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
-    used = {k.lower() for p in prose for k in FOOTNOTE_USE_RE.findall(p)} if "[^" in text else set()  # (not in code)
+    used: set[str] = set()
+    defined: set[str] = set()
+    if "[^" in text:  # a footnote mark in code or in an HTML block is text, not a use
+        in_html = _in_html_block("".join(prose))
+        at = 0
+        for p in prose:
+            used |= {f.group(1).lower() for f in FOOTNOTE_USE_RE.finditer(p) if not in_html(at + f.start())}
+            defined |= {k.lower() for k in FOOTNOTE_DEF_RE.findall(p)}
+            at += len(p)
     out = []
     for k, part in enumerate(prose):
-        out.append(_prose(part, used))
+        out.append(_prose(part, used, defined))
         if k < len(code):  # the fence's language is no word of the text
             out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
     return "".join(out)
@@ -184,7 +196,7 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
     return "\n" * found.group().count("\n")
 
 
-def _prose(text: str, used: set[str]) -> str:
+def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = COMMENT_RE.sub(_blank, text)
     if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
         text = _legacy_names(text)
@@ -205,7 +217,8 @@ def _prose(text: str, used: set[str]) -> str:
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
-    text = FOOTNOTE_RE.sub("", text)
+    # a mark of a footnote with no definition is shown as written ("[^1]")
+    text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
     text = UPDATE_LINE_RE.sub("", text)
     text = CALLOUT_RE.sub("", text)
     text = ADMONITION_RE.sub(r"\1", text)
@@ -282,6 +295,12 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
             if short.get(name):
                 short[name] -= 1
         short = {w: n for w, n in short.items() if n > 0}
+    if "``" in source or "~~" in source:  # a fence's language, wherever a reader took the line for a fence
+        for info in FENCE_INFO_ANY_RE.findall(source):
+            for name in WORD_RE.findall(info):
+                if short.get(name):
+                    short[name] -= 1
+        short = {w: n for w, n in short.items() if n > 0}
     _rejoined(short, {w: n - want[w] for w, n in have.items() if n > want[w]}, want)
     if not short:
         return []
@@ -343,10 +362,11 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
             return None
         return go(0, Counter()) if len(word) <= 64 else None
 
+    spare = Counter(extra)
     for word, n in sorted(extra.items()):  # a shown word joined from the source's pieces
         for _ in range(n):
             # made of missing words only, else of missing words and the source's own
-            pieces = [p for p in split(word, short) or split(word, short, known) or () if short.get(p)]
+            pieces = split(word, short) or split(word, short, known)
             if not pieces:
                 break
             for p in pieces:
@@ -354,7 +374,8 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
                     short[p] -= 1
                     if not short[p]:
                         del short[p]
-    spare = dict(extra)
+                else:  # this source word is shown inside the joined one: a copy of it shown apart is spare
+                    spare[p] += 1
     for word in sorted(short):  # a source word the output shows in pieces
         while short.get(word) and (pieces := split(word, spare)):
             for p in pieces:
