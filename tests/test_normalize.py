@@ -154,6 +154,23 @@ def test_consecutive_definition_paragraphs_share_a_list() -> None:
     ]
 
 
+def test_term_lines_without_bullets_are_a_definition_each() -> None:
+    """Real notes list terms one per line with no bullet (one paragraph to Markdown): each line is a pair,
+    not one definition that swallows the lines under it; a paragraph with a line of prose stays one."""
+    from publisher.cards.derive import derive_cards
+
+    blocks = norm("# A\n\nEC2 - virtual servers in the cloud\nS3 - object storage\n**IAM** - who may do what\n")
+    assert shape(blocks) == [("dl", [("EC2", [("p", "virtual servers in the cloud")]), ("S3", [("p", "object storage")]),
+                                     ("IAM", [("p", "who may do what")])])]
+    assert [d.loc.line for d in blocks[0].items] == [3, 4, 5]  # each at its own line
+    ch, _ = read_chapter(b"# A\n\nEC2 - virtual servers\nS3 - object storage\n", "f.md", "f")
+    cards = derive_cards(normalize(m.Book(META, (ch,))))
+    assert [(plain_text(c.front[0].children), plain_text(c.back[0].children)) for c in cards] == [
+        ("EC2", "virtual servers"), ("S3", "object storage")]
+    assert shape(norm("# A\n\nEC2 - virtual servers\nthat run in a region\n")) == [
+        ("dl", [("EC2", [("p", "virtual servers that run in a region")])])]
+
+
 def test_sections_are_normalized_inside() -> None:
     assert shape(norm("# A\n\n## S\n\n- **T** - x\n")) == [("section", "S", [("dl", [("T", [("p", "x")])])])]
 

@@ -312,21 +312,45 @@ def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> t
             case m.Alert() | m.Flashcard():
                 out.append(block)  # corrections, asides and cards written as such: the author's words as written
             case m.Para():
-                split = split_term(block.children, labels)
-                if split is None:
-                    out.append(block)
-                    continue
-                term, rest = split
-                d = m.Definition(term, (m.Para(rest, block.loc),) if rest else (), block.loc)
+                # "Term - text" lines one under the other, without bullets: a definition each
+                defs = _line_definitions(block, labels)
+                if defs is None:
+                    split = split_term(block.children, labels)
+                    if split is None:
+                        out.append(block)
+                        continue
+                    term, rest = split
+                    defs = [m.Definition(term, (m.Para(rest, block.loc),) if rest else (), block.loc)]
                 if out and isinstance(out[-1], m.DefList) and all(len(x.body) <= 1 for x in out[-1].items):
-                    out[-1] = replace(out[-1], items=out[-1].items + (d,))
+                    out[-1] = replace(out[-1], items=out[-1].items + tuple(defs))
                 else:
-                    out.append(m.DefList((d,), d.loc))
+                    out.append(m.DefList(tuple(defs), defs[0].loc))
             case m.Para() | m.CodeBlock() | m.Table() | m.Rule() | m.RawBlock() | m.Superseded():
                 out.append(block)
             case _:
                 assert_never(block)
     return tuple(out)
+
+
+def _line_definitions(para: m.Para, labels: frozenset[str]) -> list[m.Definition] | None:
+    """A paragraph of two lines or more, each a ``Term - text`` line: one definition per line (else None)."""
+    lines: list[list[m.Inline]] = [[]]
+    for node in para.children:
+        if isinstance(node, (m.SoftBreak, m.LineBreak)):
+            lines.append([])
+        else:
+            lines[-1].append(node)
+    if len(lines) < 2:
+        return None
+    out = []
+    for k, line in enumerate(lines):
+        split = split_term(tuple(line), labels)
+        if split is None:
+            return None
+        term, rest = split
+        loc = line[0].loc if line[0].loc != m.NOWHERE else m.Loc(para.loc.file, para.loc.line + k)
+        out.append(m.Definition(term, (m.Para(rest, loc),) if rest else (), loc))
+    return out
 
 
 def _group(run: list[m.ListItem | m.Definition]) -> m.Block:
