@@ -36,6 +36,9 @@ CASES = [
     ("P134-giveaway-front", "# A\n\n- A ==queue== decouples producers: the queue holds messages\n", [("P134", 3)], True),
     ("P135-count-only", "# A\n\n- There are ==3== ways to deploy it safely today\n", [("P135", 3)], True),
     ("P136-little-around", "# A\n\n- DynamoDB is ==schemaless==\n", [("P136", 3)], True),
+    ("P138-placeholder-answer", "# A\n\n<details>\n<summary>What is a pod?</summary><br><b>\n\nTODO\n</b></details>\n",
+     [("P138", 3)], False),
+    ("P138-placeholder-heading", "# A\n\n## What is a hub?\n\nTBD.\n", [("P138", 3)], False),
     ("P137-context-repeats", "# A\n\n## Indexes\n\n- **Indexes** - fast lookups on columns\n", [("P137", 5)], True),
 ]
 

@@ -14,7 +14,7 @@ and the book); weak is a warning. Both are diagnostics at the card's line.
 | P135 | weak | asks only for a count ("[...] ways") |
 | P136 | weak | leaves almost nothing around its blank |
 | P137 | weak | repeats its front in the context line above it |
-| P138 | junk | has no answer (a question nobody answered yet) |
+| P138 | junk | has no answer (a question nobody answered yet, or only "TODO", "TBD") |
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ class Finding:
     def diagnostic(self) -> Diagnostic:
         what = "no card is made" if self.junk else "a weak card"
         return diag(self.code, self.card.loc.file, self.card.loc.line, f"{self.detail} ({what}; <!-- card: no --> silences it)")
+
+
+# a back that says its answer is still to be written ("TODO", "TBD", "Coming soon")
+PLACEHOLDER_RE = re.compile(r"^\W*(?:todo|to-?do|tbd|tba|wip|work in progress|coming soon|fill (?:me|this) in|"
+                            r"to be (?:done|added|written|completed|answered))\W*$", re.I)
 
 
 def _front_paras(card: m.Card) -> list[tuple[m.Inline, ...]]:
@@ -141,6 +146,8 @@ def _one(card: m.Card, front: str) -> list[Finding]:
         words = _words(back)
         if not words and not any(isinstance(b, (m.CodeBlock, m.Table)) or _has_image(b) for b in card.back):
             out.append(Finding(card, "P138", "nothing answers it"))
+        elif PLACEHOLDER_RE.match(back):
+            out.append(Finding(card, "P138", f"its answer is a placeholder, '{back[:30]}': nothing answers it yet"))
         elif not words or (words[0].lower() in YES_NO and (len(words) == 1 or words[1].lower() in YES_NO_FOLLOW)):
             out.append(Finding(card, "P133", f"the answer is '{back[:40]}': ask for the fact itself"))
     if card.context and squash(card.context[-1]).lower().rstrip("?:. ") == front.lower().rstrip("?:. "):
