@@ -167,6 +167,7 @@ def test_term_lines_without_bullets_are_a_definition_each() -> None:
     cards = derive_cards(normalize(m.Book(META, (ch,))))
     assert [(plain_text(c.front[0].children), plain_text(c.back[0].children)) for c in cards] == [
         ("EC2", "virtual servers"), ("S3", "object storage")]
+    assert len(norm("# A\n\nStandard RI - a discount<br>\nSpot - spare capacity<br>\nDedicated - own host\n")[0].items) == 3
     assert shape(norm("# A\n\nEC2 - virtual servers\nthat run in a region\n")) == [
         ("dl", [("EC2", [("p", "virtual servers that run in a region")])])]
 

@@ -340,6 +340,7 @@ def _line_definitions(para: m.Para, labels: frozenset[str]) -> list[m.Definition
             lines.append([])
         else:
             lines[-1].append(node)
+    lines = [line for line in lines if line]  # "Term - text<br>" then its line break: one break
     if len(lines) < 2:
         return None
     out = []
