@@ -173,7 +173,8 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("[^1]: note\n<details>z\nw[^1]\n", "z w[^1]"),  # a mark in an HTML block is text: the note is unused
     ("x==<details>Nested\n\n[l](javascript:x)<details>Nested\n", "xNested [l](javascript:x) Nested"),
     ("<details>x\n```py\ncode\n", "x code"),
-    ("[sound:[l](javascript:x)\n", "[sound:l"),  # no sound: a link inside brackets
+    ("[sound:[l](javascript:x)\n", "[sound:l"),
+    ("x[^1]\n\n[^1]: note\n[^1]: again\n", "x note"),  # a footnote defined again: P123, shown nowhere  # no sound: a link inside brackets
     ("</details>!\\[|<img\\b<script>x</script>\n", "![|x"),  # in an HTML block '<img\b<script>' is one tag
     ("<script>x</script>```py\ncode\n    ```py\n<details>\n<summary>Code?\n", "x```py code ```py Code?"),  # a fence's language, where a reader reads a fence
 ])

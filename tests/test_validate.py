@@ -104,6 +104,8 @@ CASES = [
     ("P122-empty-file", "", "P122", 1, "# A\n\ntext\n"),
     ("P122-blank-file", " \n\n\t\n", "P122", 1, "# A\n\ntext\n"),
     ("P123-unused-footnote", "# A\n\ntext\n\n[^note]: a note\n", "P123", 5, "# A\n\ntext[^note]\n\n[^note]: a note\n"),
+    ("P123-footnote-defined-twice", "# A\n\ntext[^n]\n\n[^n]: a note\n[^n]: another\n", "P123", 6,
+     "# A\n\ntext[^n]\n\n[^n]: a note\n"),
     ("P124-undefined-footnote", "# A\n\nsome\n\ntext[^x]\n", "P124", 5, "# A\n\nsome\n\ntext[^x]\n\n[^x]: defined\n"),
     ("P125-too-many-clozes", "# A\n\n" + " ".join(f"w{i} ==x{i}==" for i in range(25)) + "\n", "P125", 3, "# A\n\n==one== two\n"),
 ]

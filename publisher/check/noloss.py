@@ -243,7 +243,15 @@ def _unused_footnotes(text: str, used: set[str]) -> str:
     """A footnote's definition that nothing refers to is left out, as every output leaves it (P123 says so)."""
     if "[^" not in text:
         return text
-    return FOOTNOTE_DEF_RE.sub(lambda f: f.group() if f.group(1).lower() in used else _blank(f), text)
+    seen: set[str] = set()
+
+    def one(f: re.Match[str]) -> str:
+        key = f.group(1).lower()
+        if key in used and key not in seen:
+            seen.add(key)
+            return f.group()
+        return _blank(f)  # unused, or defined again (the first definition is the footnote): P123
+    return FOOTNOTE_DEF_RE.sub(one, text)
 
 
 def _intraword(text: str) -> str:

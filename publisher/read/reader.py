@@ -276,6 +276,14 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         if key not in used:
             at = _footnote_def(cx.loc, str(key))
             diags.append(diag("P123", at.file, at.line, f"[^{key.lower()}]"))
+    # a footnote defined twice: the first definition is the footnote, a later one is shown nowhere
+    for key in (state.env.get("ref_footnotes") or {}):
+        again = list(re.finditer(r"^[ \t>]*\[\^" + re.escape(str(key)) + r"\]:", cx.loc.src, re.M | re.I))[1:]
+        first = _footnote_def(cx.loc, str(key)).line
+        for hit in again:
+            line = cx.loc.src.count("\n", 0, hit.start()) + 1
+            diags.append(diag("P123", file, line, f"[^{str(key).lower()}] is defined again (first at line {first}): "
+                                                  "this definition is shown nowhere"))
     deepest = _too_deep(blocks, mdparse.MAX_NESTING)
     if deepest is not None:  # mistune stops nesting there: what is deeper is read as plain text
         diags.append(diag("P009", file, deepest.line, f"lists and quotes nested more than {mdparse.MAX_NESTING} "
