@@ -174,7 +174,9 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("x==<details>Nested\n\n[l](javascript:x)<details>Nested\n", "xNested [l](javascript:x) Nested"),
     ("<details>x\n```py\ncode\n", "x code"),
     ("[sound:[l](javascript:x)\n", "[sound:l"),
-    ("x[^1]\n\n[^1]: note\n[^1]: again\n", "x note"),  # a footnote defined again: P123, shown nowhere  # no sound: a link inside brackets
+    ("x[^1]\n\n[^1]: note\n[^1]: again\n", "x note"),
+    ("Term\n: text\n```\ncode\n\n![i](../x.png) [l](#x)\n", "Term text code i l"),  # a fence in a definition
+    # never closed ends with the definition's body  # a footnote defined again: P123, shown nowhere  # no sound: a link inside brackets
     ("</details>!\\[|<img\\b<script>x</script>\n", "![|x"),  # in an HTML block '<img\b<script>' is one tag
     ("<script>x</script>```py\ncode\n    ```py\n<details>\n<summary>Code?\n", "x```py code ```py Code?"),  # a fence's language, where a reader reads a fence
 ])

@@ -123,10 +123,24 @@ def _code(text: str) -> list[tuple[int, int]]:
         end = closing.end() if closing else len(text)
         if indent >= 2:  # in a list item: a fence never closed there ends with the item
             end = min(end, _container_end(text, fence.end() + 1, indent))
+        elif _in_definition(text, fence.start()):  # in a definition's body (": text"): it ends with the body
+            blank = re.compile(r"\n[ \t]*\n").search(text, fence.end())
+            end = min(end, blank.start() if blank else len(text))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
     out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text))) if not in_html(m_.start())]
     return out
+
+
+def _in_definition(text: str, pos: int) -> bool:
+    """Whether the line at ``pos`` continues a definition's body: the lines above it, up to a blank one,
+    include a ``: text`` line."""
+    for line in reversed(text[:pos].split("\n")[:-1][-50:]):
+        if not line.strip():
+            return False
+        if re.match(r"[ \t]{0,3}:[ \t]", line):
+            return True
+    return False
 
 
 def _indented_code(text: str, fence: re.Match[str]) -> bool:
