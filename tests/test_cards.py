@@ -397,3 +397,26 @@ def test_numbered_list_item_headings_are_questions_with_their_answers(tmp_path: 
     assert "hoisting" not in html.render(found[0].back, html.Options())
     loaded = load(tmp_path / "content")
     assert [d.code for d in loaded.diagnostics if d.code in ("P103", "P114", "P138")] == []
+
+
+def test_a_back_to_top_link_is_on_no_back_and_not_on_the_sheet(tmp_path: Path) -> None:
+    """Long interview READMEs end each answer with "**[⬆ Back to Top](#table-of-contents)**": on a card
+    (and on paper) it leads nowhere. The EPUB keeps it (there it goes back to the contents)."""
+    from publisher.renderers.pdf import printable
+
+    chapter = ("# Questions\n\n## Table of Contents\n\n1. [What is a closure](#what-is-a-closure)\n\n"
+               "1. ### What is a closure\n\n    A function with the variables of the scope it was made in.\n\n"
+               "    **[⬆ Back to Top](#table-of-contents)**\n\n"
+               "2. ### What is hoisting\n\n    Declarations moved to the top of their scope.\n\n"
+               "    [↑ top](#table-of-contents) | [Contents](#table-of-contents)\n\n"
+               "See [the top](#table-of-contents) of this page, and [Back to Top](https://example.com/top).\n")
+    folder = make_book(tmp_path, {"book.toml": TOML, "01-q.md": chapter})
+    loaded = load(folder)
+    questions = [c for c in loaded.cards if c.kind == "question"]
+    assert [plain_text(c.front[0].children) for c in questions] == ["What is a closure", "What is hoisting"]
+    assert all("⬆" not in back(c) and "↑" not in back(c) and "Contents" not in back(c) for c in questions)
+    assert "function with the variables" in back(questions[0])
+    sheet = html.render(printable(loaded.book).chapters[0].blocks)
+    assert "⬆" not in sheet and "↑ top" not in sheet
+    assert "the top" in sheet and "https://example.com/top" in sheet  # a sentence, and a link elsewhere, stay
+    assert "⬆ Back to Top" in html.render(loaded.book.chapters[0].blocks)  # the book keeps it

@@ -18,7 +18,7 @@ from typing import Iterator, assert_never
 from ..core import model as m
 from .normalize import split_term
 from ..read.flashcards import is_deck_tag
-from ..core.text import BLANK, blank_marks, blocks_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines
+from ..core.text import BLANK, blank_marks, blocks_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines, without_navigation
 
 
 def key_slug(text: str) -> str:
@@ -108,6 +108,7 @@ def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[
     tags = ctx.tags + tuple(dict.fromkeys(  # the #tags written on the card's lines
         n.name for b in walk_blocks(front + back) for run in block_inlines(b) for n in walk_inlines(run)
         if isinstance(n, m.Tag) and n.name not in ctx.tags))
+    back = without_navigation(back)  # "⬆ Back to Top" goes nowhere on a card
     return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, tags, loc, is_pinned)
 
 

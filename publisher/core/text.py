@@ -334,6 +334,39 @@ def map_blocks(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Block, ...]], 
     return fn(tuple(one(b) for b in blocks))
 
 
+# "⬆ Back to Top", "↑ back to contents", "Go to top": a link that only moves the reader around the page
+NAVIGATION_RE = re.compile(r"^[\W_]*(?:(?:back|go|return|jump|scroll)\s+(?:up\s+)?to\s+)?(?:the\s+)?"
+                           r"(?:top|top of (?:the )?page|contents|table of contents|toc|index)[\W_]*$", re.I)
+
+
+def is_navigation(block: m.Block) -> bool:
+    """A paragraph that is only links to places in the same page, each worded as a way back up ("⬆ Back to
+    Top"): a reading aid of a long page, no content (a card's back and a printed sheet leave it out)."""
+    if not isinstance(block, m.Para):
+        return False
+    links = 0
+    for node in walk_inlines(block.children):
+        if isinstance(node, m.Link):
+            if not node.url.startswith("#") or not NAVIGATION_RE.match(plain_text(node.children).strip()):
+                return False
+            links += 1
+    return links > 0 and not plain_text(tuple(n for n in block.children if not _is_link(n))).strip(" |•·\n\t")
+
+
+def _is_link(node: m.Inline) -> bool:
+    """A link, or bold or emphasis holding only links."""
+    if isinstance(node, m.Link):
+        return True
+    if isinstance(node, (m.Strong, m.Emph)):
+        return all(_is_link(n) for n in node.children)
+    return isinstance(node, (m.SoftBreak, m.LineBreak))
+
+
+def without_navigation(blocks: tuple[m.Block, ...]) -> tuple[m.Block, ...]:
+    """``blocks`` with the navigation paragraphs (see :func:`is_navigation`) left out, at every depth."""
+    return map_blocks(blocks, lambda seq: tuple(b for b in seq if not is_navigation(b)))
+
+
 def map_inlines(blocks: tuple[m.Block, ...], fn: Callable[[tuple[m.Inline, ...]], tuple[m.Inline, ...]]) -> tuple[m.Block, ...]:
     """Apply ``fn`` to every inline run (paragraphs, terms, cells, titles)."""
 

@@ -29,7 +29,7 @@ from ..markup import templates
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import atomic_path, temp_beside
 from ..check.validate import SHEET_MAX_BOXES
-from ..core.text import block_inlines, boxes, count, walk_blocks, walk_inlines
+from ..core.text import block_inlines, boxes, count, same_nodes, walk_blocks, walk_inlines, without_navigation
 from . import Artifact, RenderOptions, pdf_chunks, sheet_heads
 from .sheet import CHARS_PER_LINE_3COL, CONTENT_URL, CSS_URL, FOLDER, KEEP_LINES, NAME, PAPERS, TEMPLATES_URL, _byline, _image_resolver, book_keywords, chapters_html, document_html, estimated_lines, make_fetcher, tighten, write_pdf
 
@@ -107,9 +107,17 @@ def _book_line(content_dir: Path, key: str) -> int:
 
 
 def printable(book: m.Book) -> m.Book:
-    """The book as the sheet prints it: a chapter too long for a cheat sheet (P022) is left out."""
+    """The book as the sheet prints it: a chapter too long for a cheat sheet (P022) is left out, and so are
+    the links that only lead back up the page ("⬆ Back to Top": paper has no top to go back to)."""
     kept = tuple(ch for ch in book.chapters if boxes(ch) <= SHEET_MAX_BOXES)
-    return book if len(kept) == len(book.chapters) else dataclasses.replace(book, chapters=kept)
+    kept = tuple(_without_navigation(ch) for ch in kept)
+    return book if all(a is b for a, b in zip(kept, book.chapters)) and len(kept) == len(book.chapters) \
+        else dataclasses.replace(book, chapters=kept)
+
+
+def _without_navigation(ch: m.Chapter) -> m.Chapter:
+    blocks = without_navigation(ch.blocks)
+    return ch if same_nodes(blocks, ch.blocks) else dataclasses.replace(ch, blocks=blocks)
 
 
 def render(loaded, out_dir: Path, content_dir: Path, options: RenderOptions = RenderOptions()) -> Artifact:
