@@ -175,6 +175,8 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("<details>x\n```py\ncode\n", "x code"),
     ("[sound:[l](javascript:x)\n", "[sound:l"),
     ("x[^1]\n\n[^1]: note\n[^1]: again\n", "x note"),
+    ("- item\n`a b\nc`~~s~~[l](javascript:x) d`\n", "item a b c s l d`"),  # a code span over a line break
+    ("Term\n: x\n</summary>m<!aBú-<script>x</script>\n", "Term x m x"),  # '<!a...>' in HTML: a bogus comment
     ("Term\n: text\n```\ncode\n\n![i](../x.png) [l](#x)\n", "Term text code i l"),  # a fence in a definition
     # never closed ends with the definition's body  # a footnote defined again: P123, shown nowhere  # no sound: a link inside brackets
     ("</details>!\\[|<img\\b<script>x</script>\n", "![|x"),  # in an HTML block '<img\b<script>' is one tag

@@ -221,6 +221,13 @@ def _tagged(src: str) -> tuple[m.Chapter, list[tuple[str, tuple[str, ...]]]]:
     return ch, runs
 
 
+def test_a_hash_glued_to_the_text_before_it_is_no_tag() -> None:
+    """Obsidian reads a tag only after a space, a line start or '(': "[l](#x)#word" and "**b**#word" are text."""
+    ch, runs = _tagged("# T\n\n- see [l](#x)#word and **b**#bold and _e_#emph\n- real (#paren) and #tagged\n")
+    assert ("see l#word and b#bold and e#emph", ()) in runs
+    assert ("real () and", ("paren", "tagged")) in [(t.strip(), tags) for t, tags in runs]
+
+
 def test_inline_tags_are_tags_only_where_obsidian_reads_them() -> None:
     ch, runs = _tagged(
         "#course/bio101 #exam\n\n# T\n\n## Heading #not-a-tag\n\n"

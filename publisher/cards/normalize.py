@@ -492,14 +492,40 @@ def _may_hold(book: m.Book, hint: str) -> bool:
     return any(ch.hints is None or hint in ch.hints for ch in book.chapters)
 
 
+def _glued(prev: m.Inline | None) -> bool:
+    """Whether text right after ``prev`` is glued to it (no space, no line start, no '(' between)."""
+    if prev is None or isinstance(prev, (m.SoftBreak, m.LineBreak, m.Tag)):
+        return False
+    if isinstance(prev, m.Text):
+        return bool(prev.text) and not prev.text[-1].isspace() and not prev.text.endswith("(")
+    return True
+
+
 def inline_tags(book: m.Book) -> m.Book:
     """``#tag`` in text (not in code, links' targets or headings) becomes a Tag node: the cards of its item
     or paragraph carry it. A paragraph of tags alone at the top of a file tags every card of the file."""
 
+    def make(found: re.Match[str], n: m.Text) -> m.Inline:
+        return m.Tag(nested_tag(found.group("tag")), n.loc)
+
     def split(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
         if not any(isinstance(n, m.Text) and "#" in n.text and TAG_RE.search(n.text) for n in nodes):
             return nodes
-        return split_text(nodes, TAG_RE, lambda found, n: m.Tag(nested_tag(found.group("tag")), n.loc))
+        out: list[m.Inline] = []
+        for k, n in enumerate(nodes):
+            if not isinstance(n, m.Text) or "#" not in n.text:
+                out.append(n)
+                continue
+            prev = nodes[k - 1] if k else None
+            if n.text.startswith("#") and _glued(prev):
+                # "[l](#x)#word", "_a_#word": a '#' glued to the text before it is no tag (Obsidian's rule)
+                parts = split_text((replace(n, text="\uffff" + n.text),), TAG_RE, make)
+                first = parts[0]
+                assert isinstance(first, m.Text) and first.text.startswith("\uffff")
+                out += ([replace(first, text=first.text[1:])] if len(first.text) > 1 else []) + list(parts[1:])
+            else:
+                out += split_text((n,), TAG_RE, make)
+        return tuple(out)
 
     deep = _with_nested(split)
 

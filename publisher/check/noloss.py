@@ -37,7 +37,7 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
-HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>")
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>|<!(?!--)[^>\n]*>")  # a tag; "<!x...>" is a bogus comment
 TAG_RE = re.compile(r"(?<!(?<!\\)\\)</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
 _TARGET = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
@@ -77,7 +77,8 @@ PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]
 
 # code is shown as written (entities and brackets too): fenced blocks and code spans
 FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
-SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
+# a code span, over one line break at most when the next line goes on with the paragraph
+SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*(?:\n|[-*+>#|]|\d{1,9}[.)]|```|~~~)))+?(?<!`)\1(?!`)")
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
