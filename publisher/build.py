@@ -206,7 +206,8 @@ def build(
         inputs = []  # refused by the reader (P016) before anything is hashed or written
     outside = _recorded_outside(manifest, content_dir)  # files of the repository around the notes the book showed
     content_hash = _digest(inputs + outside, content_dir)
-    code_hash = _digest(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
+    # the code and its data (the spelling check's word list): a new version of either redoes what they made
+    code_hash = _digest(sorted(p for p in PACKAGE_DIR.rglob("*") if p.suffix in (".py", ".txt")), PACKAGE_DIR)
     keys = {name: renderer_key(name, content_dir, options, content_hash, code_hash) for name in formats}
     fresh: dict[str, Outcome] = {}
     for name in formats:
