@@ -42,7 +42,7 @@ LEDGER_NAME = "cards.lock"  # written by the Anki renderer: not an input
 @dataclass
 class Outcome:
     name: str
-    status: str  # "built", "skipped", "failed"
+    status: str  # "built", "skipped", "failed", "stopped" (by a newer save, in watch)
     artifact: Artifact | None = None
     seconds: float = 0.0
     error: str = ""
@@ -194,7 +194,11 @@ def build(
     force: bool = False,
     timeout: float = 900.0,
     report: Reporter = lambda step, msg: None,
+    stop_when: Callable[[], bool] | None = None,
 ) -> BuildResult:
+    """Build ``formats`` of the book in ``content_dir`` into ``out_dir``. ``stop_when``: asked while the
+    renderers run; once it says so (``watch``: a newer save), those still running are stopped and left
+    out of the manifest (status "stopped"), so the next build makes them."""
     content_dir, out_dir = Path(content_dir), Path(out_dir)
     options = dataclasses.replace(options, strict=options.strict or strict)
     formats = list(dict.fromkeys(formats))
@@ -285,14 +289,25 @@ def build(
                             futures[pools[name].submit(_render_one, name, loaded, out_dir, content_dir, options)] = name
                         report(name, "rendering")
                     running = [f for f, n in futures.items() if n not in outcomes]
-                    done, _ = cf.wait(running, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED)
-                    if not done:
+                    left = max(0.0, deadline - time.monotonic())
+                    done, _ = cf.wait(running, timeout=min(left, STOP_POLL) if stop_when else left,
+                                      return_when=cf.FIRST_COMPLETED)
+                    if not done and time.monotonic() >= deadline:
                         raise cf.TimeoutError()
+                    if not done and stop_when is not None and stop_when():
+                        raise _Superseded()
                     for fut in done:
                         name = futures[fut]
                         outcomes[name] = _guarded(name, fut.result)
                         pools[name].shutdown(wait=True)  # its worker ends now, not with the build
                         report(name, _describe(outcomes[name]))
+            except _Superseded:
+                for name in todo:
+                    if name not in outcomes:
+                        outcomes[name] = Outcome(name, "stopped", error="a newer save is being built")
+                        report(name, "stopped: a newer save is being built")
+                for pool in pools.values():
+                    stop_workers(pool)
             except cf.TimeoutError:
                 for fut, name in futures.items():
                     if name not in outcomes:
@@ -342,6 +357,13 @@ def build(
 
 
 REG = renderers.REGISTRY
+STOP_POLL = 0.1  # seconds between two looks at ``stop_when`` while renderers run
+
+
+class _Superseded(Exception):
+    """``stop_when`` said so: the renderers still running are stopped."""
+
+
 OUTSIDE = "_outside"  # the manifest's record of the files outside the content folder the book showed
 
 
@@ -476,13 +498,14 @@ class _Console:
             self.progress.stop()
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, stop_when: Callable[[], bool] | None = None) -> int:
     console = _Console(args.quiet, args.verbose)
     start = time.perf_counter()
     try:
         result = build(
             args.path, args.format, args.out, RenderOptions(paper=args.paper, columns=args.columns),
             strict=args.strict, jobs=args.jobs, force=args.force, timeout=args.timeout, report=console,
+            stop_when=stop_when,
         )
     finally:
         console.close()
@@ -498,6 +521,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print(f"skipped {o.artifact.path}  (up to date)")
             elif o.status == "failed":
                 print(f"FAILED  {o.name}: {o.error}")
+            elif o.status == "stopped":
+                print(f"stopped {o.name}: {o.error}")
         errors = sum(d.severity == "error" for d in result.diagnostics)
         warnings = sum(d.severity == "warning" for d in result.diagnostics)
         left = sum(d.code == "P012" for d in result.diagnostics)
@@ -507,6 +532,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    import queue
+    import threading
+
     from watchfiles import watch
 
     from .markup.templates import search_path
@@ -528,22 +556,45 @@ def cmd_watch(args: argparse.Namespace) -> int:
         # the notes, their templates, and the folders of the repository's files the book shows
         extra = outside_folders(Path(args.out), Path(args.path))
         paths = [args.path] + [str(p) for p in search_path(args.path)] + extra
-        ready = False
-        # yield_on_timeout: an empty set first says the watcher is running (a save before that would be missed)
-        for changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp")),
-                             yield_on_timeout=True, rust_timeout=500):
-            if not changes:
-                if not ready:
-                    print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
-                    ready = True
-                continue
-            if site is not None:
-                site.update()
-            cmd_build(args)
-            if outside_folders(Path(args.out), Path(args.path)) != extra:
-                break  # the book shows files of other folders now: watch those
-        else:
-            return 0
+        # the saves are watched beside the builds: a save while a build runs stops what it still renders
+        # (the sheet's layout, seconds long) and the newest notes are built at once
+        saves: queue.Queue[set | None] = queue.Queue()
+        ready, done = threading.Event(), threading.Event()
+
+        def watcher(paths: list[str] = paths) -> None:
+            try:
+                # yield_on_timeout: an empty set first says the watcher runs (a save before that would be missed)
+                for changes in watch(*paths, watch_filter=lambda _c, p: not p.endswith((LEDGER_NAME, ".tmp")),
+                                     yield_on_timeout=True, rust_timeout=500, stop_event=done):
+                    if changes:
+                        saves.put(changes)
+                    ready.set()
+            finally:
+                ready.set()
+                saves.put(None)
+
+        thread = threading.Thread(target=watcher, name="watch", daemon=True)
+        thread.start()
+        try:
+            ready.wait()
+            print(f"watching {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+            while True:
+                try:
+                    changes = saves.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                while changes is not None and not saves.empty():  # several saves at once: one build
+                    changes = saves.get()
+                if changes is None:
+                    return 0
+                if site is not None:
+                    site.update()
+                cmd_build(args, stop_when=lambda: not saves.empty())
+                if outside_folders(Path(args.out), Path(args.path)) != extra:
+                    break  # the book shows files of other folders now: watch those
+        finally:
+            done.set()
+            thread.join(5)
 
 
 __all__ = ["build", "BuildResult", "Outcome", "diag"]

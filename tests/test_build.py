@@ -270,6 +270,62 @@ def test_watch_rebuilds_on_save_and_prints_diagnostics_as_they_happen(book: Path
         proc.wait(30)
 
 
+def test_a_save_while_the_sheet_is_laid_out_stops_it_and_the_newest_notes_are_built(tmp_path: Path) -> None:
+    """Issue 24: in ``watch``, a save while a build still renders (the sheet's layout takes seconds) stops
+    what is left of that build and builds the newest notes at once; the sheet of the last save follows."""
+    import os
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    import pypdf
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import synth
+
+    book = tmp_path / "book"
+    synth.write_book(book, 600)  # a sheet of some pages: seconds of layout
+    chapter = sorted(book.glob("*.md"))[1]
+    exe = Path(sys.executable).with_name("publisher")
+    out = tmp_path / "build"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CI": "true"}
+    proc = subprocess.Popen([str(exe), "watch", str(book), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    seen: list[str] = []
+
+    def wait_for(pattern: str, seconds: float = 120) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            if re.search(pattern, seen[-1]):
+                return seen[-1]
+        raise AssertionError(f"no {pattern!r} in:\n" + "".join(seen))
+
+    try:
+        wait_for("watching")
+        chapter.write_text(chapter.read_text("utf-8") + "\n- The first edit names Quokka\n", "utf-8")
+        wait_for(r"^anki: .*\.apkg")  # the deck of the first save is there; its sheet is being laid out
+        started = time.monotonic()
+        chapter.write_text(chapter.read_text("utf-8") + "\n- The second edit names Zanzibar\n", "utf-8")
+        wait_for(r"^pdf: stopped: a newer save")
+        assert time.monotonic() - started < 5
+        wait_for(r"^built .*cheatsheet\.pdf")
+        sheet = next(out.glob("*cheatsheet.pdf"))
+        text = "".join(page.extract_text() or "" for page in pypdf.PdfReader(sheet).pages)
+        assert "Zanzibar" in text and "Quokka" in text
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # the stopped layout left nothing behind
+
+
 def _run_build(book: Path, out: Path, *flags: str, tty: bool = False) -> tuple[str, str]:
     """``publisher build`` as a user runs it: (stdout, stderr); stderr on a terminal when ``tty``."""
     import os
