@@ -78,7 +78,7 @@ PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]
 # code is shown as written (entities and brackets too): fenced blocks and code spans
 FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
 # a code span, over one line break at most when the next line goes on with the paragraph
-SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*(?:\n|[-*+>#|<]|\d{1,9}[.)]|```|~~~)))+?(?<!`)\1(?!`)")
+SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*(?:\n|[-*+>#|<]|\d{1,9}[.)]|```|~~~|\[[^\]\n]*\]:)))+?(?<!`)\1(?!`)")
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
