@@ -378,3 +378,39 @@ def test_a_tag_deck_name_is_recorded_under_its_tag_and_kept(tmp_path: Path) -> N
     assert run_publisher("build", "content", "--out", "out", "--format", "anki", cwd=tmp_path).returncode == 0
     lock = [json.loads(x) for x in (tmp_path / "content" / "cards.lock").read_text("utf-8").splitlines() if x.startswith("{")]
     assert {"deck": "#flashcards::Cells", "name": "Biology::Cells"} in lock  # never renamed under learners
+
+
+def test_cards_written_in_a_vault_come_through_whole(tmp_path: Path) -> None:
+    """Shapes of a real vault (issue 21: every card written comes through): a cloze inside bold; a question
+    line over a list of deletions; a question written as a list item, its answer the items, the lines and the
+    code below it, to the blank line; an answer of numbered lines that starts above 1 (one paragraph to
+    Markdown, a list to the plugin, which renders the answer on its own)."""
+    src = ("#flashcards\n\n# V\n\n**Two is ==even== and three is ==odd==.**\n\n"
+           "How can a matrix show properties of relations?\n- **Reflexivity**: ==ones on the diagonal==.\n"
+           "- **Symmetry**: ==equal to its transpose==.\n\n"
+           "- **What are the two kinds of study?**\n?\n- **Pilot**: small tests.\n- **Deployment**: full scale.\n\n"
+           "- **What are the levels?**\n?\nThe levels include:\n- Concurrent: during the task.\n\n"
+           "- **How do you make images fluid?**\n?\nSet a relative width:\n```css\nimg { max-width: 100%; }\n```\n\n"
+           "What are the steps?\n?\n2. Read tokens.\n3. Push operands.\n\nAfter the cards.\n")
+    cards = _cards(tmp_path, {"v.md": src})
+    sides = [_sides(c) for c in cards]
+    assert [c.kind for c in cards] == ["cloze", "cloze", "question", "question", "question", "question"]
+    assert "even" in sides[0][0] and "odd" in sides[0][0]
+    assert sides[1][0].startswith("How can a matrix show properties of relations?") and "transpose" in sides[1][0]
+    assert cards[1].loc.line == 7  # the card starts at its question line
+    assert sides[2] == ("What are the two kinds of study?", "Pilot: small tests. Deployment: full scale.")
+    assert sides[3][1] == "The levels include: Concurrent: during the task."
+    assert "max-width" in sides[4][1] and [type(b).__name__ for b in cards[4].back] == ["Para", "CodeBlock"]
+    (steps,) = cards[5].back
+    assert isinstance(steps, m.BulletList) and steps.ordered and steps.start == 2 and len(steps.items) == 2
+    assert all("After the cards" not in back for _, back in sides)
+
+
+def test_review_history_in_a_file_without_the_tag_is_said(tmp_path: Path) -> None:
+    """A mistyped tag ("unk#flashcards") leaves the plugin's cards unread, in the plugin and here: the review
+    history still in the file says so (P143), at its line."""
+    chapter, diags = read_chapter("# A\n\nunk#flashcards/Week\n\nQ::A\n<!--SR:!2025-01-01,3,250-->\n".encode(), "a.md", "a")
+    assert [(d.code, d.line) for d in diags if d.code == "P143"] == [("P143", 6)]
+    assert "'unk#flashcards' is no tag" in next(d.message for d in diags if d.code == "P143")
+    _, fine = read_chapter("# A\n\n#flashcards\n\nQ::A\n<!--SR:!2025-01-01,3,250-->\n".encode(), "a.md", "a")
+    assert "P143" not in [d.code for d in fine]

@@ -344,12 +344,47 @@ def _span(b: m.Block) -> tuple[int, int]:
     return min(lines), max(lines)
 
 
+def _split_by_runs(blocks: tuple[m.Block, ...], runs: tuple[tuple[int, int, tuple], ...]) -> tuple[m.Block, ...]:
+    """A list whose items stand in several clozes (the plugin reads lines: a blank line between items ends a
+    cloze, not the list) cut into lists of the items of each cloze, so that each is one card."""
+    out: list[m.Block] = []
+    for b in blocks:
+        if not isinstance(b, m.BulletList) or not runs or not _marked(b) \
+                or any(r[0] <= _span(b)[0] and _span(b)[1] <= r[1] for r in runs):
+            out.append(b)
+            continue
+
+        def run_of(item: m.ListItem) -> int | None:
+            if not any(_marked(x) for x in item.blocks):
+                return None
+            first, last = min(_span(x)[0] for x in item.blocks), max(_span(x)[1] for x in item.blocks)
+            return next((i for i, r in enumerate(runs) if r[0] <= first and last <= r[1]), None)
+
+        groups: list[tuple[int | None, list[m.ListItem]]] = []
+        for item in b.items:
+            key = run_of(item)
+            if groups and groups[-1][0] == key:
+                groups[-1][1].append(item)
+            else:
+                groups.append((key, [item]))
+        first_run = groups[0][0]
+        if all(len(items) == 1 for _, items in groups) and (first_run is None or runs[first_run][0] >= _span(b)[0]):
+            out.append(b)  # each item a cloze of its own, none with lines above the list: read item by item
+            continue
+        at = 0
+        for _, items in groups:
+            out.append(replace(b, items=tuple(items), start=b.start + at, loc=items[0].loc))
+            at += len(items)
+    return tuple(out)
+
+
 def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
     """The cards of a file written for the Spaced Repetition plugin: its flashcards and its clozes, and
     nothing else, as the plugin reads it. A cloze is every block that touches the lines of its deletions (up
     to a blank line): a list, a quote or a paragraph with a list under it is one card, its deletions asked in
     turn, the rest of it around them."""
     runs = ctx.chapter.clozes
+    blocks = _split_by_runs(blocks, runs)
     k = 0
     while k < len(blocks):
         block = blocks[k]
@@ -361,7 +396,12 @@ def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
             first, last = _span(block)
             run = next((r for r in runs if r[0] <= first and last <= r[1]), None)
             if run is not None:
-                group = [block]
+                # the lines above it in the run (a question over a list of deletions) ask with it
+                j = k - 1
+                while j > 0 and isinstance(blocks[j - 1], (m.Para, m.CodeBlock, m.Table)) and not _marked(blocks[j - 1]) \
+                        and run[0] <= _span(blocks[j - 1])[0]:
+                    j -= 1
+                group = list(blocks[j:k])
                 while k < len(blocks) and not isinstance(blocks[k], (m.Flashcard, m.Section)) \
                         and run[0] <= _span(blocks[k])[0] and _span(blocks[k])[1] <= run[1]:
                     group.append(blocks[k])
@@ -370,9 +410,9 @@ def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                 found = [mk for b in walk_blocks(front) for r in block_inlines(b) for mk in marks(r)]
                 runs_text = [r for b in walk_blocks(front) for r in block_inlines(b)]
                 if ctx.studied(*runs_text):
-                    deck, more = ctx.deck_of(front, block.loc)
+                    deck, more = ctx.deck_of(front, front[0].loc)
                     basis = " | ".join(plain_text(mk.children) for mk in found)
-                    card = _card("cloze", basis, front, (), ctx, block.loc, [p for r in runs_text for p in pins(r)])
+                    card = _card("cloze", basis, front, (), ctx, front[0].loc, [p for r in runs_text for p in pins(r)])
                     yield replace(card, deck=deck, tags=ctx.written_tags(card.tags, more), schedule=run[2], written=True)
                 continue
         match block:

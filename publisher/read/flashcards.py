@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import TAG_RE, nested_tag, split_text
+from ..core.text import TAG_RE, nested_tag, split_text, walk_inlines
 
 SR_RE = re.compile(r"<!--SR:((?:!\d{4}-\d{2}-\d{2},\d+,\d+)+)-->")
 CODE_SPAN_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -70,6 +71,20 @@ def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
     return out
 
 
+def untagged_history(text: str, file: str, syntax: m.FlashcardSyntax) -> list[Diagnostic]:
+    """A file holding the plugin's review history (``<!--SR:...-->``) but no flashcard tag: the plugin no
+    longer reads its cards (a tag mistyped, "unk#flashcards"), and neither does this tool: said (P143)."""
+    found = SR_RE.search(text)
+    if found is None:
+        return []
+    line = text.count("\n", 0, found.start()) + 1
+    tag = "#" + roots(syntax)[0] if roots(syntax) else "#flashcards"
+    glued = re.search(r"\S+" + re.escape(tag) + r"\b", text)
+    hint = f" ('{text[glued.start():glued.end()]}' is no tag: a tag follows a space)" if glued else ""
+    return [diag("P143", file, line, f"the Spaced Repetition plugin's review history, but no {tag} tag{hint}: "
+                                     "its cards are read as notes, not as the plugin's flashcards")]
+
+
 def holds_cards(text: str, front_tags: tuple[str, ...], syntax: m.FlashcardSyntax) -> bool:
     """Does the plugin read this file for cards: a flashcard tag in its front matter or its text (outside
     code), or book.toml's ``all_files``?"""
@@ -113,6 +128,28 @@ def _lines_of(nodes: tuple[m.Inline, ...]) -> list[tuple[m.Inline, ...]]:
             cur.append(n)
     out.append(tuple(cur))
     return out
+
+
+ITEM_RE = re.compile(r"^(\d{1,9})[.)][ \t]+")
+
+
+def _answer(back: tuple[m.Inline, ...]) -> list[m.Block]:
+    """A multi-line card's answer lines. The plugin renders them on their own, so "2. Read" lines are a
+    numbered list there (in the file, a list that starts above 1 cannot break a paragraph: one paragraph)."""
+    if not back:
+        return []
+    lines = _lines_of(back)
+    firsts = [line[0] if line else None for line in lines]
+    found = [ITEM_RE.match(f.text) if isinstance(f, m.Text) else None for f in firsts]
+    if len(lines) < 2 or not all(found):
+        return [m.Para(back, back[0].loc)]
+    items = []
+    for line, hit in zip(lines, found):
+        assert hit is not None and isinstance(line[0], m.Text)
+        head = line[0].text[hit.end():]
+        rest = ((replace(line[0], text=head),) if head else ()) + line[1:]
+        items.append(m.ListItem((m.Para(rest, line[0].loc),), line[0].loc))
+    return [m.BulletList(tuple(items), True, int(found[0].group(1)), lines[0][0].loc)]  # type: ignore[union-attr]
 
 
 def _joined(lines: list[tuple[m.Inline, ...]], loc: m.Loc) -> tuple[m.Inline, ...]:
@@ -194,6 +231,7 @@ class _Gather:
     syntax: m.FlashcardSyntax
     file: str
     card_lines: set[int] = field(default_factory=set)
+    ends: dict[int, int] = field(default_factory=dict)  # id of a multi-line Flashcard -> its last line
 
     def line(self, n: int) -> str:
         return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""
@@ -249,13 +287,29 @@ class _Gather:
                     if self.syntax.end_marker:  # the marker line is syntax: left out
                         if k < len(seq) and isinstance(seq[k], m.Para) and _only(seq[k].children) == self.syntax.end_marker:
                             k += 1
-                    back_blocks = tuple(([m.Para(back, back[0].loc)] if back else []) + self.blocks(more))
+                    back_blocks = tuple(_answer(back) + self.blocks(more))
                     self.card_lines.update(range(first, end + 1))
-                    out.append(m.Flashcard(tuple(front), back_blocks, m.Loc(self.file, first), reverse,
-                                           self.sched(first, end)))
+                    card = m.Flashcard(tuple(front), back_blocks, m.Loc(self.file, first), reverse, self.sched(first, end))
+                    self.ends[id(card)] = end
+                    out.append(card)
                 continue
             out.append(self.inside(b))
+            # a card that ends a list item ("- Q?" then "?"): its answer runs on over the lines below it to
+            # the blank line, as the plugin reads lines, whatever blocks Markdown makes of them
+            tail = _tail(out[-1])
+            end = self.ends.get(id(tail), 0) if tail is not None else 0
+            taken: list[m.Block] = []
+            while end and k < len(seq) and isinstance(seq[k], m.BLOCK_TYPES) and seq[k].loc.line <= end:
+                taken.append(seq[k])
+                k += 1
+            if taken:
+                out[-1] = _with_tail(out[-1], lambda card: self._more(card, tuple(self.blocks(taken))))
         return out
+
+    def _more(self, card: m.Flashcard, more: tuple[m.Block, ...]) -> m.Flashcard:
+        new = replace(card, back=card.back + more)
+        self.ends[id(new)] = self.ends.get(id(card), 0)
+        return new
 
     def touching(self, line: int) -> tuple[int, int]:
         """The lines around ``line`` up to a blank line on either side (a fenced block kept whole): the
@@ -267,7 +321,7 @@ class _Gather:
 
     def cloze_runs(self, seq: list | tuple, found: dict[int, tuple[int, int, tuple[tuple[str, int, int], ...]]]) -> None:
         for b in seq:
-            if isinstance(b, m.Para) and any(isinstance(n, m.Mark) for n in b.children):
+            if isinstance(b, m.Para) and any(isinstance(n, m.Mark) for n in walk_inlines(b.children)):
                 if not any(a <= b.loc.line <= z for a, z, _ in found.values()):
                     first, last = self.touching(b.loc.line)
                     found[first] = (first, last, self.sched(first, last))
@@ -283,7 +337,23 @@ class _Gather:
     def inside(self, b: object) -> object:
         match b:
             case m.BulletList(items=items):
-                return replace(b, items=tuple(replace(i, blocks=tuple(self.blocks(i.blocks))) for i in items))
+                out: list[m.ListItem] = []
+                k = 0
+                while k < len(items):
+                    item = replace(items[k], blocks=tuple(self.blocks(items[k].blocks)))
+                    k += 1
+                    tail = _tail(item.blocks[-1]) if item.blocks else None
+                    end = self.ends.get(id(tail), 0) if tail is not None else 0
+                    taken = []
+                    while end and k < len(items) and items[k].loc.line <= end:  # the answer's items, below it
+                        taken.append(items[k])
+                        k += 1
+                    if taken:
+                        more = replace(b, items=tuple(taken), start=1, loc=taken[0].loc)
+                        item = replace(item, blocks=item.blocks[:-1] + (
+                            _with_tail(item.blocks[-1], lambda card: self._more(card, (more,))),))
+                    out.append(item)
+                return replace(b, items=tuple(out))
             case m.Quote(blocks=bs) | m.Alert(blocks=bs):
                 return replace(b, blocks=tuple(self.blocks(bs)))
             case m.Details(blocks=bs):
@@ -310,7 +380,7 @@ class _Gather:
             here = p.loc.line + k
             if not _content(line):
                 continue  # a line the reader emptied (an <!--SR:...--> comment): nothing to keep
-            if any(isinstance(n, m.Mark) for n in line) and not any(sep for sep, _ in seps if _split_at(line, sep)):
+            if any(isinstance(n, m.Mark) for n in walk_inlines(line)) and not any(sep for sep, _ in seps if _split_at(line, sep)):
                 self.card_lines.add(here)  # a cloze's line: its tags are its own
             alone = _only(line)
             # a line holding only "::" between a question and its answer: the plugin would make an empty
@@ -354,6 +424,24 @@ class _Gather:
                 plain.append(line)
         flush()
         return pieces, None
+
+
+def _tail(b: object) -> m.Flashcard | None:
+    """The card a block ends with: itself, or the last block of its last list item."""
+    if isinstance(b, m.Flashcard):
+        return b
+    if isinstance(b, m.BulletList) and b.items and b.items[-1].blocks:
+        return _tail(b.items[-1].blocks[-1])
+    return None
+
+
+def _with_tail(b: object, fn: Callable[[m.Flashcard], m.Flashcard]) -> object:
+    """``b`` with the card it ends with (see :func:`_tail`) replaced by ``fn(card)``."""
+    if isinstance(b, m.Flashcard):
+        return fn(b)
+    assert isinstance(b, m.BulletList)
+    last = b.items[-1]
+    return replace(b, items=b.items[:-1] + (replace(last, blocks=last.blocks[:-1] + (_with_tail(last.blocks[-1], fn),)),))
 
 
 def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str) -> tuple[list, set[int]]:

@@ -240,6 +240,8 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     text, foreign = flashcards.foreign_markers(text)
     diags.extend(flashcards.foreign_diags(foreign, file))
     written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
+    if not written and "<!--SR:" in text:  # the plugin's review history, and no tag that makes it read the file
+        diags.extend(flashcards.untagged_history(text, file, syntax))
     meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
     card_lines: set[int] = set()
     if not text.strip():
