@@ -36,6 +36,14 @@ def formulas(src: str) -> list[tuple[str, bool]]:
     ("A \\$ sign and \\$x\\$", []),
     ("Code `$x$` stays code", []),
     ("$ x$ has a space after the opening dollar", []),
+    # GitBook notes (issue 21): $$x$$ between words is inline; \( \) around words, \[ \] around a number are
+    # Markdown's escaped brackets
+    ("A proportion $$p$$ of the trials succeed.", [("p", False)]),
+    ("The belief \\(i.e. a 40% chance that the patient is sick\\) is Bayesian.", []),
+    ("Onto \\(**onto**: every element is [hit](https://example.com)\\) maps.", []),
+    ("See the note \\[1\\] here.", []),
+    ("Costs \\(O(n \\log n)\\) and \\(a + b\\)", [("O(n \\log n)", False), ("a + b", False)]),
+    ("The minimum $$\\arg\\min_x f(x)$$", [("\\arg\\min_x f(x)", True)]),
 ])
 def test_delimiters(src: str, expected: list[tuple[str, bool]]) -> None:
     assert formulas("# T\n\n" + src) == expected
@@ -64,6 +72,14 @@ def test_a_formula_in_a_cloze_never_ends_the_deletion_early() -> None:
     para = (m.Para((m.Mark((m.Math("x^{a_{1}}"),)),)),)
     out = html.render(para, html.Options(cloze=True))
     assert out.count("}}") == 1 and out.endswith("}}</p>") and "\\(x^{a_{1} }\\)" in out
+
+
+def test_the_escaped_brackets_keep_their_words_and_arg_is_an_operator() -> None:
+    ch, _ = chapter("The belief \\(i.e. a 40% chance that the patient is sick\\) holds.\n")
+    from publisher.core.text import plain_text
+
+    assert plain_text(ch.blocks[0].children) == "The belief (i.e. a 40% chance that the patient is sick) holds."
+    assert formula.problem("\\arg\\min_x f(x)") is None
 
 
 @pytest.mark.parametrize("tex", ["x^", "\\unknowncmd{x}", "\\text{<b>}", ""])

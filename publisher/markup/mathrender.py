@@ -13,7 +13,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from ..read.formula import convert, problem
+from ..read.formula import convert, problem, standard
 
 SVG_SIZE = 70.0  # ziamath's size: units to the em
 SVG_BOX_RE = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -47,7 +47,7 @@ def svg(tex: str, display: bool) -> Svg | None:
             warnings.simplefilter("ignore")
             import ziamath
 
-            markup = ziamath.Latex(tex, size=SVG_SIZE, margin=0, inline=not display).svg()
+            markup = ziamath.Latex(standard(tex), size=SVG_SIZE, margin=0, inline=not display).svg()
     except Exception:  # noqa: BLE001 - ziamath is stricter than latex2mathml on some input
         return None
     box = SVG_BOX_RE.search(markup)

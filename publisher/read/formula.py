@@ -43,7 +43,17 @@ def _reason(exc: Exception) -> str:
     return f"{name}: {detail}" if detail else name
 
 
+# LaTeX's operator names that latex2mathml does not know, written as the operators they are
+OPERATORS_RE = re.compile(r"\\(arg)(?![A-Za-z])")
+
+
+def standard(tex: str) -> str:
+    """``tex`` with LaTeX's operator names the converters lack spelled out (``\\arg`` is
+    ``\\operatorname{arg}``)."""
+    return OPERATORS_RE.sub(r"\\operatorname{\1}", tex) if "\\" in tex else tex
+
+
 def convert(tex: str, display: bool) -> str:
     import latex2mathml.converter
 
-    return latex2mathml.converter.convert(tex, display="block" if display else "inline")
+    return latex2mathml.converter.convert(standard(tex), display="block" if display else "inline")

@@ -4,8 +4,10 @@ Delimiters, following pandoc's ``tex_math_dollars`` and ``tex_math_single_backsl
 
 - ``$x$`` inline: the opening ``$`` has a non-space right after it, the closing one a non-space
   right before it and no digit after it, so ``$5 and $10`` stays prices; ``\\$`` is a dollar sign.
-- ``$$x$$`` displayed, inline or as lines of their own.
-- ``\\(x\\)`` inline and ``\\[x\\]`` displayed.
+- ``$$x$$`` displayed, as lines of their own or at a line's start or end; with words on both sides on its
+  line (``a proportion $$p$$ of``), inline, as GitBook and kramdown read it.
+- ``\\(x\\)`` inline and ``\\[x\\]`` displayed; around words with no TeX sign (``\\(i.e. a note\\)``)
+  or a number (``\\[1\\]``) they are Markdown's escaped brackets.
 
 A ```` ```math ```` fence is a displayed formula too (the reader turns that code block into one).
 The tokens are ``math`` with ``raw`` (the TeX) and ``attrs.display``.
@@ -13,6 +15,7 @@ The tokens are ``math`` with ``raw`` (the TeX) and ``attrs.display``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Match
 
 BLOCK_MATH = (
@@ -36,9 +39,26 @@ def parse_block_math(block: Any, m: Match[str], state: Any) -> int | None:
     return min(m.end() + 1, len(m.string))
 
 
+# TeX's marks: a command, a script, a group, a relation
+TEX_SIGN_RE = re.compile(r"\\[A-Za-z]|[\^_{}=]")
+PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+
+
+def _escaped_brackets(tex: str) -> bool:
+    """``\\(i.e. a 40% chance\\)`` and ``\\[1\\]``: Markdown's escaped brackets around words or a number
+    (as GitBook notes write them), not a formula: no TeX sign, and three words or more, Markdown or a number."""
+    if TEX_SIGN_RE.search(tex):
+        return False
+    return (len(PROSE_WORD_RE.findall(tex)) >= 3 or "](" in tex or "**" in tex
+            or re.fullmatch(r"\s*\d[\d.,]*\s*", tex) is not None)
+
+
 def parse_backslash_math(inline: Any, m: Match[str], state: Any) -> int:
     paren = m.group("paren_tex")
     tex = paren if paren is not None else m.group("bracket_tex")
+    if _escaped_brackets(tex):  # the escape rule's reading: "(" and what follows, as text
+        state.append_token({"type": "text", "raw": m.group()[1]})
+        return m.start() + 2
     state.append_token({"type": "math", "raw": tex.strip(), "attrs": {"display": paren is None}})
     return m.end()
 
@@ -46,6 +66,15 @@ def parse_backslash_math(inline: Any, m: Match[str], state: Any) -> int:
 def parse_dollar_math(inline: Any, m: Match[str], state: Any) -> int:
     display = m.group("display_tex")
     tex = display if display is not None else m.group("dollar_tex")
+    if display is not None:
+        # "a proportion $$p$$ of the trials": words on both sides on its line, inline math (as GitBook and
+        # kramdown read it); a $$...$$ that starts or ends its line is displayed
+        src = state.src
+        before = src[src.rfind("\n", 0, m.start()) + 1:m.start()]
+        after_end = src.find("\n", m.end())
+        after = src[m.end():after_end if after_end >= 0 else len(src)]
+        if before.strip() and after.strip() and re.search(r"\w", before) and re.search(r"\w", after):
+            display = None
     state.append_token({"type": "math", "raw": tex.strip(), "attrs": {"display": display is not None}})
     return m.end()
 
