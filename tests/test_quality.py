@@ -98,6 +98,8 @@ def _paras(book: m.Book):
     "- v2 - the new one",
     "- Can create any time - at table creation or after",
     "- If large table - use queries",
+    "- **Other output units**: the softmax and the Gaussian units, each for its own task",  # GitBook notes
+    "**Disclaimer**: these are my own notes and may hold mistakes",
 ])
 def test_not_a_term_makes_no_definition(tmp_path: Path, line: str) -> None:
     result = loaded(tmp_path, f"# A\n\n{line}\n")

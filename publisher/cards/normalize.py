@@ -201,6 +201,7 @@ LABELS = frozenset({
     "todo", "update", "updated", "edit", "caution", "remember", "why", "how", "what", "when", "where", "usage",
     "syntax", "description", "definition", "pros", "cons", "advantages", "disadvantages", "step", "steps",
     "time", "date", "duration", "level", "difficulty", "status", "yes", "no", "true", "false", "ok", "done",
+    "disclaimer", "caveat", "caveats", "aside", "motivation", "overview", "intuition",
 })
 # a line that opens with one of these is a sentence, not a term
 NOT_TERM_STARTS = frozenset({
@@ -209,6 +210,8 @@ NOT_TERM_STARTS = frozenset({
     "these", "those", "there", "you", "we", "they", "i", "he", "she", "not", "no", "yes", "also", "then",
     "so", "but", "and", "or", "because", "for", "in", "on", "at", "by", "with", "from", "of", "as",
 })
+# ... and so does one of two words or more opening with one of these ("Other output units": a heading's words)
+NOT_PHRASE_STARTS = frozenset({"other", "others", "more", "some", "each", "every"})
 # a line headed by a quality ("Cost Effective - use long polling") says how to get it: advice, not a term
 PROPERTY_ENDS = frozenset({
     "effective", "efficient", "available", "scalable", "durable", "reliable", "secure", "resilient",
@@ -256,6 +259,8 @@ def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
     if CJK_CHAR_RE.search(term) and len(LONE_LETTER_RE.findall(term)) >= 2:  # "当 i 等于 j": a sentence about variables
         return False
     if low in LABELS or low in labels or low.split()[0] in NOT_TERM_STARTS:
+        return False
+    if len(low.split()) > 1 and low.split()[0] in NOT_PHRASE_STARTS:
         return False
     if low.replace("-", " ").split()[-1] in PROPERTY_ENDS or COUNTED_LABEL_RE.match(low):
         return False
