@@ -276,3 +276,10 @@ def test_a_callout_shows_its_own_title_and_keeps_its_type() -> None:
     out = html.render((node,))
     assert '<aside class="alert alert-important callout-question" role="note" aria-label="Why so?">' in out
     assert '<p class="alert-title">Why so?</p>' in out
+
+
+def test_a_callout_without_a_title_shows_its_type_as_obsidian_does() -> None:
+    info = html.render((m.Alert("note", (PARA,), L, (), "info"),))
+    assert 'aria-label="Info"' in info and '<p class="alert-title">Info</p>' in info
+    note = html.render((m.Alert("note", (PARA,), L, (), "note"),))
+    assert '<p class="alert-title">Note</p>' in note

@@ -328,8 +328,10 @@ def block(node: m.Block, opts: Options = Options(), cloze: _Counter | None = Non
                 f"<del>{inlines(original, replace(opts, cloze=False), cloze)}</del></p>\n</aside>"
             )
         case m.Alert(kind=kind, blocks=bs, title=custom, name=name):
-            title = inlines(custom, opts, cloze) if custom else ALERT_TITLES[kind]
-            label = escape(plain_text(custom)) if custom else ALERT_TITLES[kind]
+            # no title written: the type's name, as Obsidian shows it ("> [!info]" is "Info"), else the family's
+            own = escape(name.replace("-", " ").capitalize()) if name and name.lower() != kind else ALERT_TITLES[kind]
+            title = inlines(custom, opts, cloze) if custom else own
+            label = escape(plain_text(custom)) if custom else own
             named = f" callout-{escape(name)}" if name and name != kind else ""
             return (
                 f'<aside class="alert alert-{kind}{named}" role="note" aria-label="{label}">'
