@@ -310,7 +310,7 @@ def test_a_save_while_the_sheet_is_laid_out_stops_it_and_the_newest_notes_are_bu
     try:
         wait_for("watching")
         chapter.write_text(chapter.read_text("utf-8") + "\n- The first edit names Quokka\n", "utf-8")
-        wait_for(r"^anki: .*\.apkg")  # the deck of the first save is there; its sheet is being laid out
+        wait_for(r"^pdf: rendering")  # the first save's sheet is being laid out (seconds of work)
         started = time.monotonic()
         chapter.write_text(chapter.read_text("utf-8") + "\n- The second edit names Zanzibar\n", "utf-8")
         wait_for(r"^pdf: stopped: a newer save")
