@@ -414,3 +414,18 @@ def test_review_history_in_a_file_without_the_tag_is_said(tmp_path: Path) -> Non
     assert "'unk#flashcards' is no tag" in next(d.message for d in diags if d.code == "P143")
     _, fine = read_chapter("# A\n\n#flashcards\n\nQ::A\n<!--SR:!2025-01-01,3,250-->\n".encode(), "a.md", "a")
     assert "P143" not in [d.code for d in fine]
+    _, told = read_chapter("# A\n\nThe tag <!--SR:!2025-02-01,3,259--> stores the review date.\n".encode(), "r.md", "r")
+    assert "P143" not in [d.code for d in told]  # a README telling of the plugin: no card's history
+
+
+def test_a_cloze_card_keeps_the_lines_of_a_deletion_that_is_none(tmp_path: Path) -> None:
+    """'==x ==' (a space before the closing marks) is no deletion, here as in Markdown; its line still
+    touches the card's other lines, so it stays on the card, the question above too; P118 says so."""
+    src = ('#flashcards\n\n# R\n\nHow can inference rules be read?\n- **Top-down**: =="If Q holds, P holds." ==\n'
+           '- **Bottom-up**: =="To prove P, prove Q."==\n')
+    (card,) = _cards(tmp_path, {"r.md": src})
+    front = " ".join(block_text(b) for b in card.front)
+    assert front.startswith("How can inference rules be read?") and "If Q holds" in front and "To prove P" in front
+    assert card.loc.line == 5
+    diags = pipeline.load(tmp_path / "content").diagnostics
+    assert [(d.code, d.line) for d in diags if d.code == "P118"] == [("P118", 6)]

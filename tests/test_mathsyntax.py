@@ -24,7 +24,8 @@ def formulas(src: str) -> list[tuple[str, bool]]:
     ("The area is $A = \\pi r^2$.", [("A = \\pi r^2", False)]),
     ("Euler: \\(e^{i\\pi} + 1 = 0\\)", [("e^{i\\pi} + 1 = 0", False)]),
     ("Shown: \\[x = 1\\] in a line", [("x = 1", True)]),
-    ("$$E = mc^2$$ in a line", [("E = mc^2", True)]),
+    ("$$E = mc^2$$ in a line", [("E = mc^2", False)]),  # in a line of words: inline (GitBook, kramdown)
+    ("$$E = mc^2$$.", [("E = mc^2", True)]),  # alone on its line, but for punctuation: displayed
     ("$$\n\\sum_{i=1}^n i\n$$\n", [("\\sum_{i=1}^n i", True)]),
     ("\\[\nx^2\n\\]\n", [("x^2", True)]),
     ("```math\n\\int_0^1 x\\,dx\n```\n", [("\\int_0^1 x\\,dx", True)]),
@@ -43,7 +44,8 @@ def formulas(src: str) -> list[tuple[str, bool]]:
     ("Onto \\(**onto**: every element is [hit](https://example.com)\\) maps.", []),
     ("See the note \\[1\\] here.", []),
     ("Costs \\(O(n \\log n)\\) and \\(a + b\\)", [("O(n \\log n)", False), ("a + b", False)]),
-    ("The minimum $$\\arg\\min_x f(x)$$", [("\\arg\\min_x f(x)", True)]),
+    ("The minimum $$\\arg\\min_x f(x)$$", [("\\arg\\min_x f(x)", False)]),
+    ("* $$k$$-fold cross-validation, and \\(dead ReLUs\\), \\(SVD\\), \\(like $$x$$\\)", [("k", False), ("x", False)]),
 ])
 def test_delimiters(src: str, expected: list[tuple[str, bool]]) -> None:
     assert formulas("# T\n\n" + src) == expected

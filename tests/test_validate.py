@@ -99,6 +99,8 @@ CASES = [
      "# A\n\n- an item that\n  wraps onto the next line\n"),
     ("P118-fence", "# A\n\ntext\n\n```python\ncode = 1\n", "P118", 5, "# A\n\ntext\n\n```python\ncode = 1\n```\n"),
     ("P118-tilde-fence", "# A\n\n~~~\ncode\n", "P118", 3, "# A\n\n~~~\ncode\n~~~\n"),
+    ("P118-loose-mark", '# A\n\n- Read top down: =="If Q holds, P holds." ==\n', "P118", 3,
+     '# A\n\n- Read top down: =="If Q holds, P holds."==\n'),
     ("P129-comment", "# A\n\ntext\n\n<!-- never closed\n\nmore\n", "P129", 5, "# A\n\ntext\n\n<!-- closed -->\n\nmore\n"),
     ("P119-bad-pin", "# A\n\n- **Term** - body <!-- id: Bad Id! -->\n", "P119", 3, "# A\n\n- **Term** - body <!-- id: good-id -->\n"),
     ("P122-empty-file", "", "P122", 1, "# A\n\ntext\n"),

@@ -355,7 +355,9 @@ def _split_by_runs(blocks: tuple[m.Block, ...], runs: tuple[tuple[int, int, tupl
             continue
 
         def run_of(item: m.ListItem) -> int | None:
-            if not any(_marked(x) for x in item.blocks):
+            """The cloze the item's lines stand in (an item with no deletion of its own, "==x ==" that is
+            none, still touches the others: the plugin's card holds it)."""
+            if not item.blocks:
                 return None
             first, last = min(_span(x)[0] for x in item.blocks), max(_span(x)[1] for x in item.blocks)
             return next((i for i, r in enumerate(runs) if r[0] <= first and last <= r[1]), None)
@@ -398,7 +400,7 @@ def _written_cards(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
             if run is not None:
                 # the lines above it in the run (a question over a list of deletions) ask with it
                 j = k - 1
-                while j > 0 and isinstance(blocks[j - 1], (m.Para, m.CodeBlock, m.Table)) and not _marked(blocks[j - 1]) \
+                while j > 0 and not isinstance(blocks[j - 1], (m.Flashcard, m.Section)) and not _marked(blocks[j - 1]) \
                         and run[0] <= _span(blocks[j - 1])[0]:
                     j -= 1
                 group = list(blocks[j:k])

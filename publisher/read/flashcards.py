@@ -74,8 +74,8 @@ def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
 def untagged_history(text: str, file: str, syntax: m.FlashcardSyntax) -> list[Diagnostic]:
     """A file holding the plugin's review history (``<!--SR:...-->``) but no flashcard tag: the plugin no
     longer reads its cards (a tag mistyped, "unk#flashcards"), and neither does this tool: said (P143)."""
-    found = SR_RE.search(text)
-    if found is None:
+    found = next((f for f in SR_RE.finditer(text) if not text[f.end():].split("\n", 1)[0].strip()), None)
+    if found is None:  # (one in a sentence, "the tag <!--SR:...--> stores", tells of the plugin: no card's)
         return []
     line = text.count("\n", 0, found.start()) + 1
     tag = "#" + roots(syntax)[0] if roots(syntax) else "#flashcards"

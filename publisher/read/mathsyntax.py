@@ -4,8 +4,8 @@ Delimiters, following pandoc's ``tex_math_dollars`` and ``tex_math_single_backsl
 
 - ``$x$`` inline: the opening ``$`` has a non-space right after it, the closing one a non-space
   right before it and no digit after it, so ``$5 and $10`` stays prices; ``\\$`` is a dollar sign.
-- ``$$x$$`` displayed, as lines of their own or at a line's start or end; with words on both sides on its
-  line (``a proportion $$p$$ of``), inline, as GitBook and kramdown read it.
+- ``$$x$$`` displayed, as lines of their own or alone on its line; in a line of words (``a proportion $$p$$
+  of``, ``is $$Ax = b$$.``), inline, as GitBook and kramdown read it.
 - ``\\(x\\)`` inline and ``\\[x\\]`` displayed; around words with no TeX sign (``\\(i.e. a note\\)``)
   or a number (``\\[1\\]``) they are Markdown's escaped brackets.
 
@@ -47,9 +47,12 @@ PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 def _escaped_brackets(tex: str) -> bool:
     """``\\(i.e. a 40% chance\\)`` and ``\\[1\\]``: Markdown's escaped brackets around words or a number
     (as GitBook notes write them), not a formula: no TeX sign, and three words or more, Markdown or a number."""
+    if "$" in tex:  # "\\(like $$x$$\\)": a formula inside brackets
+        return True
     if TEX_SIGN_RE.search(tex):
         return False
-    return (len(PROSE_WORD_RE.findall(tex)) >= 3 or "](" in tex or "**" in tex
+    # a word of three letters or more ("\\(dead ReLUs\\)", "\\(SVD\\)"): a formula's letters are one each
+    return (any(len(w) >= 3 for w in PROSE_WORD_RE.findall(tex)) or "](" in tex or "**" in tex
             or re.fullmatch(r"\s*\d[\d.,]*\s*", tex) is not None)
 
 
@@ -67,13 +70,13 @@ def parse_dollar_math(inline: Any, m: Match[str], state: Any) -> int:
     display = m.group("display_tex")
     tex = display if display is not None else m.group("dollar_tex")
     if display is not None:
-        # "a proportion $$p$$ of the trials": words on both sides on its line, inline math (as GitBook and
-        # kramdown read it); a $$...$$ that starts or ends its line is displayed
+        # "a proportion $$p$$ of the trials", "is $$Ax = b$$.", "$$k$$-fold": in a line of words, inline math
+        # (as GitBook and kramdown read it); displayed when nothing but punctuation stands beside it
         src = state.src
         before = src[src.rfind("\n", 0, m.start()) + 1:m.start()]
         after_end = src.find("\n", m.end())
         after = src[m.end():after_end if after_end >= 0 else len(src)]
-        if before.strip() and after.strip() and re.search(r"\w", before) and re.search(r"\w", after):
+        if re.search(r"\w", before) or re.search(r"\w", after):
             display = None
     state.append_token({"type": "math", "raw": tex.strip(), "attrs": {"display": display is not None}})
     return m.end()

@@ -205,6 +205,22 @@ def plain(inlines: tuple[m.Inline, ...]) -> str:
 # --------------------------------------------------------------------------- files and folders
 
 
+LOOSE_MARK_RE = re.compile(r"(?<![=\w])==(?=[^\s=])[^=\n]*?\s==(?!=)")
+
+
+def _loose_marks(blocks: list) -> list[m.Loc]:
+    """Where a paragraph shows "==x ==" as written (a closing '==' after a space closes no mark)."""
+    from ..core.text import block_inlines, walk_blocks, walk_inlines
+
+    out = []
+    for b in walk_blocks(tuple(x for x in blocks if isinstance(x, m.BLOCK_TYPES))):
+        for run in block_inlines(b):
+            text = "".join(n.text if isinstance(n, m.Text) else "\0" for n in walk_inlines(run))
+            if "==" in text and LOOSE_MARK_RE.search(text):
+                out.append(next((n.loc for n in run if n.loc != m.NOWHERE), b.loc))
+    return out
+
+
 def _footnote_def(loc: Locator, key: str) -> m.Loc:
     """Where ``[^key]:`` is defined (mistune upper-cases keys, so match without case)."""
     found = re.search(r"^[ \t>]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)
@@ -286,6 +302,10 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             line = cx.loc.src.count("\n", 0, hit.start()) + 1
             diags.append(diag("P123", file, line, f"[^{str(key).lower()}] is defined again (first at line {first}): "
                                                   "this definition is shown nowhere"))
+    if "==" in text:  # "==x ==": no highlight (nor, in a file of flashcards, a deletion) and the marks shown
+        for loc in _loose_marks(blocks):
+            diags.append(diag("P118", file, loc.line, "'==' with a space before its closing '==' is no highlight "
+                                                      "(nor a cloze deletion): the marks are shown as text"))
     deepest = _too_deep(blocks, mdparse.MAX_NESTING)
     if deepest is not None:  # mistune stops nesting there: what is deeper is read as plain text
         diags.append(diag("P009", file, deepest.line, f"lists and quotes nested more than {mdparse.MAX_NESTING} "
