@@ -47,7 +47,7 @@ PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 def _escaped_brackets(tex: str) -> bool:
     """``\\(i.e. a 40% chance\\)`` and ``\\[1\\]``: Markdown's escaped brackets around words or a number
     (as GitBook notes write them), not a formula: no TeX sign, and three words or more, Markdown or a number."""
-    if "$" in tex:  # "\\(like $$x$$\\)": a formula inside brackets
+    if "$" in tex or "](" in tex or "**" in tex:  # a formula, a link or bold inside brackets: Markdown
         return True
     if TEX_SIGN_RE.search(tex):
         return False
