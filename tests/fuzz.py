@@ -48,6 +48,10 @@ PIECES = [
     "</summary>", "<summary>", "<details>", "</details>", "&gt;", "&copy;", "&#x3E;", "&nosuch;", "&para",
     "| a | b\n|---|---\n| 1\n", "a \\| b | c\n-|-\n", "1. ### What is X\n\n   The answer.\n", "- ## Heading item\n",
     "如果 h 的取值为 nums.length - 1，那么结束\n", "- 二叉树 - 每个节点最多两个子节点\n",
+    # flashcards as a vault writes them, GitBook's math, navigation links, term lines
+    "#flashcards\n", "Q::A\n", "- **Q?**\n?\n- a\n- b\n", "Q\n?\n2. one\n3. two\n", "**x ==y== z**\n",
+    "<!--SR:!2025-01-01,3,250-->\n", "==x ==", "\\(i.e. a 40% chance\\)", "a $$p$$ b", "$$x$$\n", "\\[1\\]",
+    "**[⬆ Back to Top](#table-of-contents)**\n", "EC2 - servers<br>\nS3 - storage\n", "[l](#x)#tag",
 ]
 
 text_piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=30))

@@ -196,7 +196,11 @@ def source_text(text: str) -> str:
         in_html = _in_html_block("".join(prose))
         at = 0
         for p in prose:
-            used |= {f.group(1).lower() for f in FOOTNOTE_USE_RE.finditer(p) if not in_html(at + f.start())}
+            # (a mark inside a footnote's own definition is no use: that footnote is shown nowhere)
+            bodies = [(f.start(), f.end()) for f in FOOTNOTE_DEF_RE.finditer(p)]
+            used |= {f.group(1).lower() for f in FOOTNOTE_USE_RE.finditer(p) if not in_html(at + f.start())
+                     and not any(a <= f.start() < b and f.group(1).lower() == FOOTNOTE_DEF_RE.match(p, a).group(1).lower()
+                                 for a, b in bodies)}
             defined |= {k.lower() for k in FOOTNOTE_DEF_RE.findall(p)}
             at += len(p)
     out = []
