@@ -106,6 +106,7 @@ def test_slugs_come_from_paths_not_reading_order(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "title"), [
     ("02-getting_started", "Getting started"), ("networking", "Networking"), ("10 - Misc notes", "Misc notes"),
+    ("2019년 면접질문", "2019년 면접질문"), ("3d-printing", "3d printing"),  # a number that is part of the name stays
 ])
 def test_humanized_names(name: str, title: str) -> None:
     assert humanize(name) == title

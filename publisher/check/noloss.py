@@ -39,7 +39,7 @@ ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|o
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
 HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>|<!(?!--)[^>\n]*>")  # a tag; "<!x...>" is a bogus comment
 TAG_RE = re.compile(r"(?<!(?<!\\)\\)</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
-_TARGET = r"\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
+_TARGET = r"\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
 # shows the words where the brackets were: 'x[List](y)' reads 'xList')

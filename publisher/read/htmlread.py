@@ -63,6 +63,20 @@ def unsafe_url(url: str) -> bool:
     return scheme in UNSAFE_SCHEMES
 
 
+# a picture written into the page as data (raster only: an SVG may hold a script)
+DATA_PICTURE_RE = re.compile(r"^\s*data:image/(png|jpe?g|gif|webp|avif|bmp);base64,", re.I)
+
+
+def data_picture(file: str, diags: list[Diagnostic], url: str, alt: str, where: m.Loc) -> list[m.Inline]:
+    """``<img src="data:image/png;base64,...">`` (or ``![](data:...)``): harmless, but no output shows a
+    picture that is not a file of the book: its alt text stands in its place, and P127 says so."""
+    kind = DATA_PICTURE_RE.match(url).group(1).lower()  # type: ignore[union-attr]
+    size = len(url) * 3 // 4 // 1024
+    diags.append(diag("P127", file, where.line, f"a {kind} picture written into the page as data ({size} KB): "
+                                                "every output shows its alt text; save it as a file beside the notes"))
+    return [m.Text(alt, where)] if alt.strip() else []
+
+
 def bad_attrs(attrs: dict[str, str]) -> bool:
     return any(k.startswith("on") or (v and unsafe_url(v)) for k, v in attrs.items())
 
@@ -170,6 +184,9 @@ def _inline(cx: Html, kid: Any, line: int) -> list[m.Inline]:
     tag = el.tag
     if tag in DANGEROUS:
         return [m.RawInline(_closed(el), where)]  # refused by validation (P110); its content with it
+    if tag == "img" and DATA_PICTURE_RE.match(el.attrs.get("src", "")) and not bad_attrs(
+            {k: v for k, v in el.attrs.items() if k != "src"}):
+        return data_picture(cx.file, cx.diags, el.attrs["src"], el.attrs.get("alt", ""), where)
     inner = tuple(to_inlines(cx, el.kids, el.line))
     if bad_attrs(el.attrs):  # refused by validation (P110); the words inside stay
         return [m.RawInline(_closed(el), where), *inner]

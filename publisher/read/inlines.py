@@ -104,6 +104,8 @@ def inline(cx: Ctx, tok: Token, where: m.Loc) -> m.Inline | None:
         case "image":
             attrs = tok.get("attrs", {})
             alt = plain_tokens(kids)
+            if htmlread.DATA_PICTURE_RE.match(attrs.get("url", "")):  # a picture written in as data: its alt
+                return (htmlread.data_picture(where.file, cx.diags, attrs["url"], alt, where) or [m.Text("", where)])[0]
             return m.Image(attrs.get("url", ""), alt, attrs.get("title") or "", where)
         case "footnote_ref":
             return m.FootnoteRef(str(tok["raw"]), where)

@@ -90,8 +90,9 @@ def name_slug(stem: str) -> str:
 
 
 def humanize(name: str) -> str:
-    """A folder or file name as a title: ``02-getting_started`` -> ``Getting started``."""
-    text = " ".join(strip_number(name).replace("_", " ").replace("-", " ").split()) or name
+    """A folder or file name as a title: ``02-getting_started`` -> ``Getting started``; a number that is part
+    of the name (``2019년 면접질문``, ``3d-printing``) stays."""
+    text = " ".join(re.sub(r"^\d+(?:[-_ .]+|$)", "", name).replace("_", " ").replace("-", " ").split()) or name
     return text[:1].upper() + text[1:]
 
 
