@@ -515,3 +515,21 @@ def test_a_run_of_equals_signs_is_no_mark() -> None:
     first, second = ch.blocks
     assert first == m.Para((m.Text("======其他语言代码======", first.loc),), first.loc)
     assert any(isinstance(n, m.Mark) for n in second.children)
+
+
+def test_the_books_language_comes_from_its_script_when_book_toml_says_none(tmp_path: Path) -> None:
+    """A Korean notes repository is no English book: its EPUB's language (fonts, hyphenation, voices) comes
+    from the script of its prose; code and Latin-script notes tell nothing (English stays)."""
+    ko = make_book(tmp_path / "ko", {"a.md": "# 운영체제\n\n프로세스는 실행 중인 프로그램이다. `fork()` 로 만든다.\n\n"
+                                           "```c\nint main(void) { return fork(); }\n```\n"})
+    book, diags = read_book(ko)
+    assert book.meta.language == "ko"
+    assert any(d.code == "P006" and "language 'ko'" in d.message for d in diags)
+    ja = make_book(tmp_path / "ja", {"a.md": "# 概要\n\nプロセスは実行中のプログラムです。\n"})
+    assert read_book(ja)[0].meta.language == "ja"
+    zh = make_book(tmp_path / "zh", {"a.md": "# 概述\n\n进程是正在运行的程序。\n"})
+    assert read_book(zh)[0].meta.language == "zh"
+    da = make_book(tmp_path / "da", {"a.md": "# Noter\n\nEn proces er et program, der kører.\n"})
+    assert read_book(da)[0].meta.language == "en"
+    set_ = make_book(tmp_path / "set", {"book.toml": 'title = "T"\nlanguage = "zh-Hant"\n', "a.md": "# 운영체제\n\n프로세스\n"})
+    assert read_book(set_)[0].meta.language == "zh-Hant"

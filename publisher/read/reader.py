@@ -400,9 +400,47 @@ def read_book(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
         if chapter is None or any(d.code == "P122" for d in more):
             continue  # unreadable, or empty: nothing to show
         chapters.append(chapter)
+    if not meta.language_set and chapters:  # the language of the notes' script, for readers' fonts and voices
+        found = script_language(chapters)
+        if found:
+            meta = replace(meta, language=found)
+            diags.append(diag("P006", f"{shown_root}/book.toml", 0, f"language '{found}' from the script of the "
+                                                                     "notes (set language in book.toml to choose)"))
     assets = tuple(sorted(layout.assets))
     repo = repo_assets(folder, assets) if any(ch.hints is None or "remote" in ch.hints for ch in chapters) else ()
     return m.Book(meta, tuple(chapters), shown_root, _parts(chapters, folder), assets, repo), diags
+
+
+# the letters of a script, and the language a book written in it most likely is
+SCRIPTS = (
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese (its kanji count with the Han letters below)
+    ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+)
+LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def script_language(chapters: list[m.Chapter]) -> str:
+    """The language the notes' prose is most likely in, by its script, when most of its letters are of one
+    script other than Latin; "" otherwise (Latin letters tell no language apart)."""
+    from ..core.text import block_text, walk_blocks
+
+    text = "".join(block_text(b)[:2000] for ch in chapters[:200] for b in walk_blocks(ch.blocks)
+                   if not isinstance(b, (m.CodeBlock, m.Section)))
+    letters = len(LETTER_RE.findall(text))
+    if not letters:
+        return ""
+    counts = {lang: len(rx.findall(text)) for lang, rx in SCRIPTS}
+    if counts["ja"] > letters * 0.05:  # kana among Han letters: Japanese
+        counts["ja"] += counts.pop("zh")
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    return lang if n >= letters * 0.3 else ""
 
 
 def repo_assets(folder: Path, assets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
