@@ -84,9 +84,9 @@ def _digest(paths: Iterable[Path], base: Path | None = None) -> str:
     return h.hexdigest()
 
 
-# what the book is made of: notes, book.toml, wordlist.txt, images and sounds (a video, an archive or a
+# what the book is made of: notes, book.toml, wordlist.txt, mkdocs.yml, images and sounds (a video, an archive or a
 # PDF beside the notes is not, and is never read)
-INPUT_SUFFIXES = (".md", ".markdown", ".toml", ".txt") + ASSET_SUFFIXES
+INPUT_SUFFIXES = (".md", ".markdown", ".toml", ".txt", "mkdocs.yml") + ASSET_SUFFIXES
 
 
 def content_inputs(content_dir: Path) -> list[Path]:
@@ -104,6 +104,9 @@ def content_inputs(content_dir: Path) -> list[Path]:
         out.extend(base / f for f in files if f != LEDGER_NAME and not f.startswith(".")
                    and f.lower().endswith(INPUT_SUFFIXES))
         dirs[:] = [d for d in dirs if utf8_name(d)]  # left out of the book (P014): not inputs either
+    site = content_dir.parent / "mkdocs.yml"  # a MkDocs site's nav orders the book read from its docs/ folder
+    if site.is_file():
+        out.append(site)
     return sorted(p for p in out if p.is_file())
 
 

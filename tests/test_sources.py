@@ -171,3 +171,22 @@ def test_a_language_folder_is_a_translation_only_when_it_mirrors_another_folder(
     picked = discover(root, language="ja")
     assert {"docs/ja/index.md", "docs/ja/guide/a.md", "docs/ja/extra.md"} <= {s.rel for s in picked.sources}
     assert ("docs/index.md", "replaced by its translation docs/ja/index.md (language = 'ja')") in picked.left_out
+
+
+def test_a_mkdocs_sites_nav_orders_the_book_and_titles_its_pages(tmp_path: Path) -> None:
+    """MkDocs course notes: the nav's order (not the names'), its titles, its pages only (the repository's
+    README is no page of the site); pages the nav does not list follow; Python tags in mkdocs.yml are read
+    as nothing. Read from the repository or from its docs/ folder, the same."""
+    site = make_book(tmp_path, {
+        "mkdocs.yml": "site_name: Course\nnav:\n  - Home: index.md\n  - Week 1: intro.md\n  - Week 2:\n"
+                      "    - Parsing: sub/parse.md\n  - Advanced: advanced.md\n  - Site: https://example.com\n"
+                      "markdown_extensions:\n  - x:\n      format: !!python/name:pymdownx.superfences.fence_code_format\n",
+        "README.md": "# Build\n\nrun mkdocs\n",
+        **{f"docs/{n}.md": f"# {n}\n\ntext\n" for n in ("index", "intro", "advanced", "sub/parse", "extra")}}, "repo")
+    layout = discover(site)
+    assert [(s.rel, s.title) for s in layout.sources] == [
+        ("docs/index.md", "Home"), ("docs/intro.md", "Week 1"), ("docs/sub/parse.md", "Parsing"),
+        ("docs/advanced.md", "Advanced"), ("docs/extra.md", "")]
+    assert layout.left_out == [("README.md", "outside the MkDocs site's docs/ folder")]
+    assert [s.rel for s in discover(site / "docs").sources] == ["index.md", "intro.md", "sub/parse.md", "advanced.md",
+                                                                 "extra.md"]

@@ -251,6 +251,16 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
                 if rel not in listed:
                     layout.left_out.append((rel, "not in SUMMARY.md"))
             order = listed
+    elif (site := mkdocs_site(root)) is not None:
+        docs, nav = site
+        pages = [rel for rel in order if docs == "" or rel.startswith(docs + "/")]
+        if pages:
+            for rel in order:
+                if rel not in pages:
+                    layout.left_out.append((rel, f"outside the MkDocs site's {docs or '.'}/ folder"))
+            listed = [rel for rel, _ in nav if rel in pages]
+            titles = {rel: title for rel, title in nav if rel in pages and title}
+            order = list(dict.fromkeys(listed + pages))  # the nav's order, then the pages it does not list
 
     # slugs from the paths, made unique in path order (never in reading order)
     used: set[str] = set()
@@ -416,6 +426,56 @@ def _intro_first(found: list[str]) -> list[str]:
         if rel not in out:
             out.append(rel)
     return out
+
+
+def mkdocs_site(root: Path) -> tuple[str, list[tuple[str, str]]] | None:
+    """A MkDocs site's docs folder (relative to ``root``, "" for ``root`` itself) and its ``nav``: (path
+    relative to ``root``, title) in order; None when no ``mkdocs.yml`` is at ``root`` or just above it."""
+    for config, base in ((root / "mkdocs.yml", root), (root.parent / "mkdocs.yml", root.parent)):
+        if not config.is_file():
+            continue
+        data = _mkdocs_config(config)
+        if data is None:
+            return None
+        docs_dir = (base / str(data.get("docs_dir") or "docs")).resolve()
+        try:
+            docs = docs_dir.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue  # the site's pages are not in the folder read
+        docs = "" if docs == "." else docs
+        nav: list[tuple[str, str]] = []
+
+        def walk(items: object, title: str = "") -> None:
+            if isinstance(items, list):
+                for item in items:
+                    walk(item)
+            elif isinstance(items, dict):
+                for key, value in items.items():
+                    if isinstance(value, (list, dict)):
+                        walk(value)
+                    else:
+                        walk(value, str(key))
+            elif isinstance(items, str) and items.lower().endswith((".md", ".markdown")) and "://" not in items:
+                rel = PurePosixPath(os.path.normpath(((docs + "/") if docs else "") + items)).as_posix()
+                nav.append((rel, " ".join(title.split())))
+        walk(data.get("nav") or [])
+        return docs, nav
+    return None
+
+
+def _mkdocs_config(path: Path) -> dict | None:
+    """mkdocs.yml read safely: its ``!!python/name:`` and ``!ENV`` tags are read as nothing."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
+
+    Loader.add_multi_constructor("", lambda _loader, _suffix, _node: None)
+    try:
+        data = yaml.load(path.read_text("utf-8", errors="replace"), Loader=Loader)  # noqa: S506 - safe loader
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def read_summary(path: Path, root: Path, found: set[str], shown: str) -> tuple[list[str], dict[str, str], list[Diagnostic]]:
