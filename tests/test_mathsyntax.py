@@ -96,3 +96,11 @@ def test_a_formula_that_does_not_parse_is_shown_as_tex_in_code(tex: str) -> None
 def test_latex2mathml_text_cannot_smuggle_html() -> None:
     out = html.render((m.Para((m.Math("\\text{<script>alert(1)</script>}"),)),), html.Options(math="mathml"))
     assert "<script" not in out
+
+
+def test_the_tt_switch_sets_its_whole_group_in_monospace() -> None:
+    """``{\\tt ifn}`` (course notes write rule names so): every letter monospace, not the first one only."""
+    assert formula.standard("{\\tt ifn} \\vdash e") == "{\\mathtt{ifn}} \\vdash e"
+    out = formula.convert("{\\tt ifn}", False)
+    assert out.count('mathvariant="monospace"') == 3
+    assert formula.standard("\\ttfamily x") == "\\ttfamily x"  # another command: left alone

@@ -47,10 +47,36 @@ def _reason(exc: Exception) -> str:
 OPERATORS_RE = re.compile(r"\\(arg)(?![A-Za-z])")
 
 
+TT_RE = re.compile(r"\\tt(?![A-Za-z])\s*")
+
+
 def standard(tex: str) -> str:
     """``tex`` with LaTeX's operator names the converters lack spelled out (``\\arg`` is
-    ``\\operatorname{arg}``)."""
-    return OPERATORS_RE.sub(r"\\operatorname{\1}", tex) if "\\" in tex else tex
+    ``\\operatorname{arg}``), and TeX's ``\\tt`` switch (monospace to the end of its group, which the
+    converters apply to one letter) as ``\\mathtt{...}``."""
+    if "\\" not in tex:
+        return tex
+    tex = OPERATORS_RE.sub(r"\\operatorname{\1}", tex)
+    if "\\tt" not in tex:
+        return tex
+    out, at = [], 0
+    while (found := TT_RE.search(tex, at)) is not None:
+        end, depth = found.end(), 0
+        while end < len(tex):  # the end of the group the switch stands in
+            c = tex[end]
+            if c == "\\":
+                end += 2
+                continue
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                if depth == 0:
+                    break
+                depth -= 1
+            end += 1
+        out.append(tex[at:found.start()] + "\\mathtt{" + tex[found.end():end] + "}")
+        at = end
+    return "".join(out) + tex[at:]
 
 
 def convert(tex: str, display: bool) -> str:
