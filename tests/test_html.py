@@ -283,3 +283,10 @@ def test_a_callout_without_a_title_shows_its_type_as_obsidian_does() -> None:
     assert 'aria-label="Info"' in info and '<p class="alert-title">Info</p>' in info
     note = html.render((m.Alert("note", (PARA,), L, (), "note"),))
     assert '<p class="alert-title">Note</p>' in note
+
+
+def test_a_quote_right_after_code_or_bold_is_an_apostrophe() -> None:
+    run = (m.Text("The ", L), m.Code("v", L), m.Text("'s type and ", L), m.Strong((m.Text("x", L),), L),
+           m.Text("'s and 'quoted' word.", L))
+    out = html.inlines(run, html.Options(typography=True))
+    assert out == "The <code>v</code>\u2019s type and <strong>x</strong>\u2019s and \u2018quoted\u2019 word."

@@ -136,7 +136,15 @@ class _Counter:
 
 def inlines(nodes: tuple[m.Inline, ...], opts: Options = Options(), _cloze: _Counter | None = None) -> str:
     cloze = _cloze or _Counter()
-    return "".join(_inline(n, opts, cloze) for n in nodes)
+    out = []
+    for k, n in enumerate(nodes):
+        if (opts.typography and k and isinstance(n, m.Text) and n.text[:1] in "'\""
+                and isinstance(nodes[k - 1], (m.Code, m.Link, m.Emph, m.Strong, m.Strike, m.Mark, m.Math, m.Styled))):
+            # "`v`'s", "**x**'": a quote right after a word in markup closes (an apostrophe), as after a letter
+            out.append(escape(typeset("x" + n.text)[1:], quote=False))
+            continue
+        out.append(_inline(n, opts, cloze))
+    return "".join(out)
 
 
 def _inline(node: m.Inline, opts: Options, cloze: _Counter) -> str:
