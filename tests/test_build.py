@@ -226,58 +226,67 @@ def test_a_renderer_stopped_mid_write_leaves_no_temp_file(book: Path, tmp_path: 
     assert snapshot(out) == before
 
 
-def test_watch_rebuilds_on_save_and_prints_diagnostics_as_they_happen(book: Path, tmp_path: Path) -> None:
-    import os
-    import queue
-    import subprocess
-    import sys
-    import threading
+class _Watch:
+    """``publisher watch`` as an author runs it, its output read line by line as it comes."""
 
-    exe = Path(sys.executable).with_name("publisher")
-    out = tmp_path / "build"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CI": "true"}
-    proc = subprocess.Popen([str(exe), "watch", str(book), "--out", str(out), "--format", "anki"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    def __init__(self, *args: str) -> None:
+        import os
+        import queue
+        import subprocess
+        import sys
+        import threading
 
-    def wait_for(text: str, seconds: float = 60) -> list[str]:
-        seen: list[str] = []
+        exe = Path(sys.executable).with_name("publisher")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CI": "true"}
+        self.proc = subprocess.Popen([str(exe), "watch", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=env)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(x) for x in self.proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+        self.seen: list[str] = []
+
+    def wait_for(self, pattern: str, seconds: float = 120) -> list[str]:
+        """The lines up to the first that ``pattern`` finds (a regular expression), since the last call."""
+        import queue
+
+        start = len(self.seen)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                seen.append(lines.get(timeout=0.2))
+                self.seen.append(self.lines.get(timeout=0.2))
             except queue.Empty:
                 continue
-            if text in seen[-1]:
-                return seen
-        raise AssertionError(f"no {text!r} in:\n" + "".join(seen))
+            if re.search(pattern, self.seen[-1]):
+                return self.seen[start:]
+        raise AssertionError(f"no {pattern!r} in:\n" + "".join(self.seen))
 
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def test_watch_rebuilds_on_save_and_prints_diagnostics_as_they_happen(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    watch = _Watch(str(book), "--out", str(out), "--format", "anki")
     try:
-        wait_for("watching")
+        watch.wait_for("watching")
         deck = next(out.glob("*.apkg"))
         first = deck.read_bytes()
         chapter = book / "01-alpha.md"
         chapter.write_text(chapter.read_text("utf-8") + "- **Dead letter queue** - where failed messages go\n", "utf-8")
-        wait_for("built")
+        watch.wait_for("built")
         assert deck.read_bytes() != first
         chapter.write_text(chapter.read_text("utf-8") + "\ntext <script>alert(1)</script>\n", "utf-8")
-        seen = wait_for("P110")
+        seen = watch.wait_for("P110")
         assert any("01-alpha.md:" in line and "P110" in line for line in seen)
-        assert proc.poll() is None, "an error in the content must not end the watch"
+        assert watch.proc.poll() is None, "an error in the content must not end the watch"
     finally:
-        proc.terminate()
-        proc.wait(30)
+        watch.stop()
 
 
 def test_a_save_while_the_sheet_is_laid_out_stops_it_and_the_newest_notes_are_built(tmp_path: Path) -> None:
     """Issue 24: in ``watch``, a save while a build still renders (the sheet's layout takes seconds) stops
     what is left of that build and builds the newest notes at once; the sheet of the last save follows."""
-    import os
-    import queue
-    import subprocess
     import sys
-    import threading
 
     import pypdf
 
@@ -287,42 +296,23 @@ def test_a_save_while_the_sheet_is_laid_out_stops_it_and_the_newest_notes_are_bu
     book = tmp_path / "book"
     synth.write_book(book, 600)  # a sheet of some pages: seconds of layout
     chapter = sorted(book.glob("*.md"))[1]
-    exe = Path(sys.executable).with_name("publisher")
     out = tmp_path / "build"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CI": "true"}
-    proc = subprocess.Popen([str(exe), "watch", str(book), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    seen: list[str] = []
-
-    def wait_for(pattern: str, seconds: float = 120) -> str:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                seen.append(lines.get(timeout=0.2))
-            except queue.Empty:
-                continue
-            if re.search(pattern, seen[-1]):
-                return seen[-1]
-        raise AssertionError(f"no {pattern!r} in:\n" + "".join(seen))
-
+    watch = _Watch(str(book), "--out", str(out))
     try:
-        wait_for("watching")
+        watch.wait_for("watching")
         chapter.write_text(chapter.read_text("utf-8") + "\n- The first edit names Quokka\n", "utf-8")
-        wait_for(r"^pdf: rendering")  # the first save's sheet is being laid out (seconds of work)
+        watch.wait_for(r"^pdf: rendering")  # the first save's sheet is being laid out (seconds of work)
         started = time.monotonic()
         chapter.write_text(chapter.read_text("utf-8") + "\n- The second edit names Zanzibar\n", "utf-8")
-        wait_for(r"^pdf: stopped: a newer save")
+        watch.wait_for(r"^pdf: stopped: a newer save")
         assert time.monotonic() - started < 5
-        wait_for(r"^built .*cheatsheet\.pdf")
+        watch.wait_for(r"^built .*cheatsheet\.pdf")
         sheet = next(out.glob("*cheatsheet.pdf"))
         text = "".join(page.extract_text() or "" for page in pypdf.PdfReader(sheet).pages)
         assert "Zanzibar" in text and "Quokka" in text
-        assert proc.poll() is None
+        assert watch.proc.poll() is None
     finally:
-        proc.terminate()
-        proc.wait(30)
+        watch.stop()
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # the stopped layout left nothing behind
 
 
