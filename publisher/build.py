@@ -304,22 +304,15 @@ def build(
                         outcomes[name] = _guarded(name, fut.result)
                         pools[name].shutdown(wait=True)  # its worker ends now, not with the build
                         report(name, _describe(outcomes[name]))
-            except _Superseded:
+            except (_Superseded, cf.TimeoutError) as why:
+                # the renderers not done (running, or never started: what they waited for was not done)
+                status, error = (("stopped", "a newer save is being built") if isinstance(why, _Superseded)
+                                 else ("failed", f"took longer than {timeout:.0f} s and was stopped"))
+                for fut in futures:
+                    fut.cancel()
                 for name in todo:
                     if name not in outcomes:
-                        outcomes[name] = Outcome(name, "stopped", error="a newer save is being built")
-                        report(name, "stopped: a newer save is being built")
-                for pool in pools.values():
-                    stop_workers(pool)
-            except cf.TimeoutError:
-                for fut, name in futures.items():
-                    if name not in outcomes:
-                        fut.cancel()
-                        outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
-                        report(name, _describe(outcomes[name]))
-                for name in todo:
-                    if name not in outcomes:  # never started: what it waited for did not finish in time
-                        outcomes[name] = Outcome(name, "failed", error=f"took longer than {timeout:.0f} s and was stopped")
+                        outcomes[name] = Outcome(name, status, error=error)
                         report(name, _describe(outcomes[name]))
                 for pool in pools.values():
                     stop_workers(pool)
@@ -444,6 +437,8 @@ def _guarded(name: str, fn: Callable[[], tuple[Artifact, float]]) -> Outcome:
 def _describe(o: Outcome) -> str:
     if o.status == "failed":
         return f"FAILED: {o.error} (previous artifact left as it was)"
+    if o.status == "stopped":
+        return f"stopped: {o.error}"
     assert o.artifact is not None
     return f"{o.artifact.path.name} ({_size(o.artifact.path)}, {o.artifact.summary}) in {o.seconds:.1f} s"
 
