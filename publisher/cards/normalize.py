@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from typing import Callable, assert_never
 
 from ..core import model as m
-from ..core.text import CJK_CHAR_RE, TAG_RE, map_blocks, map_inlines, nested_tag, same_nodes, split_text, walk_blocks
+from ..core.text import CJK_CHAR_RE, TAG_RE, lines_of, map_blocks, map_inlines, nested_tag, same_nodes, split_text, walk_blocks
 from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
@@ -339,18 +339,12 @@ def _idioms(seq: tuple[m.Block, ...], labels: frozenset[str] = frozenset()) -> t
 
 def _line_definitions(para: m.Para, labels: frozenset[str]) -> list[m.Definition] | None:
     """A paragraph of two lines or more, each a ``Term - text`` line: one definition per line (else None)."""
-    lines: list[list[m.Inline]] = [[]]
-    for node in para.children:
-        if isinstance(node, (m.SoftBreak, m.LineBreak)):
-            lines.append([])
-        else:
-            lines[-1].append(node)
-    lines = [line for line in lines if line]  # "Term - text<br>" then its line break: one break
+    lines = [line for line in lines_of(para.children) if line]  # "Term - text<br>" then its line break: one break
     if len(lines) < 2:
         return None
     out = []
     for k, line in enumerate(lines):
-        split = split_term(tuple(line), labels)
+        split = split_term(line, labels)
         if split is None:
             return None
         term, rest = split
@@ -522,12 +516,12 @@ def inline_tags(book: m.Book) -> m.Book:
                 out.append(n)
                 continue
             prev = nodes[k - 1] if k else None
-            if n.text.startswith("#") and _glued(prev):
+            glued = TAG_RE.match(n.text) if _glued(prev) else None
+            if glued:
                 # "[l](#x)#word", "_a_#word": a '#' glued to the text before it is no tag (Obsidian's rule)
-                parts = split_text((replace(n, text="\uffff" + n.text),), TAG_RE, make)
-                first = parts[0]
-                assert isinstance(first, m.Text) and first.text.startswith("\uffff")
-                out += ([replace(first, text=first.text[1:])] if len(first.text) > 1 else []) + list(parts[1:])
+                rest = n.text[glued.end():]
+                out += [replace(n, text=glued.group())] + (list(split_text((replace(n, text=rest),), TAG_RE, make))
+                                                           if rest else [])
             else:
                 out += split_text((n,), TAG_RE, make)
         return tuple(out)

@@ -197,11 +197,12 @@ def source_text(text: str) -> str:
         at = 0
         for p in prose:
             # (a mark inside a footnote's own definition is no use: that footnote is shown nowhere)
-            bodies = [(f.start(), f.end()) for f in FOOTNOTE_DEF_RE.finditer(p)]
-            used |= {f.group(1).lower() for f in FOOTNOTE_USE_RE.finditer(p) if not in_html(at + f.start())
-                     and not any(a <= f.start() < b and f.group(1).lower() == FOOTNOTE_DEF_RE.match(p, a).group(1).lower()
-                                 for a, b in bodies)}
-            defined |= {k.lower() for k in FOOTNOTE_DEF_RE.findall(p)}
+            bodies = [(f.start(), f.end(), f.group(1).lower()) for f in FOOTNOTE_DEF_RE.finditer(p)]
+            for f in FOOTNOTE_USE_RE.finditer(p):
+                key = f.group(1).lower()
+                if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies):
+                    used.add(key)
+            defined |= {own for _, _, own in bodies}
             at += len(p)
     out = []
     for k, part in enumerate(prose):

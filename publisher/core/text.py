@@ -114,6 +114,20 @@ def split_text(nodes: tuple[m.Inline, ...], pattern: re.Pattern[str], make: Call
     return tuple(out)
 
 
+def lines_of(nodes: tuple[m.Inline, ...]) -> list[tuple[m.Inline, ...]]:
+    """A paragraph's inlines cut into its source lines (at its soft and hard breaks)."""
+    out: list[tuple[m.Inline, ...]] = []
+    cur: list[m.Inline] = []
+    for n in nodes:
+        if isinstance(n, (m.SoftBreak, m.LineBreak)):
+            out.append(tuple(cur))
+            cur = []
+        else:
+            cur.append(n)
+    out.append(tuple(cur))
+    return out
+
+
 def blocks_text(blocks: tuple[m.Block, ...]) -> str:
     """All the words of some blocks (a card's side)."""
     return " ".join(block_text(b) for b in blocks)

@@ -25,7 +25,7 @@ from typing import Callable
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
-from ..core.text import TAG_RE, nested_tag, split_text, walk_inlines
+from ..core.text import TAG_RE, lines_of, nested_tag, split_text, walk_inlines
 
 SR_RE = re.compile(r"<!--SR:((?:!\d{4}-\d{2}-\d{2},\d+,\d+)+)-->")
 CODE_SPAN_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -116,20 +116,6 @@ def deck_scopes(lines: list[str], front_tags: tuple[str, ...], card_lines: set[i
 # --------------------------------------------------------------------------- cards in the blocks
 
 
-def _lines_of(nodes: tuple[m.Inline, ...]) -> list[tuple[m.Inline, ...]]:
-    """A paragraph's inlines cut into its source lines (at its soft and hard breaks)."""
-    out: list[tuple[m.Inline, ...]] = []
-    cur: list[m.Inline] = []
-    for n in nodes:
-        if isinstance(n, (m.SoftBreak, m.LineBreak)):
-            out.append(tuple(cur))
-            cur = []
-        else:
-            cur.append(n)
-    out.append(tuple(cur))
-    return out
-
-
 ITEM_RE = re.compile(r"^(\d{1,9})[.)][ \t]+")
 
 
@@ -138,7 +124,7 @@ def _answer(back: tuple[m.Inline, ...]) -> list[m.Block]:
     numbered list there (in the file, a list that starts above 1 cannot break a paragraph: one paragraph)."""
     if not back:
         return []
-    lines = _lines_of(back)
+    lines = lines_of(back)
     firsts = [line[0] if line else None for line in lines]
     found = [ITEM_RE.match(f.text) if isinstance(f, m.Text) else None for f in firsts]
     if len(lines) < 2 or not all(found):
@@ -367,7 +353,7 @@ class _Gather:
         paragraph holds (the caller adds the blocks that touch them)."""
         syn = self.syntax
         seps = sorted(((syn.inline_reversed, True), (syn.inline, False)), key=lambda s: -len(s[0]))
-        lines = _lines_of(p.children)
+        lines = lines_of(p.children)
         pieces: list[m.Block] = []
         plain: list[tuple[m.Inline, ...]] = []  # lines since the last card: a multi-line card's front
         plain_from = p.loc.line

@@ -221,11 +221,15 @@ def _loose_marks(blocks: list) -> list[m.Loc]:
     return out
 
 
+def _footnote_defs(loc: Locator, key: str) -> list[m.Loc]:
+    """Where ``[^key]:`` is defined, each time (mistune upper-cases keys, so match without case)."""
+    return [m.Loc(loc.file, loc.src.count("\n", 0, f.start()) + 1)
+            for f in re.finditer(r"^[ \t>]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)]
+
+
 def _footnote_def(loc: Locator, key: str) -> m.Loc:
-    """Where ``[^key]:`` is defined (mistune upper-cases keys, so match without case)."""
-    found = re.search(r"^[ \t>]*\[\^" + re.escape(key) + r"\]:", loc.src, re.M | re.I)
-    pos = found.start() if found else 0
-    return m.Loc(loc.file, loc.src.count("\n", 0, pos) + 1)
+    """Where ``[^key]:`` is first defined."""
+    return (_footnote_defs(loc, key) or [m.Loc(loc.file, 1)])[0]
 
 
 def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | None = None, *,
@@ -296,12 +300,10 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             diags.append(diag("P123", at.file, at.line, f"[^{key.lower()}]"))
     # a footnote defined twice: the first definition is the footnote, a later one is shown nowhere
     for key in (state.env.get("ref_footnotes") or {}):
-        again = list(re.finditer(r"^[ \t>]*\[\^" + re.escape(str(key)) + r"\]:", cx.loc.src, re.M | re.I))[1:]
-        first = _footnote_def(cx.loc, str(key)).line
-        for hit in again:
-            line = cx.loc.src.count("\n", 0, hit.start()) + 1
-            diags.append(diag("P123", file, line, f"[^{str(key).lower()}] is defined again (first at line {first}): "
-                                                  "this definition is shown nowhere"))
+        first, *again = _footnote_defs(cx.loc, str(key)) or [None]
+        for at in again:
+            diags.append(diag("P123", file, at.line, f"[^{str(key).lower()}] is defined again (first at line "
+                                                     f"{first.line}): this definition is shown nowhere"))
     if "==" in text:  # "==x ==": no highlight (nor, in a file of flashcards, a deletion) and the marks shown
         for loc in _loose_marks(blocks):
             diags.append(diag("P118", file, loc.line, "'==' with a space before its closing '==' is no highlight "

@@ -111,8 +111,7 @@ def printable(book: m.Book) -> m.Book:
     the links that only lead back up the page ("⬆ Back to Top": paper has no top to go back to)."""
     kept = tuple(ch for ch in book.chapters if boxes(ch) <= SHEET_MAX_BOXES)
     kept = tuple(_without_navigation(ch) for ch in kept)
-    return book if all(a is b for a, b in zip(kept, book.chapters)) and len(kept) == len(book.chapters) \
-        else dataclasses.replace(book, chapters=kept)
+    return book if same_nodes(kept, book.chapters) else dataclasses.replace(book, chapters=kept)
 
 
 def _without_navigation(ch: m.Chapter) -> m.Chapter:
