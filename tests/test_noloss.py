@@ -176,7 +176,8 @@ def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     ("[sound:[l](javascript:x)\n", "[sound:l"),
     ("x[^1]\n\n[^1]: note\n[^1]: again\n", "x note"),
     ("[^1]: note\n UP x y [^1]\n", ""),
-    ("[Race Condition]( https://example.com/a-b )\n", "Race Condition"),  # spaces inside a link's brackets  # a footnote marked only in its own definition: shown nowhere (P123)
+    ("[Race Condition]( https://example.com/a-b )\n", "Race Condition"),
+    ("\\[1\\][l](javascript:x)\n", "[1]l"),  # an escaped bracket opens no link  # spaces inside a link's brackets  # a footnote marked only in its own definition: shown nowhere (P123)
     ("- item\n`a b\nc`~~s~~[l](javascript:x) d`\n", "item a b c s l d`"),  # a code span over a line break
     ("Term\n: x\n</summary>m<!aBú-<script>x</script>\n", "Term x m x"),  # '<!a...>' in HTML: a bogus comment
     ("Term\n: text\n```\ncode\n\n![i](../x.png) [l](#x)\n", "Term text code i l"),  # a fence in a definition

@@ -44,7 +44,7 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
 # shows the words where the brackets were: 'x[List](y)' reads 'xList')
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
-LINK_RE = re.compile(r"!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]])\[(?!\^)" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
+LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
