@@ -123,6 +123,7 @@ def _say_disagreements(runs: int) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--dump", type=Path, help="write every P142 disagreement (source and missing words) here, as JSON lines")
     args = ap.parse_args()
     deadline = time.monotonic() + args.minutes * 60
     runs = 0
@@ -145,6 +146,10 @@ def main() -> int:
         runs += 2000
         left = max(0.0, deadline - time.monotonic())
         print(f"fuzz: {runs} examples, no failure, {len(DISAGREE)} P142 ({left / 60:.1f} min left)", flush=True)
+    if args.dump:
+        import json
+
+        args.dump.write_text("".join(json.dumps({"source": src, "missing": gone}) + "\n" for src, gone in DISAGREE))
     if _say_disagreements(runs):
         return 1
     print(f"fuzz: done: {runs} examples in {rounds} rounds, no exception, no lost text, no P142")

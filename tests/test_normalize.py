@@ -228,6 +228,15 @@ def test_a_hash_glued_to_the_text_before_it_is_no_tag() -> None:
     assert ("real () and", ("paren", "tagged")) in [(t.strip(), tags) for t, tags in runs]
 
 
+def test_an_escaped_hash_and_one_glued_before_an_emphasis_are_no_tags() -> None:
+    """make fuzz (issue 21): '\\#word' was a tag, and vanished, whenever the file held a real tag (mistune
+    merges the escape's '#' with the text after it); '%<b>#m' is glued to the '%' (no tag), while a tag at an
+    emphasis's start after a space stays one, as Obsidian reads '**#tag**'."""
+    ch, runs = _tagged("# T\n\n- use \\#pragma once #real\n- *x* \\#h and %<b>#glued</b> and a **#bold** b\n")
+    assert ("use #pragma once", ("real",)) in runs
+    assert ("x #h and %#glued and a  b", ("bold",)) in runs
+
+
 def test_inline_tags_are_tags_only_where_obsidian_reads_them() -> None:
     ch, runs = _tagged(
         "#course/bio101 #exam\n\n# T\n\n## Heading #not-a-tag\n\n"

@@ -170,6 +170,21 @@ def test_footnotes() -> None:
     assert [f.loc.line for f in ch.footnotes] == [7, 5]
 
 
+def test_a_footnote_defined_without_a_space_after_its_colon_is_shown() -> None:
+    """make fuzz (issue 21): '[^1]:text' was read as a link's definition (mistune wants a space) and its text
+    was shown nowhere, without a word."""
+    ch, diags = chapter("# T\n\ntext[^1]\n\n[^1]:the note\n")
+    assert diags == [] and [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["the note"]
+
+
+def test_a_tag_name_markdown_does_not_take_is_text() -> None:
+    """make fuzz (issue 21): '<details*>' and '<summary&#0' opened an HTML block (mistune takes any name's
+    prefix) and vanished, said 'shown as its text' (P128); CommonMark ends a tag's name at a space or '>'."""
+    ch, diags = chapter("# T\n\n<details*>\n\n<summary&#0 x\n")
+    assert [plain_text(b.children) for b in ch.blocks] == ["<details*>", "<summary&#0 x"]
+    assert not [d for d in diags if d.code == "P128"]
+
+
 def test_a_heading_inside_a_list_item_is_a_heading_and_inside_a_quote_text() -> None:
     """Issue 21 changed this (it was text in both): GitHub shows a list item's heading as a heading."""
     ch, diags = chapter("# T\n\n- # not a chapter title\n\n> ## not a section\n")

@@ -507,16 +507,21 @@ def inline_tags(book: m.Book) -> m.Book:
     def make(found: re.Match[str], n: m.Text) -> m.Inline:
         return m.Tag(nested_tag(found.group("tag")), n.loc)
 
-    def split(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-        if not any(isinstance(n, m.Text) and "#" in n.text and TAG_RE.search(n.text) for n in nodes):
-            return nodes
+    def split(nodes: tuple[m.Inline, ...], glued_first: bool = False) -> tuple[m.Inline, ...]:
+        """``glued_first``: the run is an emphasis's children, and the emphasis is glued to the text before it
+        (``%<b>#word``, ``x**#word**``: no tag either)."""
         out: list[m.Inline] = []
         for k, n in enumerate(nodes):
+            glued_here = _glued(nodes[k - 1]) if k else glued_first
+            if isinstance(n, (m.Emph, m.Strong, m.Strike, m.Mark, m.Styled)):
+                # (a highlight's or a deletion's first word is never a tag: "==#x==" is text)
+                kids = split(n.children, glued_here or isinstance(n, (m.Mark, m.Strike)))
+                out.append(n if same_nodes(kids, n.children) else replace(n, children=kids))
+                continue
             if not isinstance(n, m.Text) or "#" not in n.text:
                 out.append(n)
                 continue
-            prev = nodes[k - 1] if k else None
-            glued = TAG_RE.match(n.text) if _glued(prev) else None
+            glued = TAG_RE.match(n.text) if glued_here else None
             if glued:
                 # "[l](#x)#word", "_a_#word": a '#' glued to the text before it is no tag (Obsidian's rule)
                 rest = n.text[glued.end():]
@@ -524,9 +529,10 @@ def inline_tags(book: m.Book) -> m.Book:
                                                            if rest else [])
             else:
                 out += split_text((n,), TAG_RE, make)
-        return tuple(out)
+        return tuple(out) if not same_nodes(tuple(out), nodes) else nodes
 
-    deep = _with_nested(split)
+    def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
+        return split(nodes)
 
     def one(ch: m.Chapter) -> m.Chapter:
         if ch.hints is not None and "tags" not in ch.hints:

@@ -25,20 +25,34 @@ from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..core.text import CJK_RANGES, block_inlines, plain_text, walk_blocks, walk_inlines
 from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
+from ..read.gfmtable import ENDS_TABLE_RE, split_row
+from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
+from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
 # Han, Kana and Hangul are written without spaces: each character is a word of its own (a link or a tag
 # that splits a run differently in the source and the output must not count as a loss)
 WORD_RE = re.compile(rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+")
 FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
-COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--.*?(?:-->|\Z)", re.S)  # (not after a backslash: that is text)
+_BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
+               "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
+               "thead|tr|ul")
+# a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
+_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|\d{1,9}[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```|~~~|\$\$|\[[^\]\n]*\]:))"
+# a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
+# or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
+COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
+                        r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
-ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(script|style|template|noscript|iframe|object|embed|svg|math|textarea|select)\b.*?(?:</\1\s*>|\Z)",
+ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
+ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(" + "|".join(ACTIVE_TAGS) + r")(?=[\s/>]|\Z).*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
-HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>|<!(?!--)[^>\n]*>")  # a tag; "<!x...>" is a bogus comment
-TAG_RE = re.compile(r"(?<!(?<!\\)\\)</?[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/?>")
+# a tag as HTML reads it (over lines, not a blank one); "<!x...>" is a bogus comment; a comment (kept)
+HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
+TAG_RE = re.compile(r"(?<!(?<!\\)\\)(?:<[A-Za-z][\w-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*"
+                    r"\s*/?>|</[A-Za-z][\w-]*\s*>)")  # (as CommonMark reads a tag: "<n ->" is text)
 _TARGET = r"\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
@@ -46,24 +60,33 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
 LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
-REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^)[^\]\n]+\]:[ \t]*\S+.*$", re.M)  # (a footnote's text is kept)
+REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])[^\]\n]+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
 # letters are a word apart, and no loss when missing
+GFM_TABLE_RE = re.compile(_GFM_TABLE, re.M)
+DOLLAR_MATH_RE = re.compile(DOLLAR_MATH)
+NUMBER_REF_RE = re.compile(r"&#(?:[0-9]+(?![0-9;])|[xX][0-9a-fA-F]+(?![0-9a-fA-F;]))")
 LEGACY_NAMES = frozenset(k for k in html.entities.html5 if not k.endswith(";"))
 LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=len, reverse=True)))
 NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
-SOUND_RE = re.compile(r"\[sound:[^\[\]\n]*\]")
-INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
-FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})([^\n`]*)$", re.M)
-FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}|~{3,})[^\n`]*$", re.M)
+SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
+EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
+HTML_COMMENT_END_RE = re.compile(r"--\s*>")
+GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
+FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
+FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M)  # (a '~~~' fence's info may hold '`')
+# tags whose element the words around it do not run into (a line break, a paragraph, a cell, a summary)
+SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div", "summary", "details", "dt", "dd", "ul", "ol",
+                            "table", "blockquote", "section", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"})
 LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
 UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: shown as the outputs word them
@@ -78,17 +101,16 @@ PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]
 # code is shown as written (entities and brackets too): fenced blocks and code spans
 FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
 # a code span, over one line break at most when the next line goes on with the paragraph
-SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*(?:\n|[-*+>#|<]|\d{1,9}[.)]|```|~~~|\[[^\]\n]*\]:)))+?(?<!`)\1(?!`)")
+# (a line break marked "\x01" ends every span: a table's rows, a definition's terms; see _hard_breaks)
+SPAN_RE = re.compile(r"(?<!(?<!\\)\\)(?<!`)(`+)(?!`)(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)+?(?<!`)\1(?!`)")
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
 # (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
 # is text, not code
 HTML_BLOCK_RE = re.compile(
-    r"^ {0,3}(?:</?(?:address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|"
-    r"figcaption|figure|footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|"
-    r"tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
-    r"(?:\n[ \t]*\S[^\n]*)*"
+    r"^ {0,3}(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
     re.M | re.I)
@@ -111,17 +133,21 @@ def _code(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     at = 0
     in_html = _in_html_block(text)
+    spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
         if in_html(fence.start()) or _indented_code(text, fence):
-            out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
+            out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, at, fence.start()) if not in_html(m_.start())]
             at = fence.end()
             continue
-        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, at, fence.start()) if not in_html(m_.start())]
+        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, at, fence.start()) if not in_html(m_.start())]
         indent, mark = len(fence.group(1)), fence.group(2)
         # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
         closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
                              re.M).search(text, fence.end() + 1)
         end = closing.end() if closing else len(text)
+        if ">" in fence.group(1):  # in a quote: it ends with the quote (a fence has no lazy lines)
+            after = re.compile(r"^(?![ \t]*>)", re.M).search(text, fence.end() + 1)
+            end = min(end, after.start() - 1 if after else len(text))
         if indent >= 2:  # in a list item: a fence never closed there ends with the item
             end = min(end, _container_end(text, fence.end() + 1, indent))
         elif _in_definition(text, fence.start()):  # in a definition's body (": text"): it ends with the body
@@ -129,8 +155,49 @@ def _code(text: str) -> list[tuple[int, int]]:
             end = min(end, blank.start() if blank else len(text))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
-    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(text, min(at, len(text))) if not in_html(m_.start())]
+    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, min(at, len(text))) if not in_html(m_.start())]
     return out
+
+
+DEFINITION_RE = re.compile(r"^ {0,3}:[ \t]+", re.M)
+TERM_BREAK_RE = re.compile("[\x85\u2028\u2029]")  # Python's splitlines() ends a term's line there too
+
+
+def _hard_breaks(text: str) -> str:
+    """``text`` with the line breaks no code span runs over marked ``\x01``: those of a GFM table (its rows
+    and the line before its head) and those between a definition's terms (each line before ``: text`` is a
+    term of its own)."""
+    cuts: list[int] = []
+    if "|" in text:
+        for head in GFM_TABLE_RE.finditer(text):
+            if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
+                continue
+            cuts += [head.start() - 1] + [k for k in range(head.start(), head.end()) if text[k] == "\n"]
+            at = head.end()
+            while at < len(text):
+                end = text.find("\n", at)
+                end = len(text) if end < 0 else end
+                if not text[at:end].strip() or ENDS_TABLE_RE.match(text[at:end]):
+                    break
+                cuts.append(end)
+                at = end + 1
+    if ":" in text:
+        for dd in DEFINITION_RE.finditer(text):
+            at = dd.start() - 1  # the line break before ": text", and those between the lines above it
+            while at > 0:
+                cuts.append(at)
+                above = text.rfind("\n", 0, at)
+                if not text[above + 1:at].strip():
+                    break
+                cuts += [above + 1 + f.start() for f in TERM_BREAK_RE.finditer(text, above + 1, at)]
+                at = above
+    if not cuts:
+        return text
+    chars = list(text)
+    for c in cuts:
+        if 0 <= c < len(chars) and chars[c] in "\n\x85\u2028\u2029":
+            chars[c] = "\x01"
+    return "".join(chars)
 
 
 def _in_definition(text: str, pos: int) -> bool:
@@ -186,8 +253,17 @@ def source_text(text: str) -> str:
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
     if "<" in text:  # in an HTML block a tag is read as HTML reads it: '<', a letter, all to the next '>'
         in_html = _in_html_block(text)
-        text = HTML_TAG_RE.sub(lambda f: "<q>" if in_html(f.start()) and not TAG_RE.fullmatch(f.group()) else f.group(),
-                               text)
+        code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
+        starts = [a for a, _ in code]
+
+        def in_code(pos: int) -> bool:
+            k = bisect.bisect_right(starts, pos) - 1
+            return k >= 0 and pos < code[k][1]
+        text = HTML_TAG_RE.sub(lambda f: _as_html(f) if in_html(f.start()) and not in_code(f.start())
+                               and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
+        text = _html_comments(text, in_html)
+        if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
+            text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
     code = _code(text)
     prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
     used: set[str] = set()
@@ -198,9 +274,12 @@ def source_text(text: str) -> str:
         for p in prose:
             # (a mark inside a footnote's own definition is no use: that footnote is shown nowhere)
             bodies = [(f.start(), f.end(), f.group(1).lower()) for f in FOOTNOTE_DEF_RE.finditer(p)]
+            # (nor is one inside a formula: "$t [^1]$" is TeX)
+            maths = [(f.start(), f.end()) for f in DOLLAR_MATH_RE.finditer(p)] if "$" in p else []
             for f in FOOTNOTE_USE_RE.finditer(p):
                 key = f.group(1).lower()
-                if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies):
+                if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies) \
+                        and not any(a <= f.start() < b for a, b in maths):
                     used.add(key)
             defined |= {own for _, _, own in bodies}
             at += len(p)
@@ -212,6 +291,29 @@ def source_text(text: str) -> str:
     return "".join(out)
 
 
+def _as_html(tag: re.Match[str]) -> str:
+    """A tag Markdown would not take for one, as HTML reads it: "<script/->" opens a script."""
+    name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
+    if name and name.group(1).lower() in ACTIVE_TAGS:
+        return f"<{name.group(1)}>" + _blank(tag)
+    return "<q>" + _blank(tag)
+
+
+def _html_comments(text: str, in_html: "Callable[[int], bool]") -> str:
+    """A comment opened in an HTML block left out as HTML reads it: to its "-->", over any line."""
+    out, at = [], 0
+    while (start := text.find("<!--", at)) >= 0:
+        if not in_html(start) or (start and text[start - 1] == "\\"):
+            out.append(text[at:start + 4])
+            at = start + 4
+            continue
+        found = HTML_COMMENT_END_RE.search(text, start + 4)  # (as html.parser reads it: "<!-->" opens one)
+        end = len(text) if found is None else found.end()
+        out.append(text[at:start] + "<!---->" + "\n" * text.count("\n", start, end))  # (still a block's start)
+        at = end
+    return "".join(out) + text[at:] if out else text
+
+
 def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
     return "\n" * found.group().count("\n")
 
@@ -220,13 +322,15 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = COMMENT_RE.sub(_blank, text)
     if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
         text = _legacy_names(text)
-    text = ACTIVE_RE.sub(_blank, text)
+    text = ACTIVE_RE.sub(lambda f: _blank(f) or " ", text)  # (a space: in an HTML block a script splits the text)
     text = ANKI_CLOZE_RE.sub(lambda f: f.group(2), text)  # {{c1::answer::hint}}: its number and hint are the card's
     text = CLOZE_HINT_RE.sub("", text)
+    if "==[^" in text:  # "==x==[^1]": a deletion's group where the file holds flashcards (else shown: no loss)
+        text = GROUP_MARK_RE.sub("", text)
     if ";;" in text:
         text = PLUGIN_CLOZE_RE.sub(r"\1\2\3", text)
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
-    text = REF_DEF_RE.sub("", text)
+    text = REF_DEF_RE.sub(_blank, text)
     text = _unused_footnotes(text, used)
     text = EMBED_RE.sub("", text)
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
@@ -236,7 +340,7 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
-    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in ("br", "p", "li", "td", "th", "tr", "div")), text)
+    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
     # a mark of a footnote with no definition is shown as written ("[^1]")
     text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
     text = UPDATE_LINE_RE.sub("", text)
@@ -244,6 +348,8 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = ADMONITION_RE.sub(r"\1", text)
     text = TASK_RE.sub(r"\1", text)
     text = LIST_MARK_RE.sub(r"\1", text)
+    if "#" in text:  # "**#tag**": a tag still (the emphasis holds it), unless glued to the text before it
+        text = EMPHASIZED_TAG_RE.sub("", text)
     text = INLINE_TAG_RE.sub("", text)
     return decode_entities(text)
 

@@ -71,8 +71,8 @@ def _rules_of_equals(nodes: list[m.Inline]) -> list[m.Inline]:
                 (out and isinstance(out[-1], m.Text) and out[-1].text.endswith("="))
                 or (isinstance(after, m.Text) and after.text.startswith("="))):
             n = m.Text("==" + "".join(c.text for c in n.children) + "==", n.loc)  # type: ignore[union-attr]
-        if isinstance(n, m.Text) and out and isinstance(out[-1], m.Text):
-            out[-1] = replace(out[-1], text=out[-1].text + n.text)
+        if isinstance(n, m.Text) and out and isinstance(out[-1], m.Text) and not out[-1].text.endswith("#"):
+            out[-1] = replace(out[-1], text=out[-1].text + n.text)  # (not over an escaped '#': it stays no tag)
         else:
             out.append(n)
     return out
@@ -86,6 +86,8 @@ def inline(cx: Ctx, tok: Token, where: m.Loc) -> m.Inline | None:
             for ref in FOOTNOTE_REF_RE.finditer(tok["raw"]):
                 cx.diags.append(diag("P124", where.file, where.line, ref.group()))
             return m.Text(unicodedata.normalize("NFC", decode_entities(tok["raw"])), where)
+        case "escape_end":  # after an escaped '#': it ends that text ("\\#word" is no tag)
+            return None
         case "emphasis":
             return m.Emph(inlines(cx, kids, where), where)
         case "strong":

@@ -15,7 +15,9 @@ from typing import Any
 
 import mistune
 from mistune.block_parser import BlockParser
+from mistune.inline_parser import InlineParser
 from mistune.core import BlockState
+from mistune.plugins import footnotes
 
 from . import admonitions, gfmtable, mathsyntax
 
@@ -61,11 +63,28 @@ class _Parser(BlockParser):
         return end
 
 
+    def parse_raw_html(self, m: Any, state: Any) -> int | None:
+        # a tag's name ends at a space, a tab, the line's end, '>' or '/>' (CommonMark): "<details*>" or
+        # "<summary&#0" opens no HTML block (mistune takes any name's prefix), it is a paragraph's text
+        if m.group(0).strip()[1:2] not in ("!", "?"):
+            follows = state.src[m.end():m.end() + 2]
+            if follows and follows[0] not in " \t\n>" and follows != "/>":
+                return None
+        return super().parse_raw_html(m, state)
+
     def _parse_indent_code_fast(self, state: Any) -> int | None:  # mistune's fast path skips parse_method
         start, n_tokens = state.cursor, len(state.tokens)
         end = super()._parse_indent_code_fast(state)  # type: ignore[misc]
         for tok in state.tokens[n_tokens:]:
             tok.setdefault("_start", start)
+        return end
+
+
+class _Inline(InlineParser):
+    def parse_escape(self, m: Any, state: Any) -> int:
+        end = super().parse_escape(m, state)
+        if m.group(0) == "\\#":  # "\#word" is no tag: a token no text merges over ends the escaped '#'
+            state.append_token({"type": "escape_end", "raw": ""})
         return end
 
 
@@ -75,7 +94,12 @@ MAX_NESTING = 20  # lists and quotes inside each other: mistune reads deeper one
 def parser() -> mistune.Markdown:
     plugins = ([mistune.plugins.import_plugin(p) for p in PLUGINS]
                + [gfmtable.gfm_table, mathsyntax.math, admonitions.admonitions])
-    md = mistune.Markdown(renderer=None, block=_Parser(max_nested_level=MAX_NESTING), plugins=plugins)
+    md = mistune.Markdown(renderer=None, block=_Parser(max_nested_level=MAX_NESTING), inline=_Inline(),
+                          plugins=plugins)
+    # a footnote's definition needs no space after its colon ("[^1]:text", as GitHub reads it): mistune's
+    # pattern wants one, and without it took the line for a link's definition, its text shown nowhere
+    md.block.register("ref_footnote", footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:"),
+                      footnotes.parse_ref_footnote, before="ref_link")
     return md
 
 
