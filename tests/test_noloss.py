@@ -214,6 +214,10 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # after an HTML block's comment on its line it is text; a displayed formula's line ends a code span
     "~~~`0", ">```\n&mp;", ">```\n\x94<!--n-->", "m\n: ```m", "<!---->```\n&mp;", "<!---->```\n#e",
     "W```\n$$x$$\n&copy;```", "`<!--p-->\n<!---->`", "`[](g)\n<!---->`", "\\`\n#t`", "&parat<n ->2",
+    # what opens first wins: a formula or a highlight over a code span; an indented code block is code
+    "$`$<s>`", "==```==&gt;```", "    &parat<!-->2", "m\n: \n```\n: #f",
+    # a footnote's definition ends the paragraph above it; a comment not closed in its HTML block is text
+    "`\n[^1]:e\n[^1]`", "[^1]\n<!----><!--\n[^1]:", "#_U", "[][](x)", "[t][](x)",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -177,6 +177,14 @@ def test_a_footnote_defined_without_a_space_after_its_colon_is_shown() -> None:
     assert diags == [] and [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["the note"]
 
 
+def test_a_footnote_defined_on_a_paragraphs_next_line_ends_the_paragraph() -> None:
+    """make fuzz (issue 21): mistune went on with the paragraph after the definition, joining the lines around
+    it ('`' and '[^1]`' made one code span: the mark was code, the note unused and left out)."""
+    ch, diags = chapter("# T\n\nsee `x\n[^1]: the note\nand[^1]` here\n")
+    assert [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["the note"]
+    assert [plain_text(b.children) for b in ch.blocks] == ["see `x", "and` here"]
+
+
 def test_a_tag_name_markdown_does_not_take_is_text() -> None:
     """make fuzz (issue 21): '<details*>' and '<summary&#0' opened an HTML block (mistune takes any name's
     prefix) and vanished, said 'shown as its text' (P128); CommonMark ends a tag's name at a space or '>'."""

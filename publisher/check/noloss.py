@@ -58,7 +58,7 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
 # shows the words where the brackets were: 'x[List](y)' reads 'xList')
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
-LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT + r"\]\[[^\]\n]*\]")
+LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT.replace(")*)", ")+)") + r"\]\[[^\]\n]*\](?!\()")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])[^\]\n]+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
@@ -78,7 +78,7 @@ NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
-INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d_]|\d+[^\W\d])[\w/-]+", re.M)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
@@ -102,7 +102,13 @@ PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]
 FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
 # a code span, over one line break at most when the next line goes on with the paragraph
 # (a line break marked "\x01" ends every span: a table's rows, a definition's terms; see _hard_breaks)
-SPAN_RE = re.compile(r"(?<!(?<!\\)\\)(?<!`)(`+)(?!`)(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)+?(?<!`)\1(?!`)")
+_SPAN = r"(?<!(?<!\\)\\)(?<!`)(?P<ticks>`+)(?!`)(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)+?(?<!`)(?P=ticks)(?!`)"
+SPAN_RE = re.compile(_SPAN)
+# a formula or a code span, whichever opens first (a '`' inside "$`$" is TeX, a '$' inside a code span code)
+# (and a highlight or a deletion opened first holds the spans inside it: "==```==" is no code's start)
+SPAN_OR_MATH_RE = re.compile(r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
+                             r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
+                             + _SPAN)
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
@@ -117,13 +123,19 @@ HTML_BLOCK_RE = re.compile(
 
 
 def _in_html_block(text: str) -> "Callable[[int], bool]":
+    block_end = _html_block_end(text)
+    return lambda pos: block_end(pos) >= 0
+
+
+def _html_block_end(text: str) -> "Callable[[int], int]":
+    """Where the HTML block holding a position ends (-1: none holds it)."""
     spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
     starts = [a for a, _ in spans]
 
-    def inside(pos: int) -> bool:
+    def end(pos: int) -> int:
         k = bisect.bisect_right(starts, pos) - 1
-        return k >= 0 and pos < spans[k][1]
-    return inside
+        return spans[k][1] if k >= 0 and pos < spans[k][1] else -1
+    return end
 
 
 def _code(text: str) -> list[tuple[int, int]]:
@@ -136,10 +148,10 @@ def _code(text: str) -> list[tuple[int, int]]:
     spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
         if in_html(fence.start()) or _indented_code(text, fence):
-            out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, at, fence.start()) if not in_html(m_.start())]
+            out += _spans(spans, at, fence.start(), in_html)
             at = fence.end()
             continue
-        out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, at, fence.start()) if not in_html(m_.start())]
+        out += _spans(spans, at, fence.start(), in_html)
         indent, mark = len(fence.group(1)), fence.group(2)
         # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
         closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
@@ -151,12 +163,61 @@ def _code(text: str) -> list[tuple[int, int]]:
         if indent >= 2:  # in a list item: a fence never closed there ends with the item
             end = min(end, _container_end(text, fence.end() + 1, indent))
         elif _in_definition(text, fence.start()):  # in a definition's body (": text"): it ends with the body
-            blank = re.compile(r"\n[ \t]*\n").search(text, fence.end())
+            blank = re.compile(r"\n[ \t]*\n|\n(?= {0,3}:[ \t])").search(text, fence.end())  # (or the next ": ")
             end = min(end, blank.start() if blank else len(text))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
-    out += [(m_.start(), m_.end()) for m_ in SPAN_RE.finditer(spans, min(at, len(text))) if not in_html(m_.start())]
+    out += _spans(spans, min(at, len(text)), len(text), in_html)
+    return _with_indented_code(text, out, in_html)
+
+
+def _spans(text: str, start: int, end: int, in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+    """The code spans between ``start`` and ``end`` (not in an HTML block, not inside a formula)."""
+    out: list[tuple[int, int]] = []
+    for f in SPAN_OR_MATH_RE.finditer(text, start, end):
+        if f.group("mark") is not None:
+            out += _spans(text, f.start() + 2, f.end() - 2, in_html)
+        elif f.group("math") is None and not in_html(f.start()):
+            out.append((f.start(), f.end()))
     return out
+
+
+INDENTED_RE = re.compile(r"(?:(?<=\A)|(?<=\n\n)|(?<=\n[ \t]\n)|(?<=\n[ \t][ \t]\n))(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
+                         r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*")
+
+
+def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+    """``code`` with the indented code blocks: lines indented four columns after a blank line (or at the
+    top), outside any list item, quote, fenced block and HTML block; a code span inside one is part of it."""
+    if "    " not in text and "\t" not in text:
+        return code
+    blocks = []
+    starts = [a for a, _ in code]
+    for found in INDENTED_RE.finditer(text):
+        k = bisect.bisect_right(starts, found.start()) - 1
+        if (k >= 0 and found.start() < code[k][1]) or in_html(found.start()) or _in_list(text, found.start()):
+            continue
+        blocks.append((found.start(), found.end()))
+    if not blocks:
+        return code
+    bstarts = [a for a, _ in blocks]
+
+    def inside(pos: int) -> bool:
+        j = bisect.bisect_right(bstarts, pos) - 1
+        return j >= 0 and pos < blocks[j][1]
+    return sorted([c for c in code if not inside(c[0])] + blocks)
+
+
+def _in_list(text: str, pos: int) -> bool:
+    """Whether the indented line at ``pos`` goes on with a list item or a quote (the nearest line above it
+    that is neither blank nor indented opens one, or an indented line above opens a list item)."""
+    for line in reversed(text[:pos].split("\n")[:-1][-200:]):
+        if not line.strip() or line[:1] in " \t":
+            if LIST_MARK_RE.match(line):
+                return True
+            continue
+        return bool(LIST_MARK_RE.match(line)) or line.lstrip().startswith(">")
+    return False
 
 
 DEFINITION_RE = re.compile(r"^ {0,3}:[ \t]+", re.M)
@@ -261,7 +322,7 @@ def source_text(text: str) -> str:
             return k >= 0 and pos < code[k][1]
         text = HTML_TAG_RE.sub(lambda f: _as_html(f) if in_html(f.start()) and not in_code(f.start())
                                and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
-        text = _html_comments(text, in_html)
+        text = _html_comments(text, _html_block_end(text))
         if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
             text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
     code = _code(text)
@@ -299,16 +360,18 @@ def _as_html(tag: re.Match[str]) -> str:
     return "<q>" + _blank(tag)
 
 
-def _html_comments(text: str, in_html: "Callable[[int], bool]") -> str:
-    """A comment opened in an HTML block left out as HTML reads it: to its "-->", over any line."""
+def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
+    """A comment opened in an HTML block left out as html.parser reads it: to its "-->" (not "<!-->"), over
+    any line of the block; one not closed there is text."""
     out, at = [], 0
     while (start := text.find("<!--", at)) >= 0:
-        if not in_html(start) or (start and text[start - 1] == "\\"):
+        limit = block_end(start)
+        found = HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None
+        if found is None or (start and text[start - 1] == "\\"):
             out.append(text[at:start + 4])
             at = start + 4
             continue
-        found = HTML_COMMENT_END_RE.search(text, start + 4)  # (as html.parser reads it: "<!-->" opens one)
-        end = len(text) if found is None else found.end()
+        end = found.end()
         out.append(text[at:start] + "<!---->" + "\n" * text.count("\n", start, end))  # (still a block's start)
         at = end
     return "".join(out) + text[at:] if out else text

@@ -80,6 +80,16 @@ class _Parser(BlockParser):
         return end
 
 
+def _ref_footnote(block: Any, m: Any, state: Any) -> int:
+    """A footnote's definition; one on a paragraph's next line ends that paragraph (mistune went on with
+    the paragraph after it, joining the lines around the definition)."""
+    after_paragraph = bool(state.tokens) and state.tokens[-1]["type"] == "paragraph"
+    end = footnotes.parse_ref_footnote(block, m, state)
+    if after_paragraph:
+        state.tokens.append({"type": "blank_line", "_start": m.start()})
+    return end
+
+
 class _Inline(InlineParser):
     def parse_escape(self, m: Any, state: Any) -> int:
         end = super().parse_escape(m, state)
@@ -98,8 +108,8 @@ def parser() -> mistune.Markdown:
                           plugins=plugins)
     # a footnote's definition needs no space after its colon ("[^1]:text", as GitHub reads it): mistune's
     # pattern wants one, and without it took the line for a link's definition, its text shown nowhere
-    md.block.register("ref_footnote", footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:"),
-                      footnotes.parse_ref_footnote, before="ref_link")
+    md.block.register("ref_footnote", footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:"), _ref_footnote,
+                      before="ref_link")
     return md
 
 
