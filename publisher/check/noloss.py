@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
@@ -106,9 +106,17 @@ _SPAN = r"(?<!(?<!\\)\\)(?<!`)(?P<ticks>`+)(?!`)(?:[^\n\x01]|(?!" + _BLOCK_BREAK
 SPAN_RE = re.compile(_SPAN)
 # a formula or a code span, whichever opens first (a '`' inside "$`$" is TeX, a '$' inside a code span code)
 # (and a highlight or a deletion opened first holds the spans inside it: "==```==" is no code's start)
-SPAN_OR_MATH_RE = re.compile(r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
-                             r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
-                             + _SPAN)
+_MATH = r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
+_MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
+SPAN_SCANNERS = {(math, mark): re.compile(_MATH * math + _MARK * mark + _SPAN) for math in (0, 1) for mark in (0, 1)}
+
+
+def _span_scanner(text: str) -> "re.Pattern[str] | None":
+    """The regex for ``text``'s code spans, with formulas and highlights only where the text has their marks
+    (each alternative costs a scan); None: the text has no '`'."""
+    if "`" not in text:
+        return None
+    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text)]
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
@@ -146,12 +154,13 @@ def _code(text: str) -> list[tuple[int, int]]:
     at = 0
     in_html = _in_html_block(text)
     spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
+    scan = _span_scanner(text)
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
         if in_html(fence.start()) or _indented_code(text, fence):
-            out += _spans(spans, at, fence.start(), in_html)
+            out += _spans(scan, spans, at, fence.start(), in_html)
             at = fence.end()
             continue
-        out += _spans(spans, at, fence.start(), in_html)
+        out += _spans(scan, spans, at, fence.start(), in_html)
         indent, mark = len(fence.group(1)), fence.group(2)
         # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
         closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
@@ -167,23 +176,26 @@ def _code(text: str) -> list[tuple[int, int]]:
             end = min(end, blank.start() if blank else len(text))
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
-    out += _spans(spans, min(at, len(text)), len(text), in_html)
+    out += _spans(scan, spans, min(at, len(text)), len(text), in_html)
     return _with_indented_code(text, out, in_html)
 
 
-def _spans(text: str, start: int, end: int, in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+def _spans(scan: "re.Pattern[str] | None", text: str, start: int, end: int,
+           in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
     """The code spans between ``start`` and ``end`` (not in an HTML block, not inside a formula)."""
     out: list[tuple[int, int]] = []
-    for f in SPAN_OR_MATH_RE.finditer(text, start, end):
-        if f.group("mark") is not None:
-            out += _spans(text, f.start() + 2, f.end() - 2, in_html)
-        elif f.group("math") is None and not in_html(f.start()):
+    if scan is None:
+        return out
+    for f in scan.finditer(text, start, end):
+        if f.lastgroup == "mark":
+            out += _spans(scan, text, f.start() + 2, f.end() - 2, in_html)
+        elif f.group("ticks") is not None and not in_html(f.start()):
             out.append((f.start(), f.end()))
     return out
 
 
-INDENTED_RE = re.compile(r"(?:(?<=\A)|(?<=\n\n)|(?<=\n[ \t]\n)|(?<=\n[ \t][ \t]\n))(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
-                         r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*")
+INDENTED_RE = re.compile(r"(?:\A|\n[ \t]*\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
+                         r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*)")
 
 
 def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
@@ -194,10 +206,11 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
     blocks = []
     starts = [a for a, _ in code]
     for found in INDENTED_RE.finditer(text):
-        k = bisect.bisect_right(starts, found.start()) - 1
-        if (k >= 0 and found.start() < code[k][1]) or in_html(found.start()) or _in_list(text, found.start()):
+        a, b = found.span("code")
+        k = bisect.bisect_right(starts, a) - 1
+        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a):
             continue
-        blocks.append((found.start(), found.end()))
+        blocks.append((a, b))
     if not blocks:
         return code
     bstarts = [a for a, _ in blocks]
@@ -208,16 +221,25 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
     return sorted([c for c in code if not inside(c[0])] + blocks)
 
 
-def _in_list(text: str, pos: int) -> bool:
-    """Whether the indented line at ``pos`` goes on with a list item or a quote (the nearest line above it
-    that is neither blank nor indented opens one, or an indented line above opens a list item)."""
-    for line in reversed(text[:pos].split("\n")[:-1][-200:]):
+def _in_list(text: str, pos: int, quote: bool = True) -> bool:
+    """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
+    that is neither blank nor indented opens one, or an indented line above it opens a list item."""
+    for line in _lines_above(text, pos, 200):
         if not line.strip() or line[:1] in " \t":
             if LIST_MARK_RE.match(line):
                 return True
             continue
-        return bool(LIST_MARK_RE.match(line)) or line.lstrip().startswith(">")
+        return bool(LIST_MARK_RE.match(line)) or (quote and line.lstrip().startswith(">"))
     return False
+
+
+def _lines_above(text: str, pos: int, limit: int) -> "Iterator[str]":
+    """The lines above the one holding ``pos``, nearest first, at most ``limit`` of them."""
+    end = text.rfind("\n", 0, pos)
+    while end >= 0 and limit > 0:
+        start = text.rfind("\n", 0, end) + 1
+        yield text[start:end]
+        end, limit = start - 1, limit - 1
 
 
 DEFINITION_RE = re.compile(r"^ {0,3}:[ \t]+", re.M)
@@ -264,7 +286,7 @@ def _hard_breaks(text: str) -> str:
 def _in_definition(text: str, pos: int) -> bool:
     """Whether the line at ``pos`` continues a definition's body: the lines above it, up to a blank one,
     include a ``: text`` line."""
-    for line in reversed(text[:pos].split("\n")[:-1][-50:]):
+    for line in _lines_above(text, pos, 50):
         if not line.strip():
             return False
         if re.match(r"[ \t]{0,3}:[ \t]", line):
@@ -278,14 +300,7 @@ def _indented_code(text: str, fence: re.Match[str]) -> bool:
     lead = fence.group(1)
     if ">" in lead or len(lead.expandtabs(4)) < 4:
         return False
-    lines = text[:fence.start()].split("\n")[:-1]
-    for line in reversed(lines[-200:]):
-        if not line.strip() or line[:1] in " \t":
-            if LIST_MARK_RE.match(line):
-                return False
-            continue
-        return not LIST_MARK_RE.match(line)
-    return True
+    return not _in_list(text, fence.start(), quote=False)
 
 
 def _container_end(text: str, pos: int, indent: int) -> int:
@@ -312,7 +327,7 @@ def source_text(text: str) -> str:
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
-    if "<" in text:  # in an HTML block a tag is read as HTML reads it: '<', a letter, all to the next '>'
+    if "<" in text and HTML_BLOCK_RE.search(text):  # in an HTML block a tag is read as HTML reads it
         in_html = _in_html_block(text)
         code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
         starts = [a for a, _ in code]
@@ -324,6 +339,7 @@ def source_text(text: str) -> str:
                                and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
         text = _html_comments(text, _html_block_end(text))
         if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
+            in_html = _in_html_block(text)
             text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
     code = _code(text)
     prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
@@ -411,7 +427,7 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = ADMONITION_RE.sub(r"\1", text)
     text = TASK_RE.sub(r"\1", text)
     text = LIST_MARK_RE.sub(r"\1", text)
-    if "#" in text:  # "**#tag**": a tag still (the emphasis holds it), unless glued to the text before it
+    if "*#" in text or "_#" in text:  # "**#tag**": a tag still (the emphasis holds it), unless glued to the text before it
         text = EMPHASIZED_TAG_RE.sub("", text)
     text = INLINE_TAG_RE.sub("", text)
     return decode_entities(text)
