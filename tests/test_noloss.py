@@ -217,7 +217,13 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # what opens first wins: a formula or a highlight over a code span; an indented code block is code
     "$`$<s>`", "==```==&gt;```", "    &parat<!-->2", "m\n: \n```\n: #f",
     # a footnote's definition ends the paragraph above it; a comment not closed in its HTML block is text
-    "`\n[^1]:e\n[^1]`", "[^1]\n<!----><!--\n[^1]:", "#_U", "[][](x)", "[t][](x)",
+    "`\n[^1]:e\n[^1]`", "[^1]\n<!----><!--\n[^1]:", "#_U", "[][](x)", "[t][](x)", "#[l]()<details>y",
+    # HTML blocks: a processing instruction's, end tags HTML reads as bogus comments, a link's brackets (text
+    # there); a word joined over an inline script; a fence in a list item ends with the item
+    "<?x>", "<details></=b>", "<s>\n</\x1en>", "<details></\nb>", "<script></script>è</details>u[i]()",
+    "ØØ&paraØ<script></script>Ø", "- ```n", "-\np\n\r\t<!--n-->", "-\n  ```\n#\n&copy;", "><s>\n<n)>",
+    # a definition's body goes on over its lines, and after a blank line over indented ones
+    "m\n: \n\n ```\n\n1.", "m\n: \n\n .\n```\n: <d>", "m\n: \n\n T\n```\n: <s>",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -50,7 +50,7 @@ ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(" + "|".join(ACTIVE_TAGS) + r")(?=[\s/>
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
 # a tag as HTML reads it (over lines, not a blank one); "<!x...>" is a bogus comment; a comment (kept)
-HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
+HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?(?:[^>\n]|\n(?![ \t]*\n))*>|</(?![A-Za-z])(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
 TAG_RE = re.compile(r"(?<!(?<!\\)\\)(?:<[A-Za-z][\w-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*"
                     r"\s*/?>|</[A-Za-z][\w-]*\s*>)")  # (as CommonMark reads a tag: "<n ->" is text)
 _TARGET = r"\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
@@ -82,7 +82,7 @@ INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d]|\d+[^
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
-FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
+FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
 FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M)  # (a '~~~' fence's info may hold '`')
 # tags whose element the words around it do not run into (a line break, a paragraph, a cell, a summary)
 SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div", "summary", "details", "dt", "dd", "ul", "ol",
@@ -123,9 +123,10 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 # (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
 # is text, not code
 HTML_BLOCK_RE = re.compile(
-    r"^ {0,3}(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"^ {0,3}(?:>[ \t]?)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
+    r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
     re.M | re.I)
 
@@ -155,6 +156,7 @@ def _code(text: str) -> list[tuple[int, int]]:
     in_html = _in_html_block(text)
     spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
     scan = _span_scanner(text)
+    bodies = _definition_bodies(text) if ":" in text else []
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
         if in_html(fence.start()) or _indented_code(text, fence):
             out += _spans(scan, spans, at, fence.start(), in_html)
@@ -171,9 +173,8 @@ def _code(text: str) -> list[tuple[int, int]]:
             end = min(end, after.start() - 1 if after else len(text))
         if indent >= 2:  # in a list item: a fence never closed there ends with the item
             end = min(end, _container_end(text, fence.end() + 1, indent))
-        elif _in_definition(text, fence.start()):  # in a definition's body (": text"): it ends with the body
-            blank = re.compile(r"\n[ \t]*\n|\n(?= {0,3}:[ \t])").search(text, fence.end())  # (or the next ": ")
-            end = min(end, blank.start() if blank else len(text))
+        elif body := next((b_ for a_, b_ in bodies if a_ <= fence.start() < b_), None):
+            end = min(end, body)  # in a definition's body (": text"): it ends with the body
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
     out += _spans(scan, spans, min(at, len(text)), len(text), in_html)
@@ -224,12 +225,19 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
 def _in_list(text: str, pos: int, quote: bool = True) -> bool:
     """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
     that is neither blank nor indented opens one, or an indented line above it opens a list item."""
-    for line in _lines_above(text, pos, 200):
-        if not line.strip() or line[:1] in " \t":
-            if LIST_MARK_RE.match(line):
-                return True
+    paragraph = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item whose
+    for line in _lines_above(text, pos, 200):  # text starts on the line after its marker)
+        if not line.strip():
+            if paragraph:
+                return False
             continue
-        return bool(LIST_MARK_RE.match(line)) or (quote and line.lstrip().startswith(">"))
+        if LIST_MARK_RE.match(line):
+            return True
+        if line[:1] in " \t":
+            continue
+        if quote and line.lstrip().startswith(">"):
+            return True
+        paragraph = True
     return False
 
 
@@ -283,15 +291,25 @@ def _hard_breaks(text: str) -> str:
     return "".join(chars)
 
 
-def _in_definition(text: str, pos: int) -> bool:
-    """Whether the line at ``pos`` continues a definition's body: the lines above it, up to a blank one,
-    include a ``: text`` line."""
-    for line in _lines_above(text, pos, 50):
-        if not line.strip():
-            return False
-        if re.match(r"[ \t]{0,3}:[ \t]", line):
-            return True
-    return False
+def _definition_bodies(text: str) -> list[tuple[int, int]]:
+    """Each definition's body (``: text``), as mistune's plugin takes it: its line, the lines that follow up
+    to the next ``: `` line, and after blank lines only indented ones (a fence in it ends with it)."""
+    out = []
+    for dd in DEFINITION_RE.finditer(text):
+        pos = text.find("\n", dd.end())
+        while pos >= 0:
+            nxt = pos + 1
+            line_end = text.find("\n", nxt)
+            line = text[nxt:len(text) if line_end < 0 else line_end]
+            if DEFINITION_RE.match(line):
+                break
+            if not line.strip():  # blank lines: the body goes on only with an indented line after them
+                after = re.compile(r"(?:[ \t]*\n)*").match(text, nxt).end()
+                if after >= len(text) or text[after] not in " \t" or DEFINITION_RE.match(text, after):
+                    break
+            pos = line_end
+        out.append((dd.start(), len(text) if pos < 0 else pos))
+    return out
 
 
 def _indented_code(text: str, fence: re.Match[str]) -> bool:
@@ -304,13 +322,14 @@ def _indented_code(text: str, fence: re.Match[str]) -> bool:
 
 
 def _container_end(text: str, pos: int, indent: int) -> int:
-    """Where a fence never closed ends: with its container, at the first line after a blank one that is
-    indented less than the fence (or the end of the text)."""
+    """Where a fence never closed ends: with its container, at the first line indented less than the fence
+    that follows a blank one or opens a block of its own (a heading, a fence, a list item: a fence has no
+    lazy lines), or the end of the text."""
     blank = False
     while pos < len(text):
         nl = text.find("\n", pos)
         line = text[pos:len(text) if nl < 0 else nl]
-        if blank and line.strip() and len(line) - len(line.lstrip(" \t>")) < indent:
+        if line.strip() and len(line) - len(line.lstrip(" \t>")) < indent and (blank or ENDS_TABLE_RE.match(line)):
             return pos - 1
         blank = not line.strip()
         if nl < 0:
@@ -338,6 +357,9 @@ def source_text(text: str) -> str:
         text = HTML_TAG_RE.sub(lambda f: _as_html(f) if in_html(f.start()) and not in_code(f.start())
                                and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
         text = _html_comments(text, _html_block_end(text))
+        if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
+            in_html = _in_html_block(text)
+            text = re.sub(r"(?<!\\)\[", lambda f: "\\[" if in_html(f.start()) else "[", text)
         if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
             in_html = _in_html_block(text)
             text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
@@ -415,7 +437,9 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
     text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
     text = SOUND_RE.sub("", text)
-    text = LINK_RE.sub(lambda f: f.group(1) if f.group(1) is not None else f.group(2), text)
+    # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag)
+    text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
+                       + (f.group(1) if f.group(1) is not None else f.group(2)), text)
     text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
@@ -563,14 +587,16 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
             state = (at, tuple(sorted(used.items())))
             if state in failed:
                 return None
-            for end in range(len(word), at, -1):
-                piece = word[at:end]
-                if (parts.get(piece, 0) > used[piece] or (free is not None and piece in free)) and (at, end) != (0, len(word)):
-                    used[piece] += 1
-                    rest = go(end, used)
-                    if rest is not None:
-                        return [piece, *rest]
-                    used[piece] -= 1
+            for own in (True, False):  # the missing words first, then the source's own ("paraØØ": para Ø Ø)
+                for end in range(len(word), at, -1):
+                    piece = word[at:end]
+                    if (parts.get(piece, 0) > used[piece] if own else free is not None and piece in free) \
+                            and (at, end) != (0, len(word)):
+                        used[piece] += 1
+                        rest = go(end, used)
+                        if rest is not None:
+                            return [piece, *rest]
+                        used[piece] -= 1
             failed.add(state)
             return None
         return go(0, Counter()) if len(word) <= 64 else None
