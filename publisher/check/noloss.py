@@ -65,7 +65,7 @@ FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
 FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
-                             r"(?:(?:\n[ \t]*)+\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*)*", re.M)
+                             r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
 # letters are a word apart, and no loss when missing
@@ -495,7 +495,7 @@ def _intraword(text: str) -> str:
         line = text[start:len(text) if end < 0 else end]
         run, mark = found.group(), re.escape(found.group()[0])
         alike = re.findall(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line)  # runs of this length exactly
-        return "" if len(alike) >= 2 else run
+        return "" if len(alike) >= 2 and len(alike) % 2 == 0 else run  # (an odd one out pairs with none)
     return INTRAWORD_MARK_RE.sub(one, text)
 
 
