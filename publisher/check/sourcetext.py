@@ -1,0 +1,509 @@
+"""A Markdown file's source as the plain text its author meant to be read (P142's side of the comparison).
+
+Read as text, not through the reader (a reader that drops something must not hide it from the check), but
+following the reader's own rules where they decide what is text: CommonMark's and mistune's blocks (HTML
+blocks, fences, indented code, definition lists, tables, footnotes), HTML as html.parser reads it inside an
+HTML block, Obsidian's tags and comments. Left out on purpose, as the outputs leave them out: front matter,
+HTML and ``%%`` comments (card, id and hint markers with them), HTML tags (their text stays; a script's or a
+style's does not), ``#tags``, the targets of links, images and wiki-links, reference definitions, sound file
+names, footnote labels, list markers, code-fence languages, callout, update and admonition markers, cloze
+numbers and hints, other flashcard tools' marker lines. Entities are decoded. Line breaks are kept, so each
+word keeps its line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html.entities
+import re
+from typing import Callable, Iterator
+
+from ..core.text import CJK_RANGES
+from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
+from ..read.gfmtable import ENDS_TABLE_RE, split_row
+from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
+from ..read.mathsyntax import DOLLAR_MATH
+from ..read.tokens import decode_entities
+
+# Han, Kana and Hangul are written without spaces: each character is a word of its own (a link or a tag
+# that splits a run differently in the source and the output must not count as a loss)
+WORD_RE = re.compile(rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+")
+FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)", re.S)
+_BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
+               "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
+               "thead|tr|ul")
+# a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
+_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|\d{1,9}[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```|~~~|\$\$|\[[^\]\n]*\]:))"
+# a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
+# or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
+COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
+                        r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
+ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
+ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(" + "|".join(ACTIVE_TAGS) + r")(?=[\s/>]|\Z).*?(?:</\1\s*>|\Z)",
+                       re.S | re.I)
+OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
+# a tag as HTML reads it (over lines, not a blank one); "<!x...>" is a bogus comment; a comment (kept)
+HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?(?:[^>\n]|\n(?![ \t]*\n))*>|</(?![A-Za-z])(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
+TAG_RE = re.compile(r"(?<!(?<!\\)\\)(?:<[A-Za-z][\w-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*"
+                    r"\s*/?>|</[A-Za-z][\w-]*\s*>)")  # (as CommonMark reads a tag: "<n ->" is text)
+_TARGET = r"\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
+LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
+# a link or image written inline or by reference: its words stay, its brackets and target go (the output
+# shows the words where the brackets were: 'x[List](y)' reads 'xList')
+_LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
+LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT.replace(")*)", ")+)") + r"\]\[[^\]\n]*\](?!\()")
+INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
+REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])[^\]\n]+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
+FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
+FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+# a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+                             r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
+# a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
+# (the longest such name, the letters after it as they are), the text shows it as written; either way its
+# letters are a word apart, and no loss when missing
+GFM_TABLE_RE = re.compile(_GFM_TABLE, re.M)
+DOLLAR_MATH_RE = re.compile(DOLLAR_MATH)
+NUMBER_REF_RE = re.compile(r"&#(?:[0-9]+(?![0-9;])|[xX][0-9a-fA-F]+(?![0-9a-fA-F;]))")
+LEGACY_NAMES = frozenset(k for k in html.entities.html5 if not k.endswith(";"))
+LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=len, reverse=True)))
+NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
+WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
+EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
+SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
+EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
+HTML_COMMENT_END_RE = re.compile(r"--\s*>")
+GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
+FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
+FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M)  # (a '~~~' fence's info may hold '`')
+# tags whose element the words around it do not run into (a line break, a paragraph, a cell, a summary)
+SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div", "summary", "details", "dt", "dd", "ul", "ol",
+                            "table", "blockquote", "section", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"})
+LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
+CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
+UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: shown as the outputs word them
+ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)
+TASK_RE = re.compile(r"^([ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]", re.M)
+CLOZE_HINT_RE = re.compile(r"(?<===)\^\[[^\]\n]*\]")  # ==x==^[hint]: a card's hint, shown on the card only
+# the Spaced Repetition plugin's own pattern, ==1;;answer;;hint== (and its like {@{1;;answer;;hint}@}): the
+# group number and the hint are the card's
+PLUGIN_CLOZE_RE = re.compile(r"(==|\{@?\{)(?:\d{1,3};;)?([^;=\n]*?)(?:;;[^;=}\n]*)?(==|\}@?\})")
+
+
+# code is shown as written (entities and brackets too): fenced blocks and code spans
+FENCE_OPEN_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.M)  # ```x``` on a line is a code span
+# a code span, over one line break at most when the next line goes on with the paragraph
+# (a line break marked "\x01" ends every span: a table's rows, a definition's terms; see _hard_breaks)
+_SPAN = r"(?<!(?<!\\)\\)(?<!`)(?P<ticks>`+)(?!`)(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)+?(?<!`)(?P=ticks)(?!`)"
+SPAN_RE = re.compile(_SPAN)
+# a formula or a code span, whichever opens first (a '`' inside "$`$" is TeX, a '$' inside a code span code)
+# (and a highlight or a deletion opened first holds the spans inside it: "==```==" is no code's start)
+_MATH = r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
+_MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
+SPAN_SCANNERS = {(math, mark): re.compile(_MATH * math + _MARK * mark + _SPAN) for math in (0, 1) for mark in (0, 1)}
+
+
+def _span_scanner(text: str) -> "re.Pattern[str] | None":
+    """The regex for ``text``'s code spans, with formulas and highlights only where the text has their marks
+    (each alternative costs a scan); None: the text has no '`'."""
+    if "`" not in text:
+        return None
+    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text)]
+
+
+# an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
+# (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
+# is text, not code
+HTML_BLOCK_RE = re.compile(
+    r"^ {0,3}(?:>[ \t]?)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
+    r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
+    r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
+    r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
+    re.M | re.I)
+
+
+def _in_html_block(text: str) -> "Callable[[int], bool]":
+    block_end = _html_block_end(text)
+    return lambda pos: block_end(pos) >= 0
+
+
+def _html_block_end(text: str) -> "Callable[[int], int]":
+    """Where the HTML block holding a position ends (-1: none holds it)."""
+    spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
+    starts = [a for a, _ in spans]
+
+    def end(pos: int) -> int:
+        k = bisect.bisect_right(starts, pos) - 1
+        return spans[k][1] if k >= 0 and pos < spans[k][1] else -1
+    return end
+
+
+def _code(text: str) -> list[tuple[int, int]]:
+    """Where code is: each fenced block to its closing fence (one never closed ends where its container does:
+    the first line, after a blank one, indented less than the fence), and the code spans between them. A
+    fence or a code span inside an HTML block is none: its backticks are text."""
+    out: list[tuple[int, int]] = []
+    at = 0
+    in_html = _in_html_block(text)
+    spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
+    scan = _span_scanner(text)
+    bodies = _definition_bodies(text) if ":" in text else []
+    while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
+        if in_html(fence.start()) or _indented_code(text, fence):
+            out += _spans(scan, spans, at, fence.start(), in_html)
+            at = fence.end()
+            continue
+        out += _spans(scan, spans, at, fence.start(), in_html)
+        indent, mark = len(fence.group(1)), fence.group(2)
+        # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
+        closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
+                             re.M).search(text, fence.end() + 1)
+        end = closing.end() if closing else len(text)
+        if ">" in fence.group(1):  # in a quote: it ends with the quote (a fence has no lazy lines)
+            after = re.compile(r"^(?![ \t]*>)", re.M).search(text, fence.end() + 1)
+            end = min(end, after.start() - 1 if after else len(text))
+        if indent >= 2:  # in a list item: a fence never closed there ends with the item
+            end = min(end, _container_end(text, fence.end() + 1, indent))
+        elif body := next((b_ for a_, b_ in bodies if a_ <= fence.start() < b_), None):
+            end = min(end, body)  # in a definition's body (": text"): it ends with the body
+        out.append((fence.start(), max(end, fence.end())))
+        at = max(end, fence.end()) + 1
+    out += _spans(scan, spans, min(at, len(text)), len(text), in_html)
+    return _with_indented_code(text, out, in_html)
+
+
+def _spans(scan: "re.Pattern[str] | None", text: str, start: int, end: int,
+           in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+    """The code spans between ``start`` and ``end`` (not in an HTML block, not inside a formula)."""
+    out: list[tuple[int, int]] = []
+    if scan is None:
+        return out
+    for f in scan.finditer(text, start, end):
+        if f.lastgroup == "mark":
+            out += _spans(scan, text, f.start() + 2, f.end() - 2, in_html)
+        elif f.group("ticks") is not None and not in_html(f.start()):
+            out.append((f.start(), f.end()))
+    return out
+
+
+INDENTED_RE = re.compile(r"(?:\A|\n[ \t]*\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
+                         r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*)")
+
+
+def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+    """``code`` with the indented code blocks: lines indented four columns after a blank line (or at the
+    top), outside any list item, quote, fenced block and HTML block; a code span inside one is part of it."""
+    if "    " not in text and "\t" not in text:
+        return code
+    blocks = []
+    starts = [a for a, _ in code]
+    for found in INDENTED_RE.finditer(text):
+        a, b = found.span("code")
+        k = bisect.bisect_right(starts, a) - 1
+        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a):
+            continue
+        blocks.append((a, b))
+    if not blocks:
+        return code
+    bstarts = [a for a, _ in blocks]
+
+    def inside(pos: int) -> bool:
+        j = bisect.bisect_right(bstarts, pos) - 1
+        return j >= 0 and pos < blocks[j][1]
+    return sorted([c for c in code if not inside(c[0])] + blocks)
+
+
+def _in_list(text: str, pos: int, quote: bool = True) -> bool:
+    """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
+    that is neither blank nor indented opens one, or an indented line above it opens a list item."""
+    paragraph = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item whose
+    for line in _lines_above(text, pos, 200):  # text starts on the line after its marker)
+        if not line.strip():
+            if paragraph:
+                return False
+            continue
+        if LIST_MARK_RE.match(line):
+            return True
+        if line[:1] in " \t":
+            continue
+        if quote and line.lstrip().startswith(">"):
+            return True
+        paragraph = True
+    return False
+
+
+def _lines_above(text: str, pos: int, limit: int) -> "Iterator[str]":
+    """The lines above the one holding ``pos``, nearest first, at most ``limit`` of them."""
+    end = text.rfind("\n", 0, pos)
+    while end >= 0 and limit > 0:
+        start = text.rfind("\n", 0, end) + 1
+        yield text[start:end]
+        end, limit = start - 1, limit - 1
+
+
+DEFINITION_RE = re.compile(r"^ {0,3}:[ \t]+", re.M)
+TERM_BREAK_RE = re.compile("[\x85\u2028\u2029]")  # Python's splitlines() ends a term's line there too
+
+
+def _hard_breaks(text: str) -> str:
+    """``text`` with the line breaks no code span runs over marked ``\x01``: those of a GFM table (its rows
+    and the line before its head) and those between a definition's terms (each line before ``: text`` is a
+    term of its own)."""
+    cuts: list[int] = []
+    if "|" in text:
+        for head in GFM_TABLE_RE.finditer(text):
+            if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
+                continue
+            cuts += [head.start() - 1] + [k for k in range(head.start(), head.end()) if text[k] == "\n"]
+            at = head.end()
+            while at < len(text):
+                end = text.find("\n", at)
+                end = len(text) if end < 0 else end
+                if not text[at:end].strip() or ENDS_TABLE_RE.match(text[at:end]):
+                    break
+                cuts.append(end)
+                at = end + 1
+    if ":" in text:
+        for dd in DEFINITION_RE.finditer(text):
+            at = dd.start() - 1  # the line break before ": text", and those between the lines above it
+            while at > 0:
+                cuts.append(at)
+                above = text.rfind("\n", 0, at)
+                if not text[above + 1:at].strip():
+                    break
+                cuts += [above + 1 + f.start() for f in TERM_BREAK_RE.finditer(text, above + 1, at)]
+                at = above
+    if not cuts:
+        return text
+    chars = list(text)
+    for c in cuts:
+        if 0 <= c < len(chars) and chars[c] in "\n\x85\u2028\u2029":
+            chars[c] = "\x01"
+    return "".join(chars)
+
+
+def _definition_bodies(text: str) -> list[tuple[int, int]]:
+    """Each definition's body (``: text``), as mistune's plugin takes it: its line, the lines that follow up
+    to the next ``: `` line, and after blank lines only indented ones (a fence in it ends with it)."""
+    out = []
+    for dd in DEFINITION_RE.finditer(text):
+        pos = text.find("\n", dd.end())
+        while pos >= 0:
+            nxt = pos + 1
+            line_end = text.find("\n", nxt)
+            line = text[nxt:len(text) if line_end < 0 else line_end]
+            if DEFINITION_RE.match(line):
+                break
+            if not line.strip():  # blank lines: the body goes on only with an indented line after them
+                after = re.compile(r"(?:[ \t]*\n)*").match(text, nxt).end()
+                if after >= len(text) or text[after] not in " \t" or DEFINITION_RE.match(text, after):
+                    break
+            pos = line_end
+        out.append((dd.start(), len(text) if pos < 0 else pos))
+    return out
+
+
+def _indented_code(text: str, fence: re.Match[str]) -> bool:
+    """A fence indented four columns or more outside any list item: a line of an indented code block (after
+    a blank line) or of a paragraph (after one of its lines), not a fence."""
+    lead = fence.group(1)
+    if ">" in lead or len(lead.expandtabs(4)) < 4:
+        return False
+    return not _in_list(text, fence.start(), quote=False)
+
+
+def _container_end(text: str, pos: int, indent: int) -> int:
+    """Where a fence never closed ends: with its container, at the first line indented less than the fence
+    that follows a blank one or opens a block of its own (a heading, a fence, a list item: a fence has no
+    lazy lines), or the end of the text."""
+    blank = False
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line = text[pos:len(text) if nl < 0 else nl]
+        if line.strip() and len(line) - len(line.lstrip(" \t>")) < indent and (blank or ENDS_TABLE_RE.match(line)):
+            return pos - 1
+        blank = not line.strip()
+        if nl < 0:
+            break
+        pos = nl + 1
+    return len(text)
+
+
+def source_text(text: str) -> str:
+    """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
+    text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
+    text = FRONT_RE.sub(_blank, text)
+    text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
+    if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
+        in_html = _in_html_block(text)
+        text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
+    if "<" in text and HTML_BLOCK_RE.search(text):  # in an HTML block a tag is read as HTML reads it
+        in_html = _in_html_block(text)
+        code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
+        starts = [a for a, _ in code]
+
+        def in_code(pos: int) -> bool:
+            k = bisect.bisect_right(starts, pos) - 1
+            return k >= 0 and pos < code[k][1]
+        text = HTML_TAG_RE.sub(lambda f: _as_html(f) if in_html(f.start()) and not in_code(f.start())
+                               and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
+        text = _html_comments(text, _html_block_end(text))
+        if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
+            in_html = _in_html_block(text)
+            text = re.sub(r"(?<!\\)\[", lambda f: "\\[" if in_html(f.start()) else "[", text)
+        if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
+            in_html = _in_html_block(text)
+            text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
+    code = _code(text)
+    prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
+    used: set[str] = set()
+    defined: set[str] = set()
+    if "[^" in text:  # a footnote mark in code or in an HTML block is text, not a use
+        in_html = _in_html_block("".join(prose))
+        at = 0
+        for p in prose:
+            # (a mark inside a footnote's own definition is no use: that footnote is shown nowhere)
+            bodies = [(f.start(), f.end(), f.group(1).lower()) for f in FOOTNOTE_DEF_RE.finditer(p)]
+            # (nor is one inside a formula: "$t [^1]$" is TeX)
+            maths = [(f.start(), f.end()) for f in DOLLAR_MATH_RE.finditer(p)] if "$" in p else []
+            for f in FOOTNOTE_USE_RE.finditer(p):
+                key = f.group(1).lower()
+                if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies) \
+                        and not any(a <= f.start() < b for a, b in maths):
+                    used.add(key)
+            defined |= {own for _, _, own in bodies}
+            at += len(p)
+    out = []
+    for k, part in enumerate(prose):
+        out.append(_prose(part, used, defined))
+        if k < len(code):  # the fence's language is no word of the text
+            out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
+    return "".join(out)
+
+
+def _as_html(tag: re.Match[str]) -> str:
+    """A tag Markdown would not take for one, as HTML reads it: "<script/->" opens a script."""
+    name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
+    if name and name.group(1).lower() in ACTIVE_TAGS:
+        return f"<{name.group(1)}>" + _blank(tag)
+    return "<q>" + _blank(tag)
+
+
+def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
+    """A comment opened in an HTML block left out as html.parser reads it: to its "-->" (not "<!-->"), over
+    any line of the block; one not closed there is text."""
+    out, at = [], 0
+    while (start := text.find("<!--", at)) >= 0:
+        limit = block_end(start)
+        found = HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None
+        if found is None or (start and text[start - 1] == "\\"):
+            out.append(text[at:start + 4])
+            at = start + 4
+            continue
+        end = found.end()
+        out.append(text[at:start] + "<!---->" + "\n" * text.count("\n", start, end))  # (still a block's start)
+        at = end
+    return "".join(out) + text[at:] if out else text
+
+
+def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
+    return "\n" * found.group().count("\n")
+
+
+def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
+    text = COMMENT_RE.sub(_blank, text)
+    if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
+        text = _legacy_names(text)
+    text = ACTIVE_RE.sub(lambda f: _blank(f) or " ", text)  # (a space: in an HTML block a script splits the text)
+    text = ANKI_CLOZE_RE.sub(lambda f: f.group(2), text)  # {{c1::answer::hint}}: its number and hint are the card's
+    text = CLOZE_HINT_RE.sub("", text)
+    if "==[^" in text:  # "==x==[^1]": a deletion's group where the file holds flashcards (else shown: no loss)
+        text = GROUP_MARK_RE.sub("", text)
+    if ";;" in text:
+        text = PLUGIN_CLOZE_RE.sub(r"\1\2\3", text)
+    text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
+    text = REF_DEF_RE.sub(_blank, text)
+    text = _unused_footnotes(text, used)
+    text = EMBED_RE.sub("", text)
+    # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
+    text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
+    text = SOUND_RE.sub("", text)
+    # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag)
+    text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
+                       + (f.group(1) if f.group(1) is not None else f.group(2)), text)
+    text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
+    text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
+    # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
+    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
+    # a mark of a footnote with no definition is shown as written ("[^1]")
+    text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
+    text = UPDATE_LINE_RE.sub("", text)
+    text = CALLOUT_RE.sub("", text)
+    text = ADMONITION_RE.sub(r"\1", text)
+    text = TASK_RE.sub(r"\1", text)
+    text = LIST_MARK_RE.sub(r"\1", text)
+    if "*#" in text or "_#" in text:  # "**#tag**": a tag still (the emphasis holds it), unless glued to the text before it
+        text = EMPHASIZED_TAG_RE.sub("", text)
+    text = INLINE_TAG_RE.sub("", text)
+    return decode_entities(text)
+
+
+def _legacy_names(text: str) -> str:
+    """``&para`` and its like without their ';' as a word apart (a full reference, ``&parallel;``, stays)."""
+    refs = [(f.start(), f.end()) for f in NAMED_REF_RE.finditer(text) if f.group()[1:] in html.entities.html5]
+
+    def one(f: re.Match[str]) -> str:
+        if any(a <= f.start() < b for a, b in refs):
+            return f.group()
+        return f" {f.group(1)} "
+    return LEGACY_ENTITY_RE.sub(one, text)
+
+
+def _unused_footnotes(text: str, used: set[str]) -> str:
+    """A footnote's definition that nothing refers to is left out, as every output leaves it (P123 says so)."""
+    if "[^" not in text:
+        return text
+    seen: set[str] = set()
+
+    def one(f: re.Match[str]) -> str:
+        key = f.group(1).lower()
+        if key in used and key not in seen:
+            seen.add(key)
+            return f.group()
+        return _blank(f)  # unused, or defined again (the first definition is the footnote): P123
+    return FOOTNOTE_DEF_RE.sub(one, text)
+
+
+def _intraword(text: str) -> str:
+    """Emphasis marks inside a word left out (**U**niform reads "Uniform"); a lone one, with no other like it
+    on its line, is no mark (d*H is two words, as shown)."""
+    if "*" not in text and "~~" not in text:
+        return text
+
+    def one(found: re.Match[str]) -> str:
+        start = text.rfind("\n", 0, found.start()) + 1
+        end = text.find("\n", found.end())
+        line = text[start:len(text) if end < 0 else end]
+        run, mark = found.group(), re.escape(found.group()[0])
+        alike = re.findall(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line)  # runs of this length exactly
+        return "" if len(alike) >= 2 and len(alike) % 2 == 0 else run  # (an odd one out pairs with none)
+    return INTRAWORD_MARK_RE.sub(one, text)
+
+
+MATH_SPAN_RE = re.compile(r"(?<![\\$])\$\$?[^$\n]+?\$\$?")
+
+
+def _outside_math(text: str, fn: "Callable[[str], str]") -> str:
+    if "$" not in text:
+        return fn(text)
+    out, at = [], 0
+    for found in MATH_SPAN_RE.finditer(text):
+        out.append(fn(text[at:found.start()]))
+        out.append(found.group())
+        at = found.end()
+    out.append(fn(text[at:]))
+    return "".join(out)
