@@ -227,6 +227,11 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # a star between letters pairs with none when its line's other stars pair among themselves; a footnote's
     # definition goes on after a blank line with a line indented one space (mistune's rule)
     "*â*<s>²*â", "[^1]:\n\n T",
+    # stars pair as CommonMark pairs them (flanking, nearest opener); an ordered list interrupts a paragraph
+    # only from 1; a table's pipe ends a code span; a tab-indented fence ends with its list item; an indented
+    # line in a definition's body is its text; an unclosed comment in an HTML block is text to its '>'
+    "Í*\x19Í*e==x==", "X*(X*[i]()<summary>e", "X*[i]()*[i]()<summary>N", "`\n2. `<b>`", "a|b\n-|-\n`[](j)|`",
+    "1.\n\t```\n1.", "m\n: \n\n    <b>", "<script></script><!--<script>x</script>N", "<script></script><O\n<script>f",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -33,7 +33,7 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|\d{1,9}[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```|~~~|\$\$|\[[^\]\n]*\]:))"
+_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|1[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```|~~~|\$\$|\[[^\]\n]*\]:))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
@@ -158,7 +158,7 @@ def _code(text: str) -> list[tuple[int, int]]:
             at = fence.end()
             continue
         out += _spans(scan, spans, at, fence.start(), in_html)
-        indent, mark = len(fence.group(1)), fence.group(2)
+        indent, mark = len(fence.group(1).expandtabs(4)), fence.group(2)  # (columns: a tab is four)
         # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
         closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
                              re.M).search(text, fence.end() + 1)
@@ -173,7 +173,7 @@ def _code(text: str) -> list[tuple[int, int]]:
         out.append((fence.start(), max(end, fence.end())))
         at = max(end, fence.end()) + 1
     out += _spans(scan, spans, min(at, len(text)), len(text), in_html)
-    return _with_indented_code(text, out, in_html)
+    return _with_indented_code(text, out, in_html, bodies)
 
 
 def _spans(scan: "re.Pattern[str] | None", text: str, start: int, end: int,
@@ -194,7 +194,8 @@ INDENTED_RE = re.compile(r"(?:\A|\n[ \t]*\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\
                          r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*)")
 
 
-def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callable[[int], bool]") -> list[tuple[int, int]]:
+def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callable[[int], bool]",
+                        bodies: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``code`` with the indented code blocks: lines indented four columns after a blank line (or at the
     top), outside any list item, quote, fenced block and HTML block; a code span inside one is part of it."""
     if "    " not in text and "\t" not in text:
@@ -204,7 +205,7 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
     for found in INDENTED_RE.finditer(text):
         a, b = found.span("code")
         k = bisect.bisect_right(starts, a) - 1
-        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a):
+        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies):
             continue
         blocks.append((a, b))
     if not blocks:
@@ -258,7 +259,8 @@ def _hard_breaks(text: str) -> str:
         for head in GFM_TABLE_RE.finditer(text):
             if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
                 continue
-            cuts += [head.start() - 1] + [k for k in range(head.start(), head.end()) if text[k] == "\n"]
+            cuts += [head.start() - 1] + [k for k in range(head.start(), head.end())
+                                          if text[k] == "\n" or (text[k] == "|" and not _escaped_at(text, k))]
             at = head.end()
             while at < len(text):
                 end = text.find("\n", at)
@@ -266,6 +268,7 @@ def _hard_breaks(text: str) -> str:
                 if not text[at:end].strip() or ENDS_TABLE_RE.match(text[at:end]):
                     break
                 cuts.append(end)
+                cuts += [k for k in range(at, end) if text[k] == "|" and not _escaped_at(text, k)]
                 at = end + 1
     if ":" in text:
         for dd in DEFINITION_RE.finditer(text):
@@ -281,9 +284,16 @@ def _hard_breaks(text: str) -> str:
         return text
     chars = list(text)
     for c in cuts:
-        if 0 <= c < len(chars) and chars[c] in "\n\x85\u2028\u2029":
+        if 0 <= c < len(chars) and chars[c] in "\n\x85\u2028\u2029|":
             chars[c] = "\x01"
     return "".join(chars)
+
+
+def _escaped_at(text: str, pos: int) -> bool:
+    n = 0
+    while pos - n - 1 >= 0 and text[pos - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
 
 
 def _definition_bodies(text: str) -> list[tuple[int, int]]:
@@ -316,6 +326,10 @@ def _indented_code(text: str, fence: re.Match[str]) -> bool:
     return not _in_list(text, fence.start(), quote=False)
 
 
+# a line that opens a block of its own (a list item's fence has no lazy lines: such a line ends the item)
+OPENS_BLOCK_RE = re.compile(r"^ {0,3}(?:>|#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)|<|(?:[-*_][ \t]*){3,}$)")
+
+
 def _container_end(text: str, pos: int, indent: int) -> int:
     """Where a fence never closed ends: with its container, at the first line indented less than the fence
     that follows a blank one or opens a block of its own (a heading, a fence, a list item: a fence has no
@@ -324,7 +338,8 @@ def _container_end(text: str, pos: int, indent: int) -> int:
     while pos < len(text):
         nl = text.find("\n", pos)
         line = text[pos:len(text) if nl < 0 else nl]
-        if line.strip() and len(line) - len(line.lstrip(" \t>")) < indent and (blank or ENDS_TABLE_RE.match(line)):
+        lead = line[:len(line) - len(line.lstrip(" \t>"))]
+        if line.strip() and len(lead.expandtabs(4)) < indent and (blank or OPENS_BLOCK_RE.match(line)):
             return pos - 1
         blank = not line.strip()
         if nl < 0:
@@ -349,7 +364,8 @@ def source_text(text: str) -> str:
         def in_code(pos: int) -> bool:
             k = bisect.bisect_right(starts, pos) - 1
             return k >= 0 and pos < code[k][1]
-        text = HTML_TAG_RE.sub(lambda f: _as_html(f) if in_html(f.start()) and not in_code(f.start())
+        block_end = _html_block_end(text)
+        text = HTML_TAG_RE.sub(lambda f: _as_html(f) if f.end() <= block_end(f.start()) and not in_code(f.start())
                                and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
         text = _html_comments(text, _html_block_end(text))
         if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
@@ -401,6 +417,12 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
         limit = block_end(start)
         found = HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None
         if found is None or (start and text[start - 1] == "\\"):
+            if limit >= 0 and found is None:  # html.parser shows "<!--" up to the next '>' as text: no tag in it
+                stop = text.find(">", start, limit)
+                stop = start + 4 if stop < 0 else stop + 1
+                out.append(text[at:start] + text[start:stop].replace("<", "\x03"))
+                at = stop
+                continue
             out.append(text[at:start + 4])
             at = start + 4
             continue
@@ -428,6 +450,8 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub(_blank, text)
     text = _unused_footnotes(text, used)
+    # (before links go: a star's neighbours decide whether it pairs; a*b in a formula is the formula's)
+    text = _outside_math(text, _intraword)
     text = EMBED_RE.sub("", text)
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
     text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
@@ -435,7 +459,6 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag)
     text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
                        + (f.group(1) if f.group(1) is not None else f.group(2)), text)
-    text = _outside_math(text, _intraword)  # a*b in a formula is the formula's
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
@@ -489,9 +512,33 @@ def _intraword(text: str) -> str:
         end = text.find("\n", found.end())
         line = text[start:len(text) if end < 0 else end]
         run, mark = found.group(), re.escape(found.group()[0])
-        alike = re.findall(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line)  # runs of this length exactly
-        return "" if len(alike) >= 2 and len(alike) % 2 == 0 else run  # (an odd one out pairs with none)
+        alike = list(re.finditer(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line))  # runs of this length exactly
+        if run[0] == "~":  # (a deletion's '~~' pairs as mistune's regex does: any other on the line)
+            return "" if len(alike) >= 2 else run
+        # paired as CommonMark pairs delimiter runs: left to right, a run that may close takes the nearest
+        # open one before it, else one that may open waits for its closer
+        openers: list[int] = []
+        paired: set[int] = set()
+        for r in alike:
+            if _flanks(line, r.start(), r.end(), False) and openers:
+                paired |= {openers.pop(), r.start()}
+            elif _flanks(line, r.start(), r.end(), True):
+                openers.append(r.start())
+        return "" if found.start() - start in paired else run
     return INTRAWORD_MARK_RE.sub(one, text)
+
+
+def _flanks(line: str, start: int, end: int, left: bool) -> bool:
+    """Whether the delimiter run ``line[start:end]`` is left-flanking (may open) or right-flanking (may
+    close), as CommonMark says."""
+    before, after = line[start - 1:start] or " ", line[end:end + 1] or " "
+    if left:
+        return not after.isspace() and (not _punct(after) or before.isspace() or _punct(before))
+    return not before.isspace() and (not _punct(before) or after.isspace() or _punct(after))
+
+
+def _punct(char: str) -> bool:
+    return not char.isspace() and not char.isalnum()
 
 
 MATH_SPAN_RE = re.compile(r"(?<![\\$])\$\$?[^$\n]+?\$\$?")
