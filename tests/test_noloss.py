@@ -232,6 +232,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # line in a definition's body is its text; an unclosed comment in an HTML block is text to its '>'
     "Í*\x19Í*e==x==", "X*(X*[i]()<summary>e", "X*[i]()*[i]()<summary>N", "`\n2. `<b>`", "a|b\n-|-\n`[](j)|`",
     "1.\n\t```\n1.", "m\n: \n\n    <b>", "<script></script><!--<script>x</script>N", "<script></script><O\n<script>f",
+    # a bullet holding a numbered list on its line (a real Korean interview repo): the number is the list's
+    "- Steps\n  - 1) first thing\n  - 2) second thing\n", "- 7. first thing\n",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

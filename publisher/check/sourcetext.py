@@ -82,7 +82,8 @@ FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M) 
 # tags whose element the words around it do not run into (a line break, a paragraph, a cell, a summary)
 SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div", "summary", "details", "dt", "dd", "ul", "ol",
                             "table", "blockquote", "section", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"})
-LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
+# (and the markers after it on its line: "- 1) x" is a bullet holding a numbered list, its number the list's)
+LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)(?:[ \t]+(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))*", re.M)
 CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
 UPDATE_LINE_RE = re.compile(r"\[!UPDATE\][^\n]*", re.I)  # its date and source: shown as the outputs word them
 ADMONITION_RE = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]*[\w-]+", re.M)

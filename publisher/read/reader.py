@@ -38,7 +38,7 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # what a source must hold for a normalization pass to have anything to do in it (a cheap look at the text)
 HINTS = {
     # (after a space, a line's start or '(', and any emphasis or HTML tag opening there: "**#tag**")
-    "tags": re.compile(r"(?:^|[\s(])(?:[*_~=]+|<[A-Za-z][^>\n]*>)*#(?:[^\W\d]|\d+[^\W\d])", re.M),
+    "tags": re.compile(r"(?:^|[\s(])(?:[*_~=]|<[A-Za-z][^>\n]*>)*#(?:[^\W\d]|\d+[^\W\d])", re.M),
     "wiki": re.compile(r"\[\["),
     "sound": re.compile(r"\[sound:|\.(?:mp3|ogg|oga|wav|m4a|flac|opus|webm)\b", re.I),
     "remote": re.compile(r"!\[|<img\b", re.I),  # an image (a remote one may have a copy in the repository)
