@@ -248,6 +248,28 @@ def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     assert noloss.missing(src, noloss.model_text(book.chapters[0])) == []
 
 
+def test_repeated_shapes_are_read_in_linear_time() -> None:
+    """Many small tables, definitions or stars in a row made P142's reading quadratic (each table scanned the
+    rest of the file, each definition walked up to the top, each star re-paired its line): 2,000 of them took
+    3 to 7 s. 20,000 of each, read and checked in a child process with a time limit (linear: a few seconds;
+    quadratic: many minutes, so a regression fails rather than slows the suite)."""
+    import subprocess
+    import sys
+
+    code = ("from publisher.read.reader import read_chapter\n"
+            "from publisher.cards.normalize import normalize\n"
+            "from publisher.core.model import Book, Meta\n"
+            "from publisher.check import noloss\n"
+            "for piece in ['| a |\\n|---|\\n', 'x\\n: y\\n', '**a', 'a*', '`']:\n"
+            "    src = 'x ' + piece * 20000 + ' y\\n'\n"
+            "    ch, _ = read_chapter(src.encode(), 'f.md', 'f')\n"
+            "    book = normalize(Book(Meta(title='F', short_name='F', slug='f'), (ch,)))\n"
+            "    noloss.missing(src, noloss.model_text(book.chapters[0]))\n")
+    done = subprocess.run([sys.executable, "-c", code], timeout=120, cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_rejoining_never_hides_a_lost_word() -> None:
     assert noloss.missing("alpha beta gamma\n", "alphagamma") == [("beta", 1)]
     assert noloss.missing("ab a b\n", "ab") == [("a", 1), ("b", 1)]  # "ab" is the source's own word

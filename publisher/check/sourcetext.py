@@ -257,8 +257,11 @@ def _hard_breaks(text: str) -> str:
     term of its own)."""
     cuts: list[int] = []
     if "|" in text:
-        for head in GFM_TABLE_RE.finditer(text):
+        pos = 0
+        while (head := GFM_TABLE_RE.search(text, pos)) is not None:
+            pos = head.end()
             if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
+                pos = head.start() + 1
                 continue
             cuts += [head.start() - 1] + [k for k in range(head.start(), head.end())
                                           if text[k] == "\n" or (text[k] == "|" and not _escaped_at(text, k))]
@@ -271,14 +274,15 @@ def _hard_breaks(text: str) -> str:
                 cuts.append(end)
                 cuts += [k for k in range(at, end) if text[k] == "|" and not _escaped_at(text, k)]
                 at = end + 1
+            pos = max(pos, at)  # (the next table starts after this one's rows)
     if ":" in text:
         for dd in DEFINITION_RE.finditer(text):
             at = dd.start() - 1  # the line break before ": text", and those between the lines above it
             while at > 0:
                 cuts.append(at)
                 above = text.rfind("\n", 0, at)
-                if not text[above + 1:at].strip():
-                    break
+                if not text[above + 1:at].strip() or DEFINITION_RE.match(text, above + 1):
+                    break  # (a blank line, or the definition before: its body, not a term)
                 cuts += [above + 1 + f.start() for f in TERM_BREAK_RE.finditer(text, above + 1, at)]
                 at = above
     if not cuts:
@@ -508,25 +512,37 @@ def _intraword(text: str) -> str:
     if "*" not in text and "~~" not in text:
         return text
 
+    known: dict[tuple[int, str], set[int] | int] = {}  # (line start, run): the paired runs' starts (or their count)
+
     def one(found: re.Match[str]) -> str:
         start = text.rfind("\n", 0, found.start()) + 1
-        end = text.find("\n", found.end())
-        line = text[start:len(text) if end < 0 else end]
-        run, mark = found.group(), re.escape(found.group()[0])
-        alike = list(re.finditer(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line))  # runs of this length exactly
-        if run[0] == "~":  # (a deletion's '~~' pairs as mistune's regex does: any other on the line)
-            return "" if len(alike) >= 2 else run
-        # paired as CommonMark pairs delimiter runs: left to right, a run that may close takes the nearest
-        # open one before it, else one that may open waits for its closer
-        openers: list[int] = []
-        paired: set[int] = set()
-        for r in alike:
-            if _flanks(line, r.start(), r.end(), False) and openers:
-                paired |= {openers.pop(), r.start()}
-            elif _flanks(line, r.start(), r.end(), True):
-                openers.append(r.start())
+        run = found.group()
+        if (start, run) not in known:
+            end = text.find("\n", found.end())
+            known[start, run] = _paired(text[start:len(text) if end < 0 else end], run)
+        paired = known[start, run]
+        if isinstance(paired, int):  # (a deletion's '~~' pairs as mistune's regex does: any other on the line)
+            return "" if paired >= 2 else run
         return "" if found.start() - start in paired else run
     return INTRAWORD_MARK_RE.sub(one, text)
+
+
+def _paired(line: str, run: str) -> set[int] | int:
+    """Where the runs exactly like ``run`` on ``line`` pair as CommonMark pairs delimiter runs: left to right,
+    a run that may close takes the nearest open one before it, else one that may open waits for its closer
+    (for '~~': how many there are)."""
+    mark = re.escape(run[0])
+    alike = list(re.finditer(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line))
+    if run[0] == "~":
+        return len(alike)
+    openers: list[int] = []
+    paired: set[int] = set()
+    for r in alike:
+        if _flanks(line, r.start(), r.end(), False) and openers:
+            paired |= {openers.pop(), r.start()}
+        elif _flanks(line, r.start(), r.end(), True):
+            openers.append(r.start())
+    return paired
 
 
 def _flanks(line: str, start: int, end: int, left: bool) -> bool:
