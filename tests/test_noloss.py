@@ -234,6 +234,15 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "1.\n\t```\n1.", "m\n: \n\n    <b>", "<script></script><!--<script>x</script>N", "<script></script><O\n<script>f",
     # a bullet holding a numbered list on its line (a real Korean interview repo): the number is the list's
     "- Steps\n  - 1) first thing\n  - 2) second thing\n", "- 7. first thing\n",
+    # ordered lists from 2 break a list item's or a quote's paragraph, not one at the top; a reference's label
+    # over a line break; a tag at a table cell's start; a tab-indented line closes no fence; indented code at
+    # the top and after a heading or a displayed formula, none in a footnote's definition or after an empty
+    # item's blank line; a definition needs a paragraph above it (not a list item's lazy lines); a rejoined
+    # word takes the missing pieces after a source word ("isÝ": 'i' and 'sÝ')
+    "`\n2.\n3. `<b>`", "$\n1. `\n3.\n`", ">`\n2. `", "- `\n2. `", "1. `\n3.\n`", "[^\r]:e", "#f||\n-|-\n|#o",
+    "```\n\t```\n```\n[^1]:", "\n\t`\n#C`", "$$x$$\n\t`\n#x`", "[^1]:\n\n    g", "-\n\n    ```\n&mp;",
+    "-\n#\n    ```\n&mp;", ": \n```\n\n```\n#E", "*\nm\n: \n```\n\n```\n#E", "<\n: \n\n    <b>",
+    "Ý is\n![i]()~~s~~Ý", "[i]()õ==x==![i]()<script></script>õ",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

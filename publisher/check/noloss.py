@@ -95,8 +95,10 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
             state = (at, tuple(sorted(used.items())))
             if state in failed:
                 return None
-            for own in (True, False):  # the missing words first, then the source's own ("paraØØ": para Ø Ø)
-                for end in range(len(word), at, -1):
+            # the missing words first, longest first; then the source's own, shortest first (so that a missing
+            # word after it can still be taken: "isÝ" is 'i' and the missing 'sÝ', not 'is' and 'Ý')
+            for own in (True, False):
+                for end in (range(len(word), at, -1) if own else range(at + 1, len(word) + 1)):
                     piece = word[at:end]
                     if (parts.get(piece, 0) > used[piece] if own else free is not None and piece in free) \
                             and (at, end) != (0, len(word)):

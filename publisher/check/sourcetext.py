@@ -55,7 +55,7 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
 LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT.replace(")*)", ")+)") + r"\]\[[^\]\n]*\](?!\()")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
-REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])[^\]\n]+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
+REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
@@ -73,7 +73,7 @@ NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
-INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\())#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
@@ -161,7 +161,7 @@ def _code(text: str) -> list[tuple[int, int]]:
         out += _spans(scan, spans, at, fence.start(), in_html)
         indent, mark = len(fence.group(1).expandtabs(4)), fence.group(2)  # (columns: a tab is four)
         # its closing fence: indented at most three columns more than it (a deeper one is a line of code)
-        closing = re.compile(rf"^[>]*[ \t>]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
+        closing = re.compile(rf"^[>]*[ >]{{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$",
                              re.M).search(text, fence.end() + 1)
         end = closing.end() if closing else len(text)
         if ">" in fence.group(1):  # in a quote: it ends with the quote (a fence has no lazy lines)
@@ -191,7 +191,7 @@ def _spans(scan: "re.Pattern[str] | None", text: str, start: int, end: int,
     return out
 
 
-INDENTED_RE = re.compile(r"(?:\A|\n[ \t]*\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
+INDENTED_RE = re.compile(r"(?:\A(?:[ \t]*\n)*|\n(?:[ \t]*\n)+|(?:\A|\n) {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|\$\$[^\n]*\$\$[ \t]*)\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
                          r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*)")
 
 
@@ -206,7 +206,8 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
     for found in INDENTED_RE.finditer(text):
         a, b = found.span("code")
         k = bisect.bisect_right(starts, a) - 1
-        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies):
+        if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies) \
+                or any(f.start() <= a < f.end() for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)):
             continue
         blocks.append((a, b))
     if not blocks:
@@ -222,14 +223,18 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
 def _in_list(text: str, pos: int, quote: bool = True) -> bool:
     """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
     that is neither blank nor indented opens one, or an indented line above it opens a list item."""
-    paragraph = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item whose
-    for line in _lines_above(text, pos, 200):  # text starts on the line after its marker)
+    paragraph = blank = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item
+    for line in _lines_above(text, pos, 200):  # whose text starts on the line after its marker)
         if not line.strip():
             if paragraph:
                 return False
+            blank = True
             continue
+        if re.match(r" {0,3}#{1,6}(?:[ \t]|$)", line):  # a heading: no list item goes on over it
+            return False
         if LIST_MARK_RE.match(line):
-            return True
+            # (an empty item, then a blank line: the item is over)
+            return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
             continue
         if quote and line.lstrip().startswith(">"):
@@ -256,25 +261,20 @@ def _hard_breaks(text: str) -> str:
     and the line before its head) and those between a definition's terms (each line before ``: text`` is a
     term of its own)."""
     cuts: list[int] = []
-    if "|" in text:
-        pos = 0
-        while (head := GFM_TABLE_RE.search(text, pos)) is not None:
-            pos = head.end()
-            if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
-                pos = head.start() + 1
-                continue
-            cuts += [head.start() - 1] + [k for k in range(head.start(), head.end())
-                                          if text[k] == "\n" or (text[k] == "|" and not _escaped_at(text, k))]
-            at = head.end()
-            while at < len(text):
-                end = text.find("\n", at)
-                end = len(text) if end < 0 else end
-                if not text[at:end].strip() or ENDS_TABLE_RE.match(text[at:end]):
+    for head, rows_end in _tables(text):
+        cuts += [head.start() - 1] + [k for k in range(head.start(), rows_end)
+                                      if text[k] == "\n" or (text[k] == "|" and not _escaped_at(text, k))]
+    if re.search(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
+        # an ordered list from 2 interrupts no paragraph at the top, but one in a list item or a quote (mistune)
+        for item in re.finditer(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
+            top, inside = None, False  # the paragraph above it: a list item's or a quote's? (its first line,
+            for line in _lines_above(text, item.start(), 50):  # or a line that opened one inside it)
+                if not line.strip():
                     break
-                cuts.append(end)
-                cuts += [k for k in range(at, end) if text[k] == "|" and not _escaped_at(text, k)]
-                at = end + 1
-            pos = max(pos, at)  # (the next table starts after this one's rows)
+                top = line
+                inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
+            if inside or (top is not None and CONTAINER_LINE_RE.match(top)):
+                cuts.append(item.start() - 1)
     if ":" in text:
         for dd in DEFINITION_RE.finditer(text):
             at = dd.start() - 1  # the line break before ": text", and those between the lines above it
@@ -294,6 +294,46 @@ def _hard_breaks(text: str) -> str:
     return "".join(chars)
 
 
+CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
+INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
+
+
+def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
+    """Each GFM table: its head's match (the head and delimiter rows) and where its last row ends."""
+    if "|" not in text:
+        return
+    pos = 0
+    while (head := GFM_TABLE_RE.search(text, pos)) is not None:
+        if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
+            pos = head.start() + 1
+            continue
+        at = end = head.end()
+        while at < len(text):
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            if not text[at:end].strip() or ENDS_TABLE_RE.match(text[at:end]):
+                end = at  # (its last row's line break included)
+                break
+            at = end + 1
+        yield head, max(end, head.end())
+        pos = max(at, head.end())  # (the next table starts after this one's rows)
+
+
+def _cells_apart(text: str) -> str:
+    """A table's cells marked apart (``|`` then ``\x04``): a ``#tag`` at a cell's start is a tag."""
+    if "|#" not in text and "| #" not in text:
+        return text
+    cuts = [k for head, end in _tables(text) for k in range(head.start(), end)
+            if text[k] == "|" and not _escaped_at(text, k)]
+    if not cuts:
+        return text
+    out, at = [], 0
+    for k in cuts:
+        out.append(text[at:k + 1] + "\x04")
+        at = k + 1
+    return "".join(out) + text[at:]
+
+
 def _escaped_at(text: str, pos: int) -> bool:
     n = 0
     while pos - n - 1 >= 0 and text[pos - n - 1] == "\\":
@@ -305,7 +345,16 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
     """Each definition's body (``: text``), as mistune's plugin takes it: its line, the lines that follow up
     to the next ``: `` line, and after blank lines only indented ones (a fence in it ends with it)."""
     out = []
+    top = len(text) - len(text.lstrip())
     for dd in DEFINITION_RE.finditer(text):
+        if dd.start() <= top:  # (no term above it: a paragraph's ':')
+            continue
+        above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
+        if above is None or CONTAINER_LINE_RE.match(above) or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above):
+            continue  # (no paragraph above it: no term, no definition)
+        if not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start()):
+            continue  # (a list item's lazy lines: mistune reads no definition there)
+            continue
         pos = text.find("\n", dd.end())
         while pos >= 0:
             nxt = pos + 1
@@ -379,6 +428,7 @@ def source_text(text: str) -> str:
         if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
             in_html = _in_html_block(text)
             text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
+    text = _cells_apart(text)
     code = _code(text)
     prose = [text[a:b] for a, b in zip([0] + [e for _, e in code], [s_ for s_, _ in code] + [len(text)])]
     used: set[str] = set()
