@@ -57,9 +57,9 @@ LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
 REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
-FOOTNOTE_USE_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
@@ -79,9 +79,11 @@ HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
 FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
 FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M)  # (a '~~~' fence's info may hold '`')
-# tags whose element the words around it do not run into (a line break, a paragraph, a cell, a summary)
-SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div", "summary", "details", "dt", "dd", "ul", "ol",
-                            "table", "blockquote", "section", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"})
+# tags whose element the words around it do not run into (a line break, a paragraph, a cell)
+SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div"})
+# and, in an HTML block, the blocks the reader makes of these (a paragraph's words run on over them inline)
+BLOCK_SPLITTING_TAGS = frozenset({"summary", "details", "dt", "dd", "ul", "ol", "table", "blockquote", "section",
+                                  "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"})
 # (and the markers after it on its line: "- 1) x" is a bullet holding a numbered list, its number the list's)
 LIST_MARK_RE = re.compile(r"^([ \t>]*)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)(?:[ \t]+(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))*", re.M)
 CALLOUT_RE = re.compile(r"\[![A-Za-z][\w-]*\][+-]?")
@@ -119,7 +121,8 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 # (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
 # is text, not code
 HTML_BLOCK_RE = re.compile(
-    r"^ {0,3}(?:>[ \t]?)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    # (not on the line after a list marker alone: mistune reads that line as the item's)
+    r"^(?<!^[-*+]\n)(?<!^[-*+] \n)(?<!^\d[.)]\n)(?<!^\d[.)] \n)(?<!^\d\d[.)]\n) {0,3}(?:>[ \t]?)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
     r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
@@ -191,7 +194,7 @@ def _spans(scan: "re.Pattern[str] | None", text: str, start: int, end: int,
     return out
 
 
-INDENTED_RE = re.compile(r"(?:\A(?:[ \t]*\n)*|\n(?:[ \t]*\n)+|(?:\A|\n) {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|\$\$[^\n]*\$\$[ \t]*)\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
+INDENTED_RE = re.compile(r"(?:\A(?:[ \t]*\n)*|\n(?:[ \t]*\n)+|(?:\A|\n) {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|\$\$[^\n$]+\$\$[ \t]*)\n)(?P<code>(?: {4}|\t| {1,3}\t)[^\n]*\S[^\n]*"
                          r"(?:\n(?:[ \t]*(?=\n)|(?: {4}|\t| {1,3}\t)[^\n]*))*)")
 
 
@@ -203,11 +206,13 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
         return code
     blocks = []
     starts = [a for a, _ in code]
+    tables = [(head.start(), end) for head, end in _tables(text)]  # (a table's rows are no code)
     for found in INDENTED_RE.finditer(text):
         a, b = found.span("code")
         k = bisect.bisect_right(starts, a) - 1
         if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies) \
-                or any(f.start() <= a < f.end() for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)):
+                or any(f.start() <= a < f.end() for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)) \
+                or any(s_ <= a < e_ for s_, e_ in tables):
             continue
         blocks.append((a, b))
     if not blocks:
@@ -420,7 +425,7 @@ def source_text(text: str) -> str:
             return k >= 0 and pos < code[k][1]
         block_end = _html_block_end(text)
         text = HTML_TAG_RE.sub(lambda f: _as_html(f) if f.end() <= block_end(f.start()) and not in_code(f.start())
-                               and not f.group().startswith("<!--") and not TAG_RE.fullmatch(f.group()) else f.group(), text)
+                               and not f.group().startswith("<!--") else f.group(), text)
         text = _html_comments(text, _html_block_end(text))
         if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
             in_html = _in_html_block(text)
@@ -457,7 +462,11 @@ def source_text(text: str) -> str:
 
 
 def _as_html(tag: re.Match[str]) -> str:
-    """A tag Markdown would not take for one, as HTML reads it: "<script/->" opens a script."""
+    """A tag in an HTML block as HTML reads it: one Markdown would not take for a tag is none ("<q>"), but
+    "<script/->" opens a script; a block's tag keeps the words around it apart."""
+    if TAG_RE.fullmatch(tag.group()):
+        name = tag.group().strip("</>").split()[0].lower()
+        return tag.group() + " " * (name in BLOCK_SPLITTING_TAGS)
     name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
     if name and name.group(1).lower() in ACTIVE_TAGS:
         return f"<{name.group(1)}>" + _blank(tag)
@@ -577,6 +586,9 @@ def _intraword(text: str) -> str:
     return INTRAWORD_MARK_RE.sub(one, text)
 
 
+LINE_MARK_RE = re.compile(r"(?<!\\)(==|~~)(?=[^\s=~])[^\n]*?(?<=\S)\1(?![=~])")
+
+
 def _paired(line: str, run: str) -> set[int] | int:
     """Where the runs exactly like ``run`` on ``line`` pair as CommonMark pairs delimiter runs: left to right,
     a run that may close takes the nearest open one before it, else one that may open waits for its closer
@@ -585,13 +597,17 @@ def _paired(line: str, run: str) -> set[int] | int:
     alike = list(re.finditer(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line))
     if run[0] == "~":
         return len(alike)
-    openers: list[int] = []
+    # (a highlight or a deletion is a run of its own: a star inside it pairs with none outside it)
+    marks = [(f.start(), f.end()) for f in LINE_MARK_RE.finditer(line)] if "==" in line or "~~" in line else []
+    openers: dict[int, list[int]] = {}
     paired: set[int] = set()
     for r in alike:
-        if _flanks(line, r.start(), r.end(), False) and openers:
-            paired |= {openers.pop(), r.start()}
+        inside = next((k for k, (a, b) in enumerate(marks) if a < r.start() < b), -1)
+        waiting = openers.setdefault(inside, [])
+        if _flanks(line, r.start(), r.end(), False) and waiting:
+            paired |= {waiting.pop(), r.start()}
         elif _flanks(line, r.start(), r.end(), True):
-            openers.append(r.start())
+            waiting.append(r.start())
     return paired
 
 
