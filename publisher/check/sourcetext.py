@@ -126,6 +126,7 @@ HTML_BLOCK_RE = re.compile(
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
     r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
+    r"|^ {0,3}(?:>[ \t]?)*<![A-Z](?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
     re.M | re.I)
 
@@ -135,9 +136,18 @@ def _in_html_block(text: str) -> "Callable[[int], bool]":
     return lambda pos: block_end(pos) >= 0
 
 
+def _after_list_item(text: str, pos: int) -> bool:
+    """Whether the line at ``pos`` (not indented) follows a list item's line: mistune reads it as the item's
+    lazy text, an HTML block's tag there is inline HTML."""
+    if pos == 0 or not text[text.rfind("\n", 0, pos - 1) + 1:pos - 1].strip():
+        return False  # (after a blank line: a block of its own)
+    return _in_list(text, pos, quote=False)
+
+
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
-    spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
+    spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)
+             if not _after_list_item(text, f.start())] if "<" in text else []
     starts = [a for a, _ in spans]
 
     def end(pos: int) -> int:
