@@ -200,6 +200,13 @@ def test_a_footnote_defined_on_a_paragraphs_next_line_ends_the_paragraph() -> No
     assert [plain_text(b.children) for b in ch.blocks] == ["see `x", "and` here"]
 
 
+def test_an_obsidian_comment_inside_a_code_span_is_code() -> None:
+    """make fuzz (issue 21): '%%' comments were blanked everywhere outside fenced code, so a code span showing
+    them (`%%x%%`, as Obsidian shows it) lost its text; a comment around a code span still goes."""
+    ch, _ = chapter("# T\n\nwrite `%%note%%` to hide %%this `x` too%% text\n")
+    assert plain_text(ch.blocks[0].children) == "write %%note%% to hide  text"
+
+
 def test_a_tag_name_markdown_does_not_take_is_text() -> None:
     """make fuzz (issue 21): '<details*>' and '<summary&#0' opened an HTML block (mistune takes any name's
     prefix) and vanished, said 'shown as its text' (P128); CommonMark ends a tag's name at a space or '>'."""

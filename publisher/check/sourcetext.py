@@ -121,8 +121,8 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 # (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
 # is text, not code
 HTML_BLOCK_RE = re.compile(
-    # (not on the line after a list marker alone: mistune reads that line as the item's)
-    r"^(?<!^[-*+]\n)(?<!^[-*+] \n)(?<!^\d[.)]\n)(?<!^\d[.)] \n)(?<!^\d\d[.)]\n) {0,3}(?:>[ \t]?)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    # (in a quote, or a list item's first line, too)
+    r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
     r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
@@ -137,17 +137,22 @@ def _in_html_block(text: str) -> "Callable[[int], bool]":
 
 
 def _after_list_item(text: str, pos: int) -> bool:
-    """Whether the line at ``pos`` (not indented) follows a list item's line: mistune reads it as the item's
-    lazy text, an HTML block's tag there is inline HTML."""
+    """Whether the line at ``pos`` follows a list item's line: mistune reads an HTML block opening there as
+    the item's, of that one line."""
     if pos == 0 or not text[text.rfind("\n", 0, pos - 1) + 1:pos - 1].strip():
         return False  # (after a blank line: a block of its own)
     return _in_list(text, pos, quote=False)
 
 
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
-    spans = [(f.start(), f.end()) for f in HTML_BLOCK_RE.finditer(text)
-             if not _after_list_item(text, f.start())] if "<" in text else []
+    spans = [(f.start(), f.end()) if not _after_list_item(text, f.start()) else (f.start(), _line_end(text, f.start()))
+             for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
     starts = [a for a, _ in spans]
 
     def end(pos: int) -> int:
@@ -581,7 +586,7 @@ def _intraword(text: str) -> str:
     if "*" not in text and "~~" not in text:
         return text
 
-    known: dict[tuple[int, str], set[int] | int] = {}  # (line start, run): the paired runs' starts (or their count)
+    known: dict[tuple[int, str], set[int]] = {}  # (line start, run): the paired runs' starts
 
     def one(found: re.Match[str]) -> str:
         start = text.rfind("\n", 0, found.start()) + 1
@@ -589,24 +594,30 @@ def _intraword(text: str) -> str:
         if (start, run) not in known:
             end = text.find("\n", found.end())
             known[start, run] = _paired(text[start:len(text) if end < 0 else end], run)
-        paired = known[start, run]
-        if isinstance(paired, int):  # (a deletion's '~~' pairs as mistune's regex does: any other on the line)
-            return "" if paired >= 2 else run
-        return "" if found.start() - start in paired else run
+        return "" if found.start() - start in known[start, run] else run
     return INTRAWORD_MARK_RE.sub(one, text)
 
 
 LINE_MARK_RE = re.compile(r"(?<!\\)(==|~~)(?=[^\s=~])[^\n]*?(?<=\S)\1(?![=~])")
 
 
-def _paired(line: str, run: str) -> set[int] | int:
+def _paired(line: str, run: str) -> set[int]:
     """Where the runs exactly like ``run`` on ``line`` pair as CommonMark pairs delimiter runs: left to right,
     a run that may close takes the nearest open one before it, else one that may open waits for its closer
-    (for '~~': how many there are)."""
+    ('~~' as mistune pairs a deletion's marks)."""
     mark = re.escape(run[0])
     alike = list(re.finditer(rf"(?<!{mark}){re.escape(run)}(?!{mark})", line))
-    if run[0] == "~":
-        return len(alike)
+    if run[0] == "~":  # mistune's deletion: an opener ('~~' before a non-space), then the first closer after it
+        paired: set[int] = set()
+        opener = None
+        for r in alike:
+            after, before = line[r.end():r.end() + 1], line[r.start() - 1:r.start()]
+            if opener is not None and before and not before.isspace():
+                paired |= {opener, r.start()}
+                opener = None
+            elif opener is None and after and not after.isspace():
+                opener = r.start()
+        return paired
     # (a highlight or a deletion is a run of its own: a star inside it pairs with none outside it)
     marks = [(f.start(), f.end()) for f in LINE_MARK_RE.finditer(line)] if "==" in line or "~~" in line else []
     openers: dict[int, list[int]] = {}

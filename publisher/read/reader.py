@@ -347,6 +347,9 @@ OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?%%", re.S)
 FENCE_LINE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.M)
 
 
+CODE_SPAN_LINE_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")  # (in its paragraph)
+
+
 def strip_comments(text: str) -> str:
     """Obsidian's ``%%comments%%`` blanked (their line breaks kept, so every line stays where it is),
     outside fenced code."""
@@ -364,7 +367,13 @@ def strip_comments(text: str) -> str:
             at, fence = end, ""
     pieces.append((text[at:], bool(fence)))
     for piece, code in pieces:
-        out.append(piece if code else OBSIDIAN_COMMENT_RE.sub(lambda c: "\n" * c.group().count("\n"), piece))
+        if code or "%%" not in piece:
+            out.append(piece)
+            continue
+        spans = [(f.start(), f.end()) for f in CODE_SPAN_LINE_RE.finditer(piece)] if "`" in piece else []
+        # (not inside a code span: "`%%x%%`" shows its marks, as Obsidian shows them)
+        out.append(OBSIDIAN_COMMENT_RE.sub(lambda c: c.group() if any(a < c.start() < b for a, b in spans)
+                                           else "\n" * c.group().count("\n"), piece))
     return "".join(out)
 
 
