@@ -1,13 +1,14 @@
 """`make fuzz`: a long hypothesis run on the reader and the normalizer (and the check).
 
-    python tests/fuzz.py --minutes 10
+    python tests/fuzz.py --minutes 10 [--dump disagreements.jsonl]
 
 Generates Markdown from the content format's pieces mixed with arbitrary text
 and bytes, and asserts that reading, normalizing, deriving cards and validating
 never raise, that every diagnostic is well formed, and that nothing of the text
 is lost (every Text node the reader makes survives normalization, and every word
 of the source is in the model, as P142 reads them). Prints what
-it found; exits 1 on a failure, with the failing input.
+it found; exits 1 on a failure, with the failing input. ``--dump`` writes every P142 disagreement (its
+source and missing words) as a JSON line, to cut each down to its shape and make it a test.
 """
 
 from __future__ import annotations
