@@ -51,6 +51,15 @@ def run_publisher(*args: str, cwd: Path, timeout: float = 600) -> "subprocess.Co
     return proc
 
 
+def python_in_child(code: str, timeout: float) -> "subprocess.CompletedProcess[str]":
+    """Python ``code`` run in a child process from the project's root, with a time limit: a regression to
+    slow (exponential or quadratic) reading fails the test (TimeoutExpired) instead of hanging the suite."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", code], timeout=timeout, cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True)
+
+
 def build_and_check(fixture: Path, name: str, base: Path) -> dict:
     """A copy of a fixture book built and checked as a new user would: {base, build, check (JSON), out}."""
     import json

@@ -274,8 +274,7 @@ def test_repeated_shapes_are_read_in_linear_time() -> None:
     rest of the file, each definition walked up to the top, each star re-paired its line): 2,000 of them took
     3 to 7 s. 20,000 of each, read and checked in a child process with a time limit (linear: a few seconds;
     quadratic: many minutes, so a regression fails rather than slows the suite)."""
-    import subprocess
-    import sys
+    from conftest import python_in_child
 
     code = ("from publisher.read.reader import read_chapter\n"
             "from publisher.cards.normalize import normalize\n"
@@ -286,8 +285,7 @@ def test_repeated_shapes_are_read_in_linear_time() -> None:
             "    ch, _ = read_chapter(src.encode(), 'f.md', 'f')\n"
             "    book = normalize(Book(Meta(title='F', short_name='F', slug='f'), (ch,)))\n"
             "    noloss.missing(src, noloss.model_text(book.chapters[0]))\n")
-    done = subprocess.run([sys.executable, "-c", code], timeout=120, cwd=Path(__file__).resolve().parents[1],
-                          capture_output=True, text=True)
+    done = python_in_child(code, timeout=120)
     assert done.returncode == 0, done.stderr
 
 

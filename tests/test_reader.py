@@ -174,14 +174,12 @@ def test_long_runs_of_marks_read_at_once() -> None:
     """A setext underline of 70 '=' (real notes repos) hung the reader for hours: the tag hint's regex had a
     repeat inside a repeat (this session's, caught before it landed by a helper's build of two real repos).
     Read in a child process with a time limit, so a regression fails instead of hanging the suite."""
-    import subprocess
-    import sys
+    from conftest import python_in_child
 
     code = ("from publisher.read.reader import read_chapter\n"
             "for ch in '=*_~':\n"
             "    read_chapter(('# T\\n\\nSome text\\n' + ch * 90 + '\\n\\n' + (ch + ' ') * 45 + 'x\\n').encode(), 'f.md', 'f')\n")
-    done = subprocess.run([sys.executable, "-c", code], timeout=60, cwd=Path(__file__).resolve().parents[1],
-                          capture_output=True, text=True)
+    done = python_in_child(code, timeout=60)
     assert done.returncode == 0, done.stderr
 
 

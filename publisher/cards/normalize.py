@@ -531,13 +531,10 @@ def inline_tags(book: m.Book) -> m.Book:
                 out += split_text((n,), TAG_RE, make)
         return tuple(out) if not same_nodes(tuple(out), nodes) else nodes
 
-    def deep(nodes: tuple[m.Inline, ...]) -> tuple[m.Inline, ...]:
-        return split(nodes)
-
     def one(ch: m.Chapter) -> m.Chapter:
         if ch.hints is not None and "tags" not in ch.hints:
             return ch  # no "#word" anywhere in its source
-        ch = map_chapter_inlines(ch, deep, title=False)
+        ch = map_chapter_inlines(ch, split, title=False)
         ch = replace(ch, blocks=_untag_titles(ch.blocks))
         first = ch.blocks[0] if ch.blocks else None
         if _tags_alone(first):

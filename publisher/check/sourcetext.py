@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from ..core.text import CJK_RANGES
 from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
-from ..read.gfmtable import ENDS_TABLE_RE, split_row
+from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
@@ -283,7 +283,7 @@ def _hard_breaks(text: str) -> str:
     cuts: list[int] = []
     for head, rows_end in _tables(text):
         cuts += [head.start() - 1] + [k for k in range(head.start(), rows_end)
-                                      if text[k] == "\n" or (text[k] == "|" and not _escaped_at(text, k))]
+                                      if text[k] == "\n" or (text[k] == "|" and not escaped(text, k))]
     if re.search(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
         # an ordered list from 2 interrupts no paragraph at the top, but one in a list item or a quote (mistune)
         for item in re.finditer(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
@@ -344,7 +344,7 @@ def _cells_apart(text: str) -> str:
     if "|#" not in text and "| #" not in text:
         return text
     cuts = [k for head, end in _tables(text) for k in range(head.start(), end)
-            if text[k] == "|" and not _escaped_at(text, k)]
+            if text[k] == "|" and not escaped(text, k)]
     if not cuts:
         return text
     out, at = [], 0
@@ -352,13 +352,6 @@ def _cells_apart(text: str) -> str:
         out.append(text[at:k + 1] + "\x04")
         at = k + 1
     return "".join(out) + text[at:]
-
-
-def _escaped_at(text: str, pos: int) -> bool:
-    n = 0
-    while pos - n - 1 >= 0 and text[pos - n - 1] == "\\":
-        n += 1
-    return n % 2 == 1
 
 
 def _definition_bodies(text: str) -> list[tuple[int, int]]:

@@ -27,18 +27,18 @@ def split_row(line: str) -> list[str]:
     text = line.strip()
     if text.startswith("|"):
         text = text[1:]
-    if text.endswith("|") and not _escaped(text, len(text) - 1):
+    if text.endswith("|") and not escaped(text, len(text) - 1):
         text = text[:-1]
     cells, start = [], 0
     for pos, ch in enumerate(text):
-        if ch == "|" and not _escaped(text, pos):
+        if ch == "|" and not escaped(text, pos):
             cells.append(text[start:pos])
             start = pos + 1
     cells.append(text[start:])
     return [c.strip().replace("\\|", "|") for c in cells]
 
 
-def _escaped(text: str, pos: int) -> bool:
+def escaped(text: str, pos: int) -> bool:
     n = 0
     while pos - n - 1 >= 0 and text[pos - n - 1] == "\\":
         n += 1
