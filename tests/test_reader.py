@@ -198,6 +198,27 @@ def test_a_footnote_defined_on_a_paragraphs_next_line_ends_the_paragraph() -> No
     assert [plain_text(b.children) for b in ch.blocks] == ["see `x", "and` here"]
 
 
+def test_a_footnote_defined_in_a_list_item_or_a_quote_is_shown() -> None:
+    """make fuzz (issue 21): mistune's plugin reads footnote definitions at the top only; in a list item or
+    a quote the line was a link's definition, its text shown nowhere and its mark left as text."""
+    ch, diags = chapter("# T\n\n- an item[^1]\n\n  [^1]: the item's note\n\n> a quote[^2]\n>\n> [^2]: the quote's note\n")
+    assert [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["the item's note", "the quote's note"]
+    assert not [d for d in diags if d.severity == "error"]
+    refs = [n.key for b in walk_blocks(ch.blocks) if isinstance(b, m.Para)
+            for n in walk_inlines(b.children) if isinstance(n, m.FootnoteRef)]
+    assert refs == [f.key for f in ch.footnotes]
+
+
+def test_an_empty_comment_ends_where_a_browser_ends_it() -> None:
+    """make fuzz (issue 21): '<!-->' and '<!--->' are whole comments (HTML; CommonMark ends the block on their
+    line); mistune looked for a later '-->' and hid the rest of the file (here a code block), and the text
+    after one on its line was read as the comment's."""
+    ch, diags = chapter("# T\n\n<!-->\n```\n<r>\n```\n\n<!--->shown after it\n")
+    assert [b.code for b in ch.blocks if isinstance(b, m.CodeBlock)] == ["<r>\n"]
+    assert not [d for d in diags if d.code == "P129"]
+    assert "shown after it" in " ".join(plain_text(b.children) for b in walk_blocks(ch.blocks) if isinstance(b, m.Para))
+
+
 def test_an_obsidian_comment_inside_a_code_span_is_code() -> None:
     """make fuzz (issue 21): '%%' comments were blanked everywhere outside fenced code, so a code span showing
     them (`%%x%%`, as Obsidian shows it) lost its text; a comment around a code span still goes."""

@@ -14,6 +14,7 @@ word keeps its line.
 from __future__ import annotations
 
 import bisect
+import functools
 import html.entities
 import re
 from typing import Callable, Iterator
@@ -44,10 +45,16 @@ ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "e
 ACTIVE_RE = re.compile(r"(?<!(?<!\\)\\)<(" + "|".join(ACTIVE_TAGS) + r")(?=[\s/>]|\Z).*?(?:</\1\s*>|\Z)",
                        re.S | re.I)
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)
-# a tag as HTML reads it (over lines, not a blank one); "<!x...>" is a bogus comment; a comment (kept)
-HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?(?:[^>\n]|\n(?![ \t]*\n))*>|</(?![A-Za-z])(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
+# a tag as HTML reads it (over lines, not a blank one); "<!x...>" is a bogus comment; a comment (kept); a
+# declaration and an instruction to their '>' (over blank lines: their HTML blocks go on over them)
+HTML_TAG_RE = re.compile(COMMENT_RE.pattern + r"|</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*>|<![A-Za-z?][^>]*>|<!(?!--)(?:[^>\n]|\n(?![ \t]*\n))*>|<\?[^>]*>|</(?![A-Za-z])(?:[^>\n]|\n(?![ \t]*\n))*>", re.M)
 TAG_RE = re.compile(r"(?<!(?<!\\)\\)(?:<[A-Za-z][\w-]*(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*"
                     r"\s*/?>|</[A-Za-z][\w-]*\s*>)")  # (as CommonMark reads a tag: "<n ->" is text)
+# a declaration (a capital letter after "<!", as mistune reads one), a processing instruction, a CDATA
+# section, in a paragraph: raw HTML, shown by no browser
+_IN_PARAGRAPH = r"(?:[^\n]|\n(?![ \t]*\n))"
+RAW_INLINE_RE = re.compile(r"(?<!(?<!\\)\\)(?:<![A-Z](?:(?!>)" + _IN_PARAGRAPH + r")*>|<\?(?:(?!\?>)" + _IN_PARAGRAPH
+                           + r")*\?>|<!\[CDATA\[(?:(?!\]\]>)" + _IN_PARAGRAPH + r")*\]\]>)")
 _TARGET = r"\(\s*(?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 # a link or image written inline or by reference: its words stay, its brackets and target go (the output
@@ -124,7 +131,7 @@ HTML_BLOCK_RE = re.compile(
     # (in a quote, or a list item's first line, too)
     r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
-    r"|^ {0,3}<!--(?:[^\n]*\n)*?[^\n]*-->[^\n]*"  # a comment's lines (kind 2)
+    r"|^ {0,3}<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
     r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
     r"|^ {0,3}(?:>[ \t]?)*<![A-Z](?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
@@ -137,11 +144,38 @@ def _in_html_block(text: str) -> "Callable[[int], bool]":
 
 
 def _after_list_item(text: str, pos: int) -> bool:
-    """Whether the line at ``pos`` follows a list item's line: mistune reads an HTML block opening there as
-    the item's, of that one line."""
-    if pos == 0 or not text[text.rfind("\n", 0, pos - 1) + 1:pos - 1].strip():
+    """Whether the line at ``pos`` follows a list item's line: mistune reads an HTML block opening there
+    (unless LIST_BREAK_RE matches it) as the item's, to the item's end (_lazy_end)."""
+    prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
+    if not prev.strip():
         return False  # (after a blank line: a block of its own)
     return _in_list(text, pos, quote=False)
+
+
+# a line that ends a list item, not one of its lazy lines, in mistune: a thematic break, a fence, a heading, a
+# quote, a list item, an HTML block's start as the reader's list reads one (a comment, a declaration, an
+# instruction; a block tag, in lower case, followed by spaces or the line's end, then by a space, a tab, a
+# line break, '>', '/>' or nothing: mistune's pattern, and the reader's rule for a tag's name after it)
+LIST_BREAK_RE = re.compile(r" {0,3}(?:(?:[-*_][ \t]*){3,}$|`{3,}|~{3,}|#{1,6}(?:[ \t]|$)|>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)"
+                           r"|</?(?:" + _BLOCK_TAGS + r"|pre|script|style|textarea)(?:[ \t]+(?:\n|>|/>|\Z)|\n(?:[ \t\n>]|/>|\Z)|\Z)"
+                           r"|<!--|<\?|<![A-Z]|<!\[CDATA\[)", re.M)
+
+
+TAG_AFTER_MARKER_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block> {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
+                                 r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M)
+
+
+def _lazy_end(text: str, pos: int) -> int:
+    """Where a list item ends whose lazy line is the one at ``pos``: before the next blank line or line that
+    ends it (LIST_BREAK_RE, unless indented two columns or more: the item's own)."""
+    at = _line_end(text, pos)
+    while at < len(text):
+        end = _line_end(text, at + 1)
+        line = text[at + 1:end]
+        if not line.strip() or (not line.startswith(("  ", "\t")) and LIST_BREAK_RE.match(line)):
+            return at
+        at = end
+    return len(text)
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -151,8 +185,16 @@ def _line_end(text: str, pos: int) -> int:
 
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
-    spans = [(f.start(), f.end()) if not _after_list_item(text, f.start()) else (f.start(), _line_end(text, f.start()))
+    spans = [(f.start(), f.end()) if LIST_BREAK_RE.match(text, f.start()) or not _after_list_item(text, f.start())
+             else (f.start(), min(f.end(), _lazy_end(text, f.start())))
              for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
+    if spans or "<" in text:  # a tag alone on the line after a marker alone: the item's HTML block (kind 7)
+        taken = [a for a, _ in spans]
+        for f in TAG_AFTER_MARKER_RE.finditer(text):
+            k = bisect.bisect_right(taken, f.start("block")) - 1
+            if k < 0 or f.start("block") >= spans[k][1]:
+                spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
+        spans.sort()
     starts = [a for a, _ in spans]
 
     def end(pos: int) -> int:
@@ -244,7 +286,8 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
     """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
     that is neither blank nor indented opens one, or an indented line above it opens a list item."""
     paragraph = blank = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item
-    for line in _lines_above(text, pos, 200):  # whose text starts on the line after its marker)
+    lines = list(_lines_above(text, pos, 201))  # whose text starts on the line after its marker)
+    for k, line in enumerate(lines[:200]):
         if not line.strip():
             if paragraph:
                 return False
@@ -252,14 +295,29 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
             continue
         if re.match(r" {0,3}#{1,6}(?:[ \t]|$)", line):  # a heading: no list item goes on over it
             return False
-        if LIST_MARK_RE.match(line):
+        if LIST_MARK_RE.match(line) and not _no_list(lines, k):
             # (an empty item, then a blank line: the item is over)
             return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
+            paragraph = False  # (the lines below it were its paragraph's lazy lines)
             continue
         if quote and line.lstrip().startswith(">"):
             return True
         paragraph = True
+    return False
+
+
+def _no_list(lines: list[str], k: int) -> bool:
+    """Whether the list marker's line ``lines[k]`` (lines nearest first) opens no list: an empty item, or a
+    number from 2, after a paragraph's line (neither interrupts a paragraph; the line above may be such a
+    marker's too)."""
+    while k + 1 < len(lines) and re.fullmatch(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]*|(?!1[.)])\d{1,9}[.)][ \t].*)", lines[k]):
+        above = lines[k + 1]
+        if not above.strip() or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above):
+            return False
+        if not CONTAINER_LINE_RE.match(above):
+            return True
+        k += 1
     return False
 
 
@@ -423,7 +481,7 @@ def source_text(text: str) -> str:
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
-    if "<" in text and HTML_BLOCK_RE.search(text):  # in an HTML block a tag is read as HTML reads it
+    if "<" in text and (HTML_BLOCK_RE.search(text) or TAG_AFTER_MARKER_RE.search(text)):  # in an HTML block a tag is read as HTML reads it
         in_html = _in_html_block(text)
         code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
         starts = [a for a, _ in code]
@@ -469,12 +527,23 @@ def source_text(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4)
+def _first_start_tags(text: str) -> dict[str, int]:
+    """Where each element's first start tag is in ``text``, by its name in lower case."""
+    first: dict[str, int] = {}
+    for f in re.finditer(r"<([A-Za-z][\w-]*)(?=[\s/>])", text):
+        first.setdefault(f.group(1).lower(), f.start())
+    return first
+
+
 def _as_html(tag: re.Match[str]) -> str:
     """A tag in an HTML block as HTML reads it: one Markdown would not take for a tag is none ("<q>"), but
     "<script/->" opens a script; a block's tag keeps the words around it apart."""
     if TAG_RE.fullmatch(tag.group()):
         name = tag.group().strip("</>").split()[0].lower()
-        return tag.group() + " " * (name in BLOCK_SPLITTING_TAGS)
+        # (an end tag closing no element is nothing: "</summary>" alone keeps the words around it together)
+        opened = not tag.group().startswith("</") or _first_start_tags(tag.string).get(name, len(tag.string)) < tag.start()
+        return tag.group() + " " * (name in BLOCK_SPLITTING_TAGS and opened)
     name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
     if name and name.group(1).lower() in ACTIVE_TAGS:
         return f"<{name.group(1)}>" + _blank(tag)
@@ -534,6 +603,8 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
+    if "<!" in text or "<?" in text:
+        text = RAW_INLINE_RE.sub(_blank, text)
     # a mark of a footnote with no definition is shown as written ("[^1]")
     text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
     text = UPDATE_LINE_RE.sub("", text)

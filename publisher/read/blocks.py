@@ -235,7 +235,7 @@ def _raw_html(cx: Ctx, tok: Token) -> m.RawBlock:
     raw = tok.get("raw", "")
     where = cx.loc.at(tok)
     stripped = raw.strip()
-    if stripped.startswith("<!--") and "-->" not in stripped[4:]:
+    if stripped.startswith("<!--") and not COMMENT_RE.match(stripped):
         cx.diags.append(diag("P129", where.file, where.line, "the rest of the file is hidden"))
     return m.RawBlock(raw, where)
 
@@ -396,7 +396,7 @@ def _trailing_closers(tok: Token) -> list[str]:
     return closers
 
 
-COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+COMMENT_RE = re.compile(r"<!--(?:-?>|.*?-->)", re.S)  # ("<!-->" and "<!--->" are whole ones, as a browser reads them)
 
 
 def _is_comment(raw: str) -> bool:

@@ -104,10 +104,13 @@ class _Events(HTMLParser):
         self.out.append(("comment", data, self.getpos()[0] - 1))
 
 
+EMPTY_COMMENT_RE = re.compile(r"<!---?>")  # a whole comment, as a browser reads it
+
+
 def events(raw: str) -> list[tuple[str, Any, int]]:
     parser = _Events()
     try:
-        parser.feed(raw)
+        parser.feed(EMPTY_COMMENT_RE.sub("<!---->", raw))  # (html.parser reads on to a later "-->")
         parser.close()
     except Exception:  # noqa: BLE001 - html.parser is lenient; never let odd markup stop a read
         return [("text", raw, 0)]

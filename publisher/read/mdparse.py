@@ -66,6 +66,12 @@ class _Parser(BlockParser):
     def parse_raw_html(self, m: Any, state: Any) -> int | None:
         # a tag's name ends at a space, a tab, the line's end, '>' or '/>' (CommonMark): "<details*>" or
         # "<summary&#0" opens no HTML block (mistune takes any name's prefix), it is a paragraph's text
+        if m.group(0).strip() == "<!--" and state.src.startswith((">", "->"), m.end()):
+            # "<!-->" and "<!--->" are whole comments (HTML's rule): the block ends with its line (CommonMark),
+            # where mistune looked for a "-->" after them and hid the rest of the file
+            end_pos = state.find_line_end()
+            state.append_token({"type": "block_html", "raw": state.get_text(end_pos)})
+            return end_pos
         if m.group(0).strip()[1:2] not in ("!", "?"):
             follows = state.src[m.end():m.end() + 2]
             if follows and follows[0] not in " \t\n>" and follows != "/>":
@@ -110,6 +116,11 @@ def parser() -> mistune.Markdown:
     # pattern wants one, and without it took the line for a link's definition, its text shown nowhere
     md.block.register("ref_footnote", footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:"), _ref_footnote,
                       before="ref_link")
+    # and inside list items and quotes too, as GitHub reads them (mistune's plugin adds it at the top only,
+    # and there the line was a link's definition: the note's text was shown nowhere)
+    for rules in (md.block.list_rules, md.block.block_quote_rules):
+        if "ref_footnote" not in rules:
+            md.block.insert_rule(rules, "ref_footnote", before="ref_link")
     return md
 
 
