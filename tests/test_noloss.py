@@ -265,6 +265,12 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "3.\n<details><a=\nU>", "3.\n<details><!\nN>", "3.\n<s>\n<!0>", "e\n3.\n<details\n```>",
     "?\n2.\n3.\n<details><!\n- a>", "<!A\n\n>", ".<!Q\n->", "a <?x y?> b", "<!-->\n```\n<r>", "<!--><n ->",
     "* <!-->p-->", "</summary>*r</summary>E*Õ", "1. X\n\n   .\ne\n\n\t<s>", "- [^1]\n\n\t[^1]:n",
+    # footnotes and references defined in list items (any indent), a definition's body or after a '!'; a
+    # heading ends a quote; a quote's lazy HTML line breaks as a list item's; a comment opened first holds
+    # the backticks in it; a line of spaces is blank; '```' with a '`' after it opens no fence
+    "1. [^1]:", "1. [1]:n", "m\n: [^1]\n[^1]:o", "![^1]\n[^1]:n", "<!-->[^1]\r[^1]:e", "><!-->[^1]\r[^1]:e",
+    "$$[^1]: note\n# Title\n1. step\n    [^1]: note\n    ", ">i\n<summary\n3.\n[^1]:", ">|\n#\n\t<s>",
+    "\x0e<!--`n-->`", " \n<s>\n```\n<s>", "==x\r```<r>==```",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

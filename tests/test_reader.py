@@ -209,6 +209,23 @@ def test_a_footnote_defined_in_a_list_item_or_a_quote_is_shown() -> None:
     assert refs == [f.key for f in ch.footnotes]
 
 
+def test_a_heading_right_after_a_quote_is_a_heading() -> None:
+    """make fuzz (issue 21): mistune took '## Next' on the line after '> a quote' for the quote's lazy text (a
+    paragraph in the quote: no section, no anchor, no place in the contents); CommonMark ends the quote."""
+    ch, _ = chapter("# T\n\n> [!tip]\n> a quoted line\n## Next section\n\ntext\n")
+    sections = [b for b in walk_blocks(ch.blocks) if isinstance(b, m.Section)]
+    assert [(plain_text(s.title), s.anchor) for s in sections] == [("Next section", "next-section")]
+
+
+def test_a_footnote_mark_after_an_exclamation_mark_is_a_footnote() -> None:
+    """make fuzz (issue 21): 'amazing![^1]' was read as an image that failed to be one: the mark stayed as
+    text, the note unused and left out (P123, P124); GitHub shows '!' then the note's mark."""
+    ch, diags = chapter("# T\n\nThis is amazing![^1] really.\n\n[^1]: the note\n\n![^2](pic.png)\n\n[^2]: unused\n")
+    assert plain_text(ch.blocks[0].children) == "This is amazing! really."
+    assert [f.key for f in ch.footnotes] == ["1"]
+    assert [d.code for d in diags if d.code in ("P123", "P124")] == ["P123"]  # ('![^2](pic.png)' is an image)
+
+
 def test_an_empty_comment_ends_where_a_browser_ends_it() -> None:
     """make fuzz (issue 21): '<!-->' and '<!--->' are whole comments (HTML; CommonMark ends the block on their
     line); mistune looked for a later '-->' and hid the rest of the file (here a code block), and the text

@@ -34,11 +34,12 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|1[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```|~~~|\$\$|\[[^\]\n]*\]:))"
+_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|1[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
+BLANK_LINE_RE = re.compile(r"^[ \t]+$", re.M)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
@@ -62,11 +63,12 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
 LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT.replace(")*)", ")+)") + r"\]\[[^\]\n]*\](?!\()")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
-REF_DEF_RE = re.compile(r"^[ \t>]*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
+REF_DEF_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
-# a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+# a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones (one
+# indented four columns or more is a list item's, or indented code, which is read before this)
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
@@ -113,7 +115,10 @@ SPAN_RE = re.compile(_SPAN)
 # (and a highlight or a deletion opened first holds the spans inside it: "==```==" is no code's start)
 _MATH = r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
 _MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
-SPAN_SCANNERS = {(math, mark): re.compile(_MATH * math + _MARK * mark + _SPAN) for math in (0, 1) for mark in (0, 1)}
+# (and a comment opened first holds the backticks inside it: "<!--`x-->`" is a comment, then a '`')
+_COMMENT = r"(?P<comment>(?<!\\)<!--(?:-?>|(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?-->))|"
+SPAN_SCANNERS = {(math, mark, comment): re.compile(_COMMENT * comment + _MATH * math + _MARK * mark + _SPAN)
+                 for math in (0, 1) for mark in (0, 1) for comment in (0, 1)}
 
 
 def _span_scanner(text: str) -> "re.Pattern[str] | None":
@@ -121,7 +126,7 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
     (each alternative costs a scan); None: the text has no '`'."""
     if "`" not in text:
         return None
-    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text)]
+    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text, "<!--" in text)]
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
@@ -131,7 +136,7 @@ HTML_BLOCK_RE = re.compile(
     # (in a quote, or a list item's first line, too)
     r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
-    r"|^ {0,3}<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
+    r"|^ {0,3}(?:>[ \t]?)*<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
     r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
     r"|^ {0,3}(?:>[ \t]?)*<![A-Z](?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
     r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
@@ -149,7 +154,7 @@ def _after_list_item(text: str, pos: int) -> bool:
     prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
     if not prev.strip():
         return False  # (after a blank line: a block of its own)
-    return _in_list(text, pos, quote=False)
+    return _in_list(text, pos)  # (or a quote's: its lazy lines break alike)
 
 
 # a line that ends a list item, not one of its lazy lines, in mistune: a thematic break, a fence, a heading, a
@@ -268,7 +273,8 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
         a, b = found.span("code")
         k = bisect.bisect_right(starts, a) - 1
         if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies) \
-                or any(f.start() <= a < f.end() for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)) \
+                or any(f.start() <= a < f.end() and len(re.match(r"[ \t]*", f.group()).group().expandtabs(4)) < 4
+                       for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)) \
                 or any(s_ <= a < e_ for s_, e_ in tables):
             continue
         blocks.append((a, b))
@@ -477,6 +483,7 @@ def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
     text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
+    text = BLANK_LINE_RE.sub("", text)  # (a line of spaces is a blank line: no word, no paragraph's line)
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
@@ -551,12 +558,13 @@ def _as_html(tag: re.Match[str]) -> str:
 
 
 def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
-    """A comment opened in an HTML block left out as html.parser reads it: to its "-->" (not "<!-->"), over
-    any line of the block; one not closed there is text."""
+    """A comment opened in an HTML block left out as html.parser reads it: to its "-->", over any line of the
+    block ("<!-->" and "<!--->" are whole ones, as the reader reads them); one not closed there is text."""
     out, at = [], 0
     while (start := text.find("<!--", at)) >= 0:
         limit = block_end(start)
-        found = HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None
+        empty = re.compile(r"<!---?>").match(text, start) if limit >= 0 else None
+        found = empty or (HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None)
         if found is None or (start and text[start - 1] == "\\"):
             if limit >= 0 and found is None:  # html.parser shows "<!--" up to the next '>' as text: no tag in it
                 stop = text.find(">", start, limit)

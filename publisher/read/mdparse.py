@@ -11,6 +11,8 @@ the source's lines one for one. The reader reads ``_line`` and never searches.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import mistune
@@ -25,10 +27,16 @@ Token = dict[str, Any]
 PLUGINS = ["strikethrough", "footnotes", "def_list", "mark"]  # with gfmtable (GitHub's tables), mathsyntax and admonitions
 
 
+QUOTE_BREAKS = ["blank_line", "thematic_break", "fenced_code", "list", "block_html"]  # (mistune's, in extract_block_quote)
+_DOCUMENT_ENV: list[dict[str, Any]] = []  # the document's env while a definition's body is parsed
+
+
 class _State(BlockState):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.kids: list[_State] = []
+        if parent is None and _DOCUMENT_ENV:  # a definition's body: mistune's plugin parses it in a state of
+            self.env = _DOCUMENT_ENV[-1]  # its own; its footnotes and references are the document's
 
     def child_state(self, src: str, lazy_line_starts: Any = None) -> "_State":
         child = super().child_state(src, lazy_line_starts)
@@ -50,7 +58,11 @@ class _Parser(BlockParser):
         n_tokens, n_kids = len(state.tokens), len(getattr(state, "kids", ()))
         # a definition list replaces the paragraph before it (its terms): it starts there
         para_start = next((t.get("_start") for t in reversed(state.tokens[-2:]) if t["type"] == "paragraph"), None)
-        end = super().parse_method(m, state)
+        _DOCUMENT_ENV.append(state.env)
+        try:
+            end = super().parse_method(m, state)
+        finally:
+            _DOCUMENT_ENV.pop()
         # the child states this call made (a nested call that broke a list item claimed its own)
         kids = [k for k in getattr(state, "kids", ())[n_kids:] if not getattr(k, "claimed", False)]
         for tok in state.tokens[max(0, n_tokens - 2):]:
@@ -62,6 +74,11 @@ class _Parser(BlockParser):
                         k.claimed = True
         return end
 
+
+    def compile_sc(self, rules: Any = None) -> Any:
+        if rules == QUOTE_BREAKS:  # a block quote's lazy lines: a heading ends the quote (CommonMark), where
+            rules = [*rules, "atx_heading"]  # mistune took "## Next" after "> a quote" for the quote's text
+        return super().compile_sc(rules)
 
     def parse_raw_html(self, m: Any, state: Any) -> int | None:
         # a tag's name ends at a space, a tab, the line's end, '>' or '/>' (CommonMark): "<details*>" or
@@ -96,7 +113,18 @@ def _ref_footnote(block: Any, m: Any, state: Any) -> int:
     return end
 
 
+FOOTNOTE_AFTER_BANG_RE = re.compile(r"!\[\^([^\]\s]+)\](?![(\[])")
+
+
 class _Inline(InlineParser):
+    def parse_link(self, m: Any, state: Any) -> int | None:
+        # "amazing![^1]": a '!' then a footnote's mark (GitHub's reading), not an image that fails to be one
+        found = FOOTNOTE_AFTER_BANG_RE.match(state.src, m.start())
+        if found and footnotes.unikey(found.group(1)) in (state.env.get("ref_footnotes") or {}):
+            self.process_text("!", state)
+            return m.start() + 1
+        return super().parse_link(m, state)
+
     def parse_escape(self, m: Any, state: Any) -> int:
         end = super().parse_escape(m, state)
         if m.group(0) == "\\#":  # "\#word" is no tag: a token no text merges over ends the escaped '#'
