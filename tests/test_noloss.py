@@ -271,6 +271,15 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "1. [^1]:", "1. [1]:n", "m\n: [^1]\n[^1]:o", "![^1]\n[^1]:n", "<!-->[^1]\r[^1]:e", "><!-->[^1]\r[^1]:e",
     "$$[^1]: note\n# Title\n1. step\n    [^1]: note\n    ", ">i\n<summary\n3.\n[^1]:", ">|\n#\n\t<s>",
     "\x0e<!--`n-->`", " \n<s>\n```\n<s>", "==x\r```<r>==```",
+    # a line of five spaces goes on with a paragraph (mistune); a marker indented four columns at the top is
+    # a paragraph's text, in a list an item; a tag alone opens an HTML block after a heading, an HTML block
+    # or indented code; an empty quote line has no lazy lines; a comment's block ends a list item above it;
+    # a flashcard's '::#x' is a tag; an instruction opened first holds backticks; an HTML block in a
+    # definition's body ends with it; an inline element's words before a block it holds are a paragraph's
+    "`\n     \n`[](x)`", "`\n    - `[](j)`", "- a `x\n    - b` [](y)", "    -\n<y>\n```\n&mp;",
+    "<!-->\n<y>\n```\n<y>", "# h\n<y>\n```\n<y>", ">\nn\n<summary\n```\n&parab", "    -\n<summary\n```\n&mp;",
+    "-\n<!-->\n<summary\n```>", "::#f\n#flashcards", ")<?µ`?>`", "m\n: \n<summary>\n: n<!--<b>",
+    "<summary>v<b>#s\n#f<summary>", "<details>\x07<b>#s\n#s<details>",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

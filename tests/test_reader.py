@@ -226,6 +226,15 @@ def test_a_footnote_mark_after_an_exclamation_mark_is_a_footnote() -> None:
     assert [d.code for d in diags if d.code in ("P123", "P124")] == ["P123"]  # ('![^2](pic.png)' is an image)
 
 
+def test_an_inline_elements_words_before_a_block_it_holds_go_on_with_the_text() -> None:
+    """make fuzz (issue 21): 'v<b>x ...<summary>' made a paragraph of its own of the bold words (unbold), so
+    'v<b>#tag' read as a tag alone, not as the words glued to 'v' a browser shows."""
+    ch, _ = chapter("# T\n\n<details>\nintro <b>bold words\n<summary>inner</summary></b>\n</details>\n")
+    para = ch.blocks[0].blocks[0]
+    assert plain_text(para.children) == "intro bold words"
+    assert any(isinstance(n, m.Strong) and plain_text(n.children) == "bold words" for n in para.children)
+
+
 def test_an_empty_comment_ends_where_a_browser_ends_it() -> None:
     """make fuzz (issue 21): '<!-->' and '<!--->' are whole comments (HTML; CommonMark ends the block on their
     line); mistune looked for a later '-->' and hid the rest of the file (here a code block), and the text

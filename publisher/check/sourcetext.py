@@ -34,12 +34,12 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=[ \t]*(?:\n|(?:[-*+]|#{1,6}|1[.)])(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
+_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
-BLANK_LINE_RE = re.compile(r"^[ \t]+$", re.M)
+BLANK_LINE_RE = re.compile(r"^(?! {4}[ \t]| *\t[ \t])[ \t]+$", re.M)  # (five spaces are a paragraph's line to mistune)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
@@ -82,7 +82,7 @@ NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
-INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04)|(?<=::))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
@@ -116,7 +116,8 @@ SPAN_RE = re.compile(_SPAN)
 _MATH = r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
 _MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
 # (and a comment opened first holds the backticks inside it: "<!--`x-->`" is a comment, then a '`')
-_COMMENT = r"(?P<comment>(?<!\\)<!--(?:-?>|(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?-->))|"
+_COMMENT = (r"(?P<comment>(?<!\\)(?:<!--(?:-?>|(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?-->)|<\?(?:[^\n]|(?!" + _BLOCK_BREAK
+            + r")\n)*?\?>|<![A-Z](?:[^>\n]|(?!" + _BLOCK_BREAK + r")\n)*>))|")  # (an instruction, a declaration too)
 SPAN_SCANNERS = {(math, mark, comment): re.compile(_COMMENT * comment + _MATH * math + _MARK * mark + _SPAN)
                  for math in (0, 1) for mark in (0, 1) for comment in (0, 1)}
 
@@ -126,7 +127,7 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
     (each alternative costs a scan); None: the text has no '`'."""
     if "`" not in text:
         return None
-    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text, "<!--" in text)]
+    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text, "<!" in text or "<?" in text)]
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
@@ -170,6 +171,37 @@ TAG_AFTER_MARKER_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block
                                  r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M)
 
 
+TAG_LINE_RE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
+ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,})$")  # a heading, a break
+
+
+def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` with the HTML blocks of a tag alone on its line (kind 7) right after a line that is no
+    paragraph's (a heading, a thematic break, an HTML block's last line, indented code after a blank line):
+    kind 7 interrupts no paragraph, but opens after any other block."""
+    if "<" not in text:
+        return spans
+    for f in TAG_LINE_RE.finditer(text):
+        a = f.start()
+        if a == 0 or text[a - 1] != "\n":
+            continue
+        k = bisect.bisect_right([x for x, _ in spans], a) - 1
+        if k >= 0 and a < spans[k][1]:
+            continue  # (inside a block already)
+        prev_start = text.rfind("\n", 0, a - 1) + 1
+        prev = text[prev_start:a - 1]
+        if not prev.strip():
+            continue  # (HTML_BLOCK_RE's own)
+        after_block = k >= 0 and spans[k][1] == a - 1
+        indented_code = False
+        if prev.startswith(("    ", "\t")) and not _in_list(text, prev_start):
+            above = next((line for line in _lines_above(text, prev_start, 200) if not line.startswith(("    ", "\t"))), "")
+            indented_code = not above.strip()  # (its run of indented lines follows a blank line, or the top)
+        if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code:
+            spans.insert(k + 1, (a, f.end()))
+    return spans
+
+
 def _lazy_end(text: str, pos: int) -> int:
     """Where a list item ends whose lazy line is the one at ``pos``: before the next blank line or line that
     ends it (LIST_BREAK_RE, unless indented two columns or more: the item's own)."""
@@ -200,6 +232,10 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
         spans.sort()
+        spans = _tag_blocks_after_blocks(text, spans)
+        if spans and "\n:" in text:  # in a definition's body, an HTML block ends with the body
+            bodies = _definition_bodies(text)
+            spans = [(a, min([b] + [e for s_, e in bodies if s_ <= a < e])) for a, b in spans]
     starts = [a for a, _ in spans]
 
     def end(pos: int) -> int:
@@ -299,16 +335,19 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
                 return False
             blank = True
             continue
-        if re.match(r" {0,3}#{1,6}(?:[ \t]|$)", line):  # a heading: no list item goes on over it
-            return False
-        if LIST_MARK_RE.match(line) and not _no_list(lines, k):
+        if re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|<!--|<\?|<![A-Z])", line):
+            return False  # a heading, a comment's (an instruction's, a declaration's) block: no item goes on over it
+        if LIST_MARK_RE.match(line) and not _no_list(lines, k) \
+                and not (len(re.match(r"[ \t]*", line).group().expandtabs(4)) >= 4 and not paragraph and not blank):
+            # (a marker indented four columns, just above: indented code or a paragraph's line, unless a list
+            # item above holds it)
             # (an empty item, then a blank line: the item is over)
             return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
             paragraph = False  # (the lines below it were its paragraph's lazy lines)
             continue
         if quote and line.lstrip().startswith(">"):
-            return True
+            return bool(line.lstrip()[1:].strip()) or not paragraph  # (an empty quote line has no lazy lines)
         paragraph = True
     return False
 
@@ -359,6 +398,10 @@ def _hard_breaks(text: str) -> str:
                 inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
             if inside or (top is not None and CONTAINER_LINE_RE.match(top)):
                 cuts.append(item.start() - 1)
+    if DEEP_ITEM_RE.search(text):  # a list item indented four columns or more: in a list, it breaks a line
+        for item in DEEP_ITEM_RE.finditer(text):  # (at the top, it is a paragraph's: mistune's lazy line)
+            if _in_list(text, item.start()):
+                cuts.append(item.start() - 1)
     if ":" in text:
         for dd in DEFINITION_RE.finditer(text):
             at = dd.start() - 1  # the line break before ": text", and those between the lines above it
@@ -378,6 +421,7 @@ def _hard_breaks(text: str) -> str:
     return "".join(chars)
 
 
+DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:[-*+]|1[.)])(?:[ \t]|$)", re.M)
 CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
 INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
 

@@ -258,8 +258,11 @@ def to_blocks(cx: Html, kids: list[Any], line: int) -> list[Any]:
             out.append(m.RawBlock(_closed(kid), cx.loc(kid.line)))  # refused (P110); its words stay
             out.extend(to_blocks(cx, kid.kids, kid.line))
         elif isinstance(kid, El) and _holds_blocks(kid):
+            lead, rest = _inline_lead(kid)  # (its words before its first block go on with the text before it)
+            if lead is not None:
+                run.append(lead)
             flush()  # <b> around paragraphs (<b>, blank line, Markdown, </b>): read what it holds
-            out.extend(to_blocks(cx, kid.kids, kid.line))
+            out.extend(to_blocks(cx, rest, kid.line))
         elif isinstance(kid, (tuple, El)) or isinstance(kid, m.INLINE_TYPES):
             run.append(kid)
         else:
@@ -322,7 +325,24 @@ def _details(cx: Html, el: El) -> list[m.Block]:
 def _summary(cx: Html, el: El) -> tuple[tuple[m.Inline, ...], tuple[m.Block, ...]]:
     """A ``<summary>``'s words, and the blocks it holds after them (a list, code: Markdown between its tags)."""
     cut = next((n for n, k in enumerate(el.kids) if _is_block(k)), len(el.kids))
-    return tuple(_trim(to_inlines(cx, el.kids[:cut], el.line))), _inner_blocks(cx, el.kids[cut:], el.line)
+    words, rest = el.kids[:cut], el.kids[cut:]
+    if rest and isinstance(rest[0], El) and rest[0].tag not in BLOCK_TAGS:  # "v<b>x<ul>...": 'x' is a word
+        lead, inner = _inline_lead(rest[0])
+        words, rest = (words + [lead] if lead is not None else words), inner + rest[1:]
+    return tuple(_trim(to_inlines(cx, words, el.line))), _inner_blocks(cx, rest, el.line)
+
+
+def _inline_lead(el: El) -> tuple[El | None, list[Any]]:
+    """An inline element that holds blocks: its words before the first of them (as a browser shows them, on
+    the line before: an element of their own, or None when there are none) and the rest of what it holds."""
+    cut = next((n for n, k in enumerate(el.kids) if _is_block(k)), len(el.kids))
+    lead = el.kids[:cut]
+    if not any(isinstance(k, El) or (isinstance(k, tuple) and k[0].strip()) or isinstance(k, m.INLINE_TYPES) for k in lead):
+        return None, el.kids[cut:]
+    lead = list(lead)
+    if isinstance(lead[-1], tuple):  # (the line break before the block ends the words, not a space in them)
+        lead[-1] = (lead[-1][0].rstrip(), lead[-1][1])
+    return El(el.tag, el.attrs, el.line, el.source, lead), el.kids[cut:]
 
 
 def _is_block(kid: Any) -> bool:
