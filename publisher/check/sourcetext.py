@@ -81,7 +81,7 @@ LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=
 NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
-SOUND_RE = re.compile(r"\[sound:(?:[^\[\]\n]|\[(?![^\]\n]*\]\())+\]")  # (as normalization reads it; a link is no name)
+SOUND_RE = re.compile(r"\[sound:(?:\\\[|[^\[\]\n]|\[(?![^\]\n]*\]\([^)\n]*\)))+\](?!\([^)\n]*\))")  # (as normalization reads it; a link is no name, nor a link's text; '\[' is HTML's text, no link's)
 INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04)|(?<=::))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
@@ -138,9 +138,9 @@ HTML_BLOCK_RE = re.compile(
     r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}(?:>[ \t]?)*<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
-    r"|^ {0,3}<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
+    r"|^ {0,3}(?:>[ \t]?)*<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
     r"|^ {0,3}(?:>[ \t]?)*<![A-Z](?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
-    r"|^ {0,3}<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
+    r"|^ {0,3}(?:>[ \t]?)*<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
     re.M | re.I)
 
 
@@ -396,8 +396,8 @@ def _hard_breaks(text: str) -> str:
                     break
                 top = line
                 inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
-            if inside or (top is not None and CONTAINER_LINE_RE.match(top)):
-                cuts.append(item.start() - 1)
+            if inside or (top is not None and (CONTAINER_LINE_RE.match(top) or (top[:1] in " \t" and _in_list(text, item.start())))):
+                cuts.append(item.start() - 1)  # (or an indented paragraph's in a list item: the list's next item)
     if DEEP_ITEM_RE.search(text):  # a list item indented four columns or more: in a list, it breaks a line
         for item in DEEP_ITEM_RE.finditer(text):  # (at the top, it is a paragraph's: mistune's lazy line)
             if _in_list(text, item.start()):
@@ -541,12 +541,12 @@ def source_text(text: str) -> str:
             k = bisect.bisect_right(starts, pos) - 1
             return k >= 0 and pos < code[k][1]
         block_end = _html_block_end(text)
-        text = HTML_TAG_RE.sub(lambda f: _as_html(f) if f.end() <= block_end(f.start()) and not in_code(f.start())
-                               and not f.group().startswith("<!--") else f.group(), text)
+        text = _tags_as_html(text, block_end, in_code)
         text = _html_comments(text, _html_block_end(text))
         if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
             in_html = _in_html_block(text)
-            text = re.sub(r"(?<!\\)\[", lambda f: "\\[" if in_html(f.start()) else "[", text)
+            text = re.sub(r"(?<!\\)\[(?!sound:)|(?<=\])\(", lambda f: "\\" + f.group() if in_html(f.start()) else f.group(),
+                          text)  # (a sound's name is read in any text; "](" there opens no link's target)
         if "&#" in text:  # and a number's reference needs no ';' there (HTML's rule): "&#0" is U+FFFD
             in_html = _in_html_block(text)
             text = NUMBER_REF_RE.sub(lambda f: f.group() + ";" if in_html(f.start()) else f.group(), text)
@@ -576,6 +576,21 @@ def source_text(text: str) -> str:
         if k < len(code):  # the fence's language is no word of the text
             out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
     return "".join(out)
+
+
+def _tags_as_html(text: str, block_end: "Callable[[int], int]", in_code: "Callable[[int], bool]") -> str:
+    """Each tag in an HTML block as HTML reads it (_as_html). A tag over lines that starts outside any block
+    holds none of the tags after its '<' ("<e" then a line "<?d>": the instruction's block is HTML)."""
+    out, at, pos = [], 0, 0
+    while (f := HTML_TAG_RE.search(text, pos)) is not None:
+        if f.group().startswith("<!--"):
+            pos = f.end()
+        elif f.end() <= block_end(f.start()) and not in_code(f.start()):
+            out += [text[at:f.start()], _as_html(f)]
+            at = pos = f.end()
+        else:
+            pos = f.start() + 1 if "\n" in f.group() else f.end()
+    return "".join(out) + text[at:] if out else text
 
 
 @functools.lru_cache(maxsize=4)
@@ -620,7 +635,7 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
             at = start + 4
             continue
         end = found.end()
-        out.append(text[at:start] + "<!---->" + "\n" * text.count("\n", start, end))  # (still a block's start)
+        out.append(text[at:start] + "<!--" + "\n" * text.count("\n", start, end) + "-->")  # (still a block's start; what follows it stays on its line)
         at = end
     return "".join(out) + text[at:] if out else text
 
@@ -677,7 +692,7 @@ def _legacy_names(text: str) -> str:
     def one(f: re.Match[str]) -> str:
         if any(a <= f.start() < b for a, b in refs):
             return f.group()
-        return f" {f.group(1)} "
+        return f"\x05{f.group(1)}\x05"  # (apart, no space: "==&parax==" stays a highlight)
     return LEGACY_ENTITY_RE.sub(one, text)
 
 
