@@ -286,6 +286,13 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # over lines outside a block holds no tag after its '<'; scripts and instructions in quotes
     "==&paraî**y==**", "[sound:[](", "[sound:i]()4", "<script></script>[sound:!]()", "><script></script>[sound:[]()",
     "<!--\n-->```\n<d>", "1. X\n\n   `\n2. `", "<e\n<?d>",
+    # a footnote defined again after a code block; tag blocks after an empty quote line; "- --" is a thematic
+    # break; a marker indented four columns is no list's; a definition right after another's body; an HTML
+    # block on a list item's line ends with the item; a table's row is no paragraph's line; a tag or a
+    # comment over lines leaves no blank line in its block
+    "[^1]\n[^1]:\n```\n```\n[^1]:n", ">\n<e>\n```\n<s>", "- --\n<details><!2\n>", "    -\n1\n<details><b\n<!-->",
+    "m\n: \n-\n: \n\n    <d>", "3. <y>\n- [](g)", ">\n<details\n```>", "a||\n-|-\ne\n3. \n<summary\n- [](a)",
+    "<details><!\n>\n```\n<s>", "<details><!--\no\n-->\n```\n<s>",
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -153,8 +153,8 @@ def _after_list_item(text: str, pos: int) -> bool:
     """Whether the line at ``pos`` follows a list item's line: mistune reads an HTML block opening there
     (unless LIST_BREAK_RE matches it) as the item's, to the item's end (_lazy_end)."""
     prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
-    if not prev.strip():
-        return False  # (after a blank line: a block of its own)
+    if not prev.strip() or re.fullmatch(r"[ \t]*>[ \t>]*", prev):
+        return False  # (after a blank line, or an empty quote's line: a block of its own)
     return _in_list(text, pos)  # (or a quote's: its lazy lines break alike)
 
 
@@ -172,7 +172,7 @@ TAG_AFTER_MARKER_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block
 
 
 TAG_LINE_RE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
-ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,})$")  # a heading, a break
+ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,}|>[ \t]*)$")  # a heading, a break, an empty quote line
 
 
 def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -222,8 +222,9 @@ def _line_end(text: str, pos: int) -> int:
 
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
-    spans = [(f.start(), f.end()) if LIST_BREAK_RE.match(text, f.start()) or not _after_list_item(text, f.start())
-             else (f.start(), min(f.end(), _lazy_end(text, f.start())))
+    spans = [(f.start(), min(f.end(), _lazy_end(text, f.start())))
+             if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start()))
+             else (f.start(), f.end())  # (on a list item's line, or its lazy line: it ends with the item)
              for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
     if spans or "<" in text:  # a tag alone on the line after a marker alone: the item's HTML block (kind 7)
         taken = [a for a, _ in spans]
@@ -337,10 +338,12 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
             continue
         if re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|<!--|<\?|<![A-Z])", line):
             return False  # a heading, a comment's (an instruction's, a declaration's) block: no item goes on over it
-        if LIST_MARK_RE.match(line) and not _no_list(lines, k) \
-                and not (len(re.match(r"[ \t]*", line).group().expandtabs(4)) >= 4 and not paragraph and not blank):
-            # (a marker indented four columns, just above: indented code or a paragraph's line, unless a list
-            # item above holds it)
+        if THEMATIC_BREAK_RE.match(line):
+            return False  # ("- --" is a thematic break, no list item)
+        if LIST_MARK_RE.match(line) and len(re.match(r"[ \t]*", line).group().expandtabs(4)) < 4 \
+                and not _no_list(lines, k, lambda j: _in_table(text, pos, j)):
+            # (a marker indented four columns: indented code or a paragraph's line, unless a list item above
+            # holds it: the lines above tell)
             # (an empty item, then a blank line: the item is over)
             return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
@@ -352,16 +355,32 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
     return False
 
 
-def _no_list(lines: list[str], k: int) -> bool:
+def _in_table(text: str, pos: int, j: int) -> bool:
+    """Whether the line ``j + 1`` lines above the one holding ``pos`` is a GFM table's."""
+    at = text.rfind("\n", 0, pos)
+    for _ in range(j):
+        at = text.rfind("\n", 0, at) if at > 0 else -1
+    start = text.rfind("\n", 0, at) + 1 if at > 0 else 0
+    spans = _table_spans(text)
+    k = bisect.bisect_right([a for a, _ in spans], start) - 1
+    return k >= 0 and start < spans[k][1]
+
+
+@functools.lru_cache(maxsize=4)
+def _table_spans(text: str) -> list[tuple[int, int]]:
+    return [(head.start(), end) for head, end in _tables(text)]
+
+
+def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambda j: False) -> bool:
     """Whether the list marker's line ``lines[k]`` (lines nearest first) opens no list: an empty item, or a
     number from 2, after a paragraph's line (neither interrupts a paragraph; the line above may be such a
-    marker's too)."""
+    marker's too; a table's row is no paragraph's: ``in_table(j)``, is ``lines[j]`` a table's row)."""
     while k + 1 < len(lines) and re.fullmatch(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]*|(?!1[.)])\d{1,9}[.)][ \t].*)", lines[k]):
         above = lines[k + 1]
         if not above.strip() or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above):
             return False
         if not CONTAINER_LINE_RE.match(above):
-            return True
+            return not in_table(k + 1)
         k += 1
     return False
 
@@ -421,6 +440,7 @@ def _hard_breaks(text: str) -> str:
     return "".join(chars)
 
 
+THEMATIC_BREAK_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:[-*+]|1[.)])(?:[ \t]|$)", re.M)
 CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
 INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
@@ -470,12 +490,13 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
     for dd in DEFINITION_RE.finditer(text):
         if dd.start() <= top:  # (no term above it: a paragraph's ':')
             continue
+        follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
-        if above is None or CONTAINER_LINE_RE.match(above) or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above):
+        if not follows and (above is None or CONTAINER_LINE_RE.match(above)
+                            or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above)):
             continue  # (no paragraph above it: no term, no definition)
-        if not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start()):
+        if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start()):
             continue  # (a list item's lazy lines: mistune reads no definition there)
-            continue
         pos = text.find("\n", dd.end())
         while pos >= 0:
             nxt = pos + 1
@@ -571,8 +592,9 @@ def source_text(text: str) -> str:
             defined |= {own for _, _, own in bodies}
             at += len(p)
     out = []
+    seen: set[str] = set()
     for k, part in enumerate(prose):
-        out.append(_prose(part, used, defined))
+        out.append(_prose(part, used, defined, seen))
         if k < len(code):  # the fence's language is no word of the text
             out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
     return "".join(out)
@@ -611,9 +633,10 @@ def _as_html(tag: re.Match[str]) -> str:
         opened = not tag.group().startswith("</") or _first_start_tags(tag.string).get(name, len(tag.string)) < tag.start()
         return tag.group() + " " * (name in BLOCK_SPLITTING_TAGS and opened)
     name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
+    # (its lines kept, not blank: a tag over lines does not end its HTML block)
     if name and name.group(1).lower() in ACTIVE_TAGS:
-        return f"<{name.group(1)}>" + _blank(tag)
-    return "<q>" + _blank(tag)
+        return f"<{name.group(1)}>" + "\n<q>" * tag.group().count("\n")
+    return "<q>" + "\n<q>" * tag.group().count("\n")
 
 
 def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
@@ -635,7 +658,8 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
             at = start + 4
             continue
         end = found.end()
-        out.append(text[at:start] + "<!--" + "\n" * text.count("\n", start, end) + "-->")  # (still a block's start; what follows it stays on its line)
+        # (still a block's start; no blank line in it, so its block goes on; what follows it stays on its line)
+        out.append(text[at:start] + "<!--" + "\n<q>" * text.count("\n", start, end) + "-->")
         at = end
     return "".join(out) + text[at:] if out else text
 
@@ -644,7 +668,7 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
     return "\n" * found.group().count("\n")
 
 
-def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
+def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set[str] | None = None) -> str:
     text = COMMENT_RE.sub(_blank, text)
     if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
         text = _legacy_names(text)
@@ -657,7 +681,7 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset()) -> str:
         text = PLUGIN_CLOZE_RE.sub(r"\1\2\3", text)
     text = OBSIDIAN_COMMENT_RE.sub(_blank, text)
     text = REF_DEF_RE.sub(_blank, text)
-    text = _unused_footnotes(text, used)
+    text = _unused_footnotes(text, used, set() if seen is None else seen)
     # (before links go: a star's neighbours decide whether it pairs; a*b in a formula is the formula's)
     text = _outside_math(text, _intraword)
     text = EMBED_RE.sub("", text)
@@ -696,11 +720,11 @@ def _legacy_names(text: str) -> str:
     return LEGACY_ENTITY_RE.sub(one, text)
 
 
-def _unused_footnotes(text: str, used: set[str]) -> str:
-    """A footnote's definition that nothing refers to is left out, as every output leaves it (P123 says so)."""
+def _unused_footnotes(text: str, used: set[str], seen: set[str]) -> str:
+    """A footnote's definition that nothing refers to is left out, as every output leaves it (P123 says so);
+    ``seen``: the footnotes defined before (in the file's text before a code block, say)."""
     if "[^" not in text:
         return text
-    seen: set[str] = set()
 
     def one(f: re.Match[str]) -> str:
         key = f.group(1).lower()
