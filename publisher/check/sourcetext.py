@@ -88,6 +88,7 @@ HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
 FENCE_INFO_ANY_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?::[ \t]+)?(?:`{3,}|~{3,})([^\n`]*)$", re.M)
 FENCE_INFO_RE = re.compile(r"^([ \t>]*)(`{3,}(?=[^\n`]*$)|~{3,})[^\n]*$", re.M)  # (a '~~~' fence's info may hold '`')
+BLOCK_TAG_NAMES = frozenset(_BLOCK_TAGS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|"))
 # tags whose element the words around it do not run into (a line break, a paragraph, a cell)
 SPLITTING_TAGS = frozenset({"br", "p", "li", "td", "th", "tr", "div"})
 # and, in an HTML block, the blocks the reader makes of these (a paragraph's words run on over them inline)
@@ -222,10 +223,14 @@ def _line_end(text: str, pos: int) -> int:
 
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
-    spans = [(f.start(), min(f.end(), _lazy_end(text, f.start())))
-             if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start()))
-             else (f.start(), f.end())  # (on a list item's line, or its lazy line: it ends with the item)
-             for f in HTML_BLOCK_RE.finditer(text)] if "<" in text else []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while "<" in text and (f := HTML_BLOCK_RE.search(text, pos)) is not None:
+        if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start())):
+            spans.append((f.start(), min(f.end(), _lazy_end(text, f.start()))))  # (on a list item's line, or its
+        else:  # lazy line: it ends with the item, and the lines after it are read again)
+            spans.append((f.start(), f.end()))
+        pos = max(spans[-1][1], f.start() + 1)
     if spans or "<" in text:  # a tag alone on the line after a marker alone: the item's HTML block (kind 7)
         taken = [a for a, _ in spans]
         for f in TAG_AFTER_MARKER_RE.finditer(text):
@@ -410,9 +415,11 @@ def _hard_breaks(text: str) -> str:
         # an ordered list from 2 interrupts no paragraph at the top, but one in a list item or a quote (mistune)
         for item in re.finditer(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
             top, inside = None, False  # the paragraph above it: a list item's or a quote's? (its first line,
-            for line in _lines_above(text, item.start(), 50):  # or a line that opened one inside it)
+            for j, line in enumerate(_lines_above(text, item.start(), 50)):  # or a line that opened one inside it)
                 if not line.strip():
                     break
+                if re.match(r" {0,3}(?:=+|-{2,})[ \t]*$", line) or ("|" in text and _in_table(text, item.start(), j)):
+                    break  # (a heading's underline, a table's row: the paragraph starts below it)
                 top = line
                 inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
             if inside or (top is not None and (CONTAINER_LINE_RE.match(top) or (top[:1] in " \t" and _in_list(text, item.start())))):
@@ -636,6 +643,10 @@ def _as_html(tag: re.Match[str]) -> str:
     # (its lines kept, not blank: a tag over lines does not end its HTML block)
     if name and name.group(1).lower() in ACTIVE_TAGS:
         return f"<{name.group(1)}>" + "\n<q>" * tag.group().count("\n")
+    if name and name.group(1).lower() in BLOCK_TAG_NAMES:  # ("<details\n<>" still opens a block, as it did)
+        rest = re.sub(r"\S+", lambda w: "a" * len(w.group()), tag.group()[name.end():-1])  # (its lines and spaces kept)
+        return (f"<{name.group(1)}" + (rest if not rest or rest[0].isspace() else " " + rest) + ">"
+                + " " * (name.group(1).lower() in BLOCK_SPLITTING_TAGS))
     return "<q>" + "\n<q>" * tag.group().count("\n")
 
 
@@ -659,7 +670,7 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
             continue
         end = found.end()
         # (still a block's start; no blank line in it, so its block goes on; what follows it stays on its line)
-        out.append(text[at:start] + "<!--" + "\n<q>" * text.count("\n", start, end) + "-->")
+        out.append(text[at:start] + "<!--" + "\n\x06" * text.count("\n", start, end) + "-->")
         at = end
     return "".join(out) + text[at:] if out else text
 
