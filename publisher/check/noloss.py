@@ -109,7 +109,20 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
                         used[piece] -= 1
             failed.add(state)
             return None
-        return go(0, Counter()) if len(word) <= 64 else None
+        if len(word) <= 64:
+            return go(0, Counter())
+        # a longer word: the missing words alone, longest first at each place (no search: linear)
+        longest = max((len(p) for p, n in parts.items() if n), default=0)
+        at, used, out = 0, Counter(), []
+        while at < len(word):
+            piece = next((word[at:end] for end in range(min(len(word), at + longest), at, -1)
+                          if parts.get(word[at:end], 0) > used[word[at:end]] and (at, end) != (0, len(word))), None)
+            if piece is None:
+                return None
+            used[piece] += 1
+            out.append(piece)
+            at += len(piece)
+        return out
 
     spare = Counter(extra)
     for word, n in sorted(extra.items()):  # a shown word joined from the source's pieces

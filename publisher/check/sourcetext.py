@@ -68,7 +68,7 @@ FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones (one
 # indented four columns or more is a list item's, or indented code, which is read before this)
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}|\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}| {0,3}\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
@@ -140,8 +140,8 @@ HTML_BLOCK_RE = re.compile(
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}(?:>[ \t]?)*<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
     r"|^ {0,3}(?:>[ \t]?)*<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
-    r"|^ {0,3}(?:>[ \t]?)*<![A-Z](?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
-    r"|^ {0,3}(?:>[ \t]?)*<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*</(?:script|pre|style|textarea)>[^\n]*",  # kind 1
+    r"|^ {0,3}(?:>[ \t]?)*<!(?-i:[A-Z])(?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
+    r"|^ {0,3}(?:>[ \t]?)*<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*(?:</(?:script|pre|style|textarea)>[^\n]*|\Z)",  # kind 1 (to the end, unclosed)
     re.M | re.I)
 
 
@@ -170,6 +170,21 @@ LIST_BREAK_RE = re.compile(r" {0,3}(?:(?:[-*_][ \t]*){3,}$|`{3,}|~{3,}|#{1,6}(?:
 
 TAG_AFTER_MARKER_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block> {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
                                  r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M)
+
+
+@functools.lru_cache(maxsize=4)
+def _plain_fences(text: str) -> list[tuple[int, int]]:
+    """Each fenced code block, from its opening line to its closing fence (or the end), read without the
+    containers or HTML blocks around it (which decides whether an HTML block opens inside one)."""
+    out: list[tuple[int, int]] = []
+    at = 0
+    while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
+        mark = fence.group(2)
+        closing = re.compile(rf"^[ \t>]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$", re.M).search(text, fence.end() + 1)
+        end = closing.end() if closing else len(text)
+        out.append((fence.start(), end))
+        at = max(end, fence.end()) + 1
+    return out
 
 
 TAG_LINE_RE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
@@ -225,7 +240,12 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
     spans: list[tuple[int, int]] = []
     pos = 0
+    fences = _plain_fences(text) if "```" in text or "~~~" in text else []
     while "<" in text and (f := HTML_BLOCK_RE.search(text, pos)) is not None:
+        inside = next(((a, b) for a, b in fences if a < f.start() < b and not any(s_ <= a < e_ for s_, e_ in spans)), None)
+        if inside is not None:  # (in a fenced code block opened first: code, no HTML block)
+            pos = inside[1]
+            continue
         if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start())):
             spans.append((f.start(), min(f.end(), _lazy_end(text, f.start()))))  # (on a list item's line, or its
         else:  # lazy line: it ends with the item, and the lines after it are read again)
