@@ -34,7 +34,7 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
+_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
@@ -215,7 +215,11 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
             indented_code = not above.strip()  # (its run of indented lines follows a blank line, or the top)
         if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code:
             spans.insert(k + 1, (a, f.end()))
-    return spans
+    kept: list[tuple[int, int]] = []
+    for a, b in spans:  # (a block found inside one of these is part of it)
+        if not kept or a >= kept[-1][1]:
+            kept.append((a, b))
+    return kept
 
 
 def _lazy_end(text: str, pos: int) -> int:
@@ -590,6 +594,10 @@ def source_text(text: str) -> str:
             return k >= 0 and pos < code[k][1]
         block_end = _html_block_end(text)
         text = _tags_as_html(text, block_end, in_code)
+        if LIST_MARK_RE.search(text):  # a list marker at a line's start in an HTML block is text ("1." a word)
+            in_html = _in_html_block(text)
+            text = LIST_MARK_RE.sub(lambda f: f.group(1) + "\x06" + f.group()[len(f.group(1)):]
+                                    if f.start() and in_html(f.start() - 1) and not in_code(f.start()) else f.group(), text)
         text = _html_comments(text, _html_block_end(text))
         if "[" in text:  # a link's brackets in an HTML block are text ("[i]()" there is no link)
             in_html = _in_html_block(text)
@@ -662,12 +670,12 @@ def _as_html(tag: re.Match[str]) -> str:
     name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
     # (its lines kept, not blank: a tag over lines does not end its HTML block)
     if name and name.group(1).lower() in ACTIVE_TAGS:
-        return f"<{name.group(1)}>" + "\n<q>" * tag.group().count("\n")
+        return f"<{name.group(1)}>" + "\n\x06" * tag.group().count("\n")
     if name and name.group(1).lower() in BLOCK_TAG_NAMES:  # ("<details\n<>" still opens a block, as it did)
         rest = re.sub(r"\S+", lambda w: "a" * len(w.group()), tag.group()[name.end():-1])  # (its lines and spaces kept)
         return (f"<{name.group(1)}" + (rest if not rest or rest[0].isspace() else " " + rest) + ">"
                 + " " * (name.group(1).lower() in BLOCK_SPLITTING_TAGS))
-    return "<q>" + "\n<q>" * tag.group().count("\n")
+    return "<q>" + "\n\x06" * tag.group().count("\n")  # (the text after it on its last line: no list's marker)
 
 
 def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
