@@ -306,6 +306,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # a list's marker in an HTML block is text, after a tag over lines too; a heading's underline ends an
     # inline comment; a block found inside a tag's block is part of it
     "<details>æ<K\x8b\r>1.", "à<!--\n--\nA<!-->a", ";<!--\n--\ns<!-->î", "<script></script>\r<b>\n<!-->\n`&gtm`",
+    "%%%%```\n```\n<d>", "%%%%```d",  # (Obsidian's comments go first: a fence opens after them)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

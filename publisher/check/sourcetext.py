@@ -39,6 +39,7 @@ _BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ 
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
+COMMENTS_BEFORE_FENCE_RE = re.compile(r"^([ \t>]*)(?:%%[^\n]*?%%)+(?=`{3,}|~{3,})", re.M)
 BLANK_LINE_RE = re.compile(r"^(?! {4}[ \t]| *\t[ \t])[ \t]+$", re.M)  # (five spaces are a paragraph's line to mistune)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
@@ -580,6 +581,8 @@ def source_text(text: str) -> str:
     text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
     text = BLANK_LINE_RE.sub("", text)  # (a line of spaces is a blank line: no word, no paragraph's line)
+    if "%%" in text:  # the reader takes Obsidian's comments out first: "%%x%%```" opens a fence
+        text = COMMENTS_BEFORE_FENCE_RE.sub(r"\1", text)
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
