@@ -693,7 +693,7 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
             if limit >= 0 and found is None:  # html.parser shows "<!--" up to the next '>' as text: no tag in it
                 stop = text.find(">", start, limit)
                 stop = start + 4 if stop < 0 else stop + 1
-                out.append(text[at:start] + text[start:stop].replace("<", "\x03"))
+                out.append(text[at:start] + text[start:stop].replace("<q>", "\x06\x06\x06").replace("<", "\x03"))  # (no tag's stand-in)
                 at = stop
                 continue
             out.append(text[at:start + 4])
