@@ -23,6 +23,7 @@ from ..core.text import CJK_RANGES
 from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
+from ..read.htmlread import EMPTY_COMMENT_RE
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
@@ -198,11 +199,12 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
     kind 7 interrupts no paragraph, but opens after any other block."""
     if "<" not in text:
         return spans
+    starts = [x for x, _ in spans]
     for f in TAG_LINE_RE.finditer(text):
         a = f.start()
         if a == 0 or text[a - 1] != "\n":
             continue
-        k = bisect.bisect_right([x for x, _ in spans], a) - 1
+        k = bisect.bisect_right(starts, a) - 1
         if k >= 0 and a < spans[k][1]:
             continue  # (inside a block already)
         prev_start = text.rfind("\n", 0, a - 1) + 1
@@ -216,6 +218,7 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
             indented_code = not above.strip()  # (its run of indented lines follows a blank line, or the top)
         if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code:
             spans.insert(k + 1, (a, f.end()))
+            starts.insert(k + 1, a)
     kept: list[tuple[int, int]] = []
     for a, b in spans:  # (a block found inside one of these is part of it)
         if not kept or a >= kept[-1][1]:
@@ -335,12 +338,12 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
         return code
     blocks = []
     starts = [a for a, _ in code]
-    tables = [(head.start(), end) for head, end in _tables(text)]  # (a table's rows are no code)
+    tables = _table_spans(text)  # (a table's rows are no code)
     for found in INDENTED_RE.finditer(text):
         a, b = found.span("code")
         k = bisect.bisect_right(starts, a) - 1
         if (k >= 0 and a < code[k][1]) or in_html(a) or _in_list(text, a) or any(s_ <= a < e_ for s_, e_ in bodies) \
-                or any(f.start() <= a < f.end() and len(re.match(r"[ \t]*", f.group()).group().expandtabs(4)) < 4
+                or any(f.start() <= a < f.end() and _indent(f.group()) < 4
                        for f in FOOTNOTE_DEF_RE.finditer(text, max(0, a - 2000), a + 1)) \
                 or any(s_ <= a < e_ for s_, e_ in tables):
             continue
@@ -370,7 +373,7 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
             return False  # a heading, a comment's (an instruction's, a declaration's) block: no item goes on over it
         if THEMATIC_BREAK_RE.match(line):
             return False  # ("- --" is a thematic break, no list item)
-        if LIST_MARK_RE.match(line) and len(re.match(r"[ \t]*", line).group().expandtabs(4)) < 4 \
+        if LIST_MARK_RE.match(line) and _indent(line) < 4 \
                 and not _no_list(lines, k, lambda j: _in_table(text, pos, j)):
             # (a marker indented four columns: indented code or a paragraph's line, unless a list item above
             # holds it: the lines above tell)
@@ -383,6 +386,14 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
             return bool(line.lstrip()[1:].strip()) or not paragraph  # (an empty quote line has no lazy lines)
         paragraph = True
     return False
+
+
+HEADING_OR_FENCE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})")  # (a line that is no paragraph's)
+
+
+def _indent(line: str) -> int:
+    """The columns of white space a line opens with (a tab is four)."""
+    return len(line[:len(line) - len(line.lstrip(" \t"))].expandtabs(4))
 
 
 def _in_table(text: str, pos: int, j: int) -> bool:
@@ -407,7 +418,7 @@ def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambd
     marker's too; a table's row is no paragraph's: ``in_table(j)``, is ``lines[j]`` a table's row)."""
     while k + 1 < len(lines) and re.fullmatch(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]*|(?!1[.)])\d{1,9}[.)][ \t].*)", lines[k]):
         above = lines[k + 1]
-        if not above.strip() or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above):
+        if not above.strip() or HEADING_OR_FENCE_RE.match(above):
             return False
         if not CONTAINER_LINE_RE.match(above):
             return not in_table(k + 1)
@@ -525,7 +536,7 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
         follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
         if not follows and (above is None or CONTAINER_LINE_RE.match(above)
-                            or re.match(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})", above)):
+                            or HEADING_OR_FENCE_RE.match(above)):
             continue  # (no paragraph above it: no term, no definition)
         if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start()):
             continue  # (a list item's lazy lines: mistune reads no definition there)
@@ -687,7 +698,7 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
     out, at = [], 0
     while (start := text.find("<!--", at)) >= 0:
         limit = block_end(start)
-        empty = re.compile(r"<!---?>").match(text, start) if limit >= 0 else None
+        empty = EMPTY_COMMENT_RE.match(text, start) if limit >= 0 else None
         found = empty or (HTML_COMMENT_END_RE.search(text, start + 4, limit) if limit >= 0 else None)
         if found is None or (start and text[start - 1] == "\\"):
             if limit >= 0 and found is None:  # html.parser shows "<!--" up to the next '>' as text: no tag in it
