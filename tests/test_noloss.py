@@ -308,6 +308,9 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "<details>æ<K\x8b\r>1.", "à<!--\n--\nA<!-->a", ";<!--\n--\ns<!-->î", "<script></script>\r<b>\n<!-->\n`&gtm`",
     "%%%%```\n```\n<d>", "%%%%```d",  # (Obsidian's comments go first: a fence opens after them)
     "<e>\n`<!--<!>", "<d>\n<<!--<!>",  # (an unclosed comment shown to its '>' holds no tag's stand-in)
+    "    ```\n<details>\\<s>", "    ```\n<details <>",  # (a fence indented four columns opens no fenced block)
+    "-\n\t\t```\n[](g)", "1. x\n\n        ```\n   x [](g)",  # (nor four columns past a list item's text)
+    "m\n: -\n<details\n1.",  # (a definition's body is a document of its own: its list's lazy lines end alike)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

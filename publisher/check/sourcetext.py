@@ -181,6 +181,9 @@ def _plain_fences(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     at = 0
     while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
+        if _indented_code(text, fence):  # (indented four columns outside a list: a line of code or text)
+            at = fence.end() + 1
+            continue
         mark = fence.group(2)
         closing = re.compile(rf"^[ \t>]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$", re.M).search(text, fence.end() + 1)
         end = closing.end() if closing else len(text)
@@ -364,6 +367,13 @@ def _in_list(text: str, pos: int, quote: bool = True) -> bool:
     paragraph = blank = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item
     lines = list(_lines_above(text, pos, 201))  # whose text starts on the line after its marker)
     for k, line in enumerate(lines[:200]):
+        if k >= len(lines):
+            break  # (above a definition's body: its term)
+        if line.startswith((":", " :", "  :", "   :")) and DEFINITION_RE.match(line):
+            # a definition's body: a document of its own (the reader's), its first line without the ':'
+            line = DEFINITION_RE.sub(lambda d: " " * len(d.group()), line, 1)
+            del lines[k:]
+            lines.append(line)
         if not line.strip():
             if paragraph:
                 return False
@@ -562,7 +572,17 @@ def _indented_code(text: str, fence: re.Match[str]) -> bool:
     lead = fence.group(1)
     if ">" in lead or len(lead.expandtabs(4)) < 4:
         return False
-    return not _in_list(text, fence.start(), quote=False)
+    if not _in_list(text, fence.start(), quote=False):
+        return True
+    # in a list item: indented four columns past the item's text (a line of code there too)
+    indent = len(lead.expandtabs(4))
+    for line in _lines_above(text, fence.start(), 200):
+        mark = LIST_MARK_RE.match(line)
+        if mark and ">" not in mark.group(1) and _indent(line) < indent:
+            rest = line[mark.end():]
+            text_at = len(line[:mark.end()].expandtabs(4)) + (len(rest) - len(rest.lstrip(" \t")) if rest.strip() else 1)
+            return indent >= text_at + 4
+    return False
 
 
 # a line that opens a block of its own (a list item's fence has no lazy lines: such a line ends the item)
