@@ -310,7 +310,12 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "<e>\n`<!--<!>", "<d>\n<<!--<!>",  # (an unclosed comment shown to its '>' holds no tag's stand-in)
     "    ```\n<details>\\<s>", "    ```\n<details <>",  # (a fence indented four columns opens no fenced block)
     "-\n\t\t```\n[](g)", "1. x\n\n        ```\n   x [](g)",  # (nor four columns past a list item's text)
-    "m\n: -\n<details\n1.",  # (a definition's body is a document of its own: its list's lazy lines end alike)
+    "m\n: -\n<details\n1.", "m\n:   -\n<details\n1.", "-\n: \n<details\n1.", "m\n: \n-\n<details\n1.",
+    "-\nm\n: \n<details\n1.", "m\n: \n    -\n<details\n1.",  # (a definition's body is a document of its own: its list's lazy lines end alike)
+    "**\n    ```\n```<y>```",  # (at the top a fence indented four columns is a paragraph's line: a span runs over it)
+    "~~s~~\u0301", "**x**\u0301y",  # (a combining mark after markup joins the letter before it)
+    "<details></details>Õ</details>ª**z**",  # (an end tag closing an element already closed is nothing)
+    ";<!--|c\n-|-\ns<!-->î", "y<!--\n[i]()<!-->a|c\n-|-",  # (a comment in a table ends in its cell)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -9,6 +9,7 @@ joined otherwise (markup between letters) are no loss either.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,14 @@ __all__ = ["INLINE_TAG_RE", "missing", "model_losses", "model_text", "report", "
 
 def words(text: str) -> list[str]:
     return WORD_RE.findall(unicodedata.normalize("NFC", text))
+
+
+COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _bare(word: str) -> str:
+    """A word without its combining marks ('ś' is 's')."""
+    return unicodedata.normalize("NFC", COMBINING_RE.sub("", unicodedata.normalize("NFD", word)))
 
 
 def missing(source: str, shown: str) -> list[tuple[str, int]]:
@@ -46,6 +55,10 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
                 if short.get(name):
                     short[name] -= 1
         short = {w: n for w, n in short.items() if n > 0}
+    if short and COMBINING_RE.search(source):  # '~~s~~\u0301': a mark after markup joins the letter before it
+        have_bare = Counter(_bare(w) for w in have.elements())
+        want_bare = Counter(_bare(w) for w in want.elements())
+        short = {w: n for w, n in short.items() if want_bare[_bare(w)] > have_bare[_bare(w)]}
     _rejoined(short, {w: n - want[w] for w, n in have.items() if n > want[w]}, want)
     if not short:
         return []

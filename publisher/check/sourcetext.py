@@ -35,7 +35,7 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|```(?=[^`\n]*(?:\n|\Z))|~~~|\$\$|\[[^\]\n]*\]:))"
+_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
@@ -291,10 +291,14 @@ def _code(text: str) -> list[tuple[int, int]]:
     spans = _hard_breaks(text)  # the text for SPAN_RE: the same length, some line breaks marked
     scan = _span_scanner(text)
     bodies = _definition_bodies(text) if ":" in text else []
-    while (fence := FENCE_OPEN_RE.search(text, at)) is not None:
-        if in_html(fence.start()) or _indented_code(text, fence):
+    look = 0  # (where the next fence is looked for: a fence that is none is read with the text around it)
+    while (fence := FENCE_OPEN_RE.search(text, look)) is not None:
+        if _indented_code(text, fence):  # (a line of indented code, or a paragraph's: its backticks may open a span)
+            look = fence.end()
+            continue
+        if in_html(fence.start()):
             out += _spans(scan, spans, at, fence.start(), in_html)
-            at = fence.end()
+            at = look = fence.end()
             continue
         out += _spans(scan, spans, at, fence.start(), in_html)
         indent, mark = len(fence.group(1).expandtabs(4)), fence.group(2)  # (columns: a tab is four)
@@ -310,7 +314,7 @@ def _code(text: str) -> list[tuple[int, int]]:
         elif body := next((b_ for a_, b_ in bodies if a_ <= fence.start() < b_), None):
             end = min(end, body)  # in a definition's body (": text"): it ends with the body
         out.append((fence.start(), max(end, fence.end())))
-        at = max(end, fence.end()) + 1
+        at = look = max(end, fence.end()) + 1
     out += _spans(scan, spans, min(at, len(text)), len(text), in_html)
     return _with_indented_code(text, out, in_html, bodies)
 
@@ -361,19 +365,22 @@ def _with_indented_code(text: str, code: list[tuple[int, int]], in_html: "Callab
     return sorted([c for c in code if not inside(c[0])] + blocks)
 
 
-def _in_list(text: str, pos: int, quote: bool = True) -> bool:
+def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bool:
     """Whether the indented line at ``pos`` goes on with a list item (or a quote): the nearest line above it
-    that is neither blank nor indented opens one, or an indented line above it opens a list item."""
+    that is neither blank nor indented opens one, or an indented line above it opens a list item. In a
+    definition's body, the body is read as the reader reads it: a document of its own (``bodies``)."""
+    if bodies and ":" in text:
+        start = text.rfind("\n", 0, pos) + 1
+        found = _definition_bodies(text)
+        k = bisect.bisect_left(found, (start, -1)) - 1  # (the last body opening above the line)
+        body = found[k][0] if k >= 0 and start <= found[k][1] else None
+        if body is not None:  # (mistune's plugin: its ':' two spaces, then each line less up to four spaces)
+            lines = DD_TRIM_RE.sub("", DD_MARKER_RE.sub("  ", text[body:_line_end(text, pos)], count=1))
+            at = lines.rfind("\n") + 1
+            return _in_list(lines, at, quote, bodies=False)
     paragraph = blank = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item
     lines = list(_lines_above(text, pos, 201))  # whose text starts on the line after its marker)
     for k, line in enumerate(lines[:200]):
-        if k >= len(lines):
-            break  # (above a definition's body: its term)
-        if line.startswith((":", " :", "  :", "   :")) and DEFINITION_RE.match(line):
-            # a definition's body: a document of its own (the reader's), its first line without the ':'
-            line = DEFINITION_RE.sub(lambda d: " " * len(d.group()), line, 1)
-            del lines[k:]
-            lines.append(line)
         if not line.strip():
             if paragraph:
                 return False
@@ -470,8 +477,8 @@ def _hard_breaks(text: str) -> str:
                 inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
             if inside or (top is not None and (CONTAINER_LINE_RE.match(top) or (top[:1] in " \t" and _in_list(text, item.start())))):
                 cuts.append(item.start() - 1)  # (or an indented paragraph's in a list item: the list's next item)
-    if DEEP_ITEM_RE.search(text):  # a list item indented four columns or more: in a list, it breaks a line
-        for item in DEEP_ITEM_RE.finditer(text):  # (at the top, it is a paragraph's: mistune's lazy line)
+    if DEEP_ITEM_RE.search(text):  # a list item (a fence) indented four columns or more: in a list, it breaks a
+        for item in DEEP_ITEM_RE.finditer(text):  # line (at the top, it is a paragraph's: mistune's lazy line)
             if _in_list(text, item.start()):
                 cuts.append(item.start() - 1)
     if ":" in text:
@@ -494,7 +501,7 @@ def _hard_breaks(text: str) -> str:
 
 
 THEMATIC_BREAK_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:[-*+]|1[.)])(?:[ \t]|$)", re.M)
+DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:(?:[-*+]|1[.)])(?:[ \t]|$)|```(?=[^`\n]*$)|~~~)", re.M)
 CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
 INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
 
@@ -535,6 +542,11 @@ def _cells_apart(text: str) -> str:
     return "".join(out) + text[at:]
 
 
+DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
+DD_TRIM_RE = re.compile(r"^ {0,4}", re.M)
+
+
+@functools.lru_cache(maxsize=4)
 def _definition_bodies(text: str) -> list[tuple[int, int]]:
     """Each definition's body (``: text``), as mistune's plugin takes it: its line, the lines that follow up
     to the next ``: `` line, and after blank lines only indented ones (a fence in it ends with it)."""
@@ -548,7 +560,7 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
         if not follows and (above is None or CONTAINER_LINE_RE.match(above)
                             or HEADING_OR_FENCE_RE.match(above)):
             continue  # (no paragraph above it: no term, no definition)
-        if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start()):
+        if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start(), bodies=False):
             continue  # (a list item's lazy lines: mistune reads no definition there)
         pos = text.find("\n", dd.end())
         while pos >= 0:
@@ -685,12 +697,18 @@ def _tags_as_html(text: str, block_end: "Callable[[int], int]", in_code: "Callab
 
 
 @functools.lru_cache(maxsize=4)
-def _first_start_tags(text: str) -> dict[str, int]:
-    """Where each element's first start tag is in ``text``, by its name in lower case."""
-    first: dict[str, int] = {}
-    for f in re.finditer(r"<([A-Za-z][\w-]*)(?=[\s/>])", text):
-        first.setdefault(f.group(1).lower(), f.start())
-    return first
+def _tags_by_name(text: str) -> dict[str, tuple[list[int], list[int]]]:
+    """Where the start tags and the end tags of each element are in ``text``, by its name in lower case."""
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    for f in re.finditer(r"<(/?)([A-Za-z][\w-]*)(?=[\s/>])", text):
+        found.setdefault(f.group(2).lower(), ([], []))[bool(f.group(1))].append(f.start())
+    return found
+
+
+def _closes_one(text: str, name: str, pos: int) -> bool:
+    """Whether the end tag at ``pos`` closes an element: more of its start tags than end tags before it."""
+    starts, ends = _tags_by_name(text).get(name, ([], []))
+    return bisect.bisect_left(starts, pos) > bisect.bisect_left(ends, pos)
 
 
 def _as_html(tag: re.Match[str]) -> str:
@@ -699,7 +717,7 @@ def _as_html(tag: re.Match[str]) -> str:
     if TAG_RE.fullmatch(tag.group()):
         name = tag.group().strip("</>").split()[0].lower()
         # (an end tag closing no element is nothing: "</summary>" alone keeps the words around it together)
-        opened = not tag.group().startswith("</") or _first_start_tags(tag.string).get(name, len(tag.string)) < tag.start()
+        opened = not tag.group().startswith("</") or _closes_one(tag.string, name, tag.start())
         return tag.group() + " " * (name in BLOCK_SPLITTING_TAGS and opened)
     name = re.match(r"<([A-Za-z][^\s/>]*)", tag.group())
     # (its lines kept, not blank: a tag over lines does not end its HTML block)
@@ -741,8 +759,28 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
     return "\n" * found.group().count("\n")
 
 
+CELL_EDGE_RE = re.compile(r"\n|(?<!\\)\|")
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without its comments (their line breaks kept). In a GFM table a comment ends in its cell: one
+    that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text)."""
+    tables = [(head.start(), end) for head, end in _tables(text)] if "<!--" in text else []
+    if not tables:
+        return COMMENT_RE.sub(_blank, text)
+    out, at, pos = [], 0, 0
+    while (f := COMMENT_RE.search(text, pos)) is not None:
+        a, b = f.span()
+        if any(a < s_ < b or (s_ <= a < e_ and CELL_EDGE_RE.search(text, a, b)) for s_, e_ in tables):
+            pos = a + 1
+            continue
+        out += [text[at:a], _blank(f)]
+        at = pos = b
+    return "".join(out) + text[at:]
+
+
 def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set[str] | None = None) -> str:
-    text = COMMENT_RE.sub(_blank, text)
+    text = _without_comments(text)
     if "&" in text:  # a word apart: shown as the letters (in Markdown) or as its character (in HTML)
         text = _legacy_names(text)
     text = ACTIVE_RE.sub(lambda f: _blank(f) or " ", text)  # (a space: in an HTML block a script splits the text)
