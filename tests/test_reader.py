@@ -209,6 +209,17 @@ def test_a_footnote_defined_in_a_list_item_or_a_quote_is_shown() -> None:
     assert refs == [f.key for f in ch.footnotes]
 
 
+def test_a_list_item_that_only_defines_a_footnote_leaves_no_empty_bullet() -> None:
+    """Real notes (issue 21): '- [^1]: note' kept its note but left an empty bullet (and P106 "empty list item"
+    blamed the author); the item goes, and a list of such items goes whole. An empty item stays one."""
+    ch, _ = chapter("# T\n\nText[^1] and[^2].\n\n- [^1]: the first note\n- an item\n\nSee[^3].\n\n"
+                    "- [^2]: the second\n- [^3]: the third\n\n-\n- after an empty one\n")
+    assert [plain_text(f.blocks[0].children) for f in ch.footnotes] == ["the first note", "the second", "the third"]
+    lists = [b for b in ch.blocks if isinstance(b, m.BulletList)]
+    assert [[plain_text(i.blocks[0].children) if i.blocks else "" for i in b.items] for b in lists] == [
+        ["an item"], ["", "after an empty one"]]
+
+
 def test_a_heading_right_after_a_quote_is_a_heading() -> None:
     """make fuzz (issue 21): mistune took '## Next' on the line after '> a quote' for the quote's lazy text (a
     paragraph in the quote: no section, no anchor, no place in the contents); CommonMark ends the quote."""

@@ -179,7 +179,10 @@ def block(cx: Ctx, tok: Token) -> Any:
         case "list":
             attrs = tok.get("attrs", {})
             where = cx.loc.at(tok)
-            items = tuple(list_item(cx, t, where) for t in tok.get("children") or [])
+            kept = [t for t in tok.get("children") or [] if not _only_footnote(cx, t, where)]
+            if not kept and tok.get("children"):
+                return None  # ("- [^1]: note": the note is the document's; no list is left)
+            items = tuple(list_item(cx, t, where) for t in kept)
             return m.BulletList(items, bool(attrs.get("ordered")), int(attrs.get("start", 1) or 1), where)
         case "block_quote":
             return quote(cx, tok)
@@ -249,6 +252,17 @@ def _closed_fence(loc: Locator, tok: Token, where: m.Loc) -> bool:
         return False
     ln = lines[closing].lstrip(" \t>").strip()
     return ln.startswith(marker[0] * len(marker)) and not ln.strip(marker[0])
+
+
+FOOTNOTE_ITEM_RE = re.compile(r"[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[\^[^\]\s]+\]:")
+
+
+def _only_footnote(cx: Ctx, tok: Token, list_loc: m.Loc) -> bool:
+    """A list item that held only a footnote's definition (read into the document's footnotes): no item."""
+    if tok.get("children"):
+        return False
+    line = cx.loc.at(tok, list_loc.line).line
+    return 0 < line <= len(cx.loc.lines) and bool(FOOTNOTE_ITEM_RE.match(cx.loc.lines[line - 1]))
 
 
 def list_item(cx: Ctx, tok: Token, list_loc: m.Loc) -> m.ListItem:
