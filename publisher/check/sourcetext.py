@@ -24,6 +24,7 @@ from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
 from ..read.htmlread import EMPTY_COMMENT_RE
+from ..read.reader import strip_comments
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
@@ -40,7 +41,6 @@ _BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ 
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
-COMMENTS_BEFORE_FENCE_RE = re.compile(r"^([ \t>]*)(?:%%[^\n]*?%%)+(?=`{3,}|~{3,})", re.M)
 BLANK_LINE_RE = re.compile(r"^(?! {4}[ \t]| *\t[ \t])[ \t]+$", re.M)  # (five spaces are a paragraph's line to mistune)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
@@ -624,8 +624,8 @@ def source_text(text: str) -> str:
     text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
     text = BLANK_LINE_RE.sub("", text)  # (a line of spaces is a blank line: no word, no paragraph's line)
-    if "%%" in text:  # the reader takes Obsidian's comments out first: "%%x%%```" opens a fence
-        text = COMMENTS_BEFORE_FENCE_RE.sub(r"\1", text)
+    if "%%" in text:  # the reader takes Obsidian's comments out first: "%%x%%```" opens a fence, and
+        text = strip_comments(text)  # "%%\n<details>%%" opens no HTML block
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
@@ -765,7 +765,8 @@ CELL_EDGE_RE = re.compile(r"\n|(?<!\\)\|")
 def _without_comments(text: str) -> str:
     """``text`` without its comments (their line breaks kept). In a GFM table a comment ends in its cell: one
     that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text)."""
-    tables = [(head.start(), end) for head, end in _tables(text)] if "<!--" in text else []
+    # (a cell's '|' may have a mark after it, _cells_apart's: a space to the table's reading)
+    tables = [(head.start(), end) for head, end in _tables(text.replace("\x04", " "))] if "<!--" in text else []
     if not tables:
         return COMMENT_RE.sub(_blank, text)
     out, at, pos = [], 0, 0
