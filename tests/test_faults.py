@@ -244,10 +244,11 @@ def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: 
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher.renderers import pdf_chunks
 
-    from test_pdf import chunked_book
+    from test_pdf import chunked_book, topic_chapter
 
     monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
-    folder = chunked_book(tmp_path / "book")
+    # (a last chapter longer than a column: its chunk has a running head, whichever columns the chunks start in)
+    folder = chunked_book(tmp_path / "book", last=topic_chapter(9, items=80))
     first = b.build(folder, ["pdf"], tmp_path / "out", jobs=1)
     assert first.ok
     sheet = next((tmp_path / "out").glob("*.pdf"))

@@ -212,6 +212,17 @@ def column_bands(pages: list[Page], columns: int) -> list[tuple[float, float]]:
     return bands
 
 
+def columns_with_text(pages: list[Page], columns: int) -> list[int]:
+    """Per page, how many of its columns hold text."""
+    bands = column_bands(pages, columns)
+    out = []
+    for p in pages:
+        body, _ = footer_split(p)
+        out.append(sum(1 for x0, x1 in bands if any(c["text"].strip() and x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5
+                                                     and c["top"] >= MARGIN_TOP for c in body)))
+    return out
+
+
 def outline_titles(reader: pypdf.PdfReader) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
 
@@ -857,7 +868,11 @@ def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
 
     _, first = build(folder, tmp_path / "out")
     pages = check_sheet(first.path, loaded, size=(842, 595), columns=3)  # facts, fonts, footers, outline, tags, no /ID
-    assert first.summary == f"{len(pages)} pages" and len(pages) >= len(chunks)
+    assert first.summary == f"{len(pages)} pages"
+    # a chunk whose last page is under half full: the next one's first page is drawn onto it, so every page
+    # but the last uses all its columns (each chunk took a page of its own or more before; the title block's
+    # page is the exception: the columns below it start lower, and this book's first chunk is one column)
+    assert len(pages) < len(chunks) and columns_with_text(pages, 3)[1:-1] == [3] * (len(pages) - 2)
     late = (str(folder / "06-topic.md"), len(topic_chapter(6).splitlines()) + 2, "P111")
     # a missing image is validation's finding (the sheet shows its alt text and never asks for the file)
     assert late in {(d.file, d.line, d.code) for d in loaded.diagnostics} and first.diagnostics == ()
@@ -890,6 +905,7 @@ def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
 
     walk(tree.raw_get("/K"))
     assert on_pages == page_ids
+    assert marked_content_problems(first.path) == []  # (pages drawn onto others: their content renumbered)
     nums = list(tree["/ParentTree"]["/Nums"])
     keys = [int(k) for k in nums[::2]]
     assert len(keys) == len(set(keys))
@@ -936,6 +952,83 @@ def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     assert all((cache / n).stat().st_mtime_ns == stamps[n] for n in set(stamps) & now)
     assert pictured.diagnostics == ()
     assert image_count(pypdf.PdfReader(pictured.path)) == 2
+
+
+def marked_content_problems(path: Path) -> list[str]:
+    """Each page's marked content against the structure: its numbers distinct, each one's entry in the
+    parent tree an element that holds it on that page."""
+    import pikepdf
+
+    problems = []
+    with pikepdf.open(path) as pdf:
+        nums = {int(k): v for k, v in pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree).items()}
+        for n, page in enumerate(pdf.pages, 1):
+            marks = [int(ops[1].MCID) for ops, op in pikepdf.parse_content_stream(page)
+                     if str(op) == "BDC" and isinstance(ops[1], pikepdf.Dictionary) and "/MCID" in ops[1]]
+            if len(set(marks)) != len(marks):
+                problems.append(f"page {n}: a number marks two places")
+            entry = nums.get(int(page.obj.get("/StructParents", -1)))
+            for mark in marks:
+                if entry is None or mark >= len(entry):
+                    problems.append(f"page {n}: {mark} has no element")
+                    continue
+                e = entry[mark]
+                kids = list(e.K) if isinstance(e.K, pikepdf.Array) else [e.K]
+                if not any((isinstance(k, pikepdf.Dictionary) and k.get("/Type") == "/MCR" and int(k.MCID) == mark
+                            and k.get("/Pg", e.get("/Pg")).objgen == page.obj.objgen)
+                           or (not isinstance(k, pikepdf.Dictionary) and int(k) == mark
+                               and e.Pg.objgen == page.obj.objgen) for k in kids):
+                    problems.append(f"page {n}: the element of {mark} does not hold it there")
+    return problems
+
+
+def test_where_the_next_chunk_starts() -> None:
+    """A chunk's last page under half full takes the next chunk's first columns (it starts after as many empty
+    columns as that page uses); at half full or more, or all columns used, the next chunk starts a page. A
+    chunk laid out after other empty columns ends where its columns, moved, end."""
+    from publisher.renderers.pdf_chunks import moved, next_skip
+
+    assert next_skip({"columns": 1, "fill": 0.9}, 3) == 1
+    assert next_skip({"columns": 2, "fill": 0.4}, 3) == 2  # (1.4 columns of 3)
+    assert next_skip({"columns": 2, "fill": 0.6}, 3) == 0  # (1.6 of 3: over half full)
+    assert next_skip({"columns": 3, "fill": 0.1}, 3) == 0 and next_skip({"columns": -1, "fill": 0.1}, 3) == 0
+    assert next_skip({"columns": 2, "fill": 0.9}, 4) == 2 and next_skip({"columns": 3, "fill": 0.1}, 4) == 0
+    # 2 pages, 2 columns on the last, laid out after 1 empty column: 4 columns of text
+    record = {"pages": 2, "shape": {"columns": 2, "fill": 0.5}}
+    assert moved(record, 1, 0, 3) == {"columns": 1, "fill": 0.5}  # (one page and one column)
+    assert moved(record, 1, 2, 3) == {"columns": 3, "fill": 0.5}
+    assert moved({"pages": 1, "shape": {"columns": 3, "fill": 0.2}}, 2, 0, 3) == {"columns": 1, "fill": 0.2}
+
+
+def test_an_edit_that_moves_a_chunks_end_moves_the_next_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk edited so that its last page ends in another column: the chunks after it start in other columns,
+    laid out again as far as they move (the others come from the cache), and the sheet is the one a build
+    from nothing makes, every page but the last using its columns."""
+    from publisher.renderers import pdf_chunks
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    _, first = build(folder, tmp_path / "out")
+    before = cache_files(tmp_path / "out")
+
+    def skips() -> dict[str, str]:  # chunk -> the empty columns it was laid out after (<slug>-<hash>-<n>.pdf)
+        return dict(name[:-4].rsplit("-", 1) for name in cache_files(tmp_path / "out"))
+
+    for items in (30, 3):  # a middle chapter grows by a column or more, then shrinks below where it was
+        (folder / "05-topic.md").write_text(topic_chapter(5, items=items), "utf-8")
+        loaded = load(folder)
+        was = skips()
+        _, edited = build(folder, tmp_path / "out")
+        now = skips()
+        # a chunk after it, unchanged, now starts in another column: laid out again
+        assert any(now[k] != was[k] for k in now.keys() & was.keys()), (was, now)
+        _, fresh = build(folder, tmp_path / f"fresh{items}")
+        assert edited.path.read_bytes() == fresh.path.read_bytes()
+        pages = check_sheet(edited.path, loaded, size=(842, 595), columns=3)
+        assert columns_with_text(pages, 3)[1:-1] == [3] * (len(pages) - 2)
+        assert marked_content_problems(edited.path) == []
+    after = cache_files(tmp_path / "out")
+    assert len(after) == len(pdf_chunks.plan(loaded.book)) and after != before
 
 
 def long_chapter(sections: int, items: int = 5) -> str:
@@ -1026,7 +1119,7 @@ def test_a_stopped_chunk_worker_leaves_no_temp_file(tmp_path: Path, monkeypatch:
         pytest.skip("chunks are laid out in this process here")
     started = tmp_path / "started"
 
-    def hangs(source, css, dest, fetcher, extra_css=(), tags=True, heads=None):  # inherited by the forked worker
+    def hangs(source, css, dest, fetcher, extra_css=(), tags=True, heads=None, shape=None):  # inherited by the fork
         with atomic_path(dest) as tmp:
             tmp.write_bytes(b"half a chunk")
             started.touch()

@@ -11,6 +11,15 @@ next to it records every URL the layout fetched (with the served file's
 SHA-256, or the refusal), so an edited picture or font is a cache miss, and a
 cache hit reports the same refusals. A one-chapter edit lays out one chunk again.
 
+A chunk's columns fill in order, its last page's too (``chunk.css``: never balanced). When that last page
+is under half full, the next chunk starts on it: that chunk is laid out after as many empty columns
+(``.column-skip`` blocks, ``sheet.html``) as the page uses, and its first page is drawn onto the page
+(:func:`_overlay`), so no page but the book's last is under half full, and a chunk can be a few pages long
+(:data:`CHUNK_FACTS`, about two pages: a one-line edit lays out two pages, not ten). Where a chunk ends
+decides where the next one starts: :func:`_resolve` lays out every chunk missing from the cache at once,
+each after the empty columns the chunk before is expected to leave (a chunk laid out after other empty
+columns ends where its columns, moved, end), and lays out again the few whose expectation was wrong.
+
 The chunks are then merged with pikepdf: pages in order; the structure trees
 (the chunks' /Document children under the first chunk's /Document, their
 /StructParents and /StructParent keys shifted past the ones before); the
@@ -47,13 +56,13 @@ from ..core.fsutil import STOPS, atomic_path, temp_beside, worker_init
 from ..core.text import facts
 from . import cache_dir, sheet, sheet_heads
 
-# A chunk holds at least this many facts (a smaller book is one chunk, laid out
-# as one document). The tests lower it to cut a small book into chunks.
-CHUNK_FACTS = 1200
+# A chunk holds at least this many facts, about two pages (a smaller book is one chunk, laid out as one
+# document). The tests lower it to cut a small book into chunks.
+CHUNK_FACTS = 300
 IMAGE_WEIGHT = 10_000  # a picture weighs as much as this many characters of the chunk's HTML (half a column of text)
 LAYOUT_BUDGET = 1.5  # the layouts running at once: at most this many times the heaviest one's weight,
 LAYOUT_FLOOR = 500_000  # or this much (two chunks of text, some 30 pages, run side by side whatever their size)
-CACHE_FORMAT = "4"  # bump when what a cache entry holds changes
+CACHE_FORMAT = "5"  # bump when what a cache entry holds changes
 _ID = re.compile(rb"/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]")
 
 
@@ -211,11 +220,12 @@ def lay_out(job: Job, content_dir: Path) -> None:
     fetcher = RecordingFetcher(made.mounts, made.generated, made.only)
     fetcher.transform = made.transform
     heads: list[list[sheet_heads.Head]] = []
+    shape: dict = {}
     pages = sheet.write_pdf(job.source, job.styles[0], job.pdf, fetcher, extra_css=job.styles[1:], tags=job.tags,
-                          heads=heads)
+                          heads=heads, shape=shape)
     digest = hashlib.sha256(job.pdf.read_bytes()).hexdigest()  # checked before the chunk is used again
     record = {"pages": pages, "fetches": fetcher.log, "sha256": digest,
-              "heads": [[h.as_dict() for h in page] for page in heads]}
+              "heads": [[h.as_dict() for h in page] for page in heads], "shape": shape}
     record["seal"] = _seal(record)
     with atomic_path(job.record) as tmp:
         tmp.write_text(json.dumps(record, sort_keys=True), "utf-8")
@@ -235,6 +245,7 @@ def verified(job: Job, fetcher: SafeFetcher | None = None) -> dict | None:
         ok = (isinstance(record, dict) and record.get("seal") == _seal(record) and job.pdf.is_file()
               and hashlib.sha256(job.pdf.read_bytes()).hexdigest() == record["sha256"]
               and isinstance(record["pages"], int) and isinstance(record["heads"], list)
+              and isinstance(record["shape"], dict)
               and (fetcher is None or still_valid(record["fetches"], fetcher)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -365,6 +376,77 @@ def _targets(source: str) -> set[str]:
     return {unescape(x) for x in re.findall(r'\shref="#([^"]+)"', source)}
 
 
+def next_skip(shape: dict, columns: int) -> int:
+    """The columns the next chunk leaves empty at the top of its first page: those the last page of a chunk
+    of this ``shape`` uses, when that page is under half full (the next chunk's first page is then drawn
+    onto it), else 0 (the next chunk starts a page)."""
+    used, fill = int(shape.get("columns", 0)), float(shape.get("fill", 1.0))
+    if used <= 0 or used >= columns:
+        return 0
+    return used if (used - 1 + fill) / columns < 0.5 else 0
+
+
+def moved(record: dict, skip: int, to: int, columns: int) -> dict:
+    """The shape of a chunk laid out after ``to`` empty columns, from its ``record`` laid out after ``skip``:
+    the same columns of text, moved (each column of a page holds as much as any other)."""
+    shape = record["shape"]
+    slots = (int(record["pages"]) - 1) * columns + int(shape["columns"]) - skip + to
+    return {"columns": (slots - 1) % columns + 1, "fill": shape["fill"]}
+
+
+def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: Path) -> tuple[list[int], list[dict]]:
+    """Lay out (or find in the cache) each chunk after the empty columns the chunk before leaves it; the
+    empty columns per chunk and the records of their layouts.
+
+    A chunk's empty columns depend on where the chunk before ends, known once it is laid out. Every chunk
+    not in the cache is laid out at once (in parallel), after the empty columns the chunks before it are
+    expected to leave: a chunk already laid out after other empty columns tells where it will end (its
+    columns move, they do not change); one never laid out is expected to leave none. Any chunk whose
+    expectation was wrong is laid out again, and so on until each has its layout (in an edit, usually the
+    one chunk edited). If the template leaves no empty columns where asked (a sheet.html without the
+    ``column-skip`` blocks), every chunk starts a page."""
+    laid: dict[tuple[int, int], dict] = {}
+    tried: set[tuple[int, int]] = set()
+    allowed = True
+
+    def record(n: int, skip: int, fresh: bool = False) -> dict | None:
+        if (n, skip) not in laid and (fresh or (n, skip) not in tried):
+            tried.add((n, skip))
+            j = job(n, skip, source=False)
+            found = verified(j, None if fresh else fetcher) if j.pdf.exists() or fresh else None
+            if found is not None:
+                laid[(n, skip)] = found
+        return laid.get((n, skip))
+
+    while True:
+        spacers, need, skip = [], [], 0
+        for n in range(count):
+            spacers.append(skip)
+            found = record(n, skip)
+            if found is not None:
+                if found["shape"].get("skipped", 0) < skip:
+                    allowed = False
+                    break
+                # (never onto the title block's page: its columns start lower)
+                skip = next_skip(found["shape"], columns) if allowed and (n or int(found["pages"]) > 1) else 0
+                continue
+            need.append((n, skip))
+            other = next(((s_, r) for s_ in range(columns) if (r := record(n, s_)) is not None), None)
+            skip = (next_skip(moved(other[1], other[0], skip, columns), columns)
+                    if other and allowed and (n or int(other[1]["pages"]) > 1) else 0)
+        else:
+            if not need:
+                return spacers, [laid[(n, s_)] for n, s_ in enumerate(spacers)]
+            run_jobs([job(n, s_) for n, s_ in need], content_dir)
+            for n, s_ in need:
+                if record(n, s_, fresh=True) is None:
+                    raise RuntimeError("the layout of a chunk of the sheet is not as it was written: "
+                                       f"{job(n, s_, source=False).record}")
+            continue
+        # (not allowed: start again, every chunk on a page of its own)
+        laid = {k: v for k, v in laid.items() if k[1] == 0}
+
+
 def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out_dir: Path, dest: Path,
                    paper: str, columns: int, css: str) -> tuple[int, list[Refusal]]:
     """Write the sheet of ``book`` cut into ``chunks`` to ``dest``; (pages, refusals)."""
@@ -387,34 +469,34 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
                        if missing else s)
 
     fetcher = sheet.make_fetcher(content_dir)
-    jobs, records = [], []
-    for part, source in zip(chunks, sources):
-        key = hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest()
-        job = Job(source, (css, chunk_css), cache / f"{slug}-{key}.pdf", cache / f"{slug}-{key}.json",
-                  len(source) + IMAGE_WEIGHT * source.count("<img"))
-        records.append(job)
-        # a damaged cache entry (its PDF or its record truncated, bytes flipped) is a miss, never trusted
-        if verified(job, fetcher) is None:
-            jobs.append(job)
-    run_jobs(jobs, content_dir)
+    keys = [hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest() for source in sources]
+
+    def job(n: int, skip: int, source: bool = True) -> Job:
+        """Chunk ``n`` laid out after ``skip`` empty columns (``source``: with its HTML, to lay it out)."""
+        html_ = "" if not source else sources[n] if not skip else sheet.document_html(
+            book, content_dir, paper, columns, chunks[n], head=(n == 0), anchors=sorted(dummies[n]), skip=skip)
+        return Job(html_, (css, chunk_css), cache / f"{slug}-{keys[n]}-{skip}.pdf",
+                   cache / f"{slug}-{keys[n]}-{skip}.json", len(html_) + IMAGE_WEIGHT * html_.count("<img"))
+
+    spacers, records = _resolve(len(chunks), columns, job, fetcher, content_dir)
 
     # prune this book's entries that no chunk uses any more
-    keep = {j.pdf.name for j in records} | {j.record.name for j in records}
+    keep = {f"{slug}-{keys[n]}-{s}.{ext}" for n, s in enumerate(spacers) for ext in ("pdf", "json")}
     for old in cache.glob(f"{slug}-*"):
-        if old.name not in keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{64}}\.(pdf|json|err)", old.name):
+        if old.name not in keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{64}}(?:-\d+)?\.(pdf|json|err)", old.name):
             old.unlink(missing_ok=True)
 
     refused: list[Refusal] = []
-    counts = []
     heads: list[list[sheet_heads.Head]] = []
-    for job in records:
-        record = verified(job)
-        if record is None:
-            raise RuntimeError(f"the layout of a chunk of the sheet is not as it was written: {job.record}")
-        counts.append(int(record["pages"]))
-        heads += sheet_heads.from_record(record["heads"])
+    total = 0
+    for n, record in enumerate(records):
+        pages = list(sheet_heads.from_record(record["heads"]))
+        if spacers[n] and heads:  # its first page is drawn onto the last page of the chunk before
+            heads[-1] = heads[-1] + pages[0]
+            pages = pages[1:]
+        heads += pages
+        total += int(record["pages"]) - (1 if spacers[n] else 0)
         refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
-    total = sum(counts)
 
     # the running footers of all pages: a document of their own, laid out (in a
     # worker, when there is a spare CPU) while the chunks are merged
@@ -426,8 +508,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     feet.record.unlink(missing_ok=True)
     pid = start(feet, content_dir) if can_fork() else None
     try:
-        merged = merge_chunks([j.pdf for j in records], dummies, sheet.book_keywords(book),
-                              [_continues(book, part) for part in chunks])
+        merged = merge_chunks([cache / f"{slug}-{keys[n]}-{sp}.pdf" for n, sp in enumerate(spacers)], dummies,
+                              sheet.book_keywords(book), [_continues(book, part) for part in chunks],
+                              [bool(sp) for sp in spacers])
         if pid is None:
             lay_out(feet, content_dir)
         else:
@@ -507,19 +590,21 @@ def _continues(book: m.Book, part: Sequence[Entry]) -> tuple[int, int]:
 
 
 def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: str,
-                 continues: Sequence[tuple[int, int]] = ()):
+                 continues: Sequence[tuple[int, int]] = (), onto: Sequence[bool] = ()):
     """The chunks' PDFs as one (a pikepdf.Pdf): pages, structure, outline, destinations, information.
 
     ``continues``: per chunk, the outline entries it opens with that belong under the chapter the
-    chunk before ended in, and that chapter's depth (see :func:`_continues`)."""
+    chunk before ended in, and that chapter's depth (see :func:`_continues`). ``onto``: per chunk,
+    whether its first page is drawn onto the last page of the chunk before (whose columns it left
+    empty)."""
     import pikepdf
 
     base = pikepdf.open(parts[0])
     root = base.Root
     tree = root.StructTreeRoot
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
-    nums = _numbers(tree.ParentTree)
-    next_key = max((k for k, _ in nums), default=-1) + 1
+    nums = dict(_numbers(tree.ParentTree))
+    next_key = max(nums, default=-1) + 1
     outline = _outline(base, base)
     names = {n: d for n, d in _names(root.Names.Dests)} if "/Names" in root and "/Dests" in root.Names else {}
     for n in dummies[0]:
@@ -540,18 +625,40 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         for kid in kids:
             if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
                 del kid["/P"]  # re-parented below; copying it would drag the chunk's whole tree along
+        first = len(base.pages)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "named destinations are not preserved": merged below
             base.pages.extend(src.pages)
         snums = _numbers(stree.ParentTree)
-        nums += [(k + offset, _import(base, v)) for k, v in snums]
+        # (an array of elements copied at once, as an object of its own: not element by element)
+        nums.update((k + offset, base.copy_foreign(src.make_indirect(v)) if isinstance(v, pikepdf.Array)
+                     and not v.is_indirect else _import(base, v)) for k, v in snums)
         next_key = offset + max((k for k, _ in snums), default=-1) + 1
+        added = []
         for kid in kids:
             if isinstance(kid, pikepdf.Dictionary):
                 new = _import(base, kid)
                 new.P = document
                 document.K.append(new)
+                added.append(new)
         items = _outline(base, src)
+        own: dict[str, object] = {}
+        if "/Names" in src.Root and "/Dests" in src.Root.Names:
+            for name, d in _names(src.Root.Names.Dests):
+                if name not in fake and name not in names:
+                    own[name] = _import(base, d)
+        if n < len(onto) and onto[n]:  # its first page drawn onto the page before, whose columns it left empty
+            guest, host = base.pages[first], base.pages[first - 1]
+            _overlay(base, host, guest, nums, added, f"_c{n}")
+            items = _repointed(items, guest.obj, host.obj)
+            own = {name: _repoint(d, guest.obj, host.obj) for name, d in own.items()}
+            for page in [host] + list(base.pages[first + 1:]):
+                for annot in page.obj.get("/Annots", []):
+                    for key in ("/Dest", "/A"):
+                        if key in annot:
+                            annot[key] = _repoint(annot[key], guest.obj, host.obj)
+            del base.pages[first]
+        names.update(own)
         roots, depth = continues[n] if n < len(continues) else (0, 0)
         if roots and outline:
             parent = outline[-1]
@@ -562,13 +669,9 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
             parent.children.extend(items[:roots])
             items = items[roots:]
         outline += items
-        if "/Names" in src.Root and "/Dests" in src.Root.Names:
-            for n, d in _names(src.Root.Names.Dests):
-                if n not in fake and n not in names:
-                    names[n] = _import(base, d)
 
     tree.ParentTree = base.make_indirect(pikepdf.Dictionary(
-        Nums=pikepdf.Array([x for k, v in sorted(nums, key=lambda kv: kv[0]) for x in (k, v)])))
+        Nums=pikepdf.Array([x for k in sorted(nums) for x in (k, nums[k])])))
     if names:
         flat = [x for n in sorted(names, key=lambda s: s.encode("utf-8")) for x in (pikepdf.String(n), names[n])]
         root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
@@ -577,6 +680,129 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         ol.root.extend(outline)
     base.docinfo["/Keywords"] = keywords
     return base
+
+
+# operators naming a resource: its category and the operand that names it
+_NAMED = {"Tf": ("/Font", 0), "gs": ("/ExtGState", 0), "Do": ("/XObject", 0), "sh": ("/Shading", 0),
+          "cs": ("/ColorSpace", 0), "CS": ("/ColorSpace", 0)}
+
+
+def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str) -> None:
+    """Draw page ``guest`` onto page ``host`` (both of ``pdf``): its content after the host's, its resources
+    under names of their own (``tag`` appended), its marked content numbered after the host's (the parent
+    tree's entry of each page joined into the host's), its structure elements (``elements``, the guest's
+    chunk's, in reading order) and its links on the host page (WeasyPrint drew the column rules next to its empty columns)."""
+    import pikepdf
+
+    host_key, guest_key = int(host.obj.StructParents), int(guest.obj.StructParents)
+    host_marks, guest_marks = nums[host_key], nums.pop(guest_key)
+    shift = len(host_marks)
+    resources = host.obj.Resources
+    renamed: dict[tuple[str, str], object] = {}
+    for category, named in guest.obj.Resources.items():
+        if category == "/ProcSet":
+            continue
+        if category not in resources:
+            resources[category] = pikepdf.Dictionary()
+        for name, obj in named.items():
+            new = pikepdf.Name(f"{name}{tag}")
+            resources[category][new] = obj
+            renamed[(category, str(name))] = new
+    ops = []
+    for operands, op in pikepdf.parse_content_stream(guest):
+        code = str(op)
+        operands = list(operands)
+        if code in _NAMED:
+            category, i = _NAMED[code]
+            if i < len(operands) and isinstance(operands[i], pikepdf.Name):
+                operands[i] = renamed.get((category, str(operands[i])), operands[i])
+        elif code in ("scn", "SCN") and operands and isinstance(operands[-1], pikepdf.Name):
+            operands[-1] = renamed.get(("/Pattern", str(operands[-1])), operands[-1])
+        elif code in ("BDC", "DP") and len(operands) == 2:
+            props = operands[1]
+            if isinstance(props, pikepdf.Name):
+                operands[1] = renamed.get(("/Properties", str(props)), props)
+            elif isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
+                props.MCID = int(props.MCID) + shift
+        ops.append((operands, op))
+    drawn = b"Q\nq\n" + pikepdf.unparse_content_stream(ops) + b"\nQ\n"
+    host.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    host.contents_add(pikepdf.Stream(pdf, drawn))
+    host_marks.extend(list(guest_marks))
+    if "/Annots" in guest.obj:
+        if "/Annots" not in host.obj:
+            host.obj.Annots = pikepdf.Array()
+        for annot in guest.obj.Annots:
+            if "/P" in annot:
+                annot.P = host.obj
+            host.obj.Annots.append(annot)
+    _restructure(elements, guest.obj.objgen, host.obj, shift)
+
+
+def _restructure(elements: list, guest: tuple[int, int], host, shift: int) -> None:
+    """The structure elements under ``elements`` (in reading order) that start on page ``guest`` moved to page
+    ``host``, their marked content on it numbered ``shift`` on. The walk goes in reading order and stops at
+    the first element that starts on another page: the guest is its chunk's first page, so no element after
+    that one starts on it (an element starts where its first content is; one that goes on to later pages,
+    visited before its children, keeps its references to them)."""
+    import pikepdf
+
+    stack = list(reversed(elements))
+    while stack:
+        e = stack.pop()
+        if "/Pg" in e:
+            if e.Pg.objgen != guest:
+                return
+            e.Pg = host
+            on_guest = True
+        else:
+            on_guest = False
+        kids = e.get("/K")
+        if kids is None:
+            continue
+        many = isinstance(kids, pikepdf.Array)
+        items = list(kids) if many else [kids]
+        changed = False
+        below = []
+        for i, it in enumerate(items):
+            if isinstance(it, pikepdf.Dictionary):
+                kind = it.get("/Type")
+                if kind == "/MCR":
+                    if ("/Pg" in it and it.Pg.objgen == guest) or ("/Pg" not in it and on_guest):
+                        it.MCID = int(it.MCID) + shift
+                        if "/Pg" in it:
+                            it.Pg = host
+                elif kind == "/OBJR":
+                    if "/Pg" in it and it.Pg.objgen == guest:
+                        it.Pg = host
+                else:
+                    below.append(it)
+            elif on_guest and not isinstance(it, pikepdf.Array):
+                items[i] = int(it) + shift  # a marked-content number on the element's own page
+                changed = True
+        if changed:
+            e.K = pikepdf.Array(items) if many else items[0]
+        stack += reversed(below)
+
+
+def _repoint(dest, guest, host):
+    """A destination on page ``guest`` put on page ``host`` (others as they are)."""
+    import pikepdf
+
+    if isinstance(dest, pikepdf.Array) and len(dest) and isinstance(dest[0], pikepdf.Dictionary) \
+            and dest[0].objgen == guest.objgen:
+        return pikepdf.Array([host] + list(dest)[1:])
+    if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
+        dest.D = _repoint(dest.D, guest, host)
+    return dest
+
+
+def _repointed(items: list, guest, host) -> list:
+    for it in items:
+        if it.destination is not None:
+            it.destination = _repoint(it.destination, guest, host)
+        _repointed(it.children, guest, host)
+    return items
 
 
 def stamp_furniture(book: m.Book, content_dir: Path, laid: Path, dest: Path, paper: str, columns: int, css: str,

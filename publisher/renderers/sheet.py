@@ -264,8 +264,10 @@ def book_keywords(book: m.Book) -> str:
 
 
 def document_html(book: m.Book, content_dir: Path, paper: str, columns: int,
-                  part: Sequence[Entry] | None = None, *, head: bool = True, anchors: Sequence[str] = ()) -> str:
-    """The sheet's HTML: the whole book, or (``part``: chapter indexes) one chunk of it.
+                  part: Sequence[Entry] | None = None, *, head: bool = True, anchors: Sequence[str] = (),
+                  skip: int = 0) -> str:
+    """The sheet's HTML: the whole book, or (``part``: chapter indexes) one chunk of it (``skip``: the columns
+    its first page leaves empty, for the end of the chunk before it).
 
     A chunk's document names no other chunk (keywords are set on the merged PDF), so
     its bytes, and its cache entry, change only with its own chapters."""
@@ -289,6 +291,7 @@ def document_html(book: m.Book, content_dir: Path, paper: str, columns: int,
         chapters=shown,
         head=head,
         anchors=anchors,
+        skip=skip,
     )
 
 
@@ -324,10 +327,11 @@ def _print_size(path: Path) -> bytes:
 
 def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
               extra_css: Sequence[str] = (), tags: bool = True,
-              heads: list[list[sheet_heads.Head]] | None = None) -> int:
+              heads: list[list[sheet_heads.Head]] | None = None, shape: dict | None = None) -> int:
     """Lay out ``source`` (HTML, base ``file:///content/``) with ``css`` and then
     ``extra_css`` (base ``file:///templates/<folder>/``) and write the PDF to
-    ``dest``; the page count. ``heads``: a list to receive each page's running heads.
+    ``dest``; the page count. ``heads``: a list to receive each page's running heads; ``shape``: a dict to
+    receive where the layout ends and starts (:func:`sheet_heads.shape`).
 
     Everything is read through ``fetcher``; once the layout is done it is sealed,
     so the only fetches left (attachments) are refused and nothing is embedded.
@@ -345,6 +349,8 @@ def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
             fetcher.sealed = True
             if heads is not None:
                 heads.extend(sheet_heads.running_heads(document))
+            if shape is not None:
+                shape.update(sheet_heads.shape(document))
             with atomic_path(dest) as tmp:
                 document.write_pdf(tmp, pdf_tags=tags)
     finally:

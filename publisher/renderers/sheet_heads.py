@@ -102,3 +102,62 @@ def running_heads(document: Any) -> list[list[Head]]:
 def from_record(pages: list[list[dict[str, Any]]]) -> Iterator[list[Head]]:
     for heads in pages:
         yield [Head(**h) for h in heads]
+
+
+# --------------------------------------------------------------------------- the shape of a laid-out piece
+
+
+def _multicol(page_box: Any) -> Any:
+    """The sheet's multi-column <main> box on one page (None if the page has none)."""
+    stack = [page_box]
+    while stack:
+        box = stack.pop(0)
+        el = getattr(box, "element", None)
+        if el is not None and getattr(box, "element_tag", "") == "main" and "sheet" in (el.get("class") or "").split():
+            return box
+        stack[:0] = _boxes(box)
+    return None
+
+
+def _only_skips(column: Any) -> bool:
+    """Whether a column holds nothing but the empty blocks that skip columns (``.column-skip``)."""
+    stack = list(_boxes(column))
+    while stack:
+        box = stack.pop()
+        if "column-skip" in (box.element.get("class") or "").split():
+            continue
+        if box.element_tag != "main":
+            return False
+        stack += _boxes(box)
+    return True
+
+
+def shape(document: Any) -> dict[str, Any]:
+    """Where a piece of the sheet ends and starts (chunk.css lays the columns out in order, never balanced):
+
+    - ``columns``: the columns the last page uses (a part-filled last one included);
+    - ``fill``: how much of the last column's height is used (0 to 1);
+    - ``skipped``: the columns at the top of the first page left empty (``.column-skip``, for the page the
+      piece before ends on).
+
+    ``columns`` is -1 when the last page's <main> is not plain columns (a block spanning them all).
+    """
+    out: dict[str, Any] = {"columns": 0, "fill": 1.0, "skipped": 0}
+    if not document.pages:
+        return out
+    last = document.pages[-1]._page_box
+    cols = _columns(last)
+    out["columns"] = -1 if cols and cols[0] is _multicol(last) else len(cols)
+    if out["columns"] > 0:
+        column = cols[-1]
+        top = column.position_y
+        room = last.content_box_y() + last.height - top
+        bottom = max((b.position_y + b.margin_height() for b in _boxes(column)), default=top)
+        out["fill"] = round(max(0.0, min(1.0, (bottom - top) / room)) if room > 0 else 1.0, 4)
+    first = document.pages[0]._page_box
+    cols = _columns(first)
+    skipped = 0
+    while skipped < len(cols) and _only_skips(cols[skipped]):
+        skipped += 1
+    out["skipped"] = skipped
+    return out
