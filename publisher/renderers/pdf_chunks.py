@@ -394,14 +394,16 @@ def moved(record: dict, skip: int, to: int, columns: int) -> dict:
     return {"columns": (slots - 1) % columns + 1, "fill": shape["fill"]}
 
 
-def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: Path) -> tuple[list[int], list[dict]]:
+def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: Path,
+             hint: Sequence[int] = ()) -> tuple[list[int], list[dict]]:
     """Lay out (or find in the cache) each chunk after the empty columns the chunk before leaves it; the
     empty columns per chunk and the records of their layouts.
 
     A chunk's empty columns depend on where the chunk before ends, known once it is laid out. Every chunk
     not in the cache is laid out at once (in parallel), after the empty columns the chunks before it are
     expected to leave: a chunk already laid out after other empty columns tells where it will end (its
-    columns move, they do not change); one never laid out is expected to leave none. Any chunk whose
+    columns move, they do not change); one never laid out (an edited one) is expected to leave what it
+    left in the last build (``hint``: the empty columns of each chunk then), else none. Any chunk whose
     expectation was wrong is laid out again, and so on until each has its layout (in an edit, usually the
     one chunk edited). If the template leaves no empty columns where asked (a sheet.html without the
     ``column-skip`` blocks), every chunk starts a page."""
@@ -432,8 +434,11 @@ def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: P
                 continue
             need.append((n, skip))
             other = next(((s_, r) for s_ in range(columns) if (r := record(n, s_)) is not None), None)
-            skip = (next_skip(moved(other[1], other[0], skip, columns), columns)
-                    if other and allowed and (n or int(other[1]["pages"]) > 1) else 0)
+            if other is None:  # (an edit seldom moves where its chunk ends)
+                skip = hint[n + 1] if allowed and n + 1 < len(hint) else 0
+            else:
+                skip = (next_skip(moved(other[1], other[0], skip, columns), columns)
+                        if allowed and (n or int(other[1]["pages"]) > 1) else 0)
         else:
             if not need:
                 return spacers, [laid[(n, s_)] for n, s_ in enumerate(spacers)]
@@ -478,7 +483,16 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         return Job(html_, (css, chunk_css), cache / f"{slug}-{keys[n]}-{skip}.pdf",
                    cache / f"{slug}-{keys[n]}-{skip}.json", len(html_) + IMAGE_WEIGHT * html_.count("<img"))
 
-    spacers, records = _resolve(len(chunks), columns, job, fetcher, content_dir)
+    # the empty columns each chunk started after in the last build: where an edited chunk is expected to end
+    chain = cache / f"{slug}-starts.json"
+    try:
+        hint = [int(x) for x in json.loads(chain.read_text("utf-8"))]
+    except (OSError, ValueError, TypeError):
+        hint = []
+    spacers, records = _resolve(len(chunks), columns, job, fetcher, content_dir, hint)
+    if spacers != hint:
+        with atomic_path(chain) as tmp:
+            tmp.write_text(json.dumps(spacers), "utf-8")
 
     # prune this book's entries that no chunk uses any more
     keep = {f"{slug}-{keys[n]}-{s}.{ext}" for n, s in enumerate(spacers) for ext in ("pdf", "json")}
