@@ -317,6 +317,11 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "<details></details>Õ</details>ª**z**",  # (an end tag closing an element already closed is nothing)
     ";<!--|c\n-|-\ns<!-->î", "y<!--\n[i]()<!-->a|c\n-|-", "o<!--|c\n-|-\n|#x<!-->k",  # (a comment in a table ends in its cell)
     "%%\n<details>%%[](x)",  # (Obsidian's comments go first: one over lines opens no HTML block)
+    "[^1]:\n [^1]:e\n[^1]", "[^1]:\n    [^1]:e\n[^1]",  # (a footnote defined again below: not the first's text)
+    "- `|c\n-|-\n`<s>`", "-\n`|c\n-|-\n`<s>`",  # (a list item's line and a lazy line after it are no table)
+    ">\n t\n<summary\n# >", "* X\n\n t\n<summary\n# >",  # (after an empty quote line, or a blank line less
+    # indented than the item's text, a line is no quote's, no item's)
+    "&para" + "9" * 61,  # (a long word shown joined from a missing word and one of the source's own)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -124,12 +124,17 @@ def _rejoined(short: dict[str, int], extra: dict[str, int], known: Counter) -> N
             return None
         if len(word) <= 64:
             return go(0, Counter())
-        # a longer word: the missing words alone, longest first at each place (no search: linear)
+        # a longer word: the missing words, longest first at each place, then the source's own (no search:
+        # linear; "&para" then 61 digits: the entity's letters are the source's own, shown joined to the digits)
         longest = max((len(p) for p, n in parts.items() if n), default=0)
+        own_longest = min(64, max((len(p) for p in free), default=0)) if free is not None else 0
         at, used, out = 0, Counter(), []
         while at < len(word):
             piece = next((word[at:end] for end in range(min(len(word), at + longest), at, -1)
                           if parts.get(word[at:end], 0) > used[word[at:end]] and (at, end) != (0, len(word))), None)
+            if piece is None and free is not None:
+                piece = next((word[at:end] for end in range(min(len(word), at + own_longest), at, -1)
+                              if word[at:end] in free and (at, end) != (0, len(word))), None)
             if piece is None:
                 return None
             used[piece] += 1

@@ -70,7 +70,7 @@ FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones (one
 # indented four columns or more is a list item's, or indented code, which is read before this)
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}| {0,3}\t)[^\n]*\S| {1,4}(?! )\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}| {0,3}\t)(?![ \t]*\[\^[^\]\s]+\]:)[^\n]*\S| {1,4}(?! )(?!\[\^[^\]\s]+\]:)\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
@@ -378,6 +378,7 @@ def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bo
             lines = DD_TRIM_RE.sub("", DD_MARKER_RE.sub("  ", text[body:_line_end(text, pos)], count=1))
             at = lines.rfind("\n") + 1
             return _in_list(lines, at, quote, bodies=False)
+    shallow = None  # the least indent of the indented lines below a blank line (seen before it)
     paragraph = blank = False  # in a paragraph's lines: it may be a list item's (lazy lines, or mistune's item
     lines = list(_lines_above(text, pos, 201))  # whose text starts on the line after its marker)
     for k, line in enumerate(lines[:200]):
@@ -390,22 +391,35 @@ def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bo
             return False  # a heading, a comment's (an instruction's, a declaration's) block: no item goes on over it
         if THEMATIC_BREAK_RE.match(line):
             return False  # ("- --" is a thematic break, no list item)
-        if LIST_MARK_RE.match(line) and _indent(line) < 4 \
+        if (mark := LIST_MARK_RE.match(line)) and _indent(line) < 4 \
                 and not _no_list(lines, k, lambda j: _in_table(text, pos, j)):
             # (a marker indented four columns: indented code or a paragraph's line, unless a list item above
             # holds it: the lines above tell)
-            # (an empty item, then a blank line: the item is over)
+            # (an empty item, then a blank line: the item is over; after a blank line, a line indented less
+            # than the item's text is no longer the item's)
+            if blank and shallow is not None and shallow < _text_column(line, mark):
+                return False
             return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
             paragraph = False  # (the lines below it were its paragraph's lazy lines)
+            if not blank:  # (below a blank line: the least indent of those lines)
+                shallow = _indent(line) if shallow is None else min(shallow, _indent(line))
             continue
         if quote and line.lstrip().startswith(">"):
-            return bool(line.lstrip()[1:].strip()) or not paragraph  # (an empty quote line has no lazy lines)
+            # (an empty quote line has no lazy lines: the lines after it, indented or not, are no quote's)
+            return bool(line.lstrip()[1:].strip()) or (not paragraph and k == 0)
         paragraph = True
     return False
 
 
 HEADING_OR_FENCE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})")  # (a line that is no paragraph's)
+
+
+def _text_column(line: str, mark: re.Match[str]) -> int:
+    """The column a list item's text starts at (``mark``: LIST_MARK_RE's match of its line; no text: one
+    column past the marker)."""
+    rest = line[mark.end():]
+    return len(line[:mark.end()].expandtabs(4)) + (len(rest) - len(rest.lstrip(" \t")) if rest.strip() else 1)
 
 
 def _indent(line: str) -> int:
@@ -515,6 +529,15 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
         if len(split_row(head.group("gfm_table_head"))) != len(split_row(head.group("gfm_table_align"))):
             pos = head.start() + 1
             continue
+        line = text[head.start():head.start("gfm_table_align")].split("\n", 1)[0]
+        if (mark := LIST_MARK_RE.match(line)) and ">" not in mark.group(1) and line[mark.end():].strip():
+            below = text[text.rfind("\n", 0, head.start("gfm_table_align")) + 1:head.end()]
+            if _indent(below) < _text_column(line, mark):
+                pos = head.start() + 1  # (a list item's first line; the next line, less indented, is its lazy line)
+                continue
+        elif not line.startswith((" ", "\t")) and head.start() and _in_list(text, head.start()):
+            pos = head.start() + 1  # (a list item's lazy line, and the line after it: no table)
+            continue
         at = end = head.end()
         while at < len(text):
             end = text.find("\n", at)
@@ -591,9 +614,7 @@ def _indented_code(text: str, fence: re.Match[str]) -> bool:
     for line in _lines_above(text, fence.start(), 200):
         mark = LIST_MARK_RE.match(line)
         if mark and ">" not in mark.group(1) and _indent(line) < indent:
-            rest = line[mark.end():]
-            text_at = len(line[:mark.end()].expandtabs(4)) + (len(rest) - len(rest.lstrip(" \t")) if rest.strip() else 1)
-            return indent >= text_at + 4
+            return indent >= _text_column(line, mark) + 4
     return False
 
 
