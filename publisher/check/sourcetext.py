@@ -535,7 +535,7 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
             if _indent(below) < _text_column(line, mark):
                 pos = head.start() + 1  # (a list item's first line; the next line, less indented, is its lazy line)
                 continue
-        elif not line.startswith((" ", "\t")) and head.start() and _in_list(text, head.start()):
+        elif not line.startswith((" ", "\t")) and head.start() and _item_above(text, head.start()):
             pos = head.start() + 1  # (a list item's lazy line, and the line after it: no table)
             continue
         at = end = head.end()
@@ -548,6 +548,17 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
             at = end + 1
         yield head, max(end, head.end())
         pos = max(at, head.end())  # (the next table starts after this one's rows)
+
+
+def _item_above(text: str, pos: int) -> bool:
+    """Whether the line at ``pos`` goes on with a list item's paragraph: a list item's line comes above it
+    before a blank line does (read without tables: :func:`_tables` asks)."""
+    for line in _lines_above(text, pos, 50):
+        if not line.strip():
+            return False
+        if LIST_MARK_RE.match(line) and _indent(line) < 4:
+            return True
+    return False
 
 
 def _cells_apart(text: str) -> str:
@@ -781,20 +792,24 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
 
 
 CELL_EDGE_RE = re.compile(r"\n|(?<!\\)\|")
+ATX_LINE_RE = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)", re.M)
 
 
 def _without_comments(text: str) -> str:
     """``text`` without its comments (their line breaks kept). In a GFM table a comment ends in its cell: one
-    that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text)."""
+    that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text); so is one
+    that runs past the end of a heading's line."""
     # (a cell's '|' may have a mark after it, _cells_apart's: a space to the table's reading)
     tables = [(head.start(), end) for head, end in _tables(text.replace("\x04", " "))] if "<!--" in text else []
-    if not tables:
+    headings = "<!--" in text and "#" in text
+    if not tables and not headings:
         return COMMENT_RE.sub(_blank, text)
     out, at, pos = [], 0, 0
     while (f := COMMENT_RE.search(text, pos)) is not None:
         a, b = f.span()
-        if any(a < s_ < b or (s_ <= a < e_ and CELL_EDGE_RE.search(text, a, b)) for s_, e_ in tables):
-            pos = a + 1
+        if any(a < s_ < b or (s_ <= a < e_ and CELL_EDGE_RE.search(text, a, b)) for s_, e_ in tables) \
+                or (headings and "\n" in f.group() and ATX_LINE_RE.match(text, text.rfind("\n", 0, a) + 1)):
+            pos = a + 1  # (nor over a heading's line end: the heading is a block of one line)
             continue
         out += [text[at:a], _blank(f)]
         at = pos = b
