@@ -845,7 +845,13 @@ def chunked_book(tmp_path: Path, last: str = "") -> Path:
 
 
 def cache_files(out: Path) -> set[str]:
-    return {p.name for p in (out / ".cache" / "pdf").glob("*.pdf")}
+    """The laid-out chunks in the sheet's cache (not its running footers)."""
+    return {p.name for p in (out / ".cache" / "pdf").glob("*.pdf") if "-footers-" not in p.name}
+
+
+def footer_files(out: Path) -> dict[str, int]:
+    """The running footers in the sheet's cache, with the time each was written."""
+    return {p.name: p.stat().st_mtime_ns for p in (out / ".cache" / "pdf").glob("*-footers-*.pdf")}
 
 
 def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -923,8 +929,11 @@ def test_long_book_in_parallel_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     assert reader.get_destination_page_number(dests["queues--limits"]) == 0
     assert reader.get_destination_page_number(dests[loaded.book.chapters[-1].slug]) == len(pages) - 1
 
-    # the same bytes: again from the cache, and without a cache elsewhere
+    # the same bytes: again from the cache (the running footers too: one document, not laid out again),
+    # and without a cache elsewhere
+    feet = footer_files(tmp_path / "out")
     _, again = build(folder, tmp_path / "out")
+    assert len(feet) == 1 and footer_files(tmp_path / "out") == feet
     _, fresh = build(folder, tmp_path / "other")
     assert again.path.read_bytes() == first.path.read_bytes() == fresh.path.read_bytes()
     assert again.diagnostics == first.diagnostics  # the refusal, remembered with the cached chunk

@@ -512,25 +512,33 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         total += int(record["pages"]) - (1 if spacers[n] else 0)
         refused += [Refusal(e["url"], e["code"], e["reason"]) for e in record["fetches"] if "code" in e]
 
-    # the running footers of all pages: a document of their own, laid out (in a
-    # worker, when there is a spare CPU) while the chunks are merged
+    # the running footers of all pages: a document of their own, laid out (in a worker, when there is a
+    # spare CPU) while the chunks are merged, and cached (an edit that moves no page's footer or heads, the
+    # usual one, lays out nothing more)
     env = templates.environment(content_dir)
     footers_html = env.get_template(f"{sheet.FOLDER}/footers.html").render(
         meta=book.meta, paper=sheet.PAPERS[paper][0], paper_name=paper, columns=columns,
         byline=sheet._byline(book.meta), pages=total, heads=heads, footers=True)
-    feet = Job(footers_html, (css,), cache / f"{slug}-footers.pdf", cache / f"{slug}-footers.json", tags=False)
-    feet.record.unlink(missing_ok=True)
-    pid = start(feet, content_dir) if can_fork() else None
+    key = hashlib.sha256(json.dumps([code, footers_html, css]).encode()).hexdigest()
+    feet = Job(footers_html, (css,), cache / f"{slug}-footers-{key}.pdf", cache / f"{slug}-footers-{key}.json",
+               tags=False)
+    for old in cache.glob(f"{slug}-footers*"):
+        if old.name not in (feet.pdf.name, feet.record.name):
+            old.unlink(missing_ok=True)
+    pid = None
+    if verified(feet, fetcher) is None:
+        feet.record.unlink(missing_ok=True)
+        pid = start(feet, content_dir) if can_fork() else None
     try:
         merged = merge_chunks([cache / f"{slug}-{keys[n]}-{sp}.pdf" for n, sp in enumerate(spacers)], dummies,
                               sheet.book_keywords(book), [_continues(book, part) for part in chunks],
                               [bool(sp) for sp in spacers])
-        if pid is None:
-            lay_out(feet, content_dir)
-        else:
+        if pid is not None:
             why, pid = finish(pid, feet), None
             if why:
                 raise RuntimeError("laying out the running footers failed:\n" + why)
+        elif not feet.record.is_file():
+            lay_out(feet, content_dir)
         record = verified(feet)
         if record is None:
             raise RuntimeError(f"the layout of the running footers is not as it was written: {feet.record}")
@@ -539,8 +547,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     finally:
         if pid is not None:
             stop(pid, feet)
-        for f in (feet.pdf, feet.record, feet.error):
-            f.unlink(missing_ok=True)
+            for f in (feet.pdf, feet.record):
+                f.unlink(missing_ok=True)
+        feet.error.unlink(missing_ok=True)
     return total, refused
 
 
