@@ -553,11 +553,12 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
 def _item_above(text: str, pos: int) -> bool:
     """Whether the line at ``pos`` goes on with a list item's paragraph: a list item's line comes above it
     before a blank line does (read without tables: :func:`_tables` asks)."""
-    for line in _lines_above(text, pos, 50):
+    lines = list(_lines_above(text, pos, 51))
+    for k, line in enumerate(lines[:50]):
         if not line.strip():
             return False
         if LIST_MARK_RE.match(line) and _indent(line) < 4:
-            return True
+            return not _no_list(lines, k)  # ("2." after a paragraph's line is text, no list)
     return False
 
 
@@ -802,14 +803,16 @@ def _without_comments(text: str) -> str:
     # (a cell's '|' may have a mark after it, _cells_apart's: a space to the table's reading)
     tables = [(head.start(), end) for head, end in _tables(text.replace("\x04", " "))] if "<!--" in text else []
     headings = "<!--" in text and "#" in text
-    if not tables and not headings:
+    terms = [a for a, _ in _definition_bodies(text)] if "<!--" in text and ":" in text else []
+    if not tables and not headings and not terms:
         return COMMENT_RE.sub(_blank, text)
     out, at, pos = [], 0, 0
     while (f := COMMENT_RE.search(text, pos)) is not None:
         a, b = f.span()
         if any(a < s_ < b or (s_ <= a < e_ and CELL_EDGE_RE.search(text, a, b)) for s_, e_ in tables) \
-                or (headings and "\n" in f.group() and ATX_LINE_RE.match(text, text.rfind("\n", 0, a) + 1)):
-            pos = a + 1  # (nor over a heading's line end: the heading is a block of one line)
+                or (headings and "\n" in f.group() and ATX_LINE_RE.match(text, text.rfind("\n", 0, a) + 1)) \
+                or any(a < t_ < b for t_ in terms):
+            pos = a + 1  # (nor over a heading's line end, nor from a term into its definition: blocks apart)
             continue
         out += [text[at:a], _blank(f)]
         at = pos = b
