@@ -555,8 +555,8 @@ def _item_above(text: str, pos: int) -> bool:
     before a blank line does (read without tables: :func:`_tables` asks)."""
     lines = list(_lines_above(text, pos, 51))
     for k, line in enumerate(lines[:50]):
-        if not line.strip():
-            return False
+        if not line.strip() or ENDS_ON_ITS_LINE_RE.match(line) or HEADING_OR_FENCE_RE.match(line):
+            return False  # (a blank line, a heading, a break, a fence: no paragraph goes on over it)
         if LIST_MARK_RE.match(line) and _indent(line) < 4:
             return not _no_list(lines, k)  # ("2." after a paragraph's line is text, no list)
     return False
