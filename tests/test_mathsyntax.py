@@ -43,6 +43,7 @@ def formulas(src: str) -> list[tuple[str, bool]]:
     ("The belief \\(i.e. a 40% chance that the patient is sick\\) is Bayesian.", []),
     ("Onto \\(**onto**: every element is [hit](https://example.com)\\) maps.", []),
     ("See the note \\[1\\] here.", []),
+    ("A claim.\n\n\\[1\\]\n\n\\[2\\] Smith, 2020\n", []),  # alone on its line too: a reference's number, no formula
     ("zero \\(explained [here](http://x.org/a?b=1), which helps\\).", []),  # a link inside: Markdown, whatever its URL
     ("Costs \\(O(n \\log n)\\) and \\(a + b\\)", [("O(n \\log n)", False), ("a + b", False)]),
     ("The minimum $$\\arg\\min_x f(x)$$", [("\\arg\\min_x f(x)", False)]),

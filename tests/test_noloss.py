@@ -325,6 +325,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "# <!--\nx<!-->k", "y<!--\n: j<!-->ú",  # (a comment opened in a heading, or a term, ends in it, or is none)
     "`<b>\n2.\n`|c\n-|-",  # ('2.' after a paragraph's line is no list item: the table after it is one)
     "-\n#\no<!--|c\n-|-\nx<!-->k",  # (nor is a table after a heading under a list item: the heading ends it)
+    "z<!--\n-->1.",  # (what follows a comment over lines on its last line is no list's marker)
+    "`\n\\[1\\]\r#t`",  # ('\\[1\\]' alone on its line: escaped brackets, as in a line of words)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -788,6 +788,13 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
     return "".join(out) + text[at:] if out else text
 
 
+def _blank_comment(found: re.Match[str]) -> str:
+    """A comment left out, its line breaks kept; what follows it on its last line is no line's start (no list's
+    marker: "z<!--" then "-->1." reads "z1.")."""
+    breaks = found.group().count("\n")
+    return "\n" * breaks + "\x06" * bool(breaks)
+
+
 def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep their line numbers
     return "\n" * found.group().count("\n")
 
@@ -805,7 +812,7 @@ def _without_comments(text: str) -> str:
     headings = "<!--" in text and "#" in text
     terms = [a for a, _ in _definition_bodies(text)] if "<!--" in text and ":" in text else []
     if not tables and not headings and not terms:
-        return COMMENT_RE.sub(_blank, text)
+        return COMMENT_RE.sub(_blank_comment, text)
     out, at, pos = [], 0, 0
     while (f := COMMENT_RE.search(text, pos)) is not None:
         a, b = f.span()
@@ -814,7 +821,7 @@ def _without_comments(text: str) -> str:
                 or any(a < t_ < b for t_ in terms):
             pos = a + 1  # (nor over a heading's line end, nor from a term into its definition: blocks apart)
             continue
-        out += [text[at:a], _blank(f)]
+        out += [text[at:a], _blank_comment(f)]
         at = pos = b
     return "".join(out) + text[at:]
 

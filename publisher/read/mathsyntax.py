@@ -35,6 +35,8 @@ PAIRS = {"$$": "$$", "\\[": "\\]"}
 def parse_block_math(block: Any, m: Match[str], state: Any) -> int | None:
     if PAIRS[m.group("tex_open")] != m.group("tex_close") or not m.group("tex_body").strip():
         return None  # "$$ ... \]": not one formula; let the paragraph rule have it
+    if m.group("tex_open") == "\\[" and _escaped_brackets(m.group("tex_body")):
+        return None  # "\[1\]" alone on its line: Markdown's escaped brackets (a reference's number), as inline
     state.append_token({"type": "math", "raw": m.group("tex_body").strip(), "attrs": {"display": True}})
     return min(m.end() + 1, len(m.string))
 
