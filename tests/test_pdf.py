@@ -1060,6 +1060,31 @@ def test_an_edit_that_moves_a_chunks_end_moves_the_next_chunk(tmp_path: Path, mo
     assert "few short words" in " ".join(body_text(read_pages(reworded.path)).split())
 
 
+def test_a_sheet_template_without_column_skips_starts_each_chunk_on_a_page(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's sheet.html written before chunks could start mid-page (no ``column-skip`` blocks): no chunk is
+    drawn onto another's page (its text would overlap that page's); each starts a page, as before."""
+    from publisher.renderers import pdf_chunks
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    own = (templates.BUILTIN / "cheatsheet" / "sheet.html").read_text("utf-8")
+    assert "column-skip" in own
+    (folder / "templates" / "cheatsheet").mkdir(parents=True)
+    (folder / "templates" / "cheatsheet" / "sheet.html").write_text(
+        "\n".join(line for line in own.splitlines() if "column-skip" not in line), "utf-8")
+    loaded = load(folder)
+    _, sheet_pdf = build(folder, tmp_path / "out")
+    pages = read_pages(sheet_pdf.path)
+    # (this book's chunks are a column or less each: a page each, the first column only)
+    assert len(pages) == len(pdf_chunks.plan(loaded.book)) and marked_content_problems(sheet_pdf.path) == []
+    for p in pages[1:]:  # (page 1's title block spans the columns)
+        body, _ = footer_split(p)
+        assert body and max(c["x1"] for c in body if c["top"] > MARGIN_TOP) < p.width / 3, "text past column 1"
+    text = squeeze(body_text(pages))
+    assert all(squeeze(plain_text(ch.title)) in text for ch in loaded.book.chapters)
+
+
 def long_chapter(sections: int, items: int = 5) -> str:
     body = "".join(f"## Part {k}\n\n" + "".join(f"- **Key {k}.{i}** - what key {k}.{i} holds\n" for i in range(items))
                    + "\n" for k in range(sections))
