@@ -801,12 +801,19 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
 
 CELL_EDGE_RE = re.compile(r"\n|(?<!\\)\|")
 ATX_LINE_RE = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)", re.M)
+# a comment opened on a quote's line and closed on a later one of it (no empty quote line between: a new paragraph)
+QUOTE_COMMENT_RE = re.compile(r"^(?P<keep>[ \t]*(?:>[ \t]?)+[^\n]*?)(?P<comment>(?<!\\)<!--(?:[^\n]|\n(?=[ \t]*>[ \t]*[^\s>]"
+                              r"|(?![ \t]*(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|[-*+][ \t]|\d{1,9}[.)][ \t]|(?:[-*_][ \t]*){3,}$))[ \t]*\S))*?-->)",
+                              re.M)  # (its next lines: the quote's, or lazy ones: no blank line, no block's start)
 
 
 def _without_comments(text: str) -> str:
     """``text`` without its comments (their line breaks kept). In a GFM table a comment ends in its cell: one
     that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text); so is one
     that runs past the end of a heading's line."""
+    if "<!--" in text and ">" in text:  # a comment over a quote's lines: the quote's text (its '>' marks are no break)
+        text = QUOTE_COMMENT_RE.sub(lambda f: f.group("keep") + "\n" * f.group("comment").count("\n")
+                                    + "\x06" * ("\n" in f.group("comment")), text)
     # (a cell's '|' may have a mark after it, _cells_apart's: a space to the table's reading)
     tables = [(head.start(), end) for head, end in _tables(text.replace("\x04", " "))] if "<!--" in text else []
     headings = "<!--" in text and "#" in text
