@@ -65,7 +65,7 @@ LINK_TARGET_RE = re.compile(r"\]" + _TARGET)
 _LINK_TEXT = r"((?:[^\[\]\n]|\[[^\[\]\n]*\])*)"
 LINK_RE = re.compile(r"(?<!\\)!?\[" + _LINK_TEXT + r"\]" + _TARGET + r"|(?<![\w\]\\])\[(?!\^)" + _LINK_TEXT.replace(")*)", ")+)") + r"\]\[[^\]\n]*\](?!\()")
 INTRAWORD_MARK_RE = re.compile(r"(?<=\w)(?:\*+|~~)(?=\w)")  # **U**niform reads "Uniform"
-REF_DEF_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?\S+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
+REF_DEF_RE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[(?!\^[^\]\s]+\])(?:[^\]\n]|\n(?![ \t]*\n))+\]:[ \t]*(?:\n[ \t>]*)?[^ \t\n\r\f\v]+.*$", re.M)  # (its URL may be on the next line)  # (a footnote's text is kept)
 FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones (one
