@@ -326,7 +326,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "`<b>\n2.\n`|c\n-|-",  # ('2.' after a paragraph's line is no list item: the table after it is one)
     "-\n#\no<!--|c\n-|-\nx<!-->k",  # (nor is a table after a heading under a list item: the heading ends it)
     "z<!--\n-->1.",  # (what follows a comment over lines on its last line is no list's marker)
-    "[1]:\xa0",  # (a reference's URL may be U+00A0: only ASCII white space ends it)
+    "[1]:\xa0", "[^1]:\n \xa0Q",  # (U+00A0 is no white space to mistune: a URL, a footnote's lazy line)
     ">Q<!--\n>e-->", ">Q<!--E\n>-->", "> a <!-- b\n> c --> d\n> e", ">Q<!--\n>e\n-->",  # (a comment over a
     # quote's lines, or its lazy lines, is one)
     "`\n\\[1\\]\r#t`",  # ('\\[1\\]' alone on its line: escaped brackets, as in a line of words)

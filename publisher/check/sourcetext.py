@@ -70,7 +70,7 @@ FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:?")
 FOOTNOTE_USE_RE = re.compile(r"(?<!\\)\[\^([^\]\s]+)\](?!:)")
 # a definition: its line, the lines that go on its paragraph, and the indented lines after blank ones (one
 # indented four columns or more is a list item's, or indented code, which is read before this)
-FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}| {0,3}\t)(?![ \t]*\[\^[^\]\s]+\]:)[^\n]*\S| {1,4}(?! )(?!\[\^[^\]\s]+\]:)\S|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*\S)[^\n]*)*"
+FOOTNOTE_DEF_RE = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*\[\^([^\]\s]+)\]:[^\n]*(?:\n(?:(?: {4}| {0,3}\t)(?![ \t]*\[\^[^\]\s]+\]:)[^\n]*\S| {1,4}(?! )(?!\[\^[^\]\s]+\]:)[^ \t\n]|(?![ \t]*(?:[-*+>#|`~<]|\d{1,9}[.)]|\[\^))[ \t]*[^ \t\n])[^\n]*)*"
                              r"(?:(?:\n[ \t]*)+\n(?: {1,4}(?! )|\t)[^\n]*(?:\n(?: {1,4}(?! )|\t)[^\n]*)*)*", re.M)
 # a name HTML knows without its ';' (&para, &copy, &parat): a browser shows its character in an HTML block
 # (the longest such name, the letters after it as they are), the text shows it as written; either way its
