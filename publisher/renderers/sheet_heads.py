@@ -46,19 +46,25 @@ def _boxes(box: Any) -> list[Any]:
     return [c for c in getattr(box, "children", ()) if getattr(c, "element", None) is not None]
 
 
-def _columns(page_box: Any) -> list[Any]:
-    """The column boxes of the sheet's multi-column <main> on one page (the <main> itself if it has none)."""
+def _multicol(page_box: Any) -> Any:
+    """The sheet's multi-column <main> box on one page (None if the page has none)."""
     stack = [page_box]
     while stack:
         box = stack.pop(0)
         el = getattr(box, "element", None)
         if el is not None and getattr(box, "element_tag", "") == "main" and "sheet" in (el.get("class") or "").split():
-            kids = _boxes(box)
-            if kids and all(k.element is el for k in kids):
-                return kids
-            return [box]
+            return box
         stack[:0] = _boxes(box)
-    return []
+    return None
+
+
+def _columns(page_box: Any) -> list[Any]:
+    """The column boxes of the sheet's multi-column <main> on one page (the <main> itself if it has none)."""
+    box = _multicol(page_box)
+    if box is None:
+        return []
+    kids = _boxes(box)
+    return kids if kids and all(k.element is box.element for k in kids) else [box]
 
 
 def continued(column: Any) -> list[str]:
@@ -105,18 +111,6 @@ def from_record(pages: list[list[dict[str, Any]]]) -> Iterator[list[Head]]:
 
 
 # --------------------------------------------------------------------------- the shape of a laid-out piece
-
-
-def _multicol(page_box: Any) -> Any:
-    """The sheet's multi-column <main> box on one page (None if the page has none)."""
-    stack = [page_box]
-    while stack:
-        box = stack.pop(0)
-        el = getattr(box, "element", None)
-        if el is not None and getattr(box, "element_tag", "") == "main" and "sheet" in (el.get("class") or "").split():
-            return box
-        stack[:0] = _boxes(box)
-    return None
 
 
 def _only_skips(column: Any) -> bool:
