@@ -29,9 +29,10 @@ from .core import model as m
 from .core.model import Loaded
 from .check.noloss import model_losses
 from .pipeline import load
+from .read.reader import keep_readings
 from .renderers import Artifact, RenderOptions
 from .read.sources import ASSET_SUFFIXES, MAX_FILES, utf8_name
-from .markup.templates import files_under
+from .markup.templates import compile_all, files_under
 from .core.text import count
 
 MANIFEST = ".publisher-manifest.json"
@@ -541,6 +542,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     # from this process and start with them
     for name in args.format:
         renderers.get(name)
+        compile_all(REG[name].templates, args.path)  # and their templates, compiled once
+    keep_readings()  # a save reads again only the files it changed
     site = None
     if getattr(args, "serve", False):  # the live page: the notes read again on each save, before the build
         from . import preview

@@ -384,3 +384,24 @@ def test_the_epub_is_dated_by_the_ledger_the_deck_writes_in_the_same_build(book:
     assert b.build(book, out_dir=out).ok
     assert modified() == newest()
     assert statuses(b.build(book, out_dir=out)) == {name: "skipped" for name in renderers.REGISTRY}  # no work left
+
+
+def test_templates_are_compiled_once_and_a_shadow_added_later_is_used(tmp_path: Path) -> None:
+    """`publisher watch` compiles the templates once, in the process every build's renderers are forked from
+    (issue 24); a template the author shadows, edits or removes while it runs is used at the next build."""
+    from publisher.markup import templates
+
+    book = tmp_path / "book"
+    (book / "templates" / "cheatsheet").mkdir(parents=True)
+    templates.compile_all(["cheatsheet"], book)
+    env = templates.environment(book)
+    assert templates.environment(book) is env  # one environment: its templates compiled once
+    builtin = env.get_template("cheatsheet/footers.html")
+    shadow = book / "templates" / "cheatsheet" / "footers.html"
+    shadow.write_text("mine", "utf-8")
+    assert templates.environment(book).get_template("cheatsheet/footers.html").render() == "mine"
+    time.sleep(0.01)
+    shadow.write_text("mine, edited", "utf-8")
+    assert templates.environment(book).get_template("cheatsheet/footers.html").render() == "mine, edited"
+    shadow.unlink()
+    assert templates.environment(book).get_template("cheatsheet/footers.html").filename == builtin.filename

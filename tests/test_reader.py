@@ -634,3 +634,26 @@ def test_the_books_language_comes_from_its_script_when_book_toml_says_none(tmp_p
     assert read_book(da)[0].meta.language == "en"
     set_ = make_book(tmp_path / "set", {"book.toml": 'title = "T"\nlanguage = "zh-Hant"\n', "a.md": "# 운영체제\n\n프로세스\n"})
     assert read_book(set_)[0].meta.language == "zh-Hant"
+
+
+@pytest.mark.parametrize("files", [3, 45])  # read here, and shared out to worker processes (PARALLEL_FROM)
+def test_kept_readings_read_again_only_the_files_that_changed(tmp_path: Path, monkeypatch, files: int) -> None:
+    """`publisher watch` keeps each file's reading: the next build reads again only the files saved since
+    (issue 24), and reads the same book a fresh read would."""
+    from publisher.read import reader
+
+    monkeypatch.setattr(reader, "_KEPT", None)
+    for i in range(files):
+        (tmp_path / f"{i:02}-c{i}.md").write_text(f"# Chapter {i}\n\n- Fact {i} - one\n", "utf-8")
+    reader.keep_readings()
+    first, _ = read_book(tmp_path)
+    (tmp_path / "01-c1.md").write_text("# Chapter 1\n\n- Fact 1 - edited\n", "utf-8")
+    (tmp_path / "02-c2.md").unlink()
+    again, diags = read_book(tmp_path)
+    assert len(again.chapters) == files - 1
+    assert again.chapters[0] is first.chapters[0]  # not read again: the very same chapter
+    assert all(a is b for a, b in zip(again.chapters[2:], first.chapters[3:]))
+    assert again.chapters[1] is not first.chapters[1] and again.chapters[1].sha != first.chapters[1].sha
+    monkeypatch.setattr(reader, "_KEPT", None)
+    assert (again, diags) == read_book(tmp_path)  # as read from nothing
+    assert len(reader._KEPT or {}) == 0  # nothing kept outside a watch

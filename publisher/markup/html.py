@@ -277,6 +277,7 @@ def highlight_code(code: str, lang: str) -> str:
     return f'<pre class="code highlight"><code>{body}</code></pre>'
 
 
+@functools.lru_cache(maxsize=4)
 def pygments_css(style: str = "default") -> str:
     """The CSS for highlighted code, for the outputs' stylesheets."""
     return HtmlFormatter(style=style, classprefix="hl-").get_style_defs(".highlight")

@@ -44,15 +44,48 @@ class _BooksOwn(jinja2.FileSystemLoader):
 
 
 def environment(content_dir: Path | str | None = None, *, xml: bool = False) -> jinja2.Environment:
-    loaders = [_BooksOwn(p) if p != BUILTIN else jinja2.FileSystemLoader(str(p)) for p in search_path(content_dir)]
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(["html", "xhtml", "xml", "j2"], default_for_string=True, default=True),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The templates of a book: one environment per search path in a process, so each template is compiled
+    once (and again only when its file changes: Jinja looks at its time before each use). A file added to or
+    removed from the book's own templates folder (a template shadowed, or no longer) is a new environment."""
+    paths = tuple(search_path(content_dir))
+    own = tuple(sorted(str(p) for p in paths[0].rglob("*"))) if paths[0] != BUILTIN else ()
+    key = (paths, own)
+    env = _ENVIRONMENTS.pop(key, None)
+    if env is None:
+        loaders = [_BooksOwn(p) if p != BUILTIN else jinja2.FileSystemLoader(str(p)) for p in paths]
+        env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(["html", "xhtml", "xml", "j2"], default_for_string=True, default=True),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    _ENVIRONMENTS[key] = env  # the most recently used last
+    while len(_ENVIRONMENTS) > 8:
+        del _ENVIRONMENTS[next(iter(_ENVIRONMENTS))]
+    return env
+
+
+_ENVIRONMENTS: dict[tuple[tuple[Path, ...], tuple[str, ...]], jinja2.Environment] = {}
+TEMPLATE_SUFFIXES = (".html", ".xhtml", ".xml", ".j2", ".ncx", ".svg")
+
+
+def compile_all(prefixes: list[str] | tuple[str, ...], content_dir: Path | str | None = None) -> None:
+    """Compile every template under ``prefixes`` now (``publisher watch``: once, in the process each build's
+    renderers are forked from, not in every renderer of every build). A template that does not compile is
+    left for the build to report."""
+    env = environment(content_dir)
+    for prefix in prefixes:
+        for path in files_under(prefix, content_dir):
+            if path.suffix in TEMPLATE_SUFFIXES:
+                for base in search_path(content_dir):
+                    if path.is_relative_to(base):
+                        try:
+                            env.get_template(path.relative_to(base).as_posix())
+                        except jinja2.TemplateError:
+                            pass
+                        break
 
 
 def read_text(name: str, content_dir: Path | str | None = None) -> str:

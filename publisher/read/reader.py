@@ -472,9 +472,51 @@ def repo_assets(folder: Path, assets: tuple[str, ...]) -> tuple[tuple[str, str],
 
 PARALLEL_FROM = 40  # files: below this, worker processes cost more than they save
 
+# `publisher watch`: each file's reading, kept in this process from one build to the next (None: not kept)
+_KEPT: dict[tuple, tuple[m.Chapter, tuple[Diagnostic, ...]]] | None = None
+
+
+def keep_readings() -> None:
+    """Keep what each file read to (its Chapter and findings) by its bytes and how it is read, so that the
+    next :func:`read_book` in this process reads again only the files that changed (``publisher watch``: a
+    save of one file of many). Only the last build's readings are kept: memory stays that of one book."""
+    global _KEPT
+    if _KEPT is None:
+        _KEPT = {}
+
+
+def _reading_key(src: sources.Source, sha: str, syntax: m.FlashcardSyntax) -> tuple:
+    return (sha, str(src.path), src.slug, src.rel, src.part, src.intro, src.title, syntax, display_path(src.path))
+
 
 def _read_all(srcs: list[sources.Source], syntax: m.FlashcardSyntax = m.FlashcardSyntax()
               ) -> list[tuple[m.Chapter | None, list[Diagnostic]]]:
+    """Every source read, in order (those :func:`keep_readings` kept, and still the same, not read again)."""
+    global _KEPT
+    if _KEPT is None:
+        return _read_fresh(srcs, syntax)
+    hits: dict[int, tuple[m.Chapter, tuple[Diagnostic, ...]]] = {}
+    for i, src in enumerate(srcs):
+        try:  # the same bytes, read as the build before read them (and still inside the folder)
+            if src.path.stat().st_size > MAX_FILE_BYTES or (src.root is not None and not inside(src.root, src.path)):
+                continue
+            raw = src.path.read_bytes()
+        except OSError:
+            continue
+        if (found := _KEPT.get(_reading_key(src, hashlib.sha256(raw).hexdigest(), syntax))) is not None:
+            hits[i] = found
+    fresh = iter(_read_fresh([src for i, src in enumerate(srcs) if i not in hits], syntax))
+    out = [(hits[i][0], list(hits[i][1])) if i in hits else next(fresh) for i in range(len(srcs))]
+    kept: dict[tuple, tuple[m.Chapter, tuple[Diagnostic, ...]]] = {}
+    for src, (chapter, diags) in zip(srcs, out):
+        if chapter is not None and chapter.sha:
+            kept[_reading_key(src, chapter.sha, syntax)] = (chapter, tuple(diags))
+    _KEPT = kept
+    return out
+
+
+def _read_fresh(srcs: list[sources.Source], syntax: m.FlashcardSyntax = m.FlashcardSyntax()
+                ) -> list[tuple[m.Chapter | None, list[Diagnostic]]]:
     """Every source read, in order; many files are shared out to worker processes (one a core)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(srcs) < PARALLEL_FROM or workers < 2 or not sys.platform.startswith("linux"):
