@@ -239,7 +239,7 @@ def test_temp_files_of_a_killed_build_are_removed_at_the_next_start(tmp_path: Pa
 # --------------------------------------------------------------------------- 4. caches
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "record", "record pages", "record head"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "record", "record pages", "record head", "drawn", "drawn swapped"])
 def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: Path, damage: str,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher.renderers import pdf_chunks
@@ -258,8 +258,14 @@ def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: 
     victim = cache[1]
     if damage == "record head":  # a chunk with a running head to change (which one has depends on the layout)
         victim = next(p for p in cache if re.search(r'"text": "\w', p.with_suffix(".json").read_text("utf-8")))
+    drawn = sorted((tmp_path / "out" / ".cache" / "pdf").glob("*-drawn/drawn-*.bin"))
+    if damage.startswith("drawn"):  # a page drawn onto another, as the merge kept it rewritten
+        assert len(drawn) >= 2, drawn
+        victim = drawn[0]
     data = victim.read_bytes()
-    if damage == "truncate":
+    if damage == "drawn swapped":  # whole, but another page's
+        victim.write_bytes(drawn[1].read_bytes())
+    elif damage in ("truncate", "drawn"):
         victim.write_bytes(data[: len(data) // 2])
     elif damage == "flip":
         middle = len(data) // 2

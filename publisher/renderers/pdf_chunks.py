@@ -532,7 +532,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     try:
         merged = merge_chunks([cache / f"{slug}-{keys[n]}-{sp}.pdf" for n, sp in enumerate(spacers)], dummies,
                               sheet.book_keywords(book), [_continues(book, part) for part in chunks],
-                              [bool(sp) for sp in spacers])
+                              [bool(sp) for sp in spacers], drawn=_folder(cache / f"{slug}-drawn"))
         if pid is not None:
             why, pid = finish(pid, feet), None
             if why:
@@ -551,6 +551,14 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
                 f.unlink(missing_ok=True)
         feet.error.unlink(missing_ok=True)
     return total, refused
+
+
+def _folder(path: Path) -> Path | None:
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return path
 
 
 # --------------------------------------------------------------------------- merging
@@ -613,14 +621,17 @@ def _continues(book: m.Book, part: Sequence[Entry]) -> tuple[int, int]:
 
 
 def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: str,
-                 continues: Sequence[tuple[int, int]] = (), onto: Sequence[bool] = ()):
+                 continues: Sequence[tuple[int, int]] = (), onto: Sequence[bool] = (), drawn: Path | None = None):
     """The chunks' PDFs as one (a pikepdf.Pdf): pages, structure, outline, destinations, information.
 
     ``continues``: per chunk, the outline entries it opens with that belong under the chapter the
     chunk before ended in, and that chapter's depth (see :func:`_continues`). ``onto``: per chunk,
     whether its first page is drawn onto the last page of the chunk before (whose columns it left
-    empty)."""
+    empty). ``drawn``: a folder keeping each drawn page's content, rewritten for the page it is drawn onto
+    (see :func:`_overlay`); the entries no page drew from this time are removed."""
     import pikepdf
+
+    kept = _Drawn(drawn)
 
     base = pikepdf.open(parts[0])
     root = base.Root
@@ -672,7 +683,7 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
                     own[name] = _import(base, d)
         if n < len(onto) and onto[n]:  # its first page drawn onto the page before, whose columns it left empty
             guest, host = base.pages[first], base.pages[first - 1]
-            _overlay(base, host, guest, nums, added, f"_c{n}")
+            _overlay(base, host, guest, nums, added, f"_c{n}", kept)
             items = _repointed(items, guest.obj, host.obj)
             own = {name: _repoint(d, guest.obj, host.obj) for name, d in own.items()}
             for page in [host] + list(base.pages[first + 1:]):
@@ -702,7 +713,53 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         ol.root.clear()
         ol.root.extend(outline)
     base.docinfo["/Keywords"] = keywords
+    kept.prune()
     return base
+
+
+class _Drawn:
+    """The content of pages drawn onto others, rewritten (resources renamed, marked content renumbered), kept
+    in a folder by a hash of what the rewriting reads: a merge after an edit rewrites only the pages of the
+    chunks laid out again (parsing and writing a page's content stream back is most of a merge's time)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder, self.used = folder, set()
+
+    def _path(self, key: str) -> Path | None:
+        return None if self.folder is None else self.folder / f"drawn-{key}.bin"
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        # (its key first and its hash last: a torn, damaged or renamed entry is a miss)
+        if len(data) < 96 or data[:64] != key.encode() or hashlib.sha256(data[:-32]).digest() != data[-32:]:
+            return None
+        self.used.add(path.name)
+        return data[64:-32]
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        try:
+            with atomic_path(path) as tmp:
+                body = key.encode() + data
+                tmp.write_bytes(body + hashlib.sha256(body).digest())
+            self.used.add(path.name)
+        except OSError:
+            pass  # a cache: the merge goes on without it
+
+    def prune(self) -> None:
+        if self.folder is None:
+            return
+        for old in self.folder.glob("drawn-*.bin"):
+            if old.name not in self.used:
+                old.unlink(missing_ok=True)
 
 
 # operators naming a resource: its category and the operand that names it
@@ -710,7 +767,7 @@ _NAMED = {"Tf": ("/Font", 0), "gs": ("/ExtGState", 0), "Do": ("/XObject", 0), "s
           "cs": ("/ColorSpace", 0), "CS": ("/ColorSpace", 0)}
 
 
-def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str) -> None:
+def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str, kept: _Drawn | None = None) -> None:
     """Draw page ``guest`` onto page ``host`` (both of ``pdf``): its content after the host's, its resources
     under names of their own (``tag`` appended), its marked content numbered after the host's (the parent
     tree's entry of each page joined into the host's), its structure elements (``elements``, the guest's
@@ -731,6 +788,33 @@ def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str) -> None:
             new = pikepdf.Name(f"{name}{tag}")
             resources[category][new] = obj
             renamed[(category, str(name))] = new
+    content = b"".join(c.read_bytes() for c in guest.obj.Contents) if isinstance(guest.obj.Contents, pikepdf.Array) \
+        else guest.obj.Contents.read_bytes()
+    key = hashlib.sha256(json.dumps([CACHE_FORMAT, tag, shift, sorted(f"{c}{n}" for c, n in renamed)]).encode()
+                         + content).hexdigest()
+    drawn = kept.get(key) if kept is not None else None
+    if drawn is None:
+        drawn = _rewritten(guest, renamed, shift)
+        if kept is not None:
+            kept.put(key, drawn)
+    host.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    host.contents_add(pikepdf.Stream(pdf, drawn))
+    host_marks.extend(list(guest_marks))
+    if "/Annots" in guest.obj:
+        if "/Annots" not in host.obj:
+            host.obj.Annots = pikepdf.Array()
+        for annot in guest.obj.Annots:
+            if "/P" in annot:
+                annot.P = host.obj
+            host.obj.Annots.append(annot)
+    _restructure(elements, guest.obj.objgen, host.obj, shift)
+
+
+def _rewritten(guest, renamed: dict[tuple[str, str], object], shift: int) -> bytes:
+    """Page ``guest``'s content, its resources named as ``renamed`` says and its marked content numbered
+    ``shift`` on, to be drawn after another page's (in a graphics state of its own)."""
+    import pikepdf
+
     ops = []
     for operands, op in pikepdf.parse_content_stream(guest):
         code = str(op)
@@ -748,18 +832,7 @@ def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str) -> None:
             elif isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
                 props.MCID = int(props.MCID) + shift
         ops.append((operands, op))
-    drawn = b"Q\nq\n" + pikepdf.unparse_content_stream(ops) + b"\nQ\n"
-    host.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    host.contents_add(pikepdf.Stream(pdf, drawn))
-    host_marks.extend(list(guest_marks))
-    if "/Annots" in guest.obj:
-        if "/Annots" not in host.obj:
-            host.obj.Annots = pikepdf.Array()
-        for annot in guest.obj.Annots:
-            if "/P" in annot:
-                annot.P = host.obj
-            host.obj.Annots.append(annot)
-    _restructure(elements, guest.obj.objgen, host.obj, shift)
+    return b"Q\nq\n" + pikepdf.unparse_content_stream(ops) + b"\nQ\n"
 
 
 def _restructure(elements: list, guest: tuple[int, int], host, shift: int) -> None:
