@@ -330,6 +330,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     ">Q<!--\n>e-->", ">Q<!--E\n>-->", "> a <!-- b\n> c --> d\n> e", ">Q<!--\n>e\n-->",  # (a comment over a
     # quote's lines, or its lazy lines, is one)
     "`\n\\[1\\]\r#t`",  # ('\\[1\\]' alone on its line: escaped brackets, as in a line of words)
+    ">X\n\n m\n: \r```\n\n<s>",  # (a quote ends at a blank line: the term after it is a definition's, whose
+    # fence ends with its body)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

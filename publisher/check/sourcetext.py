@@ -406,8 +406,9 @@ def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bo
                 shallow = _indent(line) if shallow is None else min(shallow, _indent(line))
             continue
         if quote and line.lstrip().startswith(">"):
-            # (an empty quote line has no lazy lines: the lines after it, indented or not, are no quote's)
-            return bool(line.lstrip()[1:].strip()) or (not paragraph and k == 0)
+            # (an empty quote line has no lazy lines: the lines after it, indented or not, are no quote's; nor
+            # has a quote after a blank line)
+            return not blank and (bool(line.lstrip()[1:].strip()) or (not paragraph and k == 0))
         paragraph = True
     return False
 
