@@ -8,6 +8,7 @@ from pathlib import Path
 from .cards.derive import derive_cards, retired_identities
 from .cards import ledger
 from .core.diagnostics import Diagnostic, diag, ordered
+from .core import model as m
 from .core.model import Loaded
 from .cards.normalize import normalize
 from .cards.quality import gate
@@ -18,9 +19,18 @@ from .check.validate import BOOK_RULES, CARD_RULES, validate
 
 def load(folder: Path | str) -> Loaded:
     """The whole front half of the pipeline. Never raises on bad content."""
+    return finish(folder, *read_normalized(folder))
+
+
+def read_normalized(folder: Path | str) -> tuple[m.Book, list[Diagnostic]]:
+    """The book as every output reads it (the sheet needs no more), and the findings of reading it."""
+    book, diags = read_book(Path(folder))
+    return normalize(book), diags
+
+
+def finish(folder: Path | str, book: m.Book, diags: list[Diagnostic]) -> Loaded:
+    """The cards of a book read by :func:`read_normalized`, and every check of both."""
     folder = Path(folder)
-    book, diags = read_book(folder)
-    book = normalize(book)
     # a large book: the rules that need no cards run in a second process while the cards are derived
     with Aside(validate, book, (), folder, BOOK_RULES, when=len(book.chapters) >= PARALLEL_FROM) as by_book:
         cards, findings = gate(derive_cards(book))  # junk cards are left out of every artifact

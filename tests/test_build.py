@@ -198,7 +198,7 @@ def test_a_noop_rebuild_reads_nothing_and_a_removed_artifact_is_rebuilt(book: Pa
     def no_load(folder):  # pragma: no cover - failing is the point
         raise AssertionError("a no-op rebuild must not read the content")
 
-    monkeypatch.setattr(b, "load", no_load)
+    monkeypatch.setattr(b, "read_normalized", no_load)
     assert statuses(b.build(book, out_dir=out)) == {name: "skipped" for name in renderers.REGISTRY}
     monkeypatch.undo()
     next(p for p in out.iterdir() if p.suffix == ".epub").unlink()
@@ -405,3 +405,39 @@ def test_templates_are_compiled_once_and_a_shadow_added_later_is_used(tmp_path: 
     assert templates.environment(book).get_template("cheatsheet/footers.html").render() == "mine, edited"
     shadow.unlink()
     assert templates.environment(book).get_template("cheatsheet/footers.html").filename == builtin.filename
+
+
+def test_the_sheet_started_before_the_checks_writes_nothing_when_they_fail(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sheet needs no cards: it starts as soon as the book is read, while the cards are derived and checked
+    (issue 24). Its writes wait for the checks: checks that fail (slow ones here, so the sheet is laid out before
+    they end) leave every file of the output folder as it was, the sheet's cache too, and no worker behind."""
+    import multiprocessing
+
+    from publisher.renderers import pdf_chunks
+
+    from test_pdf import chunked_book, topic_chapter
+
+    monkeypatch.setattr(pdf_chunks, "CHUNK_FACTS", 12)
+    folder = chunked_book(tmp_path / "book")
+    out = tmp_path / "out"
+    assert b.build(folder, ["pdf"], out).ok
+
+    def files() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".publisher.lock"}
+
+    before = files()
+    assert any("-drawn" in str(p) for p in before) or len(before) > 4
+    slow = b.finish
+    monkeypatch.setattr(b, "finish", lambda *a: time.sleep(8) or slow(*a))
+    # a chapter that grows (its chunk and the next move: a layout, new cache entries, old ones pruned) and an error
+    (folder / "05-topic.md").write_text(topic_chapter(5, items=40) + "\n<script>alert(1)</script>\n", "utf-8")
+    steps: list[tuple[str, str]] = []
+    result = b.build(folder, ["pdf"], out, report=lambda step, msg: steps.append((step, msg)))
+    assert not result.ok and result.outcomes == []
+    assert steps.index(("pdf", "rendering")) < steps.index(("check", "1 error: nothing was written"))
+    assert files() == before
+    assert multiprocessing.active_children() == []
+    monkeypatch.setattr(b, "finish", slow)
+    (folder / "05-topic.md").write_text(topic_chapter(5, items=40), "utf-8")
+    assert b.build(folder, ["pdf"], out).ok and files() != before

@@ -390,7 +390,7 @@ def test_an_edit_made_and_undone_while_the_build_reads_is_never_recorded_as_curr
 
     content = write(tmp_path / "content", BOOK)
     note = content / "01-alpha.md"
-    real_load = pipeline.load
+    real_load = pipeline.read_normalized
 
     def load_during_an_edit(folder):  # the change hash saw the saved file; the reader sees an edit, then it is undone
         note.write_text(BOOK["01-alpha.md"].replace("14 days", "4 days"), "utf-8")
@@ -399,11 +399,11 @@ def test_an_edit_made_and_undone_while_the_build_reads_is_never_recorded_as_curr
         finally:
             note.write_text(BOOK["01-alpha.md"], "utf-8")
 
-    monkeypatch.setattr(b, "load", load_during_an_edit)
+    monkeypatch.setattr(b, "read_normalized", load_during_an_edit)
     first = b.build(content, ["epub"], tmp_path / "out", jobs=1)
     assert [d.code for d in first.diagnostics if d.code == "P017"] == ["P017"]
     assert "epub" not in b.read_manifest(tmp_path / "out")
-    monkeypatch.setattr(b, "load", real_load)
+    monkeypatch.setattr(b, "read_normalized", real_load)
     again = b.build(content, ["epub"], tmp_path / "out", jobs=1)
     assert [o.status for o in again.outcomes] == ["built"]  # made again, from the file as it is
     import zipfile

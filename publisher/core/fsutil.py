@@ -103,7 +103,32 @@ def atomic_path(dest: Path | str) -> Iterator[Path]:
     with temp_beside(dest) as tmp_path:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts get the usual mode
+        commit_point()
         os.replace(tmp_path, dest)
+
+
+_COMMITS: list = []  # in a renderer started before the build's checks were done: what says they passed
+
+
+def hold_commits(gate) -> None:  # noqa: ANN001 - a multiprocessing Event
+    """In a renderer started while the cards are still derived and checked (``Spec.cards`` false): each file it
+    would put in place or remove (an artifact, a cache entry) waits at :func:`commit_point` until ``gate`` is
+    set, the checks passed. When they fail, the renderer is stopped there: nothing it made is written."""
+    _COMMITS[:] = [gate]
+
+
+def commit_point() -> None:
+    """Wait here, before a file is put in place or removed, until the build's checks have passed (in a
+    renderer started before them: :func:`hold_commits`); at once anywhere else, and once they have."""
+    if _COMMITS:
+        _COMMITS[0].wait()
+        _COMMITS.clear()
+
+
+def early_worker_init(parent: int, gate) -> None:  # noqa: ANN001 - a multiprocessing Event
+    """:func:`worker_init` for a renderer started before the checks: its writes wait for ``gate``."""
+    worker_init(parent)
+    hold_commits(gate)
 
 
 @contextlib.contextmanager
@@ -219,6 +244,9 @@ class Busy(Exception):
     """Another build holds the output folder."""
 
 
+LOCK_NAME = ".publisher.lock"  # in the output folder: the lock of the build writing to it
+
+
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
     """Hold ``out_dir``'s lock for a build: a second build into the same folder stops with a message
@@ -226,7 +254,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
     import fcntl
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir / ".publisher.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -24,11 +24,14 @@ class Spec:
     inputs: tuple[str, ...] = ()  # files in the content folder it reads and writes itself
     reads: tuple[str, ...] = ()  # files in the content folder its output depends on, read (never written)
     after: tuple[str, ...] = ()  # renderers that write what it reads: it runs once they are done
+    # whether it reads the cards: one that does not (the sheet) starts as soon as the book is read, while the
+    # cards are derived and checked, and writes nothing before the checks pass (build._start_early)
+    cards: bool = True
 
 
 REGISTRY: dict[str, Spec] = {
     "anki": Spec("publisher.renderers.anki", ("anki",), inputs=("cards.lock",)),
-    "pdf": Spec("publisher.renderers.pdf", ("cheatsheet", "fonts")),
+    "pdf": Spec("publisher.renderers.pdf", ("cheatsheet", "fonts"), cards=False),
     # the EPUB's modified time is the card ledger's newest: it reads the ledger once the deck has written it
     "epub": Spec("publisher.renderers.epub", ("epub", "fonts"), reads=("cards.lock",), after=("anki",)),
 }

@@ -52,7 +52,7 @@ from typing import Sequence
 from ..core import model as m
 from ..markup import templates
 from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
-from ..core.fsutil import STOPS, atomic_path, temp_beside, worker_init
+from ..core.fsutil import STOPS, atomic_path, commit_point, temp_beside, worker_init
 from ..core.text import facts
 from . import cache_dir, sheet, sheet_heads
 
@@ -495,6 +495,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
             tmp.write_text(json.dumps(spacers), "utf-8")
 
     # prune this book's entries that no chunk uses any more
+    commit_point()
     keep = {f"{slug}-{keys[n]}-{s}.{ext}" for n, s in enumerate(spacers) for ext in ("pdf", "json")}
     for old in cache.glob(f"{slug}-*"):
         if old.name not in keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{64}}(?:-\d+)?\.(pdf|json|err)", old.name):
@@ -522,6 +523,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     key = hashlib.sha256(json.dumps([code, footers_html, css]).encode()).hexdigest()
     feet = Job(footers_html, (css,), cache / f"{slug}-footers-{key}.pdf", cache / f"{slug}-footers-{key}.json",
                tags=False)
+    commit_point()
     for old in cache.glob(f"{slug}-footers*"):
         if old.name not in (feet.pdf.name, feet.record.name):
             old.unlink(missing_ok=True)
@@ -757,6 +759,7 @@ class _Drawn:
     def prune(self) -> None:
         if self.folder is None:
             return
+        commit_point()
         for old in self.folder.glob("drawn-*.bin"):
             if old.name not in self.used:
                 old.unlink(missing_ok=True)
