@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import tempfile
+from hashlib import sha256
 from pathlib import Path
 from typing import Iterator
 
@@ -129,6 +130,49 @@ def early_worker_init(parent: int, gate) -> None:  # noqa: ANN001 - a multiproce
     """:func:`worker_init` for a renderer started before the checks: its writes wait for ``gate``."""
     worker_init(parent)
     hold_commits(gate)
+
+
+class KeptFiles:
+    """A folder of files kept from one build to the next by a key (a hash of what they were made from). Each
+    holds its key first and a hash of itself last: a torn, damaged or renamed file is a miss, never trusted.
+    The files a build neither found nor wrote are removed after it (:meth:`prune`). A cache: a folder that
+    cannot be made or written only makes it forget."""
+
+    def __init__(self, folder: Path | None, prefix: str, suffix: str) -> None:
+        self.folder, self.prefix, self.suffix = folder, prefix, suffix
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        if self.folder is None:
+            return None
+        try:
+            data = (self.folder / f"{self.prefix}{key}{self.suffix}").read_bytes()
+        except OSError:
+            return None
+        head = key.encode() + b"\n"
+        if not data.startswith(head) or len(data) < len(head) + 32 or sha256(data[:-32]).digest() != data[-32:]:
+            return None
+        self.used.add(key)
+        return data[len(head):-32]
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.folder is None:
+            return
+        body = key.encode() + b"\n" + data
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / f"{self.prefix}{key}{self.suffix}", body + sha256(body).digest())
+        except OSError:
+            return  # a full disk: made again next time
+        self.used.add(key)
+
+    def prune(self) -> None:
+        if self.folder is None or not self.folder.is_dir():
+            return
+        commit_point()
+        for path in self.folder.glob(f"{self.prefix}*{self.suffix}"):
+            if path.name[len(self.prefix):len(path.name) - len(self.suffix)] not in self.used:
+                path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -52,7 +52,7 @@ from typing import Sequence
 from ..core import model as m
 from ..markup import templates
 from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
-from ..core.fsutil import STOPS, atomic_path, commit_point, temp_beside, worker_init
+from ..core.fsutil import STOPS, KeptFiles, atomic_path, commit_point, temp_beside, worker_init
 from ..core.text import facts
 from . import cache_dir, sheet, sheet_heads
 
@@ -534,7 +534,7 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     try:
         merged = merge_chunks([cache / f"{slug}-{keys[n]}-{sp}.pdf" for n, sp in enumerate(spacers)], dummies,
                               sheet.book_keywords(book), [_continues(book, part) for part in chunks],
-                              [bool(sp) for sp in spacers], drawn=_folder(cache / f"{slug}-drawn"))
+                              [bool(sp) for sp in spacers], drawn=cache / f"{slug}-drawn")
         if pid is not None:
             why, pid = finish(pid, feet), None
             if why:
@@ -553,14 +553,6 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
                 f.unlink(missing_ok=True)
         feet.error.unlink(missing_ok=True)
     return total, refused
-
-
-def _folder(path: Path) -> Path | None:
-    try:
-        path.mkdir(exist_ok=True)
-    except OSError:
-        return None
-    return path
 
 
 # --------------------------------------------------------------------------- merging
@@ -633,7 +625,7 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
     (see :func:`_overlay`); the entries no page drew from this time are removed."""
     import pikepdf
 
-    kept = _Drawn(drawn)
+    kept = KeptFiles(drawn, "drawn-", ".bin")
 
     base = pikepdf.open(parts[0])
     root = base.Root
@@ -719,58 +711,12 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
     return base
 
 
-class _Drawn:
-    """The content of pages drawn onto others, rewritten (resources renamed, marked content renumbered), kept
-    in a folder by a hash of what the rewriting reads: a merge after an edit rewrites only the pages of the
-    chunks laid out again (parsing and writing a page's content stream back is most of a merge's time)."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder, self.used = folder, set()
-
-    def _path(self, key: str) -> Path | None:
-        return None if self.folder is None else self.folder / f"drawn-{key}.bin"
-
-    def get(self, key: str) -> bytes | None:
-        path = self._path(key)
-        if path is None:
-            return None
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        # (its key first and its hash last: a torn, damaged or renamed entry is a miss)
-        if len(data) < 96 or data[:64] != key.encode() or hashlib.sha256(data[:-32]).digest() != data[-32:]:
-            return None
-        self.used.add(path.name)
-        return data[64:-32]
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        if path is None:
-            return
-        try:
-            with atomic_path(path) as tmp:
-                body = key.encode() + data
-                tmp.write_bytes(body + hashlib.sha256(body).digest())
-            self.used.add(path.name)
-        except OSError:
-            pass  # a cache: the merge goes on without it
-
-    def prune(self) -> None:
-        if self.folder is None:
-            return
-        commit_point()
-        for old in self.folder.glob("drawn-*.bin"):
-            if old.name not in self.used:
-                old.unlink(missing_ok=True)
-
-
 # operators naming a resource: its category and the operand that names it
 _NAMED = {"Tf": ("/Font", 0), "gs": ("/ExtGState", 0), "Do": ("/XObject", 0), "sh": ("/Shading", 0),
           "cs": ("/ColorSpace", 0), "CS": ("/ColorSpace", 0)}
 
 
-def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str, kept: _Drawn | None = None) -> None:
+def _overlay(pdf, host, guest, nums: dict, elements: list, tag: str, kept: KeptFiles | None = None) -> None:
     """Draw page ``guest`` onto page ``host`` (both of ``pdf``): its content after the host's, its resources
     under names of their own (``tag`` appended), its marked content numbered after the host's (the parent
     tree's entry of each page joined into the host's), its structure elements (``elements``, the guest's

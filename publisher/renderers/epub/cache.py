@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from ...check.validate import resolve_inside
 from ...core import model as m
-from ...core.fsutil import atomic_write
+from ...core.fsutil import KeptFiles
 from ...core.text import chapter_inlines
 from ...markup import templates
 
@@ -93,21 +93,21 @@ def chapter_key(base: str, index: int, ch: m.Chapter, cards: list[m.Card], files
 
 
 class Store:
-    """Parts on disk, one file each, named by their key; those a build did not use are removed after it."""
+    """Parts on disk, one file each, named by their key (:class:`KeptFiles`: a damaged one is a miss); those a
+    build did not use are removed after it."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.used: set[str] = set()
+        self.files = KeptFiles(folder, "", ".part")
         self.hits = 0
         self.made = 0
 
     def get(self, key: str) -> Part | None:
-        self.used.add(key)
-        if self.folder is None:
+        data = self.files.get(key)
+        if data is None:
             return None
         try:
-            part = pickle.loads((self.folder / f"{key}.part").read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            part = pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
         if not isinstance(part, Part):
             return None
@@ -116,17 +116,7 @@ class Store:
 
     def put(self, key: str, part: Part) -> None:
         self.made += 1
-        if self.folder is None:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.folder / f"{key}.part", pickle.dumps(part, protocol=5))
-        except OSError:
-            pass  # a full disk: the part is made again next time
+        self.files.put(key, pickle.dumps(part, protocol=5))
 
     def prune(self) -> None:
-        if self.folder is None or not self.folder.is_dir():
-            return
-        for path in self.folder.glob("*.part"):
-            if path.stem not in self.used:
-                path.unlink(missing_ok=True)
+        self.files.prune()
