@@ -790,9 +790,13 @@ def _html_comments(text: str, block_end: "Callable[[int], int]") -> str:
 
 
 def _blank_comment(found: re.Match[str]) -> str:
+    return _blanked(found.group())
+
+
+def _blanked(comment: str) -> str:
     """A comment left out, its line breaks kept; what follows it on its last line is no line's start (no list's
     marker: "z<!--" then "-->1." reads "z1.")."""
-    breaks = found.group().count("\n")
+    breaks = comment.count("\n")
     return "\n" * breaks + "\x06" * bool(breaks)
 
 
@@ -813,8 +817,7 @@ def _without_comments(text: str) -> str:
     that runs over a cell's edge, or into the table from above it, is none (its '<!--' is text); so is one
     that runs past the end of a heading's line."""
     if "<!--" in text and ">" in text:  # a comment over a quote's lines: the quote's text (its '>' marks are no break)
-        text = QUOTE_COMMENT_RE.sub(lambda f: f.group("keep") + "\n" * f.group("comment").count("\n")
-                                    + "\x06" * ("\n" in f.group("comment")), text)
+        text = QUOTE_COMMENT_RE.sub(lambda f: f.group("keep") + _blanked(f.group("comment")), text)
     # (a cell's '|' may have a mark after it, _cells_apart's: a space to the table's reading)
     tables = [(head.start(), end) for head, end in _tables(text.replace("\x04", " "))] if "<!--" in text else []
     headings = "<!--" in text and "#" in text

@@ -76,16 +76,12 @@ def compile_all(prefixes: list[str] | tuple[str, ...], content_dir: Path | str |
     renderers are forked from, not in every renderer of every build). A template that does not compile is
     left for the build to report."""
     env = environment(content_dir)
-    for prefix in prefixes:
-        for path in files_under(prefix, content_dir):
-            if path.suffix in TEMPLATE_SUFFIXES:
-                for base in search_path(content_dir):
-                    if path.is_relative_to(base):
-                        try:
-                            env.get_template(path.relative_to(base).as_posix())
-                        except jinja2.TemplateError:
-                            pass
-                        break
+    folders = tuple(f"{prefix}/" for prefix in prefixes)
+    for name in env.list_templates(filter_func=lambda n: n.startswith(folders) and n.endswith(TEMPLATE_SUFFIXES)):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:  # (a book's template that is a link leaving its folder is none: not found)
+            pass
 
 
 def read_text(name: str, content_dir: Path | str | None = None) -> str:
