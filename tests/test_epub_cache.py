@@ -87,3 +87,22 @@ def test_a_part_damaged_on_disk_is_made_again_never_trusted(tmp_path: Path) -> N
     next(out.glob("*.epub")).unlink()
     epub(src, out)
     assert docs(out) == before and "Anvjl" not in "".join(docs(out).values())
+
+
+def test_the_cover_is_drawn_once_and_again_when_its_title_changes(tmp_path: Path, monkeypatch) -> None:
+    from publisher.renderers.epub import cover
+
+    drawn: list[list[str]] = []
+    real = cover._draw
+    monkeypatch.setattr(cover, "_draw", lambda layout, *fonts: drawn.append(layout["title_lines"]) or real(layout, *fonts))
+    src, out = write(tmp_path / "src", BOOK), tmp_path / "out"
+    epub(src, out)
+    png = zipfile.ZipFile(next(out.glob("*.epub"))).read("EPUB/cover.png")
+    (src / "01-a.md").write_text((src / "01-a.md").read_text() + "\n- One more line.\n")
+    epub(src, out)  # a rebuild: its cover comes from the cache
+    assert drawn == [["Cache"]]
+    assert zipfile.ZipFile(next(out.glob("*.epub"))).read("EPUB/cover.png") == png
+    (src / "book.toml").write_text('title = "Cache Two"\n')
+    epub(src, out)
+    assert drawn == [["Cache"], ["Cache Two"]]
+    assert [p.name.startswith("cover-") for p in (out / ".cache" / "epub").glob("cover-*.png")] == [True]

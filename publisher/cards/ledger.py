@@ -352,8 +352,9 @@ def moved_diags(old: Ledger, now: list[tuple[NoteEntry, "object"]], retired: fro
     """P141 where cards that are new to the ledger ask exactly what gone cards asked (a renamed or moved
     file: identities start with the file's slug): one warning per old file, saying how to keep the notes."""
     gone = {}
+    current = {n.id for n, _ in now}
     for ident, e in old.notes.items():
-        if ident not in retired and e.fields[:2] and not any(n.id == ident for n, _ in now):
+        if ident not in retired and e.fields[:2] and ident not in current:
             gone.setdefault(tuple(e.fields[:2]), e)
     moves: dict[tuple[str, str], list[tuple[NoteEntry, NoteEntry, object]]] = {}
     for e, card in now:

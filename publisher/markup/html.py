@@ -265,16 +265,30 @@ def _safe_url(url: str) -> bool:
     return scheme in ("", *URL_SCHEMES)
 
 
+@functools.lru_cache(maxsize=4096)
 def highlight_code(code: str, lang: str) -> str:
-    """Pygments with CSS classes (no inline styles, no script); plain when the language is unknown."""
-    try:
-        lexer = get_lexer_by_name(lang) if lang else None
-    except ClassNotFound:
-        lexer = None
+    """Pygments with CSS classes (no inline styles, no script); plain when the language is unknown.
+
+    Kept per code and language: the sheet writes a chunk's code again for each place it may start at."""
+    lexer = _lexer(lang)
     if lexer is None:
         return f'<pre class="code"><code>{escape(code, quote=False)}</code></pre>'
-    body = highlight(code, lexer, HtmlFormatter(nowrap=True, classprefix="hl-"))
+    body = highlight(code, lexer, _formatter())
     return f'<pre class="code highlight"><code>{body}</code></pre>'
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer(lang: str):  # noqa: ANN202 - a Pygments lexer, or None for a language it does not know
+    try:
+        return get_lexer_by_name(lang) if lang else None
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _formatter() -> HtmlFormatter:
+    """One formatter for every block: building one makes its whole style table (1 ms a code block)."""
+    return HtmlFormatter(nowrap=True, classprefix="hl-")
 
 
 @functools.lru_cache(maxsize=4)

@@ -138,7 +138,7 @@ def build(loaded: Loaded, content_dir: Path, cache: Path | None = None) -> tuple
     tie_up(all_docs, {"cover.svg", "cover.png"} | {i.href for i in images})
     spine = [d.id for d in all_docs]
     data = package_bytes(meta, lang, modified, all_docs, spine, ncx, css, cover_svg(env, meta, cover_alt(meta)),
-                    images, summary, cover_png(meta, Path(content_dir)))
+                    images, summary, cover_png(meta, Path(content_dir), cache))
 
     # missing, remote and outside images are validation's to report (P111, P126, P112); what only
     # the renderer sees is a file that is not an image it may carry
