@@ -332,6 +332,14 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "`\n\\[1\\]\r#t`",  # ('\\[1\\]' alone on its line: escaped brackets, as in a line of words)
     ">X\n\n m\n: \r```\n\n<s>",  # (a quote ends at a blank line: the term after it is a definition's, whose
     # fence ends with its body)
+    "-\n    <summary><H<>",  # (after an empty item, an HTML block indented up to three columns past the item's
+    "1.\n      <div><!1> a",  # text is the item's, no code: "<H<>" a tag, "<!1>" a bogus comment)
+    "-\n      <div> a <H<> b",  # (four columns past it: code)
+    ">e\n<details>\n><!1>",  # (an HTML block on a quote's lazy line is the quote's: it goes on over the quote's
+    ">e\n<div>\n>x\n>\n>w <!1>",  # lines to a blank one, '>' alone too)
+    "- e\n<details>\n><!1>",  # (on a list item's lazy line it ends with the item: the '>' opens a quote)
+    "b\n-\n    <s>\n[^1]:",  # (a '-' under a paragraph's line underlines a heading: no item, so code after it)
+    "e\n <s>\n[](x)",  # (a tag alone on a paragraph's next line, indented or not, is no HTML block: a link after it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

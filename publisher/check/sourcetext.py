@@ -138,7 +138,7 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 # is text, not code
 HTML_BLOCK_RE = re.compile(
     # (in a quote, or a list item's first line, too)
-    r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)(?<![^\n]\n )(?<![^\n]\n  )(?<![^\n]\n   )</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}(?:>[ \t]?)*<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
     r"|^ {0,3}(?:>[ \t]?)*<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
@@ -170,8 +170,28 @@ LIST_BREAK_RE = re.compile(r" {0,3}(?:(?:[-*_][ \t]*){3,}$|`{3,}|~{3,}|#{1,6}(?:
                            r"|<!--|<\?|<![A-Z]|<!\[CDATA\[)", re.M)
 
 
-TAG_AFTER_MARKER_RE = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block> {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
-                                 r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M)
+# an empty item's marker, then the line after it: an HTML block there is the item's when it is indented up to
+# three columns past the item's text column (a marker's width and one): "-" then "    <div>" is HTML, not code
+TAG_AFTER_MARKER_RE = re.compile(r"^(?P<indent> {0,3})(?P<mark>[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block>(?P<pad> *)"
+                                 r"(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)[^\n]*|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)"
+                                 r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M | re.I)
+
+
+LONE_TAG_RE = re.compile(r" {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*(?:\n|$)")
+
+
+def _item_html_block(text: str, f: re.Match[str]) -> bool:
+    """Whether TAG_AFTER_MARKER_RE's block is the empty item's HTML block: a tag alone on its line (kind 7),
+    or, indented four columns or more (no block of its own), any HTML block's start up to three columns past
+    the item's text (four: code) under a marker that is an item's (after a blank line or another item: after
+    a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph)."""
+    pad = len(f.group("pad"))
+    if pad <= 3:
+        return bool(LONE_TAG_RE.match(f.group("block")))
+    if pad > len(f.group("indent")) + len(f.group("mark")) + 1 + 3:
+        return False
+    prev = text[text.rfind("\n", 0, max(0, f.start() - 1)) + 1:max(0, f.start() - 1)] if f.start() else ""
+    return not prev.strip() or bool(LIST_MARK_RE.match(prev))
 
 
 @functools.lru_cache(maxsize=4)
@@ -242,6 +262,27 @@ def _lazy_end(text: str, pos: int) -> int:
     return len(text)
 
 
+def _after_quote_line(text: str, pos: int) -> bool:
+    """Whether the line at ``pos`` (no quote's own: no '>') is a lazy line of a quote (the line above is one)."""
+    prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
+    return bool(re.match(r" {0,3}>", prev))
+
+
+def _quote_lazy_end(text: str, pos: int) -> int:
+    """Where a quote ends whose lazy line is the one at ``pos``: as a list item's (:func:`_lazy_end`), but its own
+    lines ('>' then text) go on with it, and a line of '>' alone ends it."""
+    at = _line_end(text, pos)
+    while at < len(text):
+        end = _line_end(text, at + 1)
+        line = text[at + 1:end]
+        if re.fullmatch(r"[ \t]*(?:>[ \t]*)*", line):
+            return at
+        if not re.match(r" {0,3}>", line) and not line.startswith(("  ", "\t")) and LIST_BREAK_RE.match(line):
+            return at
+        at = end
+    return len(text)
+
+
 def _line_end(text: str, pos: int) -> int:
     end = text.find("\n", pos)
     return len(text) if end < 0 else end
@@ -258,13 +299,18 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             pos = inside[1]
             continue
         if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start())):
-            spans.append((f.start(), min(f.end(), _lazy_end(text, f.start()))))  # (on a list item's line, or its
-        else:  # lazy line: it ends with the item, and the lines after it are read again)
+            # (on a list item's line, or its lazy line: it ends with the item, and the lines after it are read
+            # again; on a quote's lazy line it is the quote's, and goes on over its lines: mistune's reading)
+            end = _quote_lazy_end(text, f.start()) if _after_quote_line(text, f.start()) else _lazy_end(text, f.start())
+            spans.append((f.start(), min(f.end(), end)))
+        else:
             spans.append((f.start(), f.end()))
         pos = max(spans[-1][1], f.start() + 1)
     if spans or "<" in text:  # a tag alone on the line after a marker alone: the item's HTML block (kind 7)
         taken = [a for a, _ in spans]
         for f in TAG_AFTER_MARKER_RE.finditer(text):
+            if not _item_html_block(text, f):
+                continue
             k = bisect.bisect_right(taken, f.start("block")) - 1
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
