@@ -382,10 +382,22 @@ def build(
                 manifest[CHECKED] = {"key": check_key, "diagnostics": to_json(diags)}
                 manifest[OUTSIDE] = {"files": "\n".join(_rel(p, content_dir) for p in outside)}
                 atomic_write(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if _WARM:  # (the next save's renderers, forked from this process, find it made)
+            from .markup import html
+
+            html.prepare(loaded.book)
         return result
 
 
 REG = renderers.REGISTRY
+_WARM = False
+
+
+def keep_warm() -> None:
+    """After each build, make in this process what the next build's renderers would each make first (the
+    code's lexers): ``publisher watch`` forks them from here."""
+    global _WARM
+    _WARM = True
 
 
 @dataclass
@@ -627,6 +639,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         renderers.get(name)
         compile_all(REG[name].templates, args.path)  # and their templates, compiled once
     keep_readings()  # a save reads again only the files it changed
+    keep_warm()
     site = None
     if getattr(args, "serve", False):  # the live page: the notes read again on each save, before the build
         from . import preview

@@ -407,6 +407,28 @@ def test_templates_are_compiled_once_and_a_shadow_added_later_is_used(tmp_path: 
     assert templates.environment(book).get_template("cheatsheet/footers.html").filename == builtin.filename
 
 
+def test_a_watched_build_leaves_its_code_lexers_made_for_the_next_one(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`publisher watch` forks each build's renderers from its own process: after a build it makes there the
+    lexers of the book's code (Pygments compiles a lexer's rules as it is first made, 0.07 s for Python), so
+    the next save's renderers start with them (issue 24). A plain build leaves nothing made."""
+    from publisher.markup import html
+
+    src = write(tmp_path / "src", {"book.toml": 'title = "Code"\n',
+                                   "a.md": "# A\n\n```rust\nfn main() {}\n```\n\n- **Term** - text here\n"})
+    html._lexer.cache_clear()
+    b.build(src, ["anki"], tmp_path / "out", jobs=2)
+    assert html._lexer.cache_info().currsize == 0  # (the deck was made in a worker; this process made nothing)
+    monkeypatch.setattr(b, "_WARM", False)
+    b.keep_warm()
+    (src / "a.md").write_text((src / "a.md").read_text() + "- One more line.\n")
+    b.build(src, ["anki"], tmp_path / "out", jobs=2)
+    made = html._lexer.cache_info()
+    assert made.currsize == 1
+    html._lexer("rust")
+    assert html._lexer.cache_info().hits == made.hits + 1  # the same lexer, made once
+
+
 def test_the_sheet_started_before_the_checks_writes_nothing_when_they_fail(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The sheet needs no cards: it starts as soon as the book is read, while the cards are derived and checked
