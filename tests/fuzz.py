@@ -54,7 +54,7 @@ PIECES = [
     "<!--SR:!2025-01-01,3,250-->\n", "==x ==", "\\(i.e. a 40% chance\\)", "a $$p$$ b", "$$x$$\n", "\\[1\\]",
     "**[⬆ Back to Top](#table-of-contents)**\n", "EC2 - servers<br>\nS3 - storage\n", "[l](#x)#tag",
     # HTML blocks in containers: under an empty item (indented past its text), on a quote's lazy line
-    "-\n    <details>\n", "> q\n<details>\n> a\n", "<!1>", "<H<>",
+    "-\n    <details>\n", "> q\n<details>\n> a\n", "1. Q\n\n    <details>\n",
 ]
 
 text_piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=30))

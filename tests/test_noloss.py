@@ -340,6 +340,12 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "- e\n<details>\n><!1>",  # (on a list item's lazy line it ends with the item: the '>' opens a quote)
     "b\n-\n    <s>\n[^1]:",  # (a '-' under a paragraph's line underlines a heading: no item, so code after it)
     "e\n <s>\n[](x)",  # (a tag alone on a paragraph's next line, indented or not, is no HTML block: a link after it)
+    "1. What is X?\n\n    <div>\n    text <H<> here\n    </div>\n",  # (an item's text four columns in: a block tag
+    "1. Q\n   more\n    <details><!x>",  # up to three columns past it opens an HTML block, after its paragraph's
+    "1. a\n    <b>\n    x <H<>\n",  # line too; a tag alone there does not, nor six columns in under "- ": code)
+    "- a\n\n      <div> code <H<>\n",
+    "-\n>\n    <details\n[^1]:",  # (no item holds it: a quote's line, or a '-' under a paragraph's, comes first:
+    "|\n-\n    <details\n[](a)",  # code, or the paragraph's line)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

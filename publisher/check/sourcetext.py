@@ -262,6 +262,45 @@ def _lazy_end(text: str, pos: int) -> int:
     return len(text)
 
 
+DEEP_TAG_RE = re.compile(r"^(?P<pad> {4,})(?:(?P<six></?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$))|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)"
+                         r"[^\n]*(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M | re.I)
+
+
+def _deep_item_blocks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The HTML blocks of list items whose text starts four columns in or more ("1. Q", then "    <div>"): a
+    block tag's line up to three columns past the item's text opens one (a tag alone on its line too, after a
+    blank line: it interrupts no paragraph), to the next blank line; four columns past it is code."""
+    out: list[tuple[int, int]] = []
+    if not re.search(r"^ {4,}<", text, re.M):
+        return out
+    for f in DEEP_TAG_RE.finditer(text):
+        a, pad = f.start(), len(f.group("pad"))
+        if any(x <= a < y for x, y in spans) or not _in_list(text, a, quote=False):
+            continue
+        prev_start = text.rfind("\n", 0, max(0, a - 1)) + 1
+        if f.group("six") is None and a and text[prev_start:a - 1].strip():
+            continue  # (a tag alone on a paragraph's next line is the paragraph's)
+        column = _item_column(list(_lines_above(text, a, 201)), pad)
+        if column is not None and column <= pad <= column + 3:
+            out.append((a, min(f.end(), _lazy_end(text, a))))
+    return out
+
+
+def _item_column(lines: list[str], pad: int) -> int | None:
+    """The text column of the list item a line indented ``pad`` columns goes on with (``lines``: those above
+    it, nearest first): the nearest marker's line less indented, over blank lines and the item's indented
+    ones; None when a line of no item comes first (a quote's, a paragraph's, a '-' under a paragraph)."""
+    for k, line in enumerate(lines[:200]):
+        if not line.strip() or _indent(line) >= pad:
+            continue
+        mark = LIST_MARK_RE.match(line)
+        if mark is not None and _indent(line) < 4 and ">" not in mark.group(1):
+            return None if _no_list(lines, k) else _text_column(line, mark)
+        if _indent(line) == 0:
+            return None
+    return None
+
+
 def _after_quote_line(text: str, pos: int) -> bool:
     """Whether the line at ``pos`` (no quote's own: no '>') is a lazy line of a quote (the line above is one)."""
     prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
@@ -314,6 +353,7 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             k = bisect.bisect_right(taken, f.start("block")) - 1
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
+        spans += _deep_item_blocks(text, spans)
         spans.sort()
         spans = _tag_blocks_after_blocks(text, spans)
         if spans and "\n:" in text:  # in a definition's body, an HTML block ends with the body
@@ -710,7 +750,7 @@ def source_text(text: str) -> str:
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
-    if "<" in text and (HTML_BLOCK_RE.search(text) or TAG_AFTER_MARKER_RE.search(text)):  # in an HTML block a tag is read as HTML reads it
+    if "<" in text and (HTML_BLOCK_RE.search(text) or TAG_AFTER_MARKER_RE.search(text) or DEEP_TAG_RE.search(text)):  # in an HTML block a tag is read as HTML reads it
         in_html = _in_html_block(text)
         code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
         starts = [a for a, _ in code]
