@@ -267,6 +267,18 @@ def test_terms_in_every_script_cjk_characters_count_as_words(tmp_path) -> None:
     assert len(cards) == 10  # the 20 sentences make none
 
 
+def test_a_numbered_title_with_a_dash_is_no_definition() -> None:
+    """A LeetCode-style notes file titles each problem "167\\. Two Sum II - Input array is sorted (Easy)" (the dot
+    escaped: no list): a numbered title, not the term "167. Two Sum II" defined as the rest (a junk card)."""
+    from publisher.cards.derive import derive_cards
+    from publisher.cards.normalize import is_term
+
+    assert not is_term("167. Two Sum II") and not is_term("3) Step three") and is_term("Two Sum II")
+    src = "# 双指针\n\n167\\. Two Sum II - Input array is sorted (Easy)\n\nS3 - object storage\n"
+    book = normalize(m.Book(META, (read_chapter(src.encode(), "a.md", "a")[0],)))
+    assert [plain_text(c.front[0].children) for c in derive_cards(book) if c.kind == "definition"] == ["S3"]
+
+
 def test_a_wiki_link_inside_bold_is_a_link() -> None:
     ch, _ = read_chapter("# K\n\nDie Anzahl der **Nicht-[[Pivotelement|Pivot]]spalten** zählt.\n".encode(), "k.md", "k")
     book = normalize(m.Book(META, (ch,)))

@@ -223,6 +223,8 @@ COUNTED_LABEL_RE = re.compile(
     r"^(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[- ](?:[a-z]+[- ])?"
     r"(?:steps?|ways?|types?|kinds?|options?|methods?|parts?|phases?|stages?|reasons?|levels?|rules?|"
     r"things?|benefits?|process(?:es)?|modes?|categories|category|approach(?:es)?|choices?)$")
+# "167. Two Sum II - Input array is sorted": a numbered title (a problem's, an exercise's), not a term
+NUMBERED_TITLE_RE = re.compile(r"^\d{1,9}[.)]\s")
 NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4}\s*$")
 LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -252,7 +254,7 @@ def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
     or version, not a parenthesised fragment, not a 'Label: value', not a sentence, not a label."""
     term = " ".join(text.split())
     low = term.lower().rstrip(":")
-    if not _short(term) or not LETTER_RE.search(term) or NUMBERISH_RE.match(term):
+    if not _short(term) or not LETTER_RE.search(term) or NUMBERISH_RE.match(term) or NUMBERED_TITLE_RE.match(term):
         return False
     if term.count("(") != term.count(")") or term.count("[") != term.count("]") or ": " in term:
         return False
