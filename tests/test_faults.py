@@ -239,7 +239,8 @@ def test_temp_files_of_a_killed_build_are_removed_at_the_next_start(tmp_path: Pa
 # --------------------------------------------------------------------------- 4. caches
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "record", "record pages", "record head", "drawn", "drawn swapped"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "record", "record pages", "record head", "drawn", "drawn swapped",
+                                    "html", "html swapped"])
 def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: Path, damage: str,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from publisher.renderers import pdf_chunks
@@ -262,9 +263,18 @@ def test_a_damaged_chunk_in_the_cache_is_laid_out_again_never_trusted(tmp_path: 
     if damage.startswith("drawn"):  # a page drawn onto another, as the merge kept it rewritten
         assert len(drawn) >= 2, drawn
         victim = drawn[0]
+    htmls = sorted((tmp_path / "out" / ".cache" / "pdf").glob("*-html-*.json"))
+    if damage.startswith("html"):  # a chunk's document, as kept to be read again instead of written
+        assert len(htmls) >= 2, htmls
+        victim = htmls[0]
     data = victim.read_bytes()
     if damage == "drawn swapped":  # whole, but another page's
         victim.write_bytes(drawn[1].read_bytes())
+    elif damage == "html swapped":
+        victim.write_bytes(htmls[1].read_bytes())
+    elif damage == "html":  # one letter of a word changed: still JSON, still HTML
+        at = len(data) // 2 + re.search(rb">[A-Za-z]", data[len(data) // 2:]).start() + 1
+        victim.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
     elif damage in ("truncate", "drawn"):
         victim.write_bytes(data[: len(data) // 2])
     elif damage == "flip":

@@ -51,6 +51,34 @@ class RenderOptions:
     strict: bool = False  # `--strict`: a renderer's own warnings (P142, text lost) stop it, the previous artifact kept
 
 
+# the libraries whose output a renderer's kept work holds (an upgrade of one changes the highlighting, the
+# formulas, the quotes)
+LIBRARIES = ("pygments", "latex2mathml", "ziamath", "smartypants", "nh3", "jinja2", "markupsafe", "lxml")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def salt(version: str, folder: str, content_dir: Path | str) -> str:
+    """The code, the libraries and a renderer's templates (``folder`` under templates/), hashed: work a renderer
+    keeps between builds under a key holding this is never reused by other code or templates."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    from ..markup import templates
+
+    h = hashlib.sha256(version.encode())
+    for lib in LIBRARIES:
+        try:
+            h.update(f"{lib}={installed(lib)}\0".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=none\0".encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")) + templates.files_under(folder, content_dir):
+        try:
+            h.update(str(path).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()
+
+
 def cache_dir(out_dir: Path, name: str) -> Path:
     """Where renderer ``name`` may keep work between builds (``build --force`` empties it)."""
     return Path(out_dir) / ".cache" / name

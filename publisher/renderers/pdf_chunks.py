@@ -36,9 +36,11 @@ miss.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import re
 import signal
 import time
@@ -53,8 +55,9 @@ from ..core import model as m
 from ..markup import templates
 from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
 from ..core.fsutil import STOPS, KeptFiles, atomic_path, commit_point, temp_beside, worker_init
-from ..core.text import facts
-from . import cache_dir, sheet, sheet_heads
+from ..check.validate import resolve_inside
+from ..core.text import chapter_inlines, facts
+from . import cache_dir, salt, sheet, sheet_heads
 
 # A chunk holds at least this many facts, about two pages (a smaller book is one chunk, laid out as one
 # document). The tests lower it to cut a small book into chunks.
@@ -452,6 +455,33 @@ def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: P
         laid = {k: v for k, v in laid.items() if k[1] == 0}
 
 
+HTML_FORMAT = "sheet-html-1"  # bump when what a kept chunk document holds changes
+
+
+def _html_key(base: str, book: m.Book, part: Sequence[Entry], n: int, content_dir: Path, paper: str,
+              columns: int) -> str:
+    """Everything the HTML of chunk ``n`` is written from, hashed (``base``: the code, the libraries and the
+    sheet's templates): its chapters whole (a piece shows their footnotes and numbers them) with the pieces
+    it shows, the folders around them, the book's information, the paper, the columns, whether it holds the
+    title block, and the images it shows (their size and time: a picture's size decides a block's lines)."""
+    shown, urls = [], set()
+    for i, lo, hi in sheet._pieces(book, part):
+        ch = book.chapters[i]
+        before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
+        shown.append((i, lo, hi, dataclasses.replace(ch, hints=None), book.parts_of(ch), before))
+        urls |= {x.url for x in chapter_inlines(ch) if isinstance(x, m.Image)}
+    images = []
+    for url in sorted(urls):
+        target, _ = resolve_inside(content_dir, url)
+        try:
+            st = os.stat(target) if target is not None else None
+        except OSError:
+            st = None
+        images.append((url, str(target), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    payload = (base, n == 0, paper, columns, book.meta, shown, images)
+    return hashlib.sha256(pickle.dumps(payload, protocol=5)).hexdigest()
+
+
 def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out_dir: Path, dest: Path,
                    paper: str, columns: int, css: str) -> tuple[int, list[Refusal]]:
     """Write the sheet of ``book`` cut into ``chunks`` to ``dest``; (pages, refusals)."""
@@ -461,17 +491,37 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
     code = _code_digest()
     slug = book.meta.slug
 
-    # the chunks' documents; the targets of links into other chunks become empty anchors
-    plain = [sheet.document_html(book, content_dir, paper, columns, part, head=(n == 0))
-             for n, part in enumerate(chunks)]
-    owned = [_ids(s) for s in plain]
+    # the chunks' documents; the targets of links into other chunks become empty anchors. Each is kept by
+    # everything it is written from (:func:`_html_key`): an edit writes its own chunk's again, not the others'
+    kept = KeptFiles(cache, f"{slug}-html-", ".json")
+    base = salt(HTML_FORMAT, sheet.FOLDER, content_dir)
+    made: list[tuple[str, dict]] = []
+
+    def written(key: str, make) -> dict:  # noqa: ANN001 - make: () -> the entry
+        try:
+            entry = json.loads(kept.get(key) or b"null")
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict) or not isinstance(entry.get("html"), str):
+            entry = make()
+            made.append((key, entry))  # (kept once the checks have passed: the build writes nothing before)
+        return entry
+
+    def plain_of(n: int) -> dict:
+        text = sheet.document_html(book, content_dir, paper, columns, chunks[n], head=(n == 0))
+        return {"html": text, "ids": sorted(_ids(text)), "targets": sorted(_targets(text))}
+
+    prints = [_html_key(base, book, part, n, content_dir, paper, columns) for n, part in enumerate(chunks)]
+    plain = [written(prints[n], lambda n=n: plain_of(n)) for n in range(len(chunks))]
+    owned = [set(p["ids"]) for p in plain]
     every = set().union(*owned)
     sources, dummies = [], []
-    for n, (part, s) in enumerate(zip(chunks, plain)):
-        missing = sorted(t for t in _targets(s) if t in every and t not in owned[n])
+    for n, (part, p) in enumerate(zip(chunks, plain)):
+        missing = sorted(t for t in p["targets"] if t in every and t not in owned[n])
         dummies.append(set(missing))
-        sources.append(sheet.document_html(book, content_dir, paper, columns, part, head=(n == 0), anchors=missing)
-                       if missing else s)
+        sources.append(written(hashlib.sha256(json.dumps([prints[n], missing]).encode()).hexdigest(), lambda n=n, a=missing: {
+            "html": sheet.document_html(book, content_dir, paper, columns, chunks[n], head=(n == 0), anchors=a)})["html"]
+            if missing else p["html"])
 
     fetcher = sheet.make_fetcher(content_dir)
     keys = [hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest() for source in sources]
@@ -496,6 +546,9 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
 
     # prune this book's entries that no chunk uses any more
     commit_point()
+    for key, entry in made:
+        kept.put(key, json.dumps(entry).encode("utf-8"))
+    kept.prune()
     keep = {f"{slug}-{keys[n]}-{s}.{ext}" for n, s in enumerate(spacers) for ext in ("pdf", "json")}
     for old in cache.glob(f"{slug}-*"):
         if old.name not in keep and re.fullmatch(rf"{re.escape(slug)}-[0-9a-f]{{64}}(?:-\d+)?\.(pdf|json|err)", old.name):

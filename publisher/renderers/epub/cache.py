@@ -24,9 +24,8 @@ from ...check.validate import resolve_inside
 from ...core import model as m
 from ...core.fsutil import KeptFiles
 from ...core.text import chapter_inlines
-from ...markup import templates
+from .. import salt as code_salt
 
-PACKAGE_DIR = Path(__file__).resolve().parents[2]
 VERSION = 1  # of the stored parts' shape
 
 
@@ -41,26 +40,9 @@ class Part:
     gone: list[tuple[str, int]] = field(default_factory=list)  # its source's words its document lacks (P142)
 
 
-# the libraries whose output a part holds (an upgrade of one changes the highlighting, the formulas, the quotes)
-LIBRARIES = ("pygments", "latex2mathml", "smartypants", "nh3", "jinja2", "markupsafe", "lxml")
-
-
 def salt(content_dir: Path) -> str:
     """The code, the libraries and the EPUB's templates: a part made by others is never reused."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    h = hashlib.sha256(f"{VERSION}".encode())
-    for lib in LIBRARIES:
-        try:
-            h.update(f"{lib}={version(lib)}\0".encode())
-        except PackageNotFoundError:
-            h.update(f"{lib}=none\0".encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")) + templates.files_under("epub", content_dir):
-        try:
-            h.update(str(path).encode() + b"\0" + path.read_bytes())
-        except OSError:
-            pass
-    return h.hexdigest()
+    return code_salt(f"{VERSION}", "epub", content_dir)
 
 
 def chapter_key(base: str, index: int, ch: m.Chapter, cards: list[m.Card], files: dict[str, str],
