@@ -79,6 +79,24 @@ def salt(version: str, folder: str, content_dir: Path | str) -> str:
     return h.hexdigest()
 
 
+def image_stats(content_dir: Path | str, urls: set[str]) -> list[tuple[str, str, int, int]]:
+    """Each image URL with the file it resolves to, its size and time (-1: none there), in URL order: what a
+    key of work kept between builds holds for the pictures that work shows."""
+    import os
+
+    from ..check.validate import resolve_inside
+
+    out = []
+    for url in sorted(urls):
+        target, _ = resolve_inside(Path(content_dir), url)
+        try:
+            st = os.stat(target) if target is not None else None
+        except OSError:
+            st = None
+        out.append((url, str(target), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return out
+
+
 def cache_dir(out_dir: Path, name: str) -> Path:
     """Where renderer ``name`` may keep work between builds (``build --force`` empties it)."""
     return Path(out_dir) / ".cache" / name

@@ -55,9 +55,8 @@ from ..core import model as m
 from ..markup import templates
 from ..markup.fetcher import FetchRefused, Refusal, SafeFetcher
 from ..core.fsutil import STOPS, KeptFiles, atomic_path, commit_point, temp_beside, worker_init
-from ..check.validate import resolve_inside
 from ..core.text import chapter_inlines, facts
-from . import cache_dir, salt, sheet, sheet_heads
+from . import cache_dir, image_stats, salt, sheet, sheet_heads
 
 # A chunk holds at least this many facts, about two pages (a smaller book is one chunk, laid out as one
 # document). The tests lower it to cut a small book into chunks.
@@ -470,15 +469,7 @@ def _html_key(base: str, book: m.Book, part: Sequence[Entry], n: int, content_di
         before = book.parts_of(book.chapters[i - 1]) if i > 0 else ()
         shown.append((i, lo, hi, dataclasses.replace(ch, hints=None), book.parts_of(ch), before))
         urls |= {x.url for x in chapter_inlines(ch) if isinstance(x, m.Image)}
-    images = []
-    for url in sorted(urls):
-        target, _ = resolve_inside(content_dir, url)
-        try:
-            st = os.stat(target) if target is not None else None
-        except OSError:
-            st = None
-        images.append((url, str(target), st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    payload = (base, n == 0, paper, columns, book.meta, shown, images)
+    payload = (base, n == 0, paper, columns, book.meta, shown, image_stats(content_dir, urls))
     return hashlib.sha256(pickle.dumps(payload, protocol=5)).hexdigest()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...check.validate import resolve_inside
 from ...core import model as m
 from ...core.fsutil import KeptFiles
 from ...core.text import chapter_inlines
-from .. import salt as code_salt
+from .. import image_stats, salt as code_salt
 
 VERSION = 1  # of the stored parts' shape
 
@@ -54,14 +52,7 @@ def chapter_key(base: str, index: int, ch: m.Chapter, cards: list[m.Card], files
             linked.add(n.target.partition("#")[0])
         elif isinstance(n, m.Image):
             shown.add(n.url)
-    images = []
-    for url in sorted(shown):
-        target, _ = resolve_inside(content_dir, url)
-        try:
-            st = os.stat(target) if target is not None else None
-        except OSError:
-            st = None
-        images.append((url, str(target), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    images = image_stats(content_dir, shown)
     payload = (
         base, index,
         dataclasses.replace(ch, hints=None),  # (a set: its order is not the same in every process)
