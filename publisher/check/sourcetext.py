@@ -35,6 +35,9 @@ FRONT_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n\1[ \t]*(?:\n|\Z)"
 _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
                "footer|form|h[1-6]|header|hr|html|legend|li|main|menu|nav|ol|p|section|summary|table|tbody|td|tfoot|th|"
                "thead|tr|ul")
+# a tag alone on its line (an HTML block of kind 7 opens with one), a block-level tag's opening (kind 6)
+_LONE_TAG = r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
+_BLOCK_TAG = r"</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)"
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
 _BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
@@ -173,11 +176,11 @@ LIST_BREAK_RE = re.compile(r" {0,3}(?:(?:[-*_][ \t]*){3,}$|`{3,}|~{3,}|#{1,6}(?:
 # an empty item's marker, then the line after it: an HTML block there is the item's when it is indented up to
 # three columns past the item's text column (a marker's width and one): "-" then "    <div>" is HTML, not code
 TAG_AFTER_MARKER_RE = re.compile(r"^(?P<indent> {0,3})(?P<mark>[-*+]|\d{1,9}[.)])[ \t]*\n(?P<block>(?P<pad> *)"
-                                 r"(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)[^\n]*|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)"
+                                 r"(?:" + _BLOCK_TAG + r"[^\n]*|" + _LONE_TAG + r")"
                                  r"(?:\n[ \t]*[^ \t\n][^\n]*)*)", re.M | re.I)
 
 
-LONE_TAG_RE = re.compile(r" {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*(?:\n|$)")
+LONE_TAG_RE = re.compile(r" {0,3}" + _LONE_TAG, re.M)
 
 
 def _item_html_block(text: str, f: re.Match[str]) -> bool:
@@ -212,7 +215,7 @@ def _plain_fences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-TAG_LINE_RE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
+TAG_LINE_RE = re.compile(r"^ {0,3}" + _LONE_TAG + r"(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
 ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,}|>[ \t]*)$")  # a heading, a break, an empty quote line
 
 
@@ -262,7 +265,7 @@ def _lazy_end(text: str, pos: int) -> int:
     return len(text)
 
 
-DEEP_TAG_RE = re.compile(r"^(?P<pad> {4,})(?:(?P<six></?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$))|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)"
+DEEP_TAG_RE = re.compile(r"^(?P<pad> {4,})(?:(?P<six>" + _BLOCK_TAG + r")|" + _LONE_TAG + r")"
                          r"[^\n]*(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M | re.I)
 
 
