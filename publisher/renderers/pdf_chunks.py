@@ -503,16 +503,21 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         return {"html": text, "ids": sorted(_ids(text)), "targets": sorted(_targets(text))}
 
     prints = [_html_key(base, book, part, n, content_dir, paper, columns) for n, part in enumerate(chunks)]
-    plain = [written(prints[n], lambda n=n: plain_of(n)) for n in range(len(chunks))]
+    plain = [written(prints[n], lambda n=n: plain_of(n)) for n in range(len(chunks))]  # (n bound per chunk)
     owned = [set(p["ids"]) for p in plain]
     every = set().union(*owned)
     sources, dummies = [], []
     for n, (part, p) in enumerate(zip(chunks, plain)):
         missing = sorted(t for t in p["targets"] if t in every and t not in owned[n])
         dummies.append(set(missing))
-        sources.append(written(hashlib.sha256(json.dumps([prints[n], missing]).encode()).hexdigest(), lambda n=n, a=missing: {
-            "html": sheet.document_html(book, content_dir, paper, columns, chunks[n], head=(n == 0), anchors=a)})["html"]
-            if missing else p["html"])
+        if not missing:
+            sources.append(p["html"])
+            continue
+
+        def anchored(part=part, head=(n == 0), anchors=missing) -> dict:
+            return {"html": sheet.document_html(book, content_dir, paper, columns, part, head=head, anchors=anchors)}
+        key = hashlib.sha256(json.dumps([prints[n], missing]).encode()).hexdigest()
+        sources.append(written(key, anchored)["html"])
 
     fetcher = sheet.make_fetcher(content_dir)
     keys = [hashlib.sha256(json.dumps([code, source, css, chunk_css]).encode()).hexdigest() for source in sources]
