@@ -267,6 +267,19 @@ def test_terms_in_every_script_cjk_characters_count_as_words(tmp_path) -> None:
     assert len(cards) == 10  # the 20 sentences make none
 
 
+def test_full_width_colons_and_question_marks_make_cards_as_ascii_ones_do() -> None:
+    """Chinese notes write "**版本**：…" and "### 什么是进程？": a rubric read of a Chinese notes repo found 57 bold
+    terms with the full-width colon making no card beside 7 with ':' that did, siblings in one list."""
+    from publisher.cards.derive import derive_cards
+
+    src = ("# 网络层\n\n## 首部\n\n- **版本**：有 4（IPv4）和 6（IPv6）两个值\n- **down**：对信号量执行 -1 操作\n"
+           "- **生存时间：**\n\n### 什么是进程？\n\n进程是资源分配的基本单位。\n")
+    book = normalize(m.Book(META, (read_chapter(src.encode(), "a.md", "a")[0],)))
+    cards = derive_cards(book)
+    assert sorted((c.kind, plain_text(c.front[0].children)) for c in cards) == [
+        ("definition", "down"), ("definition", "版本"), ("question", "什么是进程？")]
+
+
 def test_a_numbered_title_with_a_dash_is_no_definition() -> None:
     """A LeetCode-style notes file titles each problem "167\\. Two Sum II - Input array is sorted (Easy)" (the dot
     escaped: no list): a numbered title, not the term "167. Two Sum II" defined as the rest (a junk card)."""

@@ -133,8 +133,11 @@ def _cloze_basis(nodes: tuple[m.Inline, ...], old: m.Superseded | None) -> str:
     return " | ".join(plain_text(k.children) for k in found)
 
 
+QUESTION_ENDS = ("?", "？")  # (the full-width mark of Chinese and Japanese notes)
+
+
 def _is_question(nodes: tuple[m.Inline, ...]) -> bool:
-    return plain_text(nodes).strip().endswith("?")
+    return plain_text(nodes).strip().endswith(QUESTION_ENDS)
 
 
 def _bold_question(block: m.Block) -> bool:
@@ -145,7 +148,7 @@ def _bold_question(block: m.Block) -> bool:
     text = plain_text(block.children).strip()
     if QA_RE.match(text) and not any(isinstance(n, (m.SoftBreak, m.LineBreak)) for n in kids):
         return True
-    return len(kids) == 1 and isinstance(kids[0], m.Strong) and text.endswith("?")
+    return len(kids) == 1 and isinstance(kids[0], m.Strong) and text.endswith(QUESTION_ENDS)
 
 
 def _strip_prefix(block: m.Block, pattern: re.Pattern[str]) -> m.Block:
@@ -267,7 +270,7 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         yield _card("question", plain_text(prev.children), (prev,), bs, ctx, prev.loc, pins(prev.children))
                     continue
                 yield from _from_blocks(bs, ctx)
-            case m.Alert(title=t, blocks=bs) if bs and plain_text(t).strip().endswith("?"):
+            case m.Alert(title=t, blocks=bs) if bs and plain_text(t).strip().endswith(QUESTION_ENDS):
                 # "> [!question] Why do cells divide?" (or "??? question "Why?""): the title asks, the body answers
                 if ctx.studied(t):
                     yield _card("question", plain_text(t), (m.Para(t, block.loc),), bs, ctx, block.loc, pins(t))
@@ -287,9 +290,9 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                         front = (m.Para(t, block.loc),) + bs[:answer]
                         yield _card("question", title, front, details.blocks, ctx, block.loc, pins(t))
                     rest = bs[:answer] + bs[answer + 1:]
-                elif (title.endswith("?") or block.asks) and ctx.studied(t):
+                elif (title.endswith(QUESTION_ENDS) or block.asks) and ctx.studied(t):
                     # its answer is what stands under it, not the questions below it (cards of their own)
-                    back = tuple(b for b in bs if not (isinstance(b, m.Section) and plain_text(b.title).strip().endswith("?")))
+                    back = tuple(b for b in bs if not (isinstance(b, m.Section) and plain_text(b.title).strip().endswith(QUESTION_ENDS)))
                     if back:
                         yield _card("question", title, (m.Para(t, block.loc),), back, ctx, block.loc, pins(t))
                 yield from _from_blocks(rest, inner)

@@ -17,7 +17,7 @@ Pass = Callable[[m.Book], m.Book]
 
 # The separators of the author's ``Term - definition`` idiom.
 DASH_RE = re.compile(r"\s+[-\u2013\u2014](?:\s+|$)")
-COLON_RE = re.compile(r"^\s*:\s*")
+COLON_RE = re.compile(r"^\s*[:：]\s*")  # (Chinese and Japanese notes write the full-width one)
 MAX_TERM_WORDS = 6
 MAX_TERM_CHARS = 60
 
@@ -245,7 +245,7 @@ def _short(term: str) -> bool:
     return (
         0 < len(words) and term_words(term) <= MAX_TERM_WORDS
         and len(term) <= MAX_TERM_CHARS
-        and not term.endswith((".", ",", ";", ":", "!", "?"))
+        and not term.endswith((".", ",", ";", ":", "!", "?", "。", "，", "；", "：", "！", "？"))
     )
 
 
