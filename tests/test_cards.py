@@ -399,6 +399,37 @@ def test_numbered_list_item_headings_are_questions_with_their_answers(tmp_path: 
     assert [d.code for d in loaded.diagnostics if d.code in ("P103", "P114", "P138")] == []
 
 
+def test_a_heading_indented_short_of_its_numbered_question_stays_in_that_question(tmp_path: Path) -> None:
+    """A learner's read of a 5,000-line interview README: ``3. ### Question``, its answer, then
+    ``  ## Key Points`` indented two columns (short of the item's text, so GitHub shows an H2 after the
+    list), then ``4. ### Next question``. The numbering goes on, so the author meant it inside question 3:
+    it is on question 3's back, and the questions after it do not read 'Key Points' as their context
+    (560 cards did)."""
+    chapter = ("# JavaScript Interview\n\n### Table of Contents\n\n"
+               "1. ### What is a closure\n\n   A function bundled with its lexical scope.\n\n"
+               "  ## Key Points\n\n  - It keeps the outer variables alive.\n\n"
+               "2. ### What is hoisting\n\n   Declarations move to the top of their scope.\n\n"
+               "## Appendix\n\n1. ### What is a realm\n\n   A global environment.\n")
+    found = cards_of(tmp_path, chapter)
+    assert [(plain_text(c.front[0].children), c.context) for c in found] == [
+        ("What is a closure", ("JavaScript Interview",)), ("What is hoisting", ("JavaScript Interview",)),
+        ("What is a realm", ("JavaScript Interview", "Appendix"))]  # a new run (from 1) under its own heading
+    assert "Key Points" in back(found[0]) and "outer variables" in back(found[0])
+    assert "Key Points" not in back(found[1])
+    loaded = load(tmp_path / "content")
+    assert "key-points" in {s.anchor for c in loaded.book.chapters for s in _sections(c.blocks)}
+    assert [d.code for d in loaded.diagnostics if d.code in ("P114", "P138", "P142")] == []
+    assert ["Table of Contents" in d.message for d in loaded.diagnostics if d.code == "P103"] == [True]  # H1 to H3, as written
+
+
+def _sections(blocks: tuple[m.Block, ...]) -> list[m.Section]:
+    out = []
+    for b in blocks:
+        if isinstance(b, m.Section):
+            out += [b, *_sections(b.blocks)]
+    return out
+
+
 def test_a_back_to_top_link_is_on_no_back_and_not_on_the_sheet(tmp_path: Path) -> None:
     """Long interview READMEs end each answer with "**[⬆ Back to Top](#table-of-contents)**": on a card
     (and on paper) it leads nowhere. The EPUB keeps it (there it goes back to the contents)."""

@@ -46,6 +46,7 @@ def _lifted(cx: Ctx, tok: Token) -> list[Any]:
     out: list[Any] = []
     list_loc = cx.loc.at(tok)
     plain: list[Token] = []
+    number = int((tok.get("attrs") or {}).get("start", 1))
 
     def flush() -> None:
         if plain:
@@ -55,6 +56,7 @@ def _lifted(cx: Ctx, tok: Token) -> list[Any]:
             plain.clear()
 
     for item in tok.get("children") or []:
+        number += 1
         if not _opens_with_heading(item):
             plain.append(item)
             continue
@@ -62,7 +64,8 @@ def _lifted(cx: Ctx, tok: Token) -> list[Any]:
         head, *rest = item.get("children") or []
         where = cx.loc.at(head, cx.loc.at(item, list_loc.line).line)
         level = max(2, head["attrs"]["level"])  # a heading in a list item is never the chapter's title
-        out.append(HeadingMark(level, inlines(cx, head.get("children") or [], where), where, listed=True, asks=asks))
+        out.append(HeadingMark(level, inlines(cx, head.get("children") or [], where), where, listed=True, asks=asks,
+                               number=number - 1 if asks else 0))
         out.extend(_top(b, False) for b in blocks(cx, rest))
     flush()
     return out

@@ -161,10 +161,12 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
 
     seen_h1_as_title = take is not None and take.level == 1
     jumps: list[Diagnostic] = []
+    inside = _inside_items(heads)
     for b in blocks:
         if b is take:
             continue
         if isinstance(b, HeadingMark):
+            b = inside.get(id(b), b)
             if b.level == 1 and title is None and not seen_h1_as_title:
                 diags.append(diag("P101", file, b.loc.line, f"'{plain(b.children)}' comes after a section: put the '# Title' first"))
                 seen_h1_as_title = True
@@ -190,6 +192,23 @@ def section_tree(blocks: list[Any], file: str, titled: Titled = Titled()) -> tup
                 diags.append(diag("P101", file, 1, f"add a '# Title' line (the title is '{text}', from the file name)"))
         title = (m.Text(text, m.Loc(file, 1)),)
     return title, title_loc, root, diags
+
+
+def _inside_items(heads: list[HeadingMark]) -> dict[int, HeadingMark]:
+    """Headings an author meant inside a numbered question (``3. ### Question``, then ``  ## Key Points``
+    indented short of the item's text, then ``4. ### Next question``: the numbering goes on, so the heading
+    belongs to question 3): each read one level under the question, not as the parent of the questions
+    after it. Keyed by ``id`` of the heading as written."""
+    out: dict[int, HeadingMark] = {}
+    asks = [i for i, h in enumerate(heads) if h.listed and h.asks]
+    for a, b in zip(asks, asks[1:]):
+        before, after = heads[a], heads[b]
+        if after.number != before.number + 1 or after.level != before.level:
+            continue
+        for h in heads[a + 1:b]:
+            if not h.listed and h.level <= before.level:
+                out[id(h)] = replace(h, level=before.level + 1)
+    return out
 
 
 def _same_title(heading: str, given: str) -> bool:

@@ -41,6 +41,7 @@ class HeadingMark:
     loc: m.Loc
     listed: bool = False  # written inside a list item (``1. ### Question``): no level jump is reported
     asks: bool = False  # one of a numbered run of such items: a question, its answer the text under it
+    number: int = 0  # its item's number in that run (``4. ### Question``: 4)
 
 
 @dataclass
