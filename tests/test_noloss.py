@@ -346,6 +346,10 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "- a\n\n      <div> code <H<>\n",
     "-\n>\n    <details\n[^1]:",  # (no item holds it: a quote's line, or a '-' under a paragraph's, comes first:
     "|\n-\n    <details\n[](a)",  # code, or the paragraph's line)
+    ">Q\ne\n3. Q\n\n    <s>",  # (mistune ends a quote's lazy lines at any marker, a number from 2 too: a list)
+    "-\n Q\n\n    <s>",  # (an empty marker's item holds the line after it, indented or not)
+    "[1]:e\n-\nQ\n\n    <s>", "    <\n+\nQ\n\n    <d>",  # (a link definition's or code's line is no
+    # paragraph's: an empty marker under it opens a list)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -488,7 +488,9 @@ def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bo
             # than the item's text is no longer the item's)
             if blank and shallow is not None and shallow < _text_column(line, mark):
                 return False
-            return not (blank and not paragraph and not LIST_MARK_RE.sub("", line).strip())
+            # (mistune: an empty marker's item holds the line after it, indented or not)
+            return not (blank and not paragraph and not (k and lines[k - 1].strip())
+                        and not LIST_MARK_RE.sub("", line).strip())
         if line[:1] in " \t":
             paragraph = False  # (the lines below it were its paragraph's lazy lines)
             if not blank:  # (below a blank line: the least indent of those lines)
@@ -542,9 +544,34 @@ def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambd
         if not above.strip() or HEADING_OR_FENCE_RE.match(above):
             return False
         if not CONTAINER_LINE_RE.match(above):
-            return not in_table(k + 1)
+            return not in_table(k + 1) and _paragraph_line(lines, k + 1)
         k += 1
     return False
+
+
+LINK_DEF_LINE_RE = re.compile(r" {0,3}\[[^\]]+\]:")
+
+
+def _paragraph_line(lines: list[str], k: int) -> bool:
+    """Whether ``lines[k]`` (lines nearest first; neither blank nor a container's) is a paragraph's that a
+    list marker cannot interrupt, as mistune reads it: not a link definition's, not indented code's (below a
+    blank line), not a quote's lazy line (mistune ends a quote's paragraph at any marker: ``> Q``, ``e``,
+    ``3. x`` is a list from 3)."""
+    if LINK_DEF_LINE_RE.match(lines[k]):
+        return False
+    code = _indent(lines[k]) >= 4
+    for line in lines[k + 1:]:
+        if not line.strip():
+            return not code
+        if code and _indent(line) < 4:
+            code = False
+        if HEADING_OR_FENCE_RE.match(line):
+            return True
+        if line.lstrip(" ").startswith(">") and _indent(line) < 4:
+            return False
+        if CONTAINER_LINE_RE.match(line):
+            return True
+    return not code
 
 
 def _lines_above(text: str, pos: int, limit: int) -> "Iterator[str]":
