@@ -1051,9 +1051,26 @@ def test_an_edit_that_moves_a_chunks_end_moves_the_next_chunk(tmp_path: Path, mo
     chapter.write_text(chapter.read_text("utf-8").replace("few words", "few short words"), "utf-8")
     laid: list[int] = []
     run_jobs = pdf_chunks.run_jobs
-    monkeypatch.setattr(pdf_chunks, "run_jobs", lambda jobs, where: (laid.append(len(jobs)), run_jobs(jobs, where)))
+    events: list[object] = []  # chunks merged (how many so far), and "laid": the layout is over
+
+    class Merger(pdf_chunks.Merger):
+        def add(self, *args, **kwargs) -> None:
+            super().add(*args, **kwargs)
+            events.append(len(self.parts))
+
+    def counted(jobs, where, **kw) -> None:  # noqa: ANN001
+        laid.append(len(jobs))
+        run_jobs(jobs, where, **kw)
+        events.append("laid")
+
+    monkeypatch.setattr(pdf_chunks, "Merger", Merger)
+    monkeypatch.setattr(pdf_chunks, "run_jobs", counted)
     _, reworded = build(folder, tmp_path / "out")
     assert laid == [1]
+    if pdf_chunks.can_fork():  # the chunks before it are merged while it is laid out (in a worker), the rest after
+        assert n >= 2 and events == [*range(2, n + 1), "laid", *range(n + 1, len(chunks) + 1)], (n, events)
+    _, fresh = build(folder, tmp_path / "fresh-reworded")
+    assert reworded.path.read_bytes() == fresh.path.read_bytes()
     now = cache_files(tmp_path / "out")
     assert len(after - now) == 1 and len(now - after) == 1
     assert all((tmp_path / "out" / ".cache" / "pdf" / n).stat().st_mtime_ns == stamps[n] for n in after & now)

@@ -49,7 +49,7 @@ import warnings
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..core import model as m
 from ..markup import templates
@@ -314,10 +314,12 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
-def run_jobs(jobs: list[Job], content_dir: Path) -> None:
-    """Lay out the documents: in forked workers (as many as CPUs) when there are several, else here."""
+def run_jobs(jobs: list[Job], content_dir: Path, idle: Callable[[], None] | None = None) -> None:
+    """Lay out the documents: in forked workers (as many as CPUs) when there are several, else here.
+    ``idle``: work for this process while the workers lay out (then even one document is laid out in a
+    worker); where there is no worker, it is not done."""
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1 or not can_fork():
+    if not can_fork() or (workers <= 1 and idle is None):
         for job in jobs:
             lay_out(job, content_dir)
         return
@@ -337,6 +339,10 @@ def run_jobs(jobs: list[Job], content_dir: Path) -> None:
                 job = fits[0]
                 pending.remove(job)
                 running[start(job, content_dir)] = job
+            if idle is not None:
+                idle()
+                idle = None
+                continue
             done = False
             for pid in list(running):
                 why = finish(pid, running[pid], block=False)
@@ -397,7 +403,7 @@ def moved(record: dict, skip: int, to: int, columns: int) -> dict:
 
 
 def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: Path,
-             hint: Sequence[int] = ()) -> tuple[list[int], list[dict]]:
+             hint: Sequence[int] = (), idle: Callable[[list[int]], None] | None = None) -> tuple[list[int], list[dict]]:
     """Lay out (or find in the cache) each chunk after the empty columns the chunk before leaves it; the
     empty columns per chunk and the records of their layouts.
 
@@ -408,7 +414,8 @@ def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: P
     left in the last build (``hint``: the empty columns of each chunk then), else none. Any chunk whose
     expectation was wrong is laid out again, and so on until each has its layout (in an edit, usually the
     one chunk edited). If the template leaves no empty columns where asked (a sheet.html without the
-    ``column-skip`` blocks), every chunk starts a page."""
+    ``column-skip`` blocks), every chunk starts a page. ``idle``: given the empty columns of the chunks
+    before the first one being laid out (they are laid out), while the layouts run."""
     laid: dict[tuple[int, int], dict] = {}
     tried: set[tuple[int, int]] = set()
     allowed = True
@@ -444,7 +451,9 @@ def _resolve(count: int, columns: int, job, fetcher: SafeFetcher, content_dir: P
         else:
             if not need:
                 return spacers, [laid[(n, s_)] for n, s_ in enumerate(spacers)]
-            run_jobs([job(n, s_) for n, s_ in need], content_dir)
+            ready = spacers[:need[0][0]]
+            run_jobs([job(n, s_) for n, s_ in need], content_dir,
+                     idle=(lambda: idle(ready)) if idle is not None and ready else None)
             for n, s_ in need:
                 if record(n, s_, fresh=True) is None:
                     raise RuntimeError("the layout of a chunk of the sheet is not as it was written: "
@@ -535,7 +544,22 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         hint = [int(x) for x in json.loads(chain.read_text("utf-8"))]
     except (OSError, ValueError, TypeError):
         hint = []
-    spacers, records = _resolve(len(chunks), columns, job, fetcher, content_dir, hint)
+    # while an edited chunk is laid out (in a worker), the chunks before it are merged here
+    def parts(n: int, skip: int) -> Path:
+        return cache / f"{slug}-{keys[n]}-{skip}.pdf"
+
+    early: list[tuple[list[int], Merger]] = []
+
+    def merge_ready(ready: list[int]) -> None:
+        if early and early[0][0] == ready[:len(early[0][0])]:  # (a later round: the ones merged stay)
+            done, merger = early[0]
+        else:
+            done, merger = [ready[0]], Merger(parts(0, ready[0]), dummies[0], drawn=cache / f"{slug}-drawn")
+        for n in range(len(done), len(ready)):
+            merger.add(parts(n, ready[n]), dummies[n], _continues(book, chunks[n]), bool(ready[n]))
+        early[:] = [(ready, merger)]
+
+    spacers, records = _resolve(len(chunks), columns, job, fetcher, content_dir, hint, idle=merge_ready)
     if spacers != hint:
         with atomic_path(chain) as tmp:
             tmp.write_text(json.dumps(spacers), "utf-8")
@@ -581,9 +605,12 @@ def render_chunked(book: m.Book, chunks: list[list[int]], content_dir: Path, out
         feet.record.unlink(missing_ok=True)
         pid = start(feet, content_dir) if can_fork() else None
     try:
-        merged = merge_chunks([cache / f"{slug}-{keys[n]}-{sp}.pdf" for n, sp in enumerate(spacers)], dummies,
-                              sheet.book_keywords(book), [_continues(book, part) for part in chunks],
-                              [bool(sp) for sp in spacers], drawn=cache / f"{slug}-drawn")
+        ready, merger = early[0] if early and early[0][0] == spacers[:len(early[0][0])] else (
+            [spacers[0]], Merger(parts(0, spacers[0]), dummies[0], drawn=cache / f"{slug}-drawn"))
+        early.clear()
+        for n in range(len(ready), len(chunks)):
+            merger.add(parts(n, spacers[n]), dummies[n], _continues(book, chunks[n]), bool(spacers[n]))
+        merged = merger.done(sheet.book_keywords(book))
         if pid is not None:
             why, pid = finish(pid, feet), None
             if why:
@@ -672,24 +699,40 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
     whether its first page is drawn onto the last page of the chunk before (whose columns it left
     empty). ``drawn``: a folder keeping each drawn page's content, rewritten for the page it is drawn onto
     (see :func:`_overlay`); the entries no page drew from this time are removed."""
-    import pikepdf
+    merger = Merger(parts[0], dummies[0], drawn)
+    for n in range(1, len(parts)):
+        merger.add(parts[n], dummies[n], continues[n] if n < len(continues) else (0, 0), n < len(onto) and onto[n])
+    return merger.done(keywords)
 
-    kept = KeptFiles(drawn, "drawn-", ".bin")
 
-    base = pikepdf.open(parts[0])
-    root = base.Root
-    tree = root.StructTreeRoot
-    document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
-    nums = dict(_numbers(tree.ParentTree))
-    next_key = max(nums, default=-1) + 1
-    outline = _outline(base, base)
-    names = {n: d for n, d in _names(root.Names.Dests)} if "/Names" in root and "/Dests" in root.Names else {}
-    for n in dummies[0]:
-        names.pop(n, None)
+class Merger:
+    """:func:`merge_chunks` a chunk at a time, in order: the chunks laid out already can be merged while
+    the layout of a later one runs (the same steps in the same order: the same bytes)."""
 
-    for n, (part, fake) in enumerate(zip(parts[1:], dummies[1:]), 1):
+    def __init__(self, first: Path, fake: set[str], drawn: Path | None = None) -> None:
+        import pikepdf
+
+        self.kept = KeptFiles(drawn, "drawn-", ".bin")
+        self.parts = [first]
+        self.base = base = pikepdf.open(first)
+        tree = base.Root.StructTreeRoot
+        self.document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+        self.nums = dict(_numbers(tree.ParentTree))
+        self.next_key = max(self.nums, default=-1) + 1
+        self.outline = _outline(base, base)
+        root = base.Root
+        self.names = {n: d for n, d in _names(root.Names.Dests)} if "/Names" in root and "/Dests" in root.Names else {}
+        for n in fake:
+            self.names.pop(n, None)
+
+    def add(self, part: Path, fake: set[str], continues: tuple[int, int] = (0, 0), onto: bool = False) -> None:
+        """The next chunk's PDF, after the ones added before it."""
+        import pikepdf
+
+        base, nums, document, n = self.base, self.nums, self.document, len(self.parts)
+        self.parts.append(part)
         src = pikepdf.open(part)
-        offset = next_key
+        offset = self.next_key
         for page in src.pages:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + offset
@@ -710,7 +753,7 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         # (an array of elements copied at once, as an object of its own: not element by element)
         nums.update((k + offset, base.copy_foreign(src.make_indirect(v)) if isinstance(v, pikepdf.Array)
                      and not v.is_indirect else _import(base, v)) for k, v in snums)
-        next_key = offset + max((k for k, _ in snums), default=-1) + 1
+        self.next_key = offset + max((k for k, _ in snums), default=-1) + 1
         added = []
         for kid in kids:
             if isinstance(kid, pikepdf.Dictionary):
@@ -722,11 +765,11 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
         own: dict[str, object] = {}
         if "/Names" in src.Root and "/Dests" in src.Root.Names:
             for name, d in _names(src.Root.Names.Dests):
-                if name not in fake and name not in names:
+                if name not in fake and name not in self.names:
                     own[name] = _import(base, d)
-        if n < len(onto) and onto[n]:  # its first page drawn onto the page before, whose columns it left empty
+        if onto:  # its first page drawn onto the page before, whose columns it left empty
             guest, host = base.pages[first], base.pages[first - 1]
-            _overlay(base, host, guest, nums, added, f"_c{n}", kept)
+            _overlay(base, host, guest, nums, added, f"_c{n}", self.kept)
             items = _repointed(items, guest.obj, host.obj)
             own = {name: _repoint(d, guest.obj, host.obj) for name, d in own.items()}
             for page in [host] + list(base.pages[first + 1:]):
@@ -735,8 +778,9 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
                         if key in annot:
                             annot[key] = _repoint(annot[key], guest.obj, host.obj)
             del base.pages[first]
-        names.update(own)
-        roots, depth = continues[n] if n < len(continues) else (0, 0)
+        self.names.update(own)
+        roots, depth = continues
+        outline = self.outline
         if roots and outline:
             parent = outline[-1]
             for _ in range(depth - 1):
@@ -747,17 +791,23 @@ def merge_chunks(parts: Sequence[Path], dummies: Sequence[set[str]], keywords: s
             items = items[roots:]
         outline += items
 
-    tree.ParentTree = base.make_indirect(pikepdf.Dictionary(
-        Nums=pikepdf.Array([x for k in sorted(nums) for x in (k, nums[k])])))
-    if names:
-        flat = [x for n in sorted(names, key=lambda s: s.encode("utf-8")) for x in (pikepdf.String(n), names[n])]
-        root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
-    with base.open_outline() as ol:
-        ol.root.clear()
-        ol.root.extend(outline)
-    base.docinfo["/Keywords"] = keywords
-    kept.prune()
-    return base
+    def done(self, keywords: str):
+        """The merged document (a pikepdf.Pdf)."""
+        import pikepdf
+
+        base, nums, names = self.base, self.nums, self.names
+        root = base.Root
+        root.StructTreeRoot.ParentTree = base.make_indirect(pikepdf.Dictionary(
+            Nums=pikepdf.Array([x for k in sorted(nums) for x in (k, nums[k])])))
+        if names:
+            flat = [x for n in sorted(names, key=lambda s: s.encode("utf-8")) for x in (pikepdf.String(n), names[n])]
+            root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
+        with base.open_outline() as ol:
+            ol.root.clear()
+            ol.root.extend(self.outline)
+        base.docinfo["/Keywords"] = keywords
+        self.kept.prune()
+        return base
 
 
 # operators naming a resource: its category and the operand that names it
