@@ -183,6 +183,20 @@ def test_long_runs_of_marks_read_at_once() -> None:
     assert done.returncode == 0, done.stderr
 
 
+
+def test_long_runs_of_spaces_after_a_mark_read_at_once() -> None:
+    """A backtick or a bracket then 40,000 spaces took 7 s (a line of 199,000, which the reader takes, some
+    minutes): with the math rules, whose first characters mistune was not told, it searched every inline
+    rule from each character. Read in a child process with a time limit (a few hundredths of a second each
+    now; 60,000 spaces took 14 s each)."""
+    from conftest import python_in_child
+
+    code = ("from publisher.read.reader import read_chapter\n"
+            "for mark in ('`', '[', '$', '\\\\(', '<'):\n"
+            "    read_chapter(('# T\\n\\n' + mark + ' ' * 60000 + 'a](x)\\n').encode(), 'f.md', 'f')\n")
+    done = python_in_child(code, timeout=15)
+    assert done.returncode == 0, done.stderr
+
 def test_a_footnote_defined_without_a_space_after_its_colon_is_shown() -> None:
     """make fuzz (issue 21): '[^1]:text' was read as a link's definition (mistune wants a space) and its text
     was shown nowhere, without a word."""
