@@ -238,7 +238,9 @@ def _spaced(run: tuple["m.Inline", ...]) -> str:
 
 
 def unchanged_source(content_dir: Path, ch: "m.Chapter") -> str | None:
-    """A chapter's source as it was read (None: gone, or changed since: P017's to say)."""
+    """A chapter's source as it was read (None: gone, or changed since: P017's to say; or not read: P003's)."""
+    if ch.hints and "left out" in ch.hints:
+        return None
     try:
         raw = (Path(content_dir) / ch.path).read_bytes()
     except OSError:

@@ -32,6 +32,7 @@ from .tokens import Ctx, HeadingMark, Locator
 # a larger file is refused by its size, unread: a 2 MB file of dense notes builds in under a minute and 1 GB on
 # two cores (the deck's and the EPUB's cards are the cost; the sheet leaves a chapter that long out, P022)
 MAX_FILE_BYTES = 2 * 1024 * 1024
+LEFT_OUT = frozenset(["left out"])  # the hints of a file not read (P003 says why): no other finding is about its text
 MAX_LINE_CHARS = 200_000  # one line longer than this is no note (a pasted blob): the file is refused, saying where
 PLUGINS = mdparse.PLUGINS
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -264,13 +265,13 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
         size = len(raw) if size is None else size
         d = diag("P003", file, 1, f"{size:,} bytes, more than {MAX_FILE_BYTES // 1024 // 1024} MB: left out, not read "
                                   "(split it into chapters: one file per topic)")
-        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), [d]
+        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), hints=LEFT_OUT, **where), [d]
     text, diags = decode(raw, file)
     if len(text) > MAX_LINE_CHARS and (long := _longest_line(text))[1] > MAX_LINE_CHARS:
         line, chars = long
         diags.append(diag("P003", file, line, f"a line of {chars:,} characters (limit {MAX_LINE_CHARS:,}): the file "
                                               "is left out; break the line, or move what it holds into a file of its own"))
-        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), **where), diags
+        return m.Chapter(file, slug, (m.Text(fallback),), (), (), m.Loc(file, 1), hints=LEFT_OUT, **where), diags
     where["hints"] = frozenset([name for name, found in HINTS.items() if found.search(text)]
                                + ([] if unicodedata.is_normalized("NFC", text) else ["nfc"]))
     front, text, more = frontmatter.split(text, file)
