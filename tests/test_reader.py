@@ -10,7 +10,7 @@ import pytest
 from publisher.core import model as m
 from publisher.pipeline import load
 from publisher.read.reader import chapter_slug, read_book, read_chapter
-from publisher.core.text import plain_text, walk_blocks, walk_inlines
+from publisher.core.text import block_inlines, plain_text, walk_blocks, walk_inlines
 
 from conftest import make_book
 
@@ -621,6 +621,20 @@ def test_tables_as_github_reads_them() -> None:
     # a long row keeps its extra cells in its last one (GitHub drops them; nothing written is lost), a short one is padded
     assert [[plain_text(c.children) for c in r] for r in second.rows] == [["1", "2 | 3"], ["4", ""]]
     assert isinstance(para, m.Para) and plain_text(para.children) == "Not | a table"
+
+
+def test_a_table_in_a_list_item_or_a_quote_is_a_table() -> None:
+    """A learner's read of an interview README: a table indented under ``19. ### Question`` (GitHub shows a
+    table) was a paragraph of pipes and dashes on 16 cards. In a quote too, and under a list item's line."""
+    ch, _ = chapter("# T\n\n1. ### What differs between var and let\n\n    | var | let |\n    | --- | --- |\n"
+                    "    | function scope | block scope |\n\n> | Key | Meaning |\n> |:-|-|\n> | a | b |\n\n"
+                    "- Compare\n  | x | y |\n  |---|---|\n  | 1 | 2 |\n")
+    tables = [b for b in walk_blocks(ch.blocks) if isinstance(b, m.Table)]
+    assert [[plain_text(c.children) for c in t.head] for t in tables] == [["var", "let"], ["Key", "Meaning"], ["x", "y"]]
+    assert [[plain_text(c.children) for c in r] for r in tables[0].rows] == [["function scope", "block scope"]]
+    assert tables[1].head[0].align == "left"
+    assert not any("|" in plain_text(run) for b in walk_blocks(ch.blocks) for run in block_inlines(b)
+                   if not isinstance(b, m.Table))
 
 
 def test_a_run_of_equals_signs_is_no_mark() -> None:

@@ -80,3 +80,7 @@ def parse_gfm_table(block: Any, m: Match[str], state: Any) -> int | None:
 
 def gfm_table(md: Any) -> None:
     md.block.register("table", GFM_TABLE, parse_gfm_table, before="paragraph")
+    # in list items and quotes too, as GitHub shows them (an interview README's table under "19. ### Question"
+    # showed its pipes and dashes as text)
+    for rules in (md.block.list_rules, md.block.block_quote_rules):
+        md.block.insert_rule(rules, "table", before="paragraph")
