@@ -10,7 +10,7 @@ from publisher.markup import html
 from publisher.core import model as m
 from publisher.cards.derive import cloze_count, derive_cards, key_slug
 from publisher.pipeline import load
-from publisher.core.text import plain_text
+from publisher.core.text import blocks_text, plain_text
 
 from conftest import make_book
 
@@ -428,6 +428,28 @@ def _sections(blocks: tuple[m.Block, ...]) -> list[m.Section]:
         if isinstance(b, m.Section):
             out += [b, *_sections(b.blocks)]
     return out
+
+
+def test_the_code_a_question_asks_about_is_on_its_front(tmp_path: Path) -> None:
+    """A learner's read of an interview README: "What is the output of the following for loops", the loops
+    in the code block under it, made a card whose front showed no loops (their output on the back). The
+    code it asks about asks with it; not when the front shows code already (what follows then answers),
+    nor when nothing would be left to answer with, nor on a card written as one."""
+    chapter = ("# Output\n\n1. ### What is the output of the following loop\n\n   ```js\n   for (var i = 0; i < 2; i++) "
+               "setTimeout(() => log(i))\n   ```\n\n   It logs 2 twice: var is function scoped.\n\n"
+               "2. ### What does this code print\n\n   ```js\n   log(typeof null)\n   ```\n\n"
+               "## Queries\n\n<details>\n<summary>Which of the following queries is faster?\n\n```sql\nSELECT a\n```\n\n```sql\nSELECT b\n```\n"
+               "</summary><br><b>\n\n```sql\nSELECT b\n```\n\nThe second: it uses the index.\n</b></details>\n")
+    written = "#flashcards\n\n# Written\n\nWhat prints the following?\n?\n```js\nlog(1)\n```\nIt prints 1.\n"
+    found = cards_of(tmp_path, chapter, extra={"02-written.md": written})
+    by_q = {plain_text(c.front[0].children): c for c in found if c.kind == "question"}
+    loop = by_q["What is the output of the following loop"]
+    assert "setTimeout" in front(loop) and "setTimeout" not in back(loop) and "twice" in back(loop)
+    assert "typeof" in back(by_q["What does this code print"])  # (the code alone: nothing else answers)
+    faster = by_q["Which of the following queries is faster?"]
+    assert blocks_text(faster.front).count("SELECT") == 2 and "SELECT b" in blocks_text(faster.back)
+    written = by_q["What prints the following?"]
+    assert "log(1)" in blocks_text(written.back) and "log(1)" not in blocks_text(written.front)  # as written
 
 
 def test_a_back_to_top_link_is_on_no_back_and_not_on_the_sheet(tmp_path: Path) -> None:

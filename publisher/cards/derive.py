@@ -99,7 +99,10 @@ class _Ctx:
 
 
 def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[m.Block, ...],
-          ctx: _Ctx, loc: m.Loc, pinned: list[m.Pin]) -> m.Card:
+          ctx: _Ctx, loc: m.Loc, pinned: list[m.Pin], as_written: bool = False) -> m.Card:
+    """``as_written``: a card the notes write as one (its sides stay as written)."""
+    if kind == "question" and not as_written:
+        front, back = _asks_with(front, back)
     if pinned:
         identity, is_pinned = pinned[0].id, True
     else:
@@ -110,6 +113,27 @@ def _card(kind: m.CardKind, basis: str, front: tuple[m.Block, ...], back: tuple[
         if isinstance(n, m.Tag) and n.name not in ctx.tags))
     back = without_navigation(back)  # "⬆ Back to Top" goes nowhere on a card
     return m.Card(kind, identity, front, back, ctx.titles, ctx.chapter.slug, tags, loc, is_pinned)
+
+
+# a question about what comes after it: "What is the output of the following code", "下面的代码输出什么"
+FOLLOWING_RE = re.compile(r"\b(?:following|below)\b|\bthis (?:code|snippet|program|function|query|command|script|"
+                          r"play|playbook|loop|expression|statement|table)\b|以下|下面|下列|如下", re.I)
+
+
+def _asks_with(front: tuple[m.Block, ...], back: tuple[m.Block, ...]) -> tuple[tuple[m.Block, ...], tuple[m.Block, ...]]:
+    """A question that asks about "the following code", its answer opening with that code (or table): the
+    code asks with it, on the front (a learner's read of an interview README: "What is the output of the
+    following for loops" showed no loops). Not when nothing would be left to answer with, nor when the front
+    shows code already (what follows is then the answer: "Which of the following queries?", the two queries
+    asked with it, the one to use answering)."""
+    if any(isinstance(b, (m.CodeBlock, m.Table)) for b in walk_blocks(front)):
+        return front, back
+    lead = 0
+    while lead < len(back) and isinstance(back[lead], (m.CodeBlock, m.Table)):
+        lead += 1
+    if not lead or lead == len(back) or not FOLLOWING_RE.search(blocks_text(front)):
+        return front, back
+    return front + back[:lead], back[lead:]
 
 
 def studied(*runs: tuple[m.Inline, ...]) -> bool:
@@ -311,7 +335,8 @@ def _flashcard(card: m.Flashcard, ctx: _Ctx) -> Iterator[m.Card]:
     if not ctx.studied(*runs):
         return
     deck, more = ctx.deck_of(card.front, card.loc)
-    first = _card("question", blocks_text(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)])
+    first = _card("question", blocks_text(card.front), card.front, card.back, ctx, card.loc, [p for r in runs for p in pins(r)],
+                  as_written=True)
     first = replace(first, deck=deck, tags=ctx.written_tags(first.tags, more), schedule=card.schedule[:1], written=True)
     yield first
     if card.reverse:
