@@ -48,6 +48,9 @@ def formulas(src: str) -> list[tuple[str, bool]]:
     ("Costs \\(O(n \\log n)\\) and \\(a + b\\)", [("O(n \\log n)", False), ("a + b", False)]),
     ("The minimum $$\\arg\\min_x f(x)$$", [("\\arg\\min_x f(x)", False)]),
     ("* $$k$$-fold cross-validation, and \\(dead ReLUs\\), \\(SVD\\), \\(like $$x$$\\)", [("k", False), ("x", False)]),
+    # a shell's dollars around an HTML tag are no formula (a DevOps repo: "your $PATH <code>PATH="$PATH"</code>")
+    ('Fix your $PATH <code>PATH="$PATH":/usr/bin</code> then', []),
+    ("Less: $a<b$, and $x <b>$ bold", [("a<b", False)]),
 ])
 def test_delimiters(src: str, expected: list[tuple[str, bool]]) -> None:
     assert formulas("# T\n\n" + src) == expected

@@ -68,9 +68,15 @@ def parse_backslash_math(inline: Any, m: Match[str], state: Any) -> int:
     return m.end()
 
 
-def parse_dollar_math(inline: Any, m: Match[str], state: Any) -> int:
+# an HTML tag: no formula holds one ("your $PATH <code>PATH="$PATH"</code>": two dollars of a shell, not TeX)
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+
+
+def parse_dollar_math(inline: Any, m: Match[str], state: Any) -> int | None:
     display = m.group("display_tex")
     tex = display if display is not None else m.group("dollar_tex")
+    if "<" in tex and HTML_TAG_RE.search(tex):
+        return None  # the dollar is text
     if display is not None:
         # "a proportion $$p$$ of the trials", "is $$Ax = b$$.", "$$k$$-fold": in a line of words, inline math
         # (as GitBook and kramdown read it); displayed when nothing but punctuation stands beside it
