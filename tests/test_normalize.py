@@ -51,6 +51,8 @@ def shape(blocks: tuple[m.Block, ...]) -> list:
         ("*Emphasised term* - text", "Emphasised term", "text"),
         ("Six words is the very limit - ok", "Six words is the very limit", "ok"),
         ("**Multipart upload** - API to upload - in parts", "Multipart upload", "API to upload - in parts"),
+        ("**Read Replica** - a copy that serves reads", "Read Replica", "a copy that serves reads"),  # (no step)
+        ("**Man in the middle** - an attack", "Man in the middle", "an attack"),
     ],
 )
 def test_definition_idioms_in_a_bullet(item: str, term: str, body: str) -> None:
@@ -91,6 +93,10 @@ def test_definition_idioms_in_a_paragraph(item: str, term: str, body: str) -> No
         "Two types - standard and FIFO",
         "**Cost Effective** - use long polling and batches",  # a quality: advice on getting it
         "Highly available - spread over three zones",
+        "**Inspect the Container**: run docker inspect",  # a step: a verb and its object (a DevOps repo's answers)
+        "Insert a name - for the load balancer",
+        "Go to EC2 service - > Click on Security Groups",  # a move
+        "**Test in Jenkins**: add a stage",
     ],
 )
 def test_not_definitions(item: str) -> None:

@@ -212,6 +212,13 @@ NOT_TERM_STARTS = frozenset({
 })
 # ... and so does one of two words or more opening with one of these ("Other output units": a heading's words)
 NOT_PHRASE_STARTS = frozenset({"other", "others", "more", "some", "each", "every"})
+# a step, not a term: a verb and its object ("Insert a name", "Inspect the Container", "Stop the containers": a
+# determiner second), or a move ("Go to EC2 service - > Click on ...", "Test in Jenkins")
+STEP_SECOND_WORDS = frozenset({"the", "a", "an", "your", "my", "our", "their", "its", "this", "these", "those",
+                               "it", "them"})
+MOVE_VERBS = frozenset({"go", "click", "navigate", "switch", "log", "sign", "connect", "move", "test", "run",
+                        "deploy", "scroll", "browse", "return", "head", "login", "logon", "ssh", "cd"})
+MOVE_PREPOSITIONS = frozenset({"to", "in", "into", "on", "onto", "from", "through"})
 # a line headed by a quality ("Cost Effective - use long polling") says how to get it: advice, not a term
 PROPERTY_ENDS = frozenset({
     "effective", "efficient", "available", "scalable", "durable", "reliable", "secure", "resilient",
@@ -263,6 +270,9 @@ def is_term(text: str, labels: frozenset[str] = frozenset()) -> bool:
     if low in LABELS or low in labels or low.split()[0] in NOT_TERM_STARTS:
         return False
     if len(low.split()) > 1 and low.split()[0] in NOT_PHRASE_STARTS:
+        return False
+    words = low.split()
+    if len(words) > 1 and (words[1] in STEP_SECOND_WORDS or (words[0] in MOVE_VERBS and words[1] in MOVE_PREPOSITIONS)):
         return False
     if low.replace("-", " ").split()[-1] in PROPERTY_ENDS or COUNTED_LABEL_RE.match(low):
         return False
