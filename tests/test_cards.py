@@ -204,6 +204,11 @@ def test_key_slug() -> None:
     assert len(long) <= 48 and long != key_slug("a very long term " * 11)
     assert key_slug("???") != key_slug("!!!") and key_slug("???").startswith("x")
     assert key_slug("Caf\u00e9") == "cafe"
+    # letters the slug drops (Hangul beside Latin) leave a hash of the whole text: two questions that differ
+    # only there are two identities, neither numbered by the order they come in (a Korean repo's "q-pcb",
+    # "q-pcb.2")
+    why, how = key_slug("PCB가 왜 필요한가요?"), key_slug("PCB는 어떻게 관리되나요?")
+    assert why.startswith("pcb-") and how.startswith("pcb-") and why != how
 
 
 # --------------------------------------------------------------------------- identity stability

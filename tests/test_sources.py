@@ -102,6 +102,14 @@ def test_slugs_come_from_paths_not_reading_order(tmp_path: Path) -> None:
                                                 "* [Net](01-net/README.md)\n"}, "b")
     after = {s.rel: s.slug for s in discover(grown).sources}
     assert {k: after[k] for k in before} == before
+    # names in Hangul or Han, and dates, keep their slugs when a file is added beside them (a Korean repo:
+    # every name was "chapter", "chapter-2"... in path order, so a new file moved another's cards)
+    named = {"네트워크.md": "# 네트워크\n", "운영체제.md": "# 운영체제\n", "11-6-25.md": "# Day\n", "12-6-25.md": "# Day\n"}
+    first = {s.rel: s.slug for s in discover(make_book(tmp_path, named, "ko")).sources}
+    more = {s.rel: s.slug for s in discover(make_book(tmp_path, {**named, "데이터베이스.md": "# DB\n",
+                                                                 "10-6-25.md": "# Day\n"}, "ko2")).sources}
+    assert {k: more[k] for k in first} == first and len(set(more.values())) == len(more)
+    assert first["11-6-25.md"] == "11-6-25" and "chapter" not in first.values()
 
 
 @pytest.mark.parametrize(("name", "title"), [

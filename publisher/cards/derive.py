@@ -18,7 +18,7 @@ from typing import Iterator, assert_never
 from ..core import model as m
 from .normalize import split_term
 from ..read.flashcards import is_deck_tag
-from ..core.text import BLANK, blank_marks, blocks_text, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines, without_navigation
+from ..core.text import BLANK, blank_marks, blocks_text, drops_letters, all_inlines, block_inlines, card_options, plain_text, slugify, squash, walk_blocks, walk_inlines, without_navigation
 
 
 def key_slug(text: str) -> str:
@@ -26,6 +26,8 @@ def key_slug(text: str) -> str:
     full = slugify(squash(text).lower(), limit=400)
     if not full:
         full = "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+    elif drops_letters(text):  # "PCB가 왜 필요한가요?", "PCB는 어떻게 관리되나요?": not both "pcb" (then "pcb.2", by order)
+        full = f"{full[:39].rstrip('-')}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
     if len(full) <= 48:
         return full
     return full[:39].rstrip("-") + "-" + hashlib.sha1(full.encode()).hexdigest()[:8]

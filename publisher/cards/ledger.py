@@ -367,9 +367,14 @@ def moved_diags(old: Ledger, now: list[tuple[NoteEntry, "object"]], retired: fro
     for (before, file), pairs in moves.items():
         was, e, card = pairs[0]
         n = len(pairs)
+        # (the same file: its slug changed under it; names in Hangul or Han were "chapter", "chapter-2" by path
+        # order before they kept a hash of themselves)
+        why = ("its chapter's slug is made another way now: a name in Hangul, Han..."
+               if file == before or file.endswith("/" + before)
+               else "a renamed file?")
         out.append(diag("P141", file, card.loc.line,  # type: ignore[attr-defined]
                         f"{n} card{'s' if n != 1 else ''} of '{before}' {'are' if n != 1 else 'is'} here under new "
-                        f"identities (a renamed file?): learners' reviews stay with the old notes, which the deck "
+                        f"identities ({why}): learners' reviews stay with the old notes, which the deck "
                         f"tags removed; to keep them, pin each old identity on its line, e.g. <!-- id: {was.id} --> "
                         f"here for '{e.id}'"))
     return out

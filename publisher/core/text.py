@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import replace
@@ -29,6 +30,22 @@ def slugify(text: str, limit: int = 60) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return slug[:limit].rstrip("-")
+
+
+def drops_letters(text: str) -> bool:
+    """Whether :func:`slugify` drops letters of ``text`` (Hangul, Han, Cyrillic...; not accents: "é" is "e")."""
+    return any(not c.isascii() and unicodedata.category(c).startswith("L") for c in unicodedata.normalize("NFKD", text))
+
+
+def stable_slug(text: str, limit: int = 60) -> str:
+    """:func:`slugify`, and where it drops letters a short hash of the whole text (NFC) after it: two names that
+    differ only in those letters ("운영체제", "네트워크"; "코드 Segment", "스택 Segment") never share a slug, so none
+    depends on which other names there are. ``""`` when the text has neither letter nor digit."""
+    slug = slugify(text, limit)
+    if not drops_letters(text):
+        return slug
+    mark = hashlib.sha1(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()
+    return f"{slug[:limit - 9].rstrip('-')}-{mark[:8]}" if slug else f"x{mark[:10]}"
 
 
 def unique(base: str, used: set[str], sep: str = "-") -> str:

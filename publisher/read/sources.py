@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import MAX_DEPTH, inside, walk
-from ..core.text import slugify, unique
+from ..core.text import slugify, stable_slug, unique
 
 MD_SUFFIXES = (".md", ".markdown")
 SKIP_DIRS = frozenset({"_book", "_site", "build", "node_modules", "site-packages", "venv", "__pycache__"})
@@ -86,7 +86,13 @@ def strip_number(stem: str) -> str:
 
 
 def name_slug(stem: str) -> str:
-    return slugify(strip_number(stem)) or slugify(stem) or "chapter"
+    """A file's or folder's part of a chapter's slug (and of its cards' identities): from its name alone, never
+    from the other names (a name in Hangul or Han gets a hash of itself, not "chapter", "chapter-2" in path
+    order); the number before a name is left out, not one that is the whole name ("11-6-25", a date)."""
+    base = strip_number(stem)
+    if not any(c.isalpha() for c in base):
+        base = stem
+    return stable_slug(base) or stable_slug(stem) or "chapter"
 
 
 def humanize(name: str) -> str:
