@@ -166,6 +166,26 @@ def test_a_multi_line_card_ends_at_the_blank_line_and_keeps_its_list_and_code(tm
     assert "After the card." in block_text(book.chapters[0].blocks[-1])
 
 
+def test_obsidian_block_ids_are_no_text_and_links_to_them_reach_their_section(tmp_path: Path) -> None:
+    """A new user's vault: 14 cards written with a block id on the separator line (``? ^abs-rule``) made no
+    card, and every ``^id`` showed as text in the EPUB. Obsidian shows none of them: the separator is a
+    separator, the ids are no words anywhere (no P142 either), and ``[[note#^id]]`` reaches the section that
+    holds the block; an id in code stays code."""
+    files = {"roots.md": "#flashcards\n\n# Roots\n\nSquare root of a square\n? ^abs-rule\n- the absolute value\n\n"
+                         "Even roots are never negative ^even-root\n",
+             "other.md": "# Other\n\n## Powers\n\nA power of ten ^p10\n\n- a list\n\n^list-id\n\n`x ^code-id`\n\n"
+                         "See [[roots#^even-root|that rule]] and [[#^p10]].\n"}
+    folder = make_book(tmp_path, files)
+    loaded = pipeline.load(folder)
+    (card,) = [c for c in loaded.cards if c.kind == "question"]
+    assert _sides(card) == ("Square root of a square", "the absolute value")
+    text = " ".join(block_text(b) for ch in loaded.book.chapters for b in ch.blocks)
+    assert "^" not in text.replace("x ^code-id", "") and "x ^code-id" in text
+    links = {n.url: n.target for ch in loaded.book.chapters for b in ch.blocks for n in _links(b)}
+    assert links == {"wiki:roots#^even-root": "roots", "wiki:#^p10": "other#powers"}
+    assert not [d for d in loaded.diagnostics if d.code in ("P114", "P142")]
+
+
 def test_the_end_marker_lets_a_back_hold_blank_lines_and_separators_can_be_set(tmp_path: Path) -> None:
     toml = '[flashcards]\ntags = ["anki"]\nend_marker = "+++"\nseparator = ";;"\nmultiline_separator = ";?"\n'
     cards = _cards(tmp_path, {"d.md": "#anki\n\n# D\n\nA table\n;?\n\n| a | b |\n|---|---|\n| 1 | 2 |\n+++\n\nterm;;meaning\n\nx::y\n"}, toml)
@@ -429,3 +449,9 @@ def test_a_cloze_card_keeps_the_lines_of_a_deletion_that_is_none(tmp_path: Path)
     assert card.loc.line == 5
     diags = pipeline.load(tmp_path / "content").diagnostics
     assert [(d.code, d.line) for d in diags if d.code == "P118"] == [("P118", 6)]
+
+
+def _links(block: m.Block) -> list[m.Link]:
+    from publisher.core.text import block_inlines, walk_blocks, walk_inlines
+
+    return [n for b in walk_blocks((block,)) for run in block_inlines(b) for n in walk_inlines(run) if isinstance(n, m.Link)]

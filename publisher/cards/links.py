@@ -77,6 +77,7 @@ class Index:
         self.by_folder: dict[str, m.Chapter] = {}
         self.anchors: dict[str, set[str]] = {}
         self.aliases: dict[str, dict[str, str]] = {}
+        self.blocks: dict[str, dict[str, str]] = {}  # Obsidian's block ids: the anchor of the section holding each
         for ch in book.chapters:
             self.by_path[ch.path] = ch
             if ch.intro:  # a link to a folder: its opening page, else its first chapter
@@ -85,6 +86,9 @@ class Index:
                 self.by_folder.setdefault(ch.part, ch)
             sections = [b for b in walk_blocks(ch.blocks) if isinstance(b, m.Section)]
             self.anchors[ch.slug] = {s.anchor for s in sections} | {ch.slug}
+            if ch.block_ids:  # (sections in document order: the last to start above a line holds it)
+                self.blocks[ch.slug] = {name: next((s.anchor for s in reversed(sections) if s.loc.line <= line), ch.slug)
+                                        for name, line in ch.block_ids}
             # GitHub gives the title its anchor too (and counts it among the repeats)
             gh = github_slugs([plain_text(ch.title)] + [plain_text(s.title) for s in sections])
             alias: dict[str, str] = {gh[0]: ch.slug, slugify(plain_text(ch.title)): ch.slug}
@@ -115,6 +119,8 @@ class Index:
 
     def anchor(self, slug: str, fragment: str) -> str | None:
         frag = unquote(fragment)
+        if frag.startswith("^"):  # a block's id ("note#^id"): the section it stands in
+            return self.blocks.get(slug, {}).get(frag[1:])
         if frag in self.anchors.get(slug, ()):
             return frag
         return self.aliases.get(slug, {}).get(frag.lower())

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from typing import Callable, assert_never
 
 from ..core import model as m
-from ..core.text import CJK_CHAR_RE, TAG_RE, lines_of, map_blocks, map_inlines, nested_tag, same_nodes, split_text, walk_blocks
+from ..core.text import CJK_CHAR_RE, TAG_RE, lines_of, map_blocks, map_inlines, nested_tag, plain_text, same_nodes, split_text, walk_blocks
 from ..read.sources import IMAGE_SUFFIXES, SOUND_SUFFIXES
 
 Pass = Callable[[m.Book], m.Book]
@@ -467,9 +467,12 @@ def wiki_links(book: m.Book) -> m.Book:
                 out.append(m.Sound(find_asset(book.assets, ch.path, page), label or "", node.loc))
                 continue
             target_ch = pages.get(page.lower()) if page else ch
+            if heading and heading.strip().startswith("^") and not label:  # a block's id says nothing to a reader
+                shown = page or (plain_text(target_ch.title) if target_ch is not None else "")
             target = ""
             if target_ch is not None:
-                anchor = index.anchor(target_ch.slug, slugify(heading) or heading) if heading else None
+                anchor = (index.anchor(target_ch.slug, heading.strip() if heading.strip().startswith("^")
+                                       else slugify(heading) or heading) if heading else None)
                 target = f"{target_ch.slug}#{anchor}" if anchor and anchor != target_ch.slug else target_ch.slug
             url = f"wiki:{page}" + (f"#{heading}" if heading else "")
             out.append(m.Link(url, (m.Text(shown, node.loc),), "", node.loc, target))

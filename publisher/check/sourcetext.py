@@ -24,7 +24,7 @@ from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
 from ..read.htmlread import EMPTY_COMMENT_RE
-from ..read.reader import strip_comments
+from ..read.reader import strip_block_ids, strip_comments
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
@@ -776,6 +776,8 @@ def source_text(text: str) -> str:
     text = BLANK_LINE_RE.sub("", text)  # (a line of spaces is a blank line: no word, no paragraph's line)
     if "%%" in text:  # the reader takes Obsidian's comments out first: "%%x%%```" opens a fence, and
         text = strip_comments(text)  # "%%\n<details>%%" opens no HTML block
+    if "^" in text:  # Obsidian's block ids: no output shows them
+        text = strip_block_ids(text)[0]
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
@@ -971,7 +973,7 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
     text = _outside_math(text, _intraword)
     text = EMBED_RE.sub("", text)
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
-    text = WIKI_RE.sub(lambda f: f.group(3) if f.group(3) is not None else f"{f.group(1)} {f.group(2) or ''}".strip(), text)
+    text = WIKI_RE.sub(_wiki_words, text)
     text = SOUND_RE.sub("", text)
     # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag)
     text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
@@ -992,6 +994,14 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
         text = EMPHASIZED_TAG_RE.sub("", text)
     text = INLINE_TAG_RE.sub("", text)
     return decode_entities(text)
+
+
+def _wiki_words(f: re.Match[str]) -> str:
+    """What a wiki link shows: its label, else its page and heading (a block's id shows nothing)."""
+    if f.group(3) is not None:
+        return f.group(3)
+    heading = f.group(2) or ""
+    return f"{f.group(1)} {'' if heading.strip().startswith('^') else heading}".strip()
 
 
 def _legacy_names(text: str) -> str:

@@ -354,6 +354,7 @@ class Chapter:
     aliases: tuple[str, ...] = ()  # front matter aliases
     cards: bool = True  # front matter ``cards: false``: no cards from this file
     sha: str = ""  # SHA-256 of the file's bytes as read: the build knows what its artifacts were made from
+    block_ids: tuple[tuple[str, int], ...] = ()  # Obsidian's "^id" marks (no output shows them): each, and its line
     # which optional syntax the source may hold ("tags", "wiki", "sound"; "nfc": text not yet in Unicode's
     # composed form): passes skip the chapters that
     # cannot have it; None: not known (a chapter made in code), every pass looks

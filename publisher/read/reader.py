@@ -278,12 +278,15 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     diags.extend(more)
     if "%%" in text:
         text = strip_comments(text)
+    block_ids: tuple[tuple[str, int], ...] = ()
+    if "^" in text:
+        text, block_ids = strip_block_ids(text)
     text, foreign = flashcards.foreign_markers(text)
     diags.extend(flashcards.foreign_diags(foreign, file))
     written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
     if not written and "<!--SR:" in text:  # the plugin's review history, and no tag that makes it read the file
         diags.extend(flashcards.untagged_history(text, file, syntax))
-    meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards)
+    meta = dict(tags=front.tags, aliases=front.aliases, cards=front.cards, block_ids=block_ids)
     card_lines: set[int] = set()
     if not text.strip():
         diags.append(diag("P122", file, 1, "nothing to read: left out"))
@@ -370,11 +373,10 @@ FENCE_LINE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})", re.M)
 CODE_SPAN_LINE_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")  # (in its paragraph)
 
 
-def strip_comments(text: str) -> str:
-    """Obsidian's ``%%comments%%`` blanked (their line breaks kept, so every line stays where it is),
-    outside fenced code."""
-    out, at, fence = [], 0, ""
-    pieces: list[tuple[str, bool]] = []  # (text, is_code)
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into its fenced code blocks and the rest: (piece, is_code), in order."""
+    at, fence = 0, ""
+    pieces: list[tuple[str, bool]] = []
     for found in FENCE_LINE_RE.finditer(text):
         marker = found.group(1)
         if not fence:
@@ -386,15 +388,52 @@ def strip_comments(text: str) -> str:
             pieces.append((text[at:end], True))
             at, fence = end, ""
     pieces.append((text[at:], bool(fence)))
-    for piece, code in pieces:
+    return pieces
+
+
+def _spans(piece: str) -> list[tuple[int, int]]:
+    return [(f.start(), f.end()) for f in CODE_SPAN_LINE_RE.finditer(piece)] if "`" in piece else []
+
+
+def strip_comments(text: str) -> str:
+    """Obsidian's ``%%comments%%`` blanked (their line breaks kept, so every line stays where it is),
+    outside fenced code."""
+    out = []
+    for piece, code in _pieces(text):
         if code or "%%" not in piece:
             out.append(piece)
             continue
-        spans = [(f.start(), f.end()) for f in CODE_SPAN_LINE_RE.finditer(piece)] if "`" in piece else []
+        spans = _spans(piece)
         # (not inside a code span: "`%%x%%`" shows its marks, as Obsidian shows them)
         out.append(OBSIDIAN_COMMENT_RE.sub(lambda c: c.group() if any(a < c.start() < b for a, b in spans)
                                            else "\n" * c.group().count("\n"), piece))
     return "".join(out)
+
+
+# Obsidian's block id: "^id" at the end of a block's line, after a space, or alone on the line after a list or a
+# table (letters, digits and dashes, a letter among them: "10 ^6" is a number)
+BLOCK_ID_RE = re.compile(r"(?:[ \t]+|^[ \t>]*)\^(?=[A-Za-z0-9-]*[A-Za-z])(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
+
+
+def strip_block_ids(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """Obsidian's block ids taken out of the text (outside code: Obsidian shows none of them), and each with
+    its line, for the links to it (``[[#^id]]``, ``[[note#^id]]``)."""
+    out, found, line = [], [], 1
+    for piece, code in _pieces(text):
+        if code or "^" not in piece:
+            out.append(piece)
+            line += piece.count("\n")
+            continue
+        spans = _spans(piece)
+
+        def one(f: re.Match[str], base: int = line, piece: str = piece, spans: list = spans) -> str:
+            if any(a < f.start() < b for a, b in spans):
+                return f.group()
+            found.append((f.group("id"), base + piece.count("\n", 0, f.start())))
+            return f.group()[:len(f.group()) - len(f.group().lstrip(" \t>"))] if f.group().lstrip(" \t").startswith(">") else ""
+        out.append(BLOCK_ID_RE.sub(one, piece))
+        line += piece.count("\n")
+    return "".join(out), tuple(found)
 
 
 def chapter_slug(path: Path) -> str:
