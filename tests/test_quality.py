@@ -75,6 +75,19 @@ def test_good_cards_are_quiet(tmp_path: Path) -> None:
     assert [c.kind for c in result.cards] == ["cloze", "definition", "cloze", "cloze", "question"]
 
 
+def test_the_same_front_in_another_file_is_named_with_its_file(tmp_path: Path) -> None:
+    """A new user's Korean notes: two near copies of a note under other names asked the same question with
+    answers a typo apart; P130 said "also the front of line 3" at each, naming no other file."""
+    from conftest import make_book
+    from publisher.pipeline import load
+
+    folder = make_book(tmp_path, {"a.md": "# Processes\n\n## Why keep a PCB?\n\nTo switch contexts.\n",
+                                  "b.md": "# Processes\n\n## Why keep a PCB?\n\nTo swtich contexts.\n"})
+    found = sorted((Path(d.file).name, d.message) for d in load(folder).diagnostics if d.code == "P130")
+    assert [(name, "b.md:3" in msg or "a.md:3" in msg) for name, msg in found] == [("a.md", True), ("b.md", True)]
+    assert "/b.md:3" in found[0][1] and "/a.md:3" in found[1][1]
+
+
 def test_card_no_leaves_a_line_out_and_the_text_stays(tmp_path: Path) -> None:
     result = loaded(tmp_path, "# A\n\n- DynamoDB is ==schemaless== <!-- card: no -->\n- a ==fact== that matters here\n")
     assert [c.loc.line for c in result.cards] == [4]

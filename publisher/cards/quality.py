@@ -97,7 +97,9 @@ def judge(cards: tuple[m.Card, ...]) -> list[Finding]:
         if len(group) > 1 and len({"|".join(answers(c)).lower() for c in group}) > 1:
             first = group[0]
             for card in group:
-                others = ", ".join(str(c.loc.line) for c in group if c is not card)
+                # (another file's card named with its file: a copy of a note under another name)
+                others = ", ".join(str(c.loc.line) if c.loc.file == card.loc.file else f"{c.loc.file}:{c.loc.line}"
+                                   for c in group if c is not card)
                 out.append(Finding(card, "P130", f"'{front_text(first)[:60]}' is also the front of line {others}, with another answer"))
     order = {id(c): i for i, c in enumerate(cards)}
     return sorted(out, key=lambda f: (order[id(f.card)], f.code))
