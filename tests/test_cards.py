@@ -457,6 +457,25 @@ def test_the_code_a_question_asks_about_is_on_its_front(tmp_path: Path) -> None:
     assert "log(1)" in blocks_text(written.back) and "log(1)" not in blocks_text(written.front)  # as written
 
 
+def test_a_summary_that_only_folds_or_names_an_example_asks_nothing(tmp_path: Path) -> None:
+    """A new user's Portuguese mdBook: 3 of its 4 cards were "Clique para Expandir/Retrair" and "Exemplo de
+    ..." over code listings. A summary that only says to unfold, or names an example, is no question, and the
+    listing under it answers no heading; after a question it is that question's answer, and an answer's
+    summary in another language ("Resposta", "答案") is one too."""
+    chapter = ("# C\n\n## Reading the terminal\n\nA robust line reader.\n\n<details>\n<summary>Clique para Expandir/Retrair"
+               "</summary>\n\n```c\nint my_readline(void);\n```\n</details>\n\n## Arenas\n\n<details>\n"
+               "<summary>Exemplo de alocador arena</summary>\n\n```c\nvoid *arena_alloc(size_t n);\n```\n</details>\n\n"
+               "## Exercises\n\nWhat does `fgets` keep at the end of a line?\n\n<details>\n<summary>Click to expand</summary>\n\n"
+               "The newline, when the buffer holds it.\n</details>\n\n### Reverse a string in place\n\n<details>\n"
+               "<summary>Resposta</summary>\n\n```c\nvoid rev(char *s);\n```\n</details>\n\n### Sum of an array\n\n<details>\n"
+               "<summary>答案</summary>\n\n```c\nint sum(int *a, int n);\n```\n</details>\n")
+    found = cards_of(tmp_path, chapter)
+    assert [(c.kind, plain_text(c.front[0].children)) for c in found] == [
+        ("question", "What does fgets keep at the end of a line?"), ("question", "Reverse a string in place"),
+        ("question", "Sum of an array")]
+    assert "newline" in back(found[0]) and "rev" in back(found[1]) and "sum" in back(found[2])
+
+
 def test_a_back_to_top_link_is_on_no_back_and_not_on_the_sheet(tmp_path: Path) -> None:
     """Long interview READMEs end each answer with "**[⬆ Back to Top](#table-of-contents)**": on a card
     (and on paper) it leads nowhere. The EPUB keeps it (there it goes back to the contents)."""

@@ -145,8 +145,18 @@ def studied(*runs: tuple[m.Inline, ...]) -> bool:
 # a <details> summary that only says "open me": the question is the heading above (or the text before)
 WORD_RE = re.compile(r"\w+")
 GENERIC_SUMMARY_RE = re.compile(
-    r"^\W*(show|see|view|reveal|click|toggle|expand|open)?\s*(the\s+)?(answer|answers|solution|solutions|hint|"
-    r"explanation|result|output|spoiler|details|more|code)?\s*(here|below)?\W*$", re.I)
+    r"^\W*(?:(?:click|tap|press|clique|cliquez|clic|haz\s+clic|klicken\s+sie)\s+(?:here\s+|aqui\s+|ici\s+|hier\s+)?"
+    r"(?:to|para|pour|zum|um)?\s*)?"  # "Click to expand", "Clique para Expandir/Retrair"
+    r"(show|see|view|reveal|click|toggle|expand|open|collapse|hide|ver|voir|mostrar|exibir|expandir|anzeigen)?"
+    r"(?:\s*/\s*(?:collapse|hide|retrair|recolher|ocultar|close))?\s*(the\s+|a\s+|la\s+|o\s+|die\s+)?"
+    r"(answer|answers|solution|solutions|hint|explanation|result|output|spoiler|details|more|code|resposta|respuesta|"
+    r"solução|solucao|solución|réponse|lösung|antwort|答案|参考答案|解答|答え|回答|정답|답변|답|해설|펼치기|点击展开|展开|查看答案)?"
+    r"\s*(here|below)?\W*$", re.I)
+# ... and of those, the ones that only say to unfold ("Click to expand", "Clique para Expandir/Retrair"): no answer
+# to the heading above them (the code listing under "Reading the terminal in C" answers nothing)
+UNFOLD_RE = re.compile(r"click|tap|clique|cliquez|clic|klicken|expand|expandir|展开|펼치기", re.I)
+# a summary that names an example ("Example of a closure", "Exemplo de ponteiro"): no question, its body no answer
+EXAMPLE_SUMMARY_RE = re.compile(r"^\W*(?:examples?|exemplos?|ejemplos?|exemples?|beispiele?|例子|示例|例|예시|예제)(?:\W|$)", re.I)
 QA_RE = re.compile(r"^\s*(?:q|question)\s*[:.)]\s*", re.I)
 A_RE = re.compile(r"^\s*(?:a|answer|ans)\s*[:.)]\s*", re.I)
 
@@ -204,7 +214,8 @@ def _qa_in_one(block: m.Para) -> tuple[m.Para, m.Para] | None:
 def _answer_details(blocks: tuple[m.Block, ...]) -> int | None:
     """The index of the first <details> whose summary only says "answer" (its heading is the question)."""
     for i, b in enumerate(blocks):
-        if isinstance(b, m.Details) and GENERIC_SUMMARY_RE.match(plain_text(b.summary).strip() or "answer"):
+        found = GENERIC_SUMMARY_RE.match(plain_text(b.summary).strip() or "answer") if isinstance(b, m.Details) else None
+        if found and (found.group(3) not in (None, "") or not UNFOLD_RE.search(found.group())):
             return i
     return None
 
@@ -279,6 +290,9 @@ def _from_blocks(blocks: tuple[m.Block, ...], ctx: _Ctx) -> Iterator[m.Card]:
                     yield from _from_blocks(item.blocks[1:], ctx.under(lead.children) if lead else ctx)
             case m.Details(summary=summary, blocks=bs, prompt=prompt):
                 generic = GENERIC_SUMMARY_RE.match(plain_text(summary).strip() or "answer")
+                if EXAMPLE_SUMMARY_RE.match(plain_text(summary)):
+                    yield from _from_blocks(bs, ctx)
+                    continue
                 if not generic:  # the summary is the prompt ("What is X?", "Explain Y"), the body its answer
                     # (what the summary holds besides its words, a list or code, asks with it); a <details>
                     # inside the body is a card of its own, left off this one's back
