@@ -97,6 +97,10 @@ def test_definition_idioms_in_a_paragraph(item: str, term: str, body: str) -> No
         "Insert a name - for the load balancer",
         "Go to EC2 service - > Click on Security Groups",  # a move
         "**Test in Jenkins**: add a stage",
+        "**참고자료** : [링크](https://example.com)",  # a label in Korean (a Korean repo's references line)
+        "**Referências**: o livro",
+        "**120 minutes** - implementation",  # a time, in words
+        "120분 - 구현",
     ],
 )
 def test_not_definitions(item: str) -> None:

@@ -202,6 +202,14 @@ LABELS = frozenset({
     "syntax", "description", "definition", "pros", "cons", "advantages", "disadvantages", "step", "steps",
     "time", "date", "duration", "level", "difficulty", "status", "yes", "no", "true", "false", "ok", "done",
     "disclaimer", "caveat", "caveats", "aside", "motivation", "overview", "intuition",
+    # ... in the other languages notes are written in (a Korean repo's "**참고자료** : [링크](...)")
+    "참고", "참고자료", "참고 자료", "참고문헌", "출처", "링크", "예시", "예제", "요약", "정리", "주의", "팁", "정답", "해설",
+    "힌트", "결론", "参考", "参考资料", "参考文献", "参考链接", "来源", "链接", "例子", "示例", "注意", "提示", "总结", "小结",
+    "答案", "解答", "备注", "说明", "出典", "リンク", "例", "ヒント", "まとめ", "答え", "備考", "referências", "referência",
+    "nota", "notas", "observação", "exemplo", "exemplos", "fonte", "fontes", "resumo", "dica", "dicas", "resposta",
+    "solução", "referencias", "referencia", "ejemplo", "ejemplos", "fuente", "fuentes", "resumen", "consejo",
+    "respuesta", "solución", "références", "exemple", "exemples", "remarque", "astuce", "résumé", "réponse", "conseil",
+    "quellen", "quelle", "beispiel", "beispiele", "hinweis", "tipp", "zusammenfassung", "antwort", "lösung", "anmerkung",
 })
 # a line that opens with one of these is a sentence, not a term
 NOT_TERM_STARTS = frozenset({
@@ -232,7 +240,8 @@ COUNTED_LABEL_RE = re.compile(
     r"things?|benefits?|process(?:es)?|modes?|categories|category|approach(?:es)?|choices?)$")
 # "167. Two Sum II - Input array is sorted": a numbered title (a problem's, an exercise's), not a term
 NUMBERED_TITLE_RE = re.compile(r"^\d{1,9}[.)]\s")
-NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*[a-zA-Z%µ]{0,4}\s*$")
+NUMBERISH_RE = re.compile(r"^[~≈<>≤≥+-]?\s*v?\d[\d.,:/]*\s*(?:[a-zA-Z%µ]{0,4}|(?:minute|second|hour|day|week|month|year)s?"
+                          r"|분|시간|초|일|주|개월|년|分钟|分|小时|秒|天|周|个月|月|年|時間)\s*$", re.I)
 LETTER_RE = re.compile(r"[^\W\d_]")
 
 
