@@ -198,3 +198,25 @@ def test_a_mkdocs_sites_nav_orders_the_book_and_titles_its_pages(tmp_path: Path)
     assert layout.left_out == [("README.md", "outside the MkDocs site's docs/ folder")]
     assert [s.rel for s in discover(site / "docs").sources] == ["index.md", "intro.md", "sub/parse.md", "advanced.md",
                                                                  "extra.md"]
+
+
+def test_an_mdbooks_book_toml_and_summary_are_read_from_the_repository(tmp_path: Path) -> None:
+    """A new user's mdBook, built from its repository as they would first try: its book.toml is mdBook's
+    ([book] title, authors, language, src; [output.html], [preprocessor.*]): read for the book's title, author
+    and language, its other tables mdBook's (no P008); the pages are src/SUMMARY.md's, in its order, and the
+    repository's README and the pages it does not list are left out, said so."""
+    from publisher.read.reader import read_book
+
+    repo = make_book(tmp_path, {
+        "book.toml": '[book]\nauthors = ["Ana", "Rui"]\nlanguage = "pt-br"\nsrc = "src"\ntitle = "Linguagem C"\n\n'
+                     '[preprocessor.tabs]\n\n[output.html]\nmathjax-support = true\n',
+        "README.md": "# Build it with mdbook\n",
+        "src/SUMMARY.md": "# Sumário\n\n- [Ponteiros](./2-ponteiros.md)\n- [Comentários](1-comentarios.md)\n",
+        "src/1-comentarios.md": "# Comentários\n\nTexto.\n", "src/2-ponteiros.md": "# Ponteiros\n\nTexto.\n",
+        "src/rascunho.md": "# Rascunho\n"}, "mdbook")
+    layout = discover(repo)
+    assert [s.rel for s in layout.sources] == ["src/2-ponteiros.md", "src/1-comentarios.md"]
+    assert ("README.md", "not in src/SUMMARY.md") in layout.left_out and ("src/rascunho.md", "not in src/SUMMARY.md") in layout.left_out
+    book, diags = read_book(repo)
+    assert (book.meta.title, book.meta.author, book.meta.language) == ("Linguagem C", "Ana, Rui", "pt-br")
+    assert not [d for d in diags if d.code == "P008"]

@@ -71,6 +71,41 @@ def _hint(key: str, known: dict[str, Any]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+MDBOOK_TABLES = ("book", "build", "output", "preprocessor", "rust")  # mdBook's own book.toml (its tables)
+
+
+def _from_mdbook(data: dict[str, Any]) -> dict[str, Any]:
+    """An mdBook's ``book.toml`` read for what it says of the book (``[book]``: title, authors, language,
+    description); its other tables (the HTML output's, the preprocessors') are mdBook's, not ours."""
+    book = data.get("book")
+    if not isinstance(book, dict) or "title" in data:
+        return data
+    out = {k: v for k, v in data.items() if k not in MDBOOK_TABLES}
+    if isinstance(book.get("title"), str):
+        out["title"] = book["title"]
+    if isinstance(book.get("authors"), list) and all(isinstance(a, str) for a in book["authors"]) and book["authors"]:
+        out["author"] = ", ".join(book["authors"])
+    if isinstance(book.get("language"), str):
+        out["language"] = book["language"]
+    if isinstance(book.get("description"), str) and "subtitle" not in out:
+        out["subtitle"] = book["description"]
+    return out
+
+
+def mdbook_src(folder: Path) -> str | None:
+    """The folder of an mdBook's pages (``[book] src``, ``src`` when it says none), None when the folder's
+    ``book.toml`` is not an mdBook's."""
+    try:
+        data = tomllib.loads((folder / "book.toml").read_bytes()[:MAX_BOOK_TOML].decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    book = data.get("book")
+    if not isinstance(book, dict) or "title" in data:
+        return None
+    src = book.get("src", "src")
+    return src.strip("/") if isinstance(src, str) and src.strip("/") and ".." not in src else None
+
+
 def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
     path = folder / "book.toml"
     file = f"{shown}/book.toml"
@@ -96,6 +131,7 @@ def read_meta(folder: Path, shown: str) -> tuple[Meta, list[Diagnostic]]:
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             diags.append(diag("P004", file, line, str(exc)))
+    data = _from_mdbook(data)
     clean: dict[str, Any] = {}
     for key, value in data.items():
         if key not in TOP_KEYS:

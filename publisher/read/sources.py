@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from ..core.diagnostics import Diagnostic, diag
 from ..core.fsutil import MAX_DEPTH, inside, walk
 from ..core.text import slugify, stable_slug, unique
+from .bookfile import mdbook_src
 
 MD_SUFFIXES = (".md", ".markdown")
 SKIP_DIRS = frozenset({"_book", "_site", "build", "node_modules", "site-packages", "venv", "__pycache__"})
@@ -247,15 +248,19 @@ def discover(root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...]
     found = _without_translations(root, found, language, inc, layout)
     order = _intro_first(found)
     titles: dict[str, str] = {}
-    summary = root / "SUMMARY.md"
-    if summary.is_file() and not _matches("SUMMARY.md", exc):
-        listed, titles, more = read_summary(summary, root, set(found), f"{shown}/SUMMARY.md" if shown else "SUMMARY.md")
+    where = "SUMMARY.md"  # an mdBook's is in its pages' folder (book.toml's [book] src)
+    if not (root / where).is_file() and (src := mdbook_src(root)) is not None and (root / src / "SUMMARY.md").is_file():
+        where = f"{src}/SUMMARY.md"
+    summary = root / where
+    if summary.is_file() and not _matches(where, exc):
+        base = where.rpartition("/")[0]
+        listed, titles, more = read_summary(summary, root, set(found), f"{shown}/{where}" if shown else where, base)
         layout.diagnostics.extend(more)
-        layout.summary = "SUMMARY.md"
+        layout.summary = where
         if listed:
             for rel in order:
                 if rel not in listed:
-                    layout.left_out.append((rel, "not in SUMMARY.md"))
+                    layout.left_out.append((rel, f"not in {where}"))
             order = listed
     elif (site := mkdocs_site(root)) is not None:
         docs, nav = site
@@ -484,8 +489,8 @@ def _mkdocs_config(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_summary(path: Path, root: Path, found: set[str], shown: str) -> tuple[list[str], dict[str, str], list[Diagnostic]]:
-    """The files a SUMMARY.md lists, in its order, with their titles."""
+def read_summary(path: Path, root: Path, found: set[str], shown: str, base: str = "") -> tuple[list[str], dict[str, str], list[Diagnostic]]:
+    """The files a SUMMARY.md lists, in its order, with their titles (``base``: its folder, from ``root``)."""
     diags: list[Diagnostic] = []
     listed: list[str] = []
     titles: dict[str, str] = {}
@@ -507,7 +512,7 @@ def read_summary(path: Path, root: Path, found: set[str], shown: str) -> tuple[l
             continue  # mdBook's draft chapter: not written yet
         from urllib.parse import unquote
 
-        rel = PurePosixPath(os.path.normpath(unquote(target))).as_posix().lstrip("./") if target else ""
+        rel = PurePosixPath(os.path.normpath(unquote(f"{base}/{target}" if base else target))).as_posix().lstrip("./") if target else ""
         if rel not in found:
             if not (root / rel).is_file():
                 diags.append(diag("P114", shown, n, f"no file '{target}'"))
