@@ -455,3 +455,15 @@ def _links(block: m.Block) -> list[m.Link]:
     from publisher.core.text import block_inlines, walk_blocks, walk_inlines
 
     return [n for b in walk_blocks((block,)) for run in block_inlines(b) for n in walk_inlines(run) if isinstance(n, m.Link)]
+
+
+def test_two_cards_written_without_a_blank_line_between_them_are_said(tmp_path: Path) -> None:
+    """A new user's vault: "Range", "?", its answer, then "Interquartile range", "?", its answer, with no
+    blank line between: the plugin reads one card (the second question in the first's back), and so does
+    the deck; P146 says so at the second '?', and not for a '?' in code or after a blank line."""
+    files = {"s.md": "#flashcards\n\n# Stats\n\nRange\n?\n- max minus min\nInterquartile range\n?\n- Q3 minus Q1\n\n"
+                     "Mean\n?\n```\n?\n```\n\nMedian\n?\nthe middle value\n"}
+    folder = make_book(tmp_path, files)
+    loaded = pipeline.load(folder)
+    assert [_sides(c)[0] for c in loaded.cards] == ["Range", "Mean", "Median"]
+    assert [(d.code, d.line) for d in loaded.diagnostics if d.code == "P146"] == [("P146", 9)]

@@ -75,6 +75,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P143": ("warning", "another tool's flashcard marker"),
     "P144": ("warning", "a card in several decks"),
     "P145": ("note", "remote image shown from the repository's copy"),
+    "P146": ("warning", "two flashcards run together"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

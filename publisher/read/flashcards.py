@@ -430,6 +430,44 @@ def _with_tail(b: object, fn: Callable[[m.Flashcard], m.Flashcard]) -> object:
     return replace(b, items=b.items[:-1] + (replace(last, blocks=last.blocks[:-1] + (_with_tail(last.blocks[-1], fn),)),))
 
 
+def run_together(lines: list[str], syntax: m.FlashcardSyntax, file: str) -> list[Diagnostic]:
+    """P146 where a multi-line card's back holds another separator line: the plugin reads one card there (its
+    back the second question and its answer), though two were written ("Range", "?", "- max minus min",
+    "Interquartile range", "?", "- Q3 minus Q1", no blank line between them)."""
+    seps = {x for x in (syntax.multiline, syntax.multiline_reversed) if x}
+    g = _Gather(lines, syntax, file)
+    out, fence, n = [], "", 0
+    while n < len(lines):
+        n += 1
+        text = lines[n - 1]
+        found = FENCE_RE.match(text)
+        if fence:
+            if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if found:
+            fence = found.group(1)
+            continue
+        if text.strip() in seps and n > 1 and lines[n - 2].strip():
+            end = g.card_end(n)
+            second, inner = None, ""
+            for k in range(n + 1, end + 1):  # (a '?' in the back's code is code)
+                opening = FENCE_RE.match(g.line(k))
+                if inner:
+                    inner = "" if opening and opening.group(1)[0] == inner[0] and len(opening.group(1)) >= len(inner) else inner
+                elif opening:
+                    inner = opening.group(1)
+                elif g.line(k).strip() in seps:
+                    second = k
+                    break
+            if second is not None:
+                out.append(diag("P146", file, second, f"a second '{g.line(second).strip()}' in the card of line {n - 1}: "
+                                                      "the plugin reads one card, its back holding this question and its "
+                                                      "answer; put a blank line before the question above it"))
+                n = end
+    return out
+
+
 def gather(blocks: list, lines: list[str], syntax: m.FlashcardSyntax, file: str) -> tuple[list, set[int]]:
     """The blocks with their written cards as Flashcard nodes, and the lines the cards stand on."""
     g = _Gather(lines, syntax, file)

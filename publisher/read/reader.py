@@ -304,6 +304,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
             # "==x==[^1]" groups deletions in these files: no footnote is missing
             diags[:] = [d for d in diags if not (d.code == "P124" and flashcards.is_group_ref(d.message, lines, d.line))]
             blocks, card_lines = flashcards.gather(blocks, lines, syntax, file)
+            diags.extend(flashcards.run_together(lines, syntax, file))
         notes: list[m.Footnote] = []
         for group in footnote_tokens:
             for item in group.get("children") or []:
