@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
@@ -55,10 +55,11 @@ def schedule(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
-    """(line number, text without code spans) of every line outside fenced code."""
-    out, fence = [], ""
-    for n, line in enumerate(lines, 1):
+def _unfenced(lines: list[str], first: int = 1, last: int | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the lines ``first`` to ``last`` outside fenced code (their fences left out)."""
+    fence = ""
+    for n in range(first, (len(lines) if last is None else min(last, len(lines))) + 1):
+        line = lines[n - 1]
         found = FENCE_RE.match(line)
         if fence:
             if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence):
@@ -67,8 +68,12 @@ def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
         if found:
             fence = found.group(1)
             continue
-        out.append((n, CODE_SPAN_RE.sub(" ", line) if "`" in line else line))
-    return out
+        yield n, line
+
+
+def _prose_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, text without code spans) of every line outside fenced code."""
+    return [(n, CODE_SPAN_RE.sub(" ", line) if "`" in line else line) for n, line in _unfenced(lines)]
 
 
 def untagged_history(text: str, file: str, syntax: m.FlashcardSyntax) -> list[Diagnostic]:
@@ -436,35 +441,18 @@ def run_together(lines: list[str], syntax: m.FlashcardSyntax, file: str) -> list
     "Interquartile range", "?", "- Q3 minus Q1", no blank line between them)."""
     seps = {x for x in (syntax.multiline, syntax.multiline_reversed) if x}
     g = _Gather(lines, syntax, file)
-    out, fence, n = [], "", 0
-    while n < len(lines):
-        n += 1
-        text = lines[n - 1]
-        found = FENCE_RE.match(text)
-        if fence:
-            if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence):
-                fence = ""
+    out: list[Diagnostic] = []
+    done = 0  # (the last line of the card said so: its back is not looked at again)
+    for n, text in _unfenced(lines):
+        if n <= done or text.strip() not in seps or n == 1 or not lines[n - 2].strip():
             continue
-        if found:
-            fence = found.group(1)
-            continue
-        if text.strip() in seps and n > 1 and lines[n - 2].strip():
-            end = g.card_end(n)
-            second, inner = None, ""
-            for k in range(n + 1, end + 1):  # (a '?' in the back's code is code)
-                opening = FENCE_RE.match(g.line(k))
-                if inner:
-                    inner = "" if opening and opening.group(1)[0] == inner[0] and len(opening.group(1)) >= len(inner) else inner
-                elif opening:
-                    inner = opening.group(1)
-                elif g.line(k).strip() in seps:
-                    second = k
-                    break
-            if second is not None:
-                out.append(diag("P146", file, second, f"a second '{g.line(second).strip()}' in the card of line {n - 1}: "
-                                                      "the plugin reads one card, its back holding this question and its "
-                                                      "answer; put a blank line before the question above it"))
-                n = end
+        end = g.card_end(n)
+        second = next((k for k, line in _unfenced(lines, n + 1, end) if line.strip() in seps), None)  # (not in code)
+        if second is not None:
+            out.append(diag("P146", file, second, f"a second '{g.line(second).strip()}' in the card of line {n - 1}: "
+                                                  "the plugin reads one card, its back holding this question and its "
+                                                  "answer; put a blank line before the question above it"))
+            done = end
     return out
 
 
