@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from publisher.read.sources import discover, glob_regex, humanize, natural_key
+from publisher.core.text import block_text
 
 from conftest import make_book
 
@@ -212,7 +213,9 @@ def test_an_mdbooks_book_toml_and_summary_are_read_from_the_repository(tmp_path:
                      '[preprocessor.tabs]\n\n[output.html]\nmathjax-support = true\n',
         "README.md": "# Build it with mdbook\n",
         "src/SUMMARY.md": "# Sumário\n\n- [Ponteiros](./2-ponteiros.md)\n- [Comentários](1-comentarios.md)\n",
-        "src/1-comentarios.md": "# Comentários\n\nTexto.\n", "src/2-ponteiros.md": "# Ponteiros\n\nTexto.\n",
+        "src/1-comentarios.md": "# Comentários\n\nTexto.\n\n{{#tabs }}\n{{#tab name=\"C\" }}\n\n```c\n"
+                                "{{#include ex/main.c:2:5}}\n```\n\n{{#endtab }}\n{{#endtabs }}\n",
+        "src/2-ponteiros.md": "# Ponteiros\n\nTexto.\n",
         "src/rascunho.md": "# Rascunho\n"}, "mdbook")
     layout = discover(repo)
     assert [s.rel for s in layout.sources] == ["src/2-ponteiros.md", "src/1-comentarios.md"]
@@ -220,3 +223,11 @@ def test_an_mdbooks_book_toml_and_summary_are_read_from_the_repository(tmp_path:
     book, diags = read_book(repo)
     assert (book.meta.title, book.meta.author, book.meta.language) == ("Linguagem C", "Ana, Rui", "pt-br")
     assert not [d for d in diags if d.code == "P008"]
+    # mdbook-tabs' lines are syntax; an include is not pulled in, said at its line (and no text is lost)
+    from publisher.pipeline import load
+
+    loaded = load(repo)
+    shown = " ".join(block_text(b) for ch in loaded.book.chapters for b in ch.blocks)
+    assert "#tab" not in shown and "{{#include ex/main.c:2:5}}" in shown
+    assert [(Path(d.file).name, d.line) for d in loaded.diagnostics if d.code == "P147"] == [("1-comentarios.md", 9)]
+    assert not [d for d in loaded.diagnostics if d.code == "P142"]

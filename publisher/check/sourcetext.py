@@ -24,7 +24,7 @@ from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
 from ..read.htmlread import EMPTY_COMMENT_RE
-from ..read.reader import strip_block_ids, strip_comments
+from ..read.reader import mdbook_directives, strip_block_ids, strip_comments
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
@@ -778,6 +778,8 @@ def source_text(text: str) -> str:
         text = strip_comments(text)  # "%%\n<details>%%" opens no HTML block
     if "^" in text:  # Obsidian's block ids: no output shows them
         text = strip_block_ids(text)[0]
+    if "{{#" in text:  # mdBook's tab lines: syntax
+        text = mdbook_directives(text, "")[0]
     text = foreign_markers(text)[0]  # other flashcard tools' marker lines (P143): left out of every output
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)

@@ -76,6 +76,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P144": ("warning", "a card in several decks"),
     "P145": ("note", "remote image shown from the repository's copy"),
     "P146": ("warning", "two flashcards run together"),
+    "P147": ("warning", "mdBook include not pulled in"),
     "P128": ("warning", "HTML tag not supported"),
     "P129": ("error", "HTML comment is never closed"),
 }

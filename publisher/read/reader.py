@@ -281,6 +281,9 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     block_ids: tuple[tuple[str, int], ...] = ()
     if "^" in text:
         text, block_ids = strip_block_ids(text)
+    if "{{#" in text:
+        text, more = mdbook_directives(text, file)
+        diags.extend(more)
     text, foreign = flashcards.foreign_markers(text)
     diags.extend(flashcards.foreign_diags(foreign, file))
     written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
@@ -435,6 +438,31 @@ def strip_block_ids(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
         out.append(BLOCK_ID_RE.sub(one, piece))
         line += piece.count("\n")
     return "".join(out), tuple(found)
+
+
+# mdBook's preprocessors: the tabs of mdbook-tabs ("{{#tabs }}", "{{#tab name="C" }}", "{{#endtab }}"), lines of
+# syntax alone; and mdBook's own includes, which pull another file's text in
+TAB_DIRECTIVE_RE = re.compile(r"^[ \t>]*\{\{#(?:tabs|tab|endtab|endtabs)\b[^{}\n]*\}\}[ \t]*$", re.M)
+INCLUDE_DIRECTIVE_RE = re.compile(r"\{\{#(?:include|rustdoc_include|playground)\s+([^{}\n]+?)\s*\}\}")
+
+
+def mdbook_directives(text: str, file: str) -> tuple[str, list[Diagnostic]]:
+    """mdBook's directives outside code spans: the tab lines blanked (syntax, as mdBook shows none of
+    them), and a P147 at each include (its file's text is not in the book: the directive stays, as written)."""
+    out, diags, line = [], [], 1
+    for piece, code in _pieces(text):
+        if "{{#" in piece:
+            spans = _spans(piece) if not code else []  # (in a fence, where mdBook's includes mostly are: no span)
+            for f in INCLUDE_DIRECTIVE_RE.finditer(piece):
+                if not any(a < f.start() < b for a, b in spans):
+                    diags.append(diag("P147", file, line + piece.count("\n", 0, f.start()),
+                                      f"'{f.group()}': the text of {f.group(1).split(':')[0]} is not in the book "
+                                      "(mdBook pulls it in; paste it here, or build the book with mdBook)"))
+            if not code:
+                piece = TAB_DIRECTIVE_RE.sub(lambda f: "" if not any(a <= f.start() < b for a, b in spans) else f.group(), piece)
+        out.append(piece)
+        line += piece.count("\n")
+    return "".join(out), diags
 
 
 def chapter_slug(path: Path) -> str:
