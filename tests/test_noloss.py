@@ -350,6 +350,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "-\n Q\n\n    <s>",  # (an empty marker's item holds the line after it, indented or not)
     "[1]:e\n-\nQ\n\n    <s>", "    <\n+\nQ\n\n    <d>",  # (a link definition's or code's line is no
     # paragraph's: an empty marker under it opens a list)
+    "é<!A\n<e>",  # (a declaration ends at its '>', over a tag inside it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -981,10 +981,11 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
     text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
                        + (f.group(1) if f.group(1) is not None else f.group(2)), text)
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
-    # (tags before footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
-    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
+    # (a declaration or an instruction first: it ends at its '>', over a tag inside it, "<!A\n<e>"; tags before
+    # footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     if "<!" in text or "<?" in text:
         text = RAW_INLINE_RE.sub(_blank, text)
+    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
     # a mark of a footnote with no definition is shown as written ("[^1]")
     text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
     text = UPDATE_LINE_RE.sub("", text)
