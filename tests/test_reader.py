@@ -685,3 +685,14 @@ def test_kept_readings_read_again_only_the_files_that_changed(tmp_path: Path, mo
     monkeypatch.setattr(reader, "_KEPT", None)
     assert (again, diags) == read_book(tmp_path)  # as read from nothing
     assert len(reader._KEPT or {}) == 0  # nothing kept outside a watch
+
+
+def test_a_line_of_spaces_is_a_blank_line() -> None:
+    """An editor leaves spaces on an empty line: CommonMark (and GitHub) read a blank line. mistune took a line
+    of four spaces or more for a paragraph's next line: two paragraphs were one, and a paragraph then a list
+    item became a heading. Code keeps its lines as written."""
+    ch, _ = chapter("# T\n\nFirst paragraph.\n     \nSecond paragraph.\n\nA line\n      \n- an item\n\n```\nx\n    \ny\n```\n")
+    first, second, third, items, code = ch.blocks
+    assert [type(b).__name__ for b in ch.blocks] == ["Para", "Para", "Para", "BulletList", "CodeBlock"]
+    assert plain_text(first.children) == "First paragraph." and plain_text(third.children) == "A line"
+    assert code.code == "x\n    \ny\n"

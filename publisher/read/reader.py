@@ -284,6 +284,7 @@ def read_chapter(raw: bytes, file: str, slug: str, parser: mistune.Markdown | No
     if "{{#" in text:
         text, more = mdbook_directives(text, file)
         diags.extend(more)
+    text = blank_lines(text)
     text, foreign = flashcards.foreign_markers(text)
     diags.extend(flashcards.foreign_diags(foreign, file))
     written = flashcards.holds_cards(text, front.tags, syntax)  # for the Spaced Repetition plugin
@@ -412,6 +413,18 @@ def strip_comments(text: str) -> str:
         out.append(OBSIDIAN_COMMENT_RE.sub(lambda c: c.group() if any(a < c.start() < b for a, b in spans)
                                            else "\n" * c.group().count("\n"), piece))
     return "".join(out)
+
+
+SPACES_LINE_RE = re.compile(r"^[ \t]+$", re.M)
+
+
+def blank_lines(text: str) -> str:
+    """A line of spaces is a blank line (CommonMark, GitHub): emptied, outside fenced code. mistune took one of
+    four spaces or more for a paragraph's next line: "a", "     ", "b" was one paragraph, and "b", "     ", "-"
+    a heading "b"."""
+    if not SPACES_LINE_RE.search(text):
+        return text
+    return "".join(piece if code else SPACES_LINE_RE.sub("", piece) for piece, code in _pieces(text))
 
 
 # Obsidian's block id: "^id" at the end of a block's line, after a space, or alone on the line after a list or a
