@@ -14,7 +14,7 @@ and the book); weak is a warning. Both are diagnostics at the card's line.
 | P135 | weak | asks only for a count ("[...] ways") |
 | P136 | weak | leaves almost nothing around its blank |
 | P137 | weak | repeats its front in the context line above it |
-| P138 | junk | has no answer (a question nobody answered yet, or only "TODO", "TBD") |
+| P138 | junk | has no answer (a question nobody answered yet, only "TODO", "TBD", or a link: "Read [here](url)") |
 """
 
 from __future__ import annotations
@@ -152,11 +152,35 @@ def _one(card: m.Card, front: str) -> list[Finding]:
             out.append(Finding(card, "P138", "nothing answers it"))
         elif PLACEHOLDER_RE.match(back):
             out.append(Finding(card, "P138", f"its answer is a placeholder, '{back[:30]}': nothing answers it yet"))
+        elif _only_points(card):
+            out.append(Finding(card, "P138", f"its answer only points elsewhere, '{back[:30]}': write the answer here"))
         elif not words or (words[0].lower() in YES_NO and (len(words) == 1 or words[1].lower() in YES_NO_FOLLOW)):
             out.append(Finding(card, "P133", f"the answer is '{back[:40]}': ask for the fact itself"))
     if card.context and squash(card.context[-1]).lower().rstrip("?:. ") == front.lower().rstrip("?:. "):
         out.append(Finding(card, "P137", f"the context line repeats the front '{front[:60]}'"))
     return out
+
+
+# what an answer that only points elsewhere says around its link: "Read [here](url)", "Take a look [here](url)"
+POINTER_WORDS_RE = re.compile(r"^\W*(?:(?:read|see|look|take|a|check|explained|answered|details|more|it|this|that|here|"
+                              r"there|at|in|on|the|link|docs?|documentation|below|out|answer|found)\W*)*$", re.I)
+
+
+URL_RE = re.compile(r"https?://\S+")
+
+
+def _only_points(card: m.Card) -> bool:
+    """An answer that is a link and a few words that send the learner to it ("Read here"): no answer on the
+    card (a DevOps repo's "What is a harvester?" → "Read here")."""
+    if len(card.back) != 1 or not isinstance(card.back[0], m.Para):
+        return False
+    runs = card.back[0].children
+    links = [n for n in runs if isinstance(n, m.Link)]
+    rest = "".join(n.text for n in runs if isinstance(n, m.Text))
+    urls = URL_RE.findall(rest)  # (a bare address is a link too, to a reader)
+    others = [n for n in runs if not isinstance(n, (m.Link, m.Text, m.SoftBreak, m.LineBreak))]
+    words = URL_RE.sub(" ", rest) + " " + " ".join(plain_text(link.children) for link in links if not URL_RE.fullmatch(plain_text(link.children)))
+    return bool(links or urls) and not others and bool(POINTER_WORDS_RE.match(words))
 
 
 def _has_image(block: m.Block) -> bool:
