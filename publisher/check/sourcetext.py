@@ -24,7 +24,7 @@ from ..read.flashcards import ANKI_CLOZE_RE, foreign_markers
 from ..read.gfmtable import ENDS_TABLE_RE, escaped, split_row
 from ..read.gfmtable import GFM_TABLE as _GFM_TABLE
 from ..read.htmlread import EMPTY_COMMENT_RE
-from ..read.reader import mdbook_directives, strip_block_ids, strip_comments
+from ..read.reader import blank_lines, mdbook_directives, strip_block_ids, strip_comments
 from ..read.mathsyntax import DOLLAR_MATH
 from ..read.tokens import decode_entities
 
@@ -44,7 +44,6 @@ _BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ 
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
-BLANK_LINE_RE = re.compile(r"^[ \t]+$", re.M)  # (a line of spaces is a blank line: the reader empties it too)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
@@ -773,7 +772,7 @@ def source_text(text: str) -> str:
     """What of a Markdown file is meant to be read, as plain text with its lines kept (markup blanked)."""
     text = CONTROL_RE.sub("\ufffd", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))  # as the reader shows them
     text = FRONT_RE.sub(_blank, text)
-    text = BLANK_LINE_RE.sub("", text)  # (a line of spaces is a blank line: no word, no paragraph's line)
+    text = blank_lines(text)  # (a line of spaces is a blank line, as the reader reads it: no word, no paragraph's line)
     if "%%" in text:  # the reader takes Obsidian's comments out first: "%%x%%```" opens a fence, and
         text = strip_comments(text)  # "%%\n<details>%%" opens no HTML block
     if "^" in text:  # Obsidian's block ids: no output shows them
