@@ -429,7 +429,7 @@ def blank_lines(text: str) -> str:
 
 # Obsidian's block id: "^id" at the end of a block's line, after a space, or alone on the line after a list or a
 # table (letters, digits and dashes, a letter among them: "10 ^6" is a number)
-BLOCK_ID_RE = re.compile(r"(?:[ \t]+|^[ \t>]*)\^(?=[A-Za-z0-9-]*[A-Za-z])(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
+BLOCK_ID_RE = re.compile(r"(?:[ \t]+|^(?P<lead>[ \t>]*))\^(?=[A-Za-z0-9-]*[A-Za-z])(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
 
 
 def strip_block_ids(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
@@ -447,7 +447,8 @@ def strip_block_ids(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
             if any(a < f.start() < b for a, b in spans):
                 return f.group()
             found.append((f.group("id"), base + piece.count("\n", 0, f.start())))
-            return f.group()[:len(f.group()) - len(f.group().lstrip(" \t>"))] if f.group().lstrip(" \t").startswith(">") else ""
+            lead = f.group("lead") or ""
+            return lead if ">" in lead else ""  # (alone on a quote's line: the quote's marks stay)
         out.append(BLOCK_ID_RE.sub(one, piece))
         line += piece.count("\n")
     return "".join(out), tuple(found)
