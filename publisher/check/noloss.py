@@ -24,7 +24,11 @@ __all__ = ["INLINE_TAG_RE", "missing", "model_losses", "model_text", "report", "
 
 
 def words(text: str) -> list[str]:
-    return WORD_RE.findall(unicodedata.normalize("NFC", text))
+    return WORD_RE.findall(unicodedata.normalize("NFC", text).translate(JOINING))
+
+
+JOINING = str.maketrans("", "", "~")  # a tilde joins the letters around it: as a strike mark it splits a word in
+# one reading that the other reads whole ('~~~[l]()~~s~~b': GitHub shows no strike, mistune strikes 'l')
 
 
 COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -39,7 +43,7 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     """The words of the Markdown ``source`` that the text ``shown`` lacks (as many times as the source has
     them more), with their lines, in source order; [] at once when nothing is missing (the usual case)."""
     have = Counter(words(shown))
-    plain = unicodedata.normalize("NFC", source_text(source))
+    plain = unicodedata.normalize("NFC", source_text(source)).translate(JOINING)
     want = Counter(WORD_RE.findall(plain))
     short = {w: n - have[w] for w, n in want.items() if n > have[w]}
     if not short:

@@ -39,7 +39,7 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
 _LONE_TAG = r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
 _BLOCK_TAG = r"</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)"
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)|[ \t]*(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[)|\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
+_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)| {0,3}(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[))|[ \t]*(?:\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
@@ -119,9 +119,9 @@ SPAN_RE = re.compile(_SPAN)
 # a formula or a code span, whichever opens first (a '`' inside "$`$" is TeX, a '$' inside a code span code)
 # (and a highlight or a deletion opened first holds the spans inside it: "==```==" is no code's start)
 _MATH = r"(?P<math>(?<![\\$])(?:" + DOLLAR_MATH + "))|"
-_MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
+_MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)*?(?<=\S)(?P=mk)(?![=~]))|"
 # (and a comment opened first holds the backticks inside it: "<!--`x-->`" is a comment, then a '`')
-_COMMENT = (r"(?P<comment>(?<!\\)(?:<!--(?:-?>|(?:[^\n]|(?!" + _BLOCK_BREAK + r")\n)*?-->)|<\?(?:[^\n]|(?!" + _BLOCK_BREAK
+_COMMENT = (r"(?P<comment>(?<!\\)(?:<!--(?:-?>|(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)*?-->)|<\?(?:[^\n\x01]|(?!" + _BLOCK_BREAK
             + r")\n)*?\?>|<![A-Z](?:[^>\n]|(?!" + _BLOCK_BREAK + r")\n)*>))|")  # (an instruction, a declaration too)
 SPAN_SCANNERS = {(math, mark, comment): re.compile(_COMMENT * comment + _MATH * math + _MARK * mark + _SPAN)
                  for math in (0, 1) for mark in (0, 1) for comment in (0, 1)}
@@ -138,14 +138,15 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
 # (not on a paragraph's next line: kind 7 never interrupts one), to the next blank line; a fence inside one
 # is text, not code
+_QUOTE_MARKS = r"(?:>(?: {0,4}| {0,2}\t)(?![ \t]))*"  # (a quote's marks and three columns of indent at most)
 HTML_BLOCK_RE = re.compile(
     # (in a quote, or a list item's first line, too)
-    r"^ {0,3}(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)(?<![^\n]\n )(?<![^\n]\n  )(?<![^\n]\n   )</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"^ {0,3}" + _QUOTE_MARKS + r"(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)(?<![^\n]\n )(?<![^\n]\n  )(?<![^\n]\n   )</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
-    r"|^ {0,3}(?:>[ \t]?)*<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
-    r"|^ {0,3}(?:>[ \t]?)*<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
-    r"|^ {0,3}(?:>[ \t]?)*<!(?-i:[A-Z])(?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
-    r"|^ {0,3}(?:>[ \t]?)*<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*(?:</(?:script|pre|style|textarea)>[^\n]*|\Z)",  # kind 1 (to the end, unclosed)
+    r"|^ {0,3}" + _QUOTE_MARKS + r"<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
+    r"|^ {0,3}" + _QUOTE_MARKS + r"<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
+    r"|^ {0,3}" + _QUOTE_MARKS + r"<!(?-i:[A-Z])(?:[^\n]*\n)*?[^\n]*(?:>[^\n]*|\Z)"  # a declaration's (kind 4)
+    r"|^ {0,3}" + _QUOTE_MARKS + r"<(script|pre|style|textarea)(?=[\s>]|$)(?:[^\n]*\n)*?[^\n]*(?:</(?:script|pre|style|textarea)>[^\n]*|\Z)",  # kind 1 (to the end, unclosed)
     re.M | re.I)
 
 
@@ -188,11 +189,14 @@ def _item_html_block(text: str, f: re.Match[str]) -> bool:
     the item's text (four: code) under a marker that is an item's (after a blank line or another item: after
     a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph)."""
     pad = len(f.group("pad"))
+    prev = text[text.rfind("\n", 0, max(0, f.start() - 1)) + 1:max(0, f.start() - 1)] if f.start() else ""
+    if f.group("mark") == "-" and prev.strip() and not (LIST_MARK_RE.match(prev) and _indent(prev) < 4) \
+            and not ENDS_ON_ITS_LINE_RE.match(prev):
+        return False  # (under a paragraph's line, "-" underlines a heading)
     if pad <= 3:
         return bool(LONE_TAG_RE.match(f.group("block")))
     if pad > len(f.group("indent")) + len(f.group("mark")) + 1 + 3:
         return False
-    prev = text[text.rfind("\n", 0, max(0, f.start() - 1)) + 1:max(0, f.start() - 1)] if f.start() else ""
     return not prev.strip() or bool(LIST_MARK_RE.match(prev))
 
 
@@ -241,7 +245,10 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
         if prev.startswith(("    ", "\t")) and not _in_list(text, prev_start):
             above = next((line for line in _lines_above(text, prev_start, 200) if not line.startswith(("    ", "\t"))), "")
             indented_code = not above.strip()  # (its run of indented lines follows a blank line, or the top)
-        if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code:
+        underline = False  # (a heading's underline under a paragraph's line)
+        if re.match(r" {0,3}(?:=+|-+)[ \t]*$", prev) and prev_start:
+            underline = bool(text[text.rfind("\n", 0, prev_start - 1) + 1:prev_start - 1].strip())
+        if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code or underline:
             spans.insert(k + 1, (a, f.end()))
             starts.insert(k + 1, a)
     kept: list[tuple[int, int]] = []
@@ -601,8 +608,8 @@ def _hard_breaks(text: str) -> str:
             for j, line in enumerate(_lines_above(text, item.start(), 50)):  # or a line that opened one inside it)
                 if not line.strip():
                     break
-                if re.match(r" {0,3}(?:=+|-{2,})[ \t]*$", line) or ("|" in text and _in_table(text, item.start(), j)):
-                    break  # (a heading's underline, a table's row: the paragraph starts below it)
+                if re.match(r" {0,3}(?:=+|-{2,}|#{1,6}(?=[ \t]|$).*)[ \t]*$", line) or ("|" in text and _in_table(text, item.start(), j)):
+                    break  # (a heading, its underline, a table's row: the paragraph starts below it)
                 top = line
                 inside = inside or bool(INTERRUPTING_ITEM_RE.match(line))
             if inside or (top is not None and (CONTAINER_LINE_RE.match(top) or (top[:1] in " \t" and _in_list(text, item.start())))):
@@ -631,7 +638,8 @@ def _hard_breaks(text: str) -> str:
 
 
 THEMATIC_BREAK_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:(?:[-*+]|1[.)])(?:[ \t]|$)|```(?=[^`\n]*$)|~~~)", re.M)
+DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:(?:[-*+]|1[.)])(?:[ \t]|$)|```(?=[^`\n]*$)|~~~|#{1,6}(?:[ \t]|$)|>"
+                          r"|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--))", re.M)
 CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
 INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
 
@@ -651,9 +659,6 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
             if _indent(below) < _text_column(line, mark):
                 pos = head.start() + 1  # (a list item's first line; the next line, less indented, is its lazy line)
                 continue
-        elif not line.startswith((" ", "\t")) and head.start() and _item_above(text, head.start()):
-            pos = head.start() + 1  # (a list item's lazy line, and the line after it: no table)
-            continue
         at = end = head.end()
         while at < len(text):
             end = text.find("\n", at)
@@ -664,18 +669,6 @@ def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
             at = end + 1
         yield head, max(end, head.end())
         pos = max(at, head.end())  # (the next table starts after this one's rows)
-
-
-def _item_above(text: str, pos: int) -> bool:
-    """Whether the line at ``pos`` goes on with a list item's paragraph: a list item's line comes above it
-    before a blank line does (read without tables: :func:`_tables` asks)."""
-    lines = list(_lines_above(text, pos, 51))
-    for k, line in enumerate(lines[:50]):
-        if not line.strip() or ENDS_ON_ITS_LINE_RE.match(line) or HEADING_OR_FENCE_RE.match(line):
-            return False  # (a blank line, a heading, a break, a fence: no paragraph goes on over it)
-        if LIST_MARK_RE.match(line) and _indent(line) < 4:
-            return not _no_list(lines, k)  # ("2." after a paragraph's line is text, no list)
-    return False
 
 
 def _cells_apart(text: str) -> str:
