@@ -360,6 +360,13 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "e\n-\n<s>\n```\n<s>", "m\n    -\n-\n    <s>\n[^1]:",  # (under a paragraph's line '-' underlines a
     # heading: the tag after it opens an HTML block (a fence in it is text); four columns in, code)
     "- `\n#a|a\n-|-\n`",  # (a table's head on a list item's lazy line: the reader's table, whose cell holds a #tag)
+    "-\na\n    <details\n\U000eaa8d>",  # (an empty marker's item holds the line after it: a block tag two columns
+    # past its text opens an HTML block)
+    "a\n>a\n-\n    <details>[](a)",  # (an empty marker under a quote that broke a paragraph: mistune takes it
+    # for that paragraph's line, no list, so no HTML block: a link)
+    "a\n: <a>\n<a<>", "a\n: <a>\n```\n<a>",  # (a definition's body is a document: its first line may open an
+    "a\n: `\n    #\n&#0;`",  # HTML block; four columns less, a heading's line ends a code span)
+    "><a>\n- [](a)",  # (an HTML block in a quote ends with the quote: a list item after it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

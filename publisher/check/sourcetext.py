@@ -305,6 +305,9 @@ def _item_column(lines: list[str], pad: int) -> int | None:
         mark = LIST_MARK_RE.match(line)
         if mark is not None and _indent(line) < 4 and ">" not in mark.group(1):
             return None if _no_list(lines, k) else _text_column(line, mark)
+        if k + 1 < len(lines) and not line.lstrip(" \t").startswith(">") and (empty := LIST_MARK_RE.match(lines[k + 1])) and not lines[k + 1][empty.end():].strip() \
+                and _indent(lines[k + 1]) < 4 and ">" not in empty.group(1) and not _no_list(lines, k + 1):
+            return _text_column(lines[k + 1], empty)  # (an empty marker's item holds the line after it: mistune)
         if _indent(line) == 0:
             return None
     return None
@@ -336,6 +339,9 @@ def _line_end(text: str, pos: int) -> int:
     return len(text) if end < 0 else end
 
 
+QUOTED_RE = re.compile(r" {0,3}>")
+
+
 def _html_block_end(text: str) -> "Callable[[int], int]":
     """Where the HTML block holding a position ends (-1: none holds it)."""
     spans: list[tuple[int, int]] = []
@@ -351,6 +357,8 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             # again; on a quote's lazy line it is the quote's, and goes on over its lines: mistune's reading)
             end = _quote_lazy_end(text, f.start()) if _after_quote_line(text, f.start()) else _lazy_end(text, f.start())
             spans.append((f.start(), min(f.end(), end)))
+        elif QUOTED_RE.match(f.group()):  # (in a quote, it ends with the quote: its lazy lines go on with it)
+            spans.append((f.start(), min(f.end(), _quote_lazy_end(text, f.start()))))
         else:
             spans.append((f.start(), f.end()))
         pos = max(spans[-1][1], f.start() + 1)
@@ -363,6 +371,14 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
         spans += _deep_item_blocks(text, spans)
+        if "\n:" in text:  # a definition's body is a document of its own: its first line may open an HTML block
+            for a, b in _definition_bodies(text):
+                tag = DD_TAG_RE.match(text, a)
+                if tag is None or any(x <= tag.start("tag") < y for x, y in spans):
+                    continue
+                start = tag.start("tag")
+                blank = re.compile(r"\n[ \t]*(?:\n|\Z)").search(text, start, b)
+                spans.append((start, blank.start() if blank else b))
         spans.sort()
         spans = _tag_blocks_after_blocks(text, spans)
         if spans and "\n:" in text:  # in a definition's body, an HTML block ends with the body
@@ -551,6 +567,14 @@ def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambd
             return False
         if not CONTAINER_LINE_RE.match(above):
             return not in_table(k + 1) and _paragraph_line(lines, k + 1)
+        if above.lstrip(" ").startswith(">") and not re.sub(r"[-*+]|\d{1,9}[.)]", "", lines[k], count=1).strip():
+            # an empty marker under a quote that broke a paragraph: mistune takes it, and the lines after it,
+            # for that paragraph's lines (shown above the quote)
+            j = k + 1
+            while j < len(lines) and lines[j].lstrip(" ").startswith(">"):
+                j += 1
+            return j < len(lines) and bool(lines[j].strip()) and not CONTAINER_LINE_RE.match(lines[j]) \
+                and not HEADING_OR_FENCE_RE.match(lines[j]) and not in_table(j) and _paragraph_line(lines, j)
         k += 1
     return False
 
@@ -615,8 +639,11 @@ def _hard_breaks(text: str) -> str:
             if inside or (top is not None and (CONTAINER_LINE_RE.match(top) or (top[:1] in " \t" and _in_list(text, item.start())))):
                 cuts.append(item.start() - 1)  # (or an indented paragraph's in a list item: the list's next item)
     if DEEP_ITEM_RE.search(text):  # a list item (a fence) indented four columns or more: in a list, it breaks a
-        for item in DEEP_ITEM_RE.finditer(text):  # line (at the top, it is a paragraph's: mistune's lazy line)
-            if _in_list(text, item.start()):
+        # line (at the top, it is a paragraph's: mistune's lazy line); in a definition's body, four columns less
+        bodies = _definition_bodies(text) if "\n:" in text else []
+        for item in DEEP_ITEM_RE.finditer(text):
+            in_body = any(a < item.start() <= b for a, b in bodies) and _indent(item.group()) < 8
+            if in_body or _in_list(text, item.start()):
                 cuts.append(item.start() - 1)
     if ":" in text:
         for dd in DEFINITION_RE.finditer(text):
@@ -687,6 +714,7 @@ def _cells_apart(text: str) -> str:
 
 
 DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
+DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's HTML block)
 DD_TRIM_RE = re.compile(r"^ {0,4}", re.M)
 
 
@@ -776,7 +804,8 @@ def source_text(text: str) -> str:
     if "\\<" in text:  # a backslash escapes nothing in an HTML block: a tag after it is a tag
         in_html = _in_html_block(text)
         text = re.sub(r"\\<", lambda f: "\\ <" if in_html(f.start()) else f.group(), text)  # (no escape now)
-    if "<" in text and (HTML_BLOCK_RE.search(text) or TAG_AFTER_MARKER_RE.search(text) or DEEP_TAG_RE.search(text)):  # in an HTML block a tag is read as HTML reads it
+    if "<" in text and (HTML_BLOCK_RE.search(text) or TAG_AFTER_MARKER_RE.search(text) or DEEP_TAG_RE.search(text)
+                        or ("\n:" in text and DD_TAG_RE.search(text))):  # in an HTML block a tag is read as HTML reads it
         in_html = _in_html_block(text)
         code = _code(text)  # (a fenced block after an HTML block's line is code: its '<' are text)
         starts = [a for a, _ in code]
