@@ -367,6 +367,9 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "a\n: <a>\n<a<>", "a\n: <a>\n```\n<a>",  # (a definition's body is a document: its first line may open an
     "a\n: `\n    #\n&#0;`",  # HTML block; four columns less, a heading's line ends a code span)
     "><a>\n- [](a)",  # (an HTML block in a quote ends with the quote: a list item after it)
+    ">a\na<!--a\n>-->",  # (a comment opened on a quote's lazy line and closed on its next line is one)
+    "a\n3. <s>\n[](a)",  # (a "3." on a paragraph's next line is text: the tag after it opens no item's HTML block)
+    ">\na\n-\n    <details\n[^a]:",  # (after an empty quote's line a paragraph is no lazy one: '-' underlines it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -352,6 +352,10 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
         if inside is not None:  # (in a fenced code block opened first: code, no HTML block)
             pos = inside[1]
             continue
+        if (mark := LIST_MARK_RE.match(f.group())) and ">" not in mark.group(1) and f.start() \
+                and _no_list([text[f.start():_line_end(text, f.start())], *_lines_above(text, f.start(), 50)], 0):
+            pos = f.start() + 1  # ("3. <s>" on a paragraph's next line: the paragraph's text, no item's HTML)
+            continue
         if LIST_MARK_RE.match(f.group()) or (not LIST_BREAK_RE.match(text, f.start()) and _after_list_item(text, f.start())):
             # (on a list item's line, or its lazy line: it ends with the item, and the lines after it are read
             # again; on a quote's lazy line it is the quote's, and goes on over its lines: mistune's reading)
@@ -598,7 +602,7 @@ def _paragraph_line(lines: list[str], k: int) -> bool:
         if HEADING_OR_FENCE_RE.match(line):
             return True
         if line.lstrip(" ").startswith(">") and _indent(line) < 4:
-            return False
+            return not code and bool(re.fullmatch(r"[ \t>]*", line))  # (an empty quote's line: no lazy one after it)
         if CONTAINER_LINE_RE.match(line):
             return True
     return not code
@@ -948,8 +952,10 @@ def _blank(found: re.Match[str]) -> str:  # keep the line breaks: words keep the
 CELL_EDGE_RE = re.compile(r"\n|(?<!\\)\|")
 ATX_LINE_RE = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)", re.M)
 # a comment opened on a quote's line and closed on a later one of it (no empty quote line between: a new paragraph)
-QUOTE_COMMENT_RE = re.compile(r"^(?P<keep>[ \t]*(?:>[ \t]?)+[^\n]*?)(?P<comment>(?<!\\)<!--(?:[^\n]|\n(?=[ \t]*>[ \t]*[^\s>]"
-                              r"|(?![ \t]*(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|[-*+][ \t]|\d{1,9}[.)][ \t]|(?:[-*_][ \t]*){3,}$))[ \t]*\S))*?-->)",
+_NO_LAZY = r"[ \t]*(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,}|[-*+][ \t]|\d{1,9}[.)][ \t]|(?:[-*_][ \t]*){3,}$)"  # (a block's start)
+# (or opened on a lazy line of it)
+QUOTE_COMMENT_RE = re.compile(r"^(?P<keep>[ \t]*(?:>[ \t]?)+[^\n]*?(?:\n(?![ \t]*>)(?!" + _NO_LAZY + r")[ \t]*\S[^\n]*?)*?)(?P<comment>(?<!\\)<!--(?:[^\n]|\n(?=[ \t]*>[ \t]*[^\s>]"
+                              r"|(?!" + _NO_LAZY + r")[ \t]*\S))*?-->)",
                               re.M)  # (its next lines: the quote's, or lazy ones: no blank line, no block's start)
 
 
