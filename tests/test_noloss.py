@@ -370,6 +370,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     ">a\na<!--a\n>-->",  # (a comment opened on a quote's lazy line and closed on its next line is one)
     "a\n3. <s>\n[](a)",  # (a "3." on a paragraph's next line is text: the tag after it opens no item's HTML block)
     ">\na\n-\n    <details\n[^a]:",  # (after an empty quote's line a paragraph is no lazy one: '-' underlines it)
+    "a\n    - a\n-\n    <details\n[](a)",  # (a marker four columns in is a paragraph's lazy line: '-' underlines it)
+    "a\n01. a\n\n    <a>",  # ("01." is a list from 1: it breaks a paragraph, and its item holds the tag after it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -39,7 +39,7 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|center|dd|details|dialog|d
 _LONE_TAG = r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$"
 _BLOCK_TAG = r"</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)"
 # a line break no inline piece (a comment, a code span) runs over: a blank line, or a line opening a block
-_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)| {0,3}(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[))|[ \t]*(?:\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
+_BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|0*1[.)])(?:[ \t\n]|\Z)| {0,3}(?:=+|-+)[ \t]*(?:\n|\Z)| {0,3}(?:#{1,6}(?:[ \t\n]|\Z)|>|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--|!\[CDATA\[))|[ \t]*(?:\$\$|\[[^\]\n]*\]:)| {0,3}(?:```(?=[^`\n]*(?:\n|\Z))|~~~))"
 # a comment: at a line's start (an HTML block's: to its end, or the file's), else inline (in its paragraph,
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
@@ -565,12 +565,19 @@ def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambd
     """Whether the list marker's line ``lines[k]`` (lines nearest first) opens no list: an empty item, or a
     number from 2, after a paragraph's line (neither interrupts a paragraph; the line above may be such a
     marker's too; a table's row is no paragraph's: ``in_table(j)``, is ``lines[j]`` a table's row)."""
-    while k + 1 < len(lines) and re.fullmatch(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]*|(?!1[.)])\d{1,9}[.)][ \t].*)", lines[k]):
+    while k + 1 < len(lines) and re.fullmatch(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]*|(?!0*1[.)])\d{1,9}[.)][ \t].*)", lines[k]):
         above = lines[k + 1]
         if not above.strip() or HEADING_OR_FENCE_RE.match(above):
             return False
         if not CONTAINER_LINE_RE.match(above):
             return not in_table(k + 1) and _paragraph_line(lines, k + 1)
+        if _indent(above) >= 4:  # a marker four columns in: a lazy line of the paragraph above it, if one is
+            j = k + 2
+            while j < len(lines) and lines[j].strip() and _indent(lines[j]) >= 4:
+                j += 1
+            if j < len(lines) and lines[j].strip() and not CONTAINER_LINE_RE.match(lines[j]) \
+                    and not HEADING_OR_FENCE_RE.match(lines[j]):
+                return not in_table(j) and _paragraph_line(lines, j)
         if above.lstrip(" ").startswith(">") and not re.sub(r"[-*+]|\d{1,9}[.)]", "", lines[k], count=1).strip():
             # an empty marker under a quote that broke a paragraph: mistune takes it, and the lines after it,
             # for that paragraph's lines (shown above the quote)
@@ -629,9 +636,9 @@ def _hard_breaks(text: str) -> str:
     for head, rows_end in _tables(text):
         cuts += [head.start() - 1] + [k for k in range(head.start(), rows_end)
                                       if text[k] == "\n" or (text[k] == "|" and not escaped(text, k))]
-    if re.search(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
+    if re.search(r"^[ \t]*(?!0*1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
         # an ordered list from 2 interrupts no paragraph at the top, but one in a list item or a quote (mistune)
-        for item in re.finditer(r"^[ \t]*(?!1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
+        for item in re.finditer(r"^[ \t]*(?!0*1[.)])\d{1,9}[.)](?:[ \t]|$)", text, re.M):
             top, inside = None, False  # the paragraph above it: a list item's or a quote's? (its first line,
             for j, line in enumerate(_lines_above(text, item.start(), 50)):  # or a line that opened one inside it)
                 if not line.strip():
@@ -669,10 +676,10 @@ def _hard_breaks(text: str) -> str:
 
 
 THEMATIC_BREAK_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:(?:[-*+]|1[.)])(?:[ \t]|$)|```(?=[^`\n]*$)|~~~|#{1,6}(?:[ \t]|$)|>"
+DEEP_ITEM_RE = re.compile(r"^(?: {4,}|[ \t]*\t[ \t]*)(?:(?:[-*+]|0*1[.)])(?:[ \t]|$)|```(?=[^`\n]*$)|~~~|#{1,6}(?:[ \t]|$)|>"
                           r"|<(?:/?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?:script|pre|style|textarea)(?=[\s>]|$)|\?|![A-Z]|!--))", re.M)
 CONTAINER_LINE_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
-INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
+INTERRUPTING_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|0*1[.)])(?:[ \t]|$))")  # (a list item that may break a paragraph)
 
 
 def _tables(text: str) -> "Iterator[tuple[re.Match[str], int]]":
