@@ -123,8 +123,12 @@ _MARK = r"(?P<mark>(?<!\\)(?P<mk>==|~~)(?=[^\s=~])(?:[^\n\x01]|(?!" + _BLOCK_BRE
 # (and a comment opened first holds the backticks inside it: "<!--`x-->`" is a comment, then a '`')
 _COMMENT = (r"(?P<comment>(?<!\\)(?:<!--(?:-?>|(?:[^\n\x01]|(?!" + _BLOCK_BREAK + r")\n)*?-->)|<\?(?:[^\n\x01]|(?!" + _BLOCK_BREAK
             + r")\n)*?\?>|<![A-Z](?:[^>\n]|(?!" + _BLOCK_BREAK + r")\n)*>))|")  # (an instruction, a declaration too)
-SPAN_SCANNERS = {(math, mark, comment): re.compile(_COMMENT * comment + _MATH * math + _MARK * mark + _SPAN)
-                 for math in (0, 1) for mark in (0, 1) for comment in (0, 1)}
+
+
+@functools.lru_cache(maxsize=None)
+def _scanner(math: bool, mark: bool, comment: bool) -> "re.Pattern[str]":
+    """The scanner for these kinds of pieces, compiled the first time a text needs it (each is long to compile)."""
+    return re.compile(_COMMENT * comment + _MATH * math + _MARK * mark + _SPAN)
 
 
 def _span_scanner(text: str) -> "re.Pattern[str] | None":
@@ -132,7 +136,7 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
     (each alternative costs a scan); None: the text has no '`'."""
     if "`" not in text:
         return None
-    return SPAN_SCANNERS[("$" in text, "==" in text or "~~" in text, "<!" in text or "<?" in text)]
+    return _scanner("$" in text, "==" in text or "~~" in text, "<!" in text or "<?" in text)
 
 
 # an HTML block (CommonMark's kinds 6 and 7): a line opening with a block-level tag, or holding only a tag
