@@ -362,8 +362,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "- `\n#a|a\n-|-\n`",  # (a table's head on a list item's lazy line: the reader's table, whose cell holds a #tag)
     "-\na\n    <details\n\U000eaa8d>",  # (an empty marker's item holds the line after it: a block tag two columns
     # past its text opens an HTML block)
-    "a\n>a\n-\n    <details>[](a)",  # (an empty marker under a quote that broke a paragraph: mistune takes it
-    # for that paragraph's line, no list, so no HTML block: a link)
+    "a\n>a\n-\n    <details>[](a)",  # (an empty marker under a quote that broke a paragraph opens a list after
+    # the quote, as after any quote; its item holds the HTML block)
     "a\n: <a>\n<a<>", "a\n: <a>\n```\n<a>",  # (a definition's body is a document: its first line may open an
     "a\n: `\n    #\n&#0;`",  # HTML block; four columns less, a heading's line ends a code span)
     "><a>\n- [](a)",  # (an HTML block in a quote ends with the quote: a list item after it)

@@ -696,3 +696,18 @@ def test_a_line_of_spaces_is_a_blank_line() -> None:
     assert [type(b).__name__ for b in ch.blocks] == ["Para", "Para", "Para", "BulletList", "CodeBlock"]
     assert plain_text(first.children) == "First paragraph." and plain_text(third.children) == "A line"
     assert code.code == "x\n    \ny\n"
+
+
+@pytest.mark.parametrize("after, text", [("-\n  an empty item's text\n", "an empty item's text"),
+                                         ("3. a list from three\n", "a list from three")])
+def test_a_list_after_a_quote_that_broke_a_paragraph_keeps_its_place(after: str, text: str) -> None:
+    """mistune added a list marker that breaks no paragraph (an empty item, a number from 2), when it came
+    after a quote that broke a paragraph, to the paragraph above the quote, and put the quote first: the
+    chapter read 'the quote, then the paragraph and the list's text'. The three keep their order."""
+    src = f"# T\n\nNotes before the quote.\n> Quoted words.\n{after}"
+    chapter, _ = read_chapter(src.encode(), "f.md", "f")
+    assert [type(b).__name__ for b in chapter.blocks] == ["Para", "Quote", "BulletList"]
+    para, quote, items = chapter.blocks
+    assert plain_text(para.children) == "Notes before the quote."
+    assert plain_text(quote.blocks[0].children) == "Quoted words."
+    assert [plain_text(b.children) for b in items.items[0].blocks] == [text]

@@ -582,14 +582,6 @@ def _no_list(lines: list[str], k: int, in_table: "Callable[[int], bool]" = lambd
             if j < len(lines) and lines[j].strip() and not CONTAINER_LINE_RE.match(lines[j]) \
                     and not HEADING_OR_FENCE_RE.match(lines[j]):
                 return not in_table(j) and _paragraph_line(lines, j)
-        if above.lstrip(" ").startswith(">") and not re.sub(r"[-*+]|\d{1,9}[.)]", "", lines[k], count=1).strip():
-            # an empty marker under a quote that broke a paragraph: mistune takes it, and the lines after it,
-            # for that paragraph's lines (shown above the quote)
-            j = k + 1
-            while j < len(lines) and lines[j].lstrip(" ").startswith(">"):
-                j += 1
-            return j < len(lines) and bool(lines[j].strip()) and not CONTAINER_LINE_RE.match(lines[j]) \
-                and not HEADING_OR_FENCE_RE.match(lines[j]) and not in_table(j) and _paragraph_line(lines, j)
         k += 1
     return False
 

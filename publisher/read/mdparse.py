@@ -75,6 +75,21 @@ class _Parser(BlockParser):
         return end
 
 
+    def parse_block_quote(self, m: Any, state: Any) -> int:
+        # a quote that breaks a paragraph, then a list marker that breaks no paragraph (an empty item, a number
+        # from 2): mistune added that line to the paragraph above the quote and put the quote before that
+        # paragraph (the text out of order); with the paragraph out of reach the marker opens a list after the
+        # quote, as after any quote
+        last = state.last_token()
+        if last is None or last["type"] != "paragraph":
+            return super().parse_block_quote(m, state)
+        guard: Token = {"type": "blank_line"}
+        state.tokens.append(guard)
+        try:
+            return super().parse_block_quote(m, state)
+        finally:
+            state.tokens[:] = [t for t in state.tokens if t is not guard]
+
     def compile_sc(self, rules: Any = None) -> Any:
         if rules == QUOTE_BREAKS:  # a block quote's lazy lines: a heading ends the quote (CommonMark), where
             rules = [*rules, "atx_heading"]  # mistune took "## Next" after "> a quote" for the quote's text
