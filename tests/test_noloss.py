@@ -372,6 +372,10 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     ">\na\n-\n    <details\n[^a]:",  # (after an empty quote's line a paragraph is no lazy one: '-' underlines it)
     "a\n    - a\n-\n    <details\n[](a)",  # (a marker four columns in is a paragraph's lazy line: '-' underlines it)
     "a\n01. a\n\n    <a>",  # ("01." is a list from 1: it breaks a paragraph, and its item holds the tag after it)
+    "- 1. <a>\n<a&>",  # (an HTML block on a line of two markers is the inner item's: its lazy line too)
+    "<!-->\n*\n<summary\n3.",  # (a comment's block is no paragraph: an empty marker after it opens a list, whose
+    # HTML block ends at the next marker)
+    "a\n: \n    <details>&#xa",  # (a definition's body whose first line is empty: its next line may open an HTML block)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

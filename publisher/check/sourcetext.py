@@ -145,7 +145,7 @@ def _span_scanner(text: str) -> "re.Pattern[str] | None":
 _QUOTE_MARKS = r"(?:>(?: {0,4}| {0,2}\t)(?![ \t]))*"  # (a quote's marks and three columns of indent at most)
 HTML_BLOCK_RE = re.compile(
     # (in a quote, or a list item's first line, too)
-    r"^ {0,3}" + _QUOTE_MARKS + r"(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)(?<![^\n]\n )(?<![^\n]\n  )(?<![^\n]\n   )</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
+    r"^ {0,3}" + _QUOTE_MARKS + r"(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?:</?(?:" + _BLOCK_TAGS + r")(?=[\s/>]|$)|(?<![^\n]\n)(?<![^\n]\n )(?<![^\n]\n  )(?<![^\n]\n   )</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>[ \t]*$)[^\n]*"
     r"(?:\n[ \t]*[^ \t\n][^\n]*)*"  # (a blank line holds spaces and tabs only: U+0085 is text)
     r"|^ {0,3}" + _QUOTE_MARKS + r"<!--(?:-?>|(?:[^\n]*\n)*?[^\n]*-->)[^\n]*"  # a comment's lines (kind 2; "<!-->" is a whole one)
     r"|^ {0,3}" + _QUOTE_MARKS + r"<\?(?:[^\n]*\n)*?[^\n]*(?:\?>[^\n]*|\Z)"  # a processing instruction's (kind 3)
@@ -594,8 +594,8 @@ def _paragraph_line(lines: list[str], k: int) -> bool:
     list marker cannot interrupt, as mistune reads it: not a link definition's, not indented code's (below a
     blank line), not a quote's lazy line (mistune ends a quote's paragraph at any marker: ``> Q``, ``e``,
     ``3. x`` is a list from 3)."""
-    if LINK_DEF_LINE_RE.match(lines[k]):
-        return False
+    if LINK_DEF_LINE_RE.match(lines[k]) or re.match(r" {0,3}<!--(?:-?>|.*-->)", lines[k]):
+        return False  # (a link definition's line; a comment's block that ends on its line)
     code = _indent(lines[k]) >= 4
     for line in lines[k + 1:]:
         if not line.strip():
@@ -721,7 +721,8 @@ def _cells_apart(text: str) -> str:
 
 
 DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
-DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's HTML block)
+DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?:\n {0,7})?(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's
+# HTML block: on its first line, or on the next when that one is empty, four columns less)
 DD_TRIM_RE = re.compile(r"^ {0,4}", re.M)
 
 
