@@ -376,6 +376,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "<!-->\n*\n<summary\n3.",  # (a comment's block is no paragraph: an empty marker after it opens a list, whose
     # HTML block ends at the next marker)
     "a\n: \n    <details>&#xa",  # (a definition's body whose first line is empty: its next line may open an HTML block)
+    "a\n: \n\n    <details>\\<a>",  # (and so may a line of it after a blank one, four columns less: '\\' escapes no tag)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -379,14 +379,14 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
         spans += _deep_item_blocks(text, spans)
-        if "\n:" in text:  # a definition's body is a document of its own: its first line may open an HTML block
-            for a, b in _definition_bodies(text):
-                tag = DD_TAG_RE.match(text, a)
-                if tag is None or any(x <= tag.start("tag") < y for x, y in spans):
-                    continue
-                start = tag.start("tag")
-                blank = re.compile(r"\n[ \t]*(?:\n|\Z)").search(text, start, b)
-                spans.append((start, blank.start() if blank else b))
+        if "\n:" in text:  # a definition's body is a document of its own: its first line, or one after a blank
+            for a, b in _definition_bodies(text):  # line (four columns less), may open an HTML block
+                tags = [t.start("tag") for t in [DD_TAG_RE.match(text, a)] if t is not None]
+                tags += [t.start("tag") for t in BODY_TAG_RE.finditer(text, a, b)]
+                for start in tags:
+                    if not any(x <= start < y for x, y in spans):
+                        blank = BLANK_LINE_RE.search(text, start, b)
+                        spans.append((start, blank.start() if blank else b))
         spans.sort()
         spans = _tag_blocks_after_blocks(text, spans)
         if spans and "\n:" in text:  # in a definition's body, an HTML block ends with the body
@@ -721,6 +721,8 @@ def _cells_apart(text: str) -> str:
 
 
 DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
+BODY_TAG_RE = re.compile(r"\n(?:[ \t]*\n)+ {1,7}(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)
+BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:\n|\Z)")
 DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?:\n {0,7})?(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's
 # HTML block: on its first line, or on the next when that one is empty, four columns less)
 DD_TRIM_RE = re.compile(r"^ {0,4}", re.M)
