@@ -377,6 +377,12 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # HTML block ends at the next marker)
     "a\n: \n    <details>&#xa",  # (a definition's body whose first line is empty: its next line may open an HTML block)
     "a\n: \n\n    <details>\\<a>",  # (and so may a line of it after a blank one, four columns less: '\\' escapes no tag)
+    "a\n: a\n    <details>&#0",  # (a block tag's line breaks the body's paragraph)
+    "a\n: 1.",  # (a list may open a definition's body)
+    "-\na\n-\n    <a>\n\\<a>",  # (under an empty item's held line, '-' is the next item, no underline: its HTML block)
+    "a\n3.\n-\n    <a>\n[](g)",  # (under a "3." that opens no list, '-' underlines a heading: code, then a link)
+    "a\n<a>\n-\n<a>\n\\<a>",  # (a tag's line after a heading's underline opens a block, though the line above
+    # the underline is a tag's too)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -194,14 +194,19 @@ def _item_html_block(text: str, f: re.Match[str]) -> bool:
     a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph)."""
     pad = len(f.group("pad"))
     prev = text[text.rfind("\n", 0, max(0, f.start() - 1)) + 1:max(0, f.start() - 1)] if f.start() else ""
-    if f.group("mark") == "-" and prev.strip() and not (LIST_MARK_RE.match(prev) and _indent(prev) < 4) \
-            and not ENDS_ON_ITS_LINE_RE.match(prev):
-        return False  # (under a paragraph's line, "-" underlines a heading)
+    if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev):
+        above = list(_lines_above(text, f.start(), 51))  # (prev first)
+        opens = LIST_MARK_RE.match(prev) and _indent(prev) < 4 and not _no_list(above, 0)
+        held = len(above) > 1 and re.fullmatch(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*", above[1])  # (an empty item's line)
+        if not opens and not held:
+            return False  # (under a paragraph's line, "-" underlines a heading)
     if pad <= 3:
         return bool(LONE_TAG_RE.match(f.group("block")))
     if pad > len(f.group("indent")) + len(f.group("mark")) + 1 + 3:
         return False
-    return not prev.strip() or bool(LIST_MARK_RE.match(prev))
+    above = list(_lines_above(text, f.start(), 2))
+    held = len(above) > 1 and re.fullmatch(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*", above[1])  # (an empty item's line)
+    return not prev.strip() or bool(LIST_MARK_RE.match(prev)) or bool(held)
 
 
 @functools.lru_cache(maxsize=4)
@@ -222,7 +227,7 @@ def _plain_fences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-TAG_LINE_RE = re.compile(r"^ {0,3}" + _LONE_TAG + r"(?:\n[ \t]*[^ \t\n][^\n]*)*", re.M)
+TAG_LINE_START_RE = re.compile(r"^ {0,3}" + _LONE_TAG, re.M)
 ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,}|>[ \t]*)$")  # a heading, a break, an empty quote line
 
 
@@ -233,7 +238,7 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
     if "<" not in text:
         return spans
     starts = [x for x, _ in spans]
-    for f in TAG_LINE_RE.finditer(text):
+    for f in TAG_LINE_START_RE.finditer(text):  # (each line: one refused may hold the next one's block)
         a = f.start()
         if a == 0 or text[a - 1] != "\n":
             continue
@@ -253,7 +258,8 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
         if re.match(r" {0,3}(?:=+|-+)[ \t]*$", prev) and prev_start:
             underline = bool(text[text.rfind("\n", 0, prev_start - 1) + 1:prev_start - 1].strip())
         if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code or underline:
-            spans.insert(k + 1, (a, f.end()))
+            blank = BLANK_LINE_RE.search(text, a)  # (to its next blank line)
+            spans.insert(k + 1, (a, blank.start() if blank else len(text)))
             starts.insert(k + 1, a)
     kept: list[tuple[int, int]] = []
     for a, b in spans:  # (a block found inside one of these is part of it)
@@ -382,7 +388,7 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
         if "\n:" in text:  # a definition's body is a document of its own: its first line, or one after a blank
             for a, b in _definition_bodies(text):  # line (four columns less), may open an HTML block
                 tags = [t.start("tag") for t in [DD_TAG_RE.match(text, a)] if t is not None]
-                tags += [t.start("tag") for t in BODY_TAG_RE.finditer(text, a, b)]
+                tags += [t.start("tag") if t.group("tag") else t.start("lone") for t in BODY_TAG_RE.finditer(text, a, b)]
                 for start in tags:
                     if not any(x <= start < y for x, y in spans):
                         blank = BLANK_LINE_RE.search(text, start, b)
@@ -721,7 +727,9 @@ def _cells_apart(text: str) -> str:
 
 
 DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
-BODY_TAG_RE = re.compile(r"\n(?:[ \t]*\n)+ {1,7}(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)
+BODY_TAG_RE = re.compile(r"\n(?:(?:[ \t]*\n)* {1,7}(?P<tag>" + _BLOCK_TAG + ")|(?:[ \t]*\n)+ {1,7}(?P<lone>" + _LONE_TAG + "))",
+                         re.M | re.I)  # (a block tag breaks a paragraph; a tag alone on its line, after a blank line)
+DD_LIST_RE = re.compile(r"^( {0,3}:[ \t]+)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:\n|\Z)")
 DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?:\n {0,7})?(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's
 # HTML block: on its first line, or on the next when that one is empty, four columns less)
@@ -1026,6 +1034,8 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
     text = ADMONITION_RE.sub(r"\1", text)
     text = TASK_RE.sub(r"\1", text)
     text = LIST_MARK_RE.sub(r"\1", text)
+    if ":" in text:  # a definition's body is a document: a list may open it (": 1. x")
+        text = DD_LIST_RE.sub(r"\1", text)
     if "*#" in text or "_#" in text:  # "**#tag**": a tag still (the emphasis holds it), unless glued to the text before it
         text = EMPHASIZED_TAG_RE.sub("", text)
     text = INLINE_TAG_RE.sub("", text)
