@@ -3,7 +3,8 @@
     python bench/questions.py NOTES [--epub]
 
 Counted in the sources as written, not through the reader: a ``<details>`` whose body (after ``</summary>``)
-holds text (one whose summary only says "Answer" counts as the question written above it), a heading written in a numbered list item with text under it (``1. ### What is X``), and a
+holds text (one whose summary only says "Answer" counts as the question written above it; one that only says
+"Click to expand", or names an example, asks nothing, as the cards read it), a heading written in a numbered list item with text under it (``1. ### What is X``), and a
 heading ending in ``?`` with text under it before the next heading. Then the book is read as a build reads
 it and its question cards counted; ``--epub`` also builds the EPUB (into a temporary folder) and counts P142.
 Prints one line per kind and the ratio of cards to questions.
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from publisher import build as b  # noqa: E402
-from publisher.cards.derive import GENERIC_SUMMARY_RE  # noqa: E402
+from publisher.cards.derive import EXAMPLE_SUMMARY_RE, GENERIC_SUMMARY_RE, UNFOLD_RE  # noqa: E402
 from publisher.pipeline import load  # noqa: E402
 from publisher.read.bookfile import read_meta  # noqa: E402
 from publisher.read.sources import discover  # noqa: E402
@@ -45,7 +46,12 @@ def answered(text: str) -> dict[str, int]:
         cut = SUMMARY_END_RE.search(inner)
         if not cut or not TAG_RE.sub("", inner[cut.end():]).strip():
             continue
-        if GENERIC_SUMMARY_RE.match(TAG_RE.sub("", inner[:cut.start()]).strip() or "answer"):
+        summary = TAG_RE.sub("", inner[:cut.start()]).strip()
+        if EXAMPLE_SUMMARY_RE.match(summary):
+            continue  # "Example of a closure": a listing, no question (as the cards read it)
+        if generic := GENERIC_SUMMARY_RE.match(summary or "answer"):
+            if generic.group(3) in (None, "") and UNFOLD_RE.search(generic.group()):
+                continue  # "Click to expand": it answers nothing
             generic_at.append(found.start())  # "Answer": the answer of the question written above it
         else:
             out["details"] += 1
