@@ -383,6 +383,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "a\n3.\n-\n    <a>\n[](g)",  # (under a "3." that opens no list, '-' underlines a heading: code, then a link)
     "a\n<a>\n-\n<a>\n\\<a>",  # (a tag's line after a heading's underline opens a block, though the line above
     # the underline is a tag's too)
+    "- a\na\n    <details>\\<a>", "1. a\na\n    <details><a<>",  # (a block tag past an item's text, under its
+    # paragraph's lazy line, opens the item's HTML block)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

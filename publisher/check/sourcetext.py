@@ -309,8 +309,14 @@ def _item_column(lines: list[str], pad: int) -> int | None:
     """The text column of the list item a line indented ``pad`` columns goes on with (``lines``: those above
     it, nearest first): the nearest marker's line less indented, over blank lines and the item's indented
     ones; None when a line of no item comes first (a quote's, a paragraph's, a '-' under a paragraph)."""
+    blank = lazy = False  # (a blank line seen; a paragraph's lazy line seen, over which no blank line goes)
     for k, line in enumerate(lines[:200]):
-        if not line.strip() or _indent(line) >= pad:
+        if not line.strip():
+            if lazy:
+                return None
+            blank = True
+            continue
+        if _indent(line) >= pad:
             continue
         mark = LIST_MARK_RE.match(line)
         if mark is not None and _indent(line) < 4 and ">" not in mark.group(1):
@@ -318,6 +324,10 @@ def _item_column(lines: list[str], pad: int) -> int | None:
         if k + 1 < len(lines) and not line.lstrip(" \t").startswith(">") and (empty := LIST_MARK_RE.match(lines[k + 1])) and not lines[k + 1][empty.end():].strip() \
                 and _indent(lines[k + 1]) < 4 and ">" not in empty.group(1) and not _no_list(lines, k + 1):
             return _text_column(lines[k + 1], empty)  # (an empty marker's item holds the line after it: mistune)
+        if not blank and not CONTAINER_LINE_RE.match(line) and not HEADING_OR_FENCE_RE.match(line) \
+                and not ENDS_ON_ITS_LINE_RE.match(line) and not line.lstrip(" \t").startswith("<"):
+            lazy = True  # (an item's paragraph's lazy line, right above: the item may be further up)
+            continue
         if _indent(line) == 0:
             return None
     return None
