@@ -385,6 +385,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # the underline is a tag's too)
     "- a\na\n    <details>\\<a>", "1. a\na\n    <details><a<>",  # (a block tag past an item's text, under its
     # paragraph's lazy line, opens the item's HTML block)
+    ">a\na\n<details>\n><a<>",  # (an HTML block under a quote's lazy lines is the quote's: it goes on over its lines)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -334,9 +334,15 @@ def _item_column(lines: list[str], pad: int) -> int | None:
 
 
 def _after_quote_line(text: str, pos: int) -> bool:
-    """Whether the line at ``pos`` (no quote's own: no '>') is a lazy line of a quote (the line above is one)."""
-    prev = text[text.rfind("\n", 0, pos - 1) + 1:pos - 1] if pos else ""
-    return bool(re.match(r" {0,3}>", prev))
+    """Whether the line at ``pos`` (no quote's own: no '>') is a lazy line of a quote (the line above is one, or
+    a lazy line of one: a paragraph's lines up to a quote's)."""
+    for prev in _lines_above(text, pos, 50):
+        if re.match(r" {0,3}>", prev):
+            return True
+        if not prev.strip() or CONTAINER_LINE_RE.match(prev) or HEADING_OR_FENCE_RE.match(prev) \
+                or prev.lstrip(" \t").startswith("<"):
+            return False
+    return False
 
 
 def _quote_lazy_end(text: str, pos: int) -> int:
