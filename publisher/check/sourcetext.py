@@ -354,7 +354,7 @@ def _quote_lazy_end(text: str, pos: int) -> int:
         line = text[at + 1:end]
         if re.fullmatch(r"[ \t]*(?:>[ \t]*)*", line):
             return at
-        if not re.match(r" {0,3}>", line) and not line.startswith(("  ", "\t")) and LIST_BREAK_RE.match(line):
+        if not re.match(r" {0,3}>", line) and _indent(line) < 4 and LIST_BREAK_RE.match(line):
             return at
         at = end
     return len(text)
