@@ -764,8 +764,9 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
         follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
         if not follows and (above is None or CONTAINER_LINE_RE.match(above)
-                            or HEADING_OR_FENCE_RE.match(above)):
-            continue  # (no paragraph above it: no term, no definition)
+                            or HEADING_OR_FENCE_RE.match(above)
+                            or (_indent(above) >= 4 and not _paragraph_line(list(_lines_above(text, dd.start(), 50)), 0))):
+            continue  # (no paragraph above it, indented code's line neither: no term, no definition)
         if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start(), bodies=False):
             continue  # (a list item's lazy lines: mistune reads no definition there)
         pos = text.find("\n", dd.end())
