@@ -389,6 +389,7 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "><a>\n  * a\n\n    #a", "><a>\n  * a\n\n    <a>",  # (a list marker indented up to three columns ends a
     # quote's HTML block: the item holds what follows)
     "    a\n: <s>\n[](a)",  # (indented code's line is no term: ': ' after it is a paragraph's text, and a link)
+    "a\n--\n: \n\n    <details\n1.",  # (nor is a heading's underline: no definition's body, so code after it)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -745,6 +745,7 @@ def _cells_apart(text: str) -> str:
 DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
 BODY_TAG_RE = re.compile(r"\n(?:(?:[ \t]*\n)* {1,7}(?P<tag>" + _BLOCK_TAG + ")|(?:[ \t]*\n)+ {1,7}(?P<lone>" + _LONE_TAG + "))",
                          re.M | re.I)  # (a block tag breaks a paragraph; a tag alone on its line, after a blank line)
+SETEXT_OR_BREAK_RE = re.compile(r" {0,3}(?:=+|-+|(?:[-*_][ \t]*){3,})[ \t]*$")  # (a heading's underline, a break)
 DD_LIST_RE = re.compile(r"^( {0,3}:[ \t]+)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:\n|\Z)")
 DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?:\n {0,7})?(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's
@@ -764,7 +765,7 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
         follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
         if not follows and (above is None or CONTAINER_LINE_RE.match(above)
-                            or HEADING_OR_FENCE_RE.match(above)
+                            or HEADING_OR_FENCE_RE.match(above) or SETEXT_OR_BREAK_RE.match(above)
                             or (_indent(above) >= 4 and not _paragraph_line(list(_lines_above(text, dd.start(), 50)), 0))):
             continue  # (no paragraph above it, indented code's line neither: no term, no definition)
         if not follows and not dd.group().startswith((" ", "\t")) and _in_list(text, dd.start(), bodies=False):
