@@ -185,6 +185,8 @@ TAG_AFTER_MARKER_RE = re.compile(r"^(?P<indent> {0,3})(?P<mark>[-*+]|\d{1,9}[.)]
 
 
 LONE_TAG_RE = re.compile(r" {0,3}" + _LONE_TAG, re.M)
+EMPTY_ITEM_RE = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*")  # a list marker alone on its line
+QUOTED_RE = re.compile(r" {0,3}>")  # a quote's line
 
 
 def _item_html_block(text: str, f: re.Match[str]) -> bool:
@@ -193,20 +195,17 @@ def _item_html_block(text: str, f: re.Match[str]) -> bool:
     the item's text (four: code) under a marker that is an item's (after a blank line or another item: after
     a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph)."""
     pad = len(f.group("pad"))
-    prev = text[text.rfind("\n", 0, max(0, f.start() - 1)) + 1:max(0, f.start() - 1)] if f.start() else ""
-    if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev):
-        above = list(_lines_above(text, f.start(), 51))  # (prev first)
-        opens = LIST_MARK_RE.match(prev) and _indent(prev) < 4 and not _no_list(above, 0)
-        held = len(above) > 1 and re.fullmatch(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*", above[1])  # (an empty item's line)
-        if not opens and not held:
-            return False  # (under a paragraph's line, "-" underlines a heading)
+    above = list(_lines_above(text, f.start(), 51))  # (the line above the marker's first)
+    prev = above[0] if above else ""
+    held = len(above) > 1 and bool(EMPTY_ITEM_RE.fullmatch(above[1]))  # (the line an empty item above holds)
+    if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev) and not held \
+            and not (LIST_MARK_RE.match(prev) and _indent(prev) < 4 and not _no_list(above, 0)):
+        return False  # (under a paragraph's line, "-" underlines a heading)
     if pad <= 3:
         return bool(LONE_TAG_RE.match(f.group("block")))
     if pad > len(f.group("indent")) + len(f.group("mark")) + 1 + 3:
         return False
-    above = list(_lines_above(text, f.start(), 2))
-    held = len(above) > 1 and re.fullmatch(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*", above[1])  # (an empty item's line)
-    return not prev.strip() or bool(LIST_MARK_RE.match(prev)) or bool(held)
+    return not prev.strip() or bool(LIST_MARK_RE.match(prev)) or held
 
 
 @functools.lru_cache(maxsize=4)
@@ -337,7 +336,7 @@ def _after_quote_line(text: str, pos: int) -> bool:
     """Whether the line at ``pos`` (no quote's own: no '>') is a lazy line of a quote (the line above is one, or
     a lazy line of one: a paragraph's lines up to a quote's)."""
     for prev in _lines_above(text, pos, 50):
-        if re.match(r" {0,3}>", prev):
+        if QUOTED_RE.match(prev):
             return True
         if not prev.strip() or CONTAINER_LINE_RE.match(prev) or HEADING_OR_FENCE_RE.match(prev) \
                 or prev.lstrip(" \t").startswith("<"):
@@ -354,7 +353,7 @@ def _quote_lazy_end(text: str, pos: int) -> int:
         line = text[at + 1:end]
         if re.fullmatch(r"[ \t]*(?:>[ \t]*)*", line):
             return at
-        if not re.match(r" {0,3}>", line) and _indent(line) < 4 and LIST_BREAK_RE.match(line):
+        if not QUOTED_RE.match(line) and _indent(line) < 4 and LIST_BREAK_RE.match(line):
             return at
         at = end
     return len(text)
@@ -363,9 +362,6 @@ def _quote_lazy_end(text: str, pos: int) -> int:
 def _line_end(text: str, pos: int) -> int:
     end = text.find("\n", pos)
     return len(text) if end < 0 else end
-
-
-QUOTED_RE = re.compile(r" {0,3}>")
 
 
 def _html_block_end(text: str) -> "Callable[[int], int]":
