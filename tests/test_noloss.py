@@ -150,6 +150,17 @@ def test_the_lost_occurrence_is_named_not_the_last() -> None:
     assert missing("a b\n\nc\n", "a b c") == []
 
 
+def test_a_tags_own_words_are_no_loss_but_the_text_around_it_is() -> None:
+    """A malformed tag ("<K, V>", "<a,>") is text in a paragraph and a tag in an HTML block: its own words may
+    be missing where the reader put the line in an HTML block. The words around it on its line still count."""
+    from publisher.check.noloss import missing
+
+    assert missing("Map<K, V> holds pairs\n", "Map holds pairs") == []
+    assert missing("Map<K, V> holds pairs\n", "Map") == [("holds", 1), ("pairs", 1)]
+    assert missing("a <b\nc> d\n\ne\n", "a d") == [("e", 4)]  # (to its '>', over a line; not over a blank one)
+    assert missing("a <b\n\nlost\n", "a") == [("lost", 3)]
+
+
 def test_a_formula_keeps_its_stars_and_a_wiki_link_its_page_name() -> None:
     """Found on real vaults: $a*(b*c)$ is no intraword emphasis; [[Entität]]stypen reads 'Entitätstypen'."""
     from publisher.check.noloss import missing
@@ -390,6 +401,14 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # quote's HTML block: the item holds what follows)
     "    a\n: <s>\n[](a)",  # (indented code's line is no term: ': ' after it is a paragraph's text, and a link)
     "a\n--\n: \n\n    <details\n1.",  # (nor is a heading's underline: no definition's body, so code after it)
+    # a malformed tag's own words, in a line the source reading and the reader put in different blocks
+    "- a\na\n\n    <a>\n<a,>", "- a\na\n\n    <details><a\u00b1>", "1. 1.\n<a>\n<a\U000b334c>", ">\n<a>\n<a<>",
+    "><a\n>a>", ">-\n<a>\n\\<a>", "$<a>$`$<a>`", "a\n: -\n    <details\n#\t[](a)",
+    "&[ii]();",  # (a link's words after an '&' make no reference: "&ii;" is shown)
+    "<a>\n: \n\n    <a>\n1.", "<details\n: \n\n    <a>\n1.",  # (a ': ' line in an HTML block is its text, no definition)
+    "a\n: \n1. a\n\n    <a>\n```\n&#0",  # (a tag at a definition body's first column after a blank line opens
+    # the body's HTML block, though the list above it reaches that column in the whole text)
+    "#a\n<!--\n-->#a",  # (after a comment's close, a tag alone in its paragraph is a tag)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -53,6 +53,12 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
             if short.get(name):
                 short[name] -= 1
         short = {w: n for w, n in short.items() if n > 0}
+    if "<" in source:  # a tag's name and attributes: HTML's in an HTML block, text in a paragraph when malformed
+        for tag in TAG_SHAPED_RE.findall(source):
+            for name in WORD_RE.findall(tag):
+                if short.get(name):
+                    short[name] -= 1
+        short = {w: n for w, n in short.items() if n > 0}
     if "``" in source or "~~" in source:  # a fence's language, wherever a reader took the line for a fence
         for info in FENCE_INFO_ANY_RE.findall(source):
             for name in WORD_RE.findall(info):
@@ -91,6 +97,11 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
 
 
+# what a browser reads as a tag: '<' and a letter, its name and attributes to the next '>' on the line (or the
+# line's end). Whether its words show turns on whether the line is in an HTML block ("<a,>" is a tag there,
+# text in a paragraph: CommonMark wants a tag's name and attributes well formed); the source reading follows
+# the reader's blocks, but where it misjudges one, a tag's own words are no loss
+TAG_SHAPED_RE = re.compile(r"</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*")
 REJOIN_MAX = 5_000  # words the output has more of than the source: over that, no rejoining (a quiz, a glossary)
 
 

@@ -86,7 +86,7 @@ NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
 SOUND_RE = re.compile(r"\[sound:(?:\\\[|[^\[\]\n]|\[(?![^\]\n]*\]\([^)\n]*\)))+\](?!\([^)\n]*\))")  # (as normalization reads it; a link is no name, nor a link's text; '\[' is HTML's text, no link's)
-INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04)|(?<=::))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
+INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04)|(?<=\x06)|(?<=::))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
 GROUP_MARK_RE = re.compile(r"(?<===)\[\^\d{1,3}\]")
@@ -397,18 +397,24 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
             if k < 0 or f.start("block") >= spans[k][1]:
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
         spans += _deep_item_blocks(text, spans)
-        if "\n:" in text:  # a definition's body is a document of its own: its first line, or one after a blank
-            for a, b in _definition_bodies(text):  # line (four columns less), may open an HTML block
+        # (a ': ' line inside an HTML block is the block's text: no definition, "<a>" then ": ")
+        bodies = [(a, b) for a, b in _definition_bodies(text) if not any(x <= a < y for x, y in spans)] \
+            if "\n:" in text else []
+        if bodies:  # a definition's body is a document of its own: its first line, or one after a blank
+            for a, b in bodies:  # line (four columns less), may open an HTML block
                 tags = [t.start("tag") for t in [DD_TAG_RE.match(text, a)] if t is not None]
                 tags += [t.start("tag") if t.group("tag") else t.start("lone") for t in BODY_TAG_RE.finditer(text, a, b)]
                 for start in tags:
-                    if not any(x <= start < y for x, y in spans):
-                        blank = BLANK_LINE_RE.search(text, start, b)
+                    blank = BLANK_LINE_RE.search(text, start, b)
+                    holder = next((k for k, (x, y) in enumerate(spans) if x <= start < y), None)
+                    if holder is None:
                         spans.append((start, blank.start() if blank else b))
+                    elif spans[holder][0] >= a and start - text.rfind("\n", 0, start) <= 5:
+                        # (at the body's first column: no item above it holds it, read in the whole text)
+                        spans[holder] = (spans[holder][0], max(spans[holder][1], blank.start() if blank else b))
         spans.sort()
         spans = _tag_blocks_after_blocks(text, spans)
-        if spans and "\n:" in text:  # in a definition's body, an HTML block ends with the body
-            bodies = _definition_bodies(text)
+        if spans and bodies:  # in a definition's body, an HTML block ends with the body
             spans = [(a, min([b] + [e for s_, e in bodies if s_ <= a < e])) for a, b in spans]
     starts = [a for a, _ in spans]
 
@@ -1032,15 +1038,17 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
     text = WIKI_RE.sub(_wiki_words, text)
     text = SOUND_RE.sub("", text)
-    # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag)
-    text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] == "#")
+    # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag; so does an
+    # '&': "&[ii]();" shows "&ii;", no reference)
+    text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] in ("#", "&"))
                        + (f.group(1) if f.group(1) is not None else f.group(2)), text)
     text = LINK_TARGET_RE.sub("]", text)  # a link whose words run over lines: its target, at least
     # (a declaration or an instruction first: it ends at its '>', over a tag inside it, "<!A\n<e>"; tags before
     # footnote marks: "\\[^1]</b>" must not leave a backslash that seems to escape the tag)
     if "<!" in text or "<?" in text:
         text = RAW_INLINE_RE.sub(_blank, text)
-    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS), text)
+    text = TAG_RE.sub(lambda f: " " * bool(f.group().strip("</>").split()[0].lower() in SPLITTING_TAGS)
+                      + "\n" * f.group().count("\n"), text)  # (a tag over lines keeps them: its words' lines)
     # a mark of a footnote with no definition is shown as written ("[^1]")
     text = FOOTNOTE_RE.sub(lambda f: "" if f.group()[2:].rstrip(":]").lower() in defined else f.group(), text)
     text = UPDATE_LINE_RE.sub("", text)
