@@ -366,7 +366,7 @@ def run_jobs(jobs: list[Job], content_dir: Path, idle: Callable[[], None] | None
 def _code_digest() -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256(CACHE_FORMAT.encode())
-    for p in (here / "pdf.py", here / "pdf_chunks.py", here / "sheet.py", here / "sheet_heads.py", here.parent / "markup" / "fetcher.py"):
+    for p in (here / "pdf.py", here / "pdf_chunks.py", here / "sheet.py", here / "sheet_heads.py", here / "wpcolumns.py", here.parent / "markup" / "fetcher.py"):
         h.update(p.read_bytes())
     try:
         import weasyprint

@@ -27,7 +27,7 @@ from ..check.imagecheck import PRINT_SIDE, prepared, problem as image_problem
 from ..cards.links import is_remote
 from ..check.validate import SHEET_LINKS
 from ..core.text import block_inlines, block_text, plain_text, walk_blocks, walk_inlines
-from . import sheet_heads
+from . import sheet_heads, wpcolumns
 
 NAME = "pdf"  # the renderer's name: its cache folder
 FOLDER = "cheatsheet"  # templates/cheatsheet/: sheet.html, sheet.css
@@ -339,6 +339,7 @@ def write_pdf(source: str, css: str, dest: Path, fetcher: SafeFetcher,
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    wpcolumns.install()
     font_config = FontConfiguration()
     try:
         with _quiet_weasyprint():
