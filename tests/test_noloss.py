@@ -409,6 +409,10 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "a\n: \n1. a\n\n    <a>\n```\n&#0",  # (a tag at a definition body's first column after a blank line opens
     # the body's HTML block, though the list above it reaches that column in the whole text)
     "#a\n<!--\n-->#a",  # (after a comment's close, a tag alone in its paragraph is a tag)
+    "<a>\n1. a\n\n   a\n<details>\n1. <!r>", "<a>\n1. a\n\n   a\n<details>\n# <!r>",  # (a bogus comment's words)
+    "<a>\na<a>#m\n\n#a",  # (a tag right after a tag: in an HTML block, a text of its own, a tag there)
+    "<a>\n[sound:\n]",  # (a sound's name over a line in an HTML block: its text is one line there)
+    "a|#```\n-|-\n&gt;```",  # (a table whose head cell opens with a tag: its delimiter row still is one)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

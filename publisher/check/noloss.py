@@ -97,11 +97,12 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
 
 
-# what a browser reads as a tag: '<' and a letter, its name and attributes to the next '>' on the line (or the
-# line's end). Whether its words show turns on whether the line is in an HTML block ("<a,>" is a tag there,
-# text in a paragraph: CommonMark wants a tag's name and attributes well formed); the source reading follows
-# the reader's blocks, but where it misjudges one, a tag's own words are no loss
-TAG_SHAPED_RE = re.compile(r"</?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*")
+# what a browser reads as a tag: '<' and a letter ("<!x" a bogus comment), its name and attributes to the next
+# '>' (or a blank line). Whether its words show turns on whether the line is in an HTML block ("<a,>" and "<!r>"
+# are HTML there, text in a paragraph: CommonMark wants a tag's name and attributes well formed); the source
+# reading follows the reader's blocks, but where it misjudges one, a tag's own words are no loss. Nor is a
+# "#tag" right after a tag: whether it opens a text of its own (a tag) or goes on one turns on the same reading
+TAG_SHAPED_RE = re.compile(r"<[/!]?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*|(?<=>)#[\w/-]+")
 REJOIN_MAX = 5_000  # words the output has more of than the source: over that, no rejoining (a quiz, a glossary)
 
 

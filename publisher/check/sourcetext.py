@@ -85,7 +85,7 @@ LEGACY_ENTITY_RE = re.compile(r"&(%s)(?!;)" % "|".join(sorted(LEGACY_NAMES, key=
 NAMED_REF_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
 WIKI_RE = re.compile(r"!?\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]*))?(?<!\\)\]\](?!\()")
 EMBED_RE = re.compile(r"!\[\[[^\]\n]*(?<!\\)\]\](?!\()")
-SOUND_RE = re.compile(r"\[sound:(?:\\\[|[^\[\]\n]|\[(?![^\]\n]*\]\([^)\n]*\)))+\](?!\([^)\n]*\))")  # (as normalization reads it; a link is no name, nor a link's text; '\[' is HTML's text, no link's)
+SOUND_RE = re.compile(r"\[sound:(?:\\\[|[^\[\]\n]|\n(?![ \t]*\n)|\[(?![^\]\n]*\]\([^)\n]*\)))+\](?!\([^)\n]*\))")  # (as normalization reads it; a link is no name, nor a link's text; '\[' is HTML's text, no link's)
 INLINE_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=^>)|(?<=\()|(?<=\x04)|(?<=\x06)|(?<=::))#(?=[^\W\d]|\d+[^\W\d])[\w/-]+", re.M)
 EMPHASIZED_TAG_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())(?:\*{1,3}|_{1,3})(?=#(?:[^\W\d]|\d+[^\W\d]))", re.M)
 HTML_COMMENT_END_RE = re.compile(r"--\s*>")
@@ -734,7 +734,9 @@ def _cells_apart(text: str) -> str:
     if "|#" not in text and "| #" not in text:
         return text
     cuts = [k for head, end in _tables(text) for k in range(head.start(), end)
-            if text[k] == "|" and not escaped(text, k)]
+            if text[k] == "|" and not escaped(text, k)
+            and not head.start("gfm_table_align") <= k < head.end("gfm_table_align")]  # (the delimiter row holds no tag:
+    # unmarked, it is still read as one)
     if not cuts:
         return text
     out, at = [], 0
@@ -1037,7 +1039,7 @@ def _prose(text: str, used: set[str], defined: set[str] = frozenset(), seen: set
     text = EMBED_RE.sub("", text)
     # a wiki-link shows its label, else its page (and heading): [[Entität]]stypen reads "Entitätstypen"
     text = WIKI_RE.sub(_wiki_words, text)
-    text = SOUND_RE.sub("", text)
+    text = SOUND_RE.sub(lambda f: "\n" * f.group().count("\n"), text)  # (over a line in an HTML block: its text is one)
     # (a '#' before a link stays apart from its words: "#[l](x)" shows '#' then the link, no tag; so does an
     # '&': "&[ii]();" shows "&ii;", no reference)
     text = LINK_RE.sub(lambda f: "\x02" * (f.string[f.start() - 1:f.start()] in ("#", "&"))
