@@ -413,6 +413,9 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "<a>\na<a>#m\n\n#a",  # (a tag right after a tag: in an HTML block, a text of its own, a tag there)
     "<a>\n[sound:\n]",  # (a sound's name over a line in an HTML block: its text is one line there)
     "a|#```\n-|-\n&gt;```",  # (a table whose head cell opens with a tag: its delimiter row still is one)
+    "`\n`&gt;`\n-\n: ",  # (under a heading's underline ": " is a paragraph's: no term, the heading's code span stands)
+    "<script></script>\n-\n<a>\n1.",  # (after an HTML block's last line, "-" is an empty item holding the tag's line)
+    "[^1]:a\n* a\na\n\n    <details\n[^1]",  # (a note's mark inside a tag's shape: HTML's text there, no use)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

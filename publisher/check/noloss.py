@@ -17,7 +17,7 @@ from pathlib import Path
 from ..core import model as m
 from ..core.diagnostics import Diagnostic, diag
 from ..core.text import block_inlines, plain_text, walk_blocks, walk_inlines
-from .sourcetext import FENCE_INFO_ANY_RE, INLINE_TAG_RE, LEGACY_ENTITY_RE, WORD_RE, source_text
+from .sourcetext import FENCE_INFO_ANY_RE, INLINE_TAG_RE, LEGACY_ENTITY_RE, TAG_SHAPED_RE, WORD_RE, source_text
 
 __all__ = ["INLINE_TAG_RE", "missing", "model_losses", "model_text", "report", "source_text", "unchanged_source",
            "words"]
@@ -54,7 +54,7 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
                 short[name] -= 1
         short = {w: n for w, n in short.items() if n > 0}
     if "<" in source:  # a tag's name and attributes: HTML's in an HTML block, text in a paragraph when malformed
-        for tag in TAG_SHAPED_RE.findall(source):
+        for tag in TAG_WORDS_RE.findall(source):
             for name in WORD_RE.findall(tag):
                 if short.get(name):
                     short[name] -= 1
@@ -97,12 +97,9 @@ def missing(source: str, shown: str) -> list[tuple[str, int]]:
     return [(w, n) for w, n, _ in sorted(out, key=lambda x: x[2])]
 
 
-# what a browser reads as a tag: '<' and a letter ("<!x" a bogus comment), its name and attributes to the next
-# '>' (or a blank line). Whether its words show turns on whether the line is in an HTML block ("<a,>" and "<!r>"
-# are HTML there, text in a paragraph: CommonMark wants a tag's name and attributes well formed); the source
-# reading follows the reader's blocks, but where it misjudges one, a tag's own words are no loss. Nor is a
-# "#tag" right after a tag: whether it opens a text of its own (a tag) or goes on one turns on the same reading
-TAG_SHAPED_RE = re.compile(r"<[/!]?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*|(?<=>)#[\w/-]+")
+# a tag's own words (sourcetext.TAG_SHAPED_RE) are no loss, nor a "#tag" right after a tag: whether it opens a
+# text of its own (a tag) or goes on one turns on the same reading
+TAG_WORDS_RE = re.compile(TAG_SHAPED_RE.pattern + r"|(?<=>)#[\w/-]+")
 REJOIN_MAX = 5_000  # words the output has more of than the source: over that, no rejoining (a quiz, a glossary)
 
 

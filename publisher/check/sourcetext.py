@@ -44,6 +44,11 @@ _BLOCK_BREAK = r"\n(?=(?! {4}[ \t]| *\t[ \t])[ \t]*\n| {0,3}(?:[-*+]|0*1[.)])(?:
 # or none: "<!--" is text); not after a backslash (that is text); "<!-->" is a whole one
 COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|(?<=^ <!--)(?s:.*?)(?:-->|\Z)"
                         r"|(?<=^  <!--)(?s:.*?)(?:-->|\Z)|(?<=^   <!--)(?s:.*?)(?:-->|\Z)|(?:(?!" + _BLOCK_BREAK + r")(?s:.))*?-->)", re.M)
+# what a browser reads as a tag: '<' and a letter ("<!x" a bogus comment), its name and attributes to the next
+# '>' (or a blank line). Whether it is HTML turns on whether the line is in an HTML block ("<a,>" and "<!r>" are
+# HTML there, text in a paragraph: CommonMark wants a tag's name and attributes well formed); where the source
+# reading and the reader put the line in different blocks, what is inside it is not asked for (noloss.missing)
+TAG_SHAPED_RE = re.compile(r"<[/!]?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
@@ -189,16 +194,17 @@ EMPTY_ITEM_RE = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*")  # a list marke
 QUOTED_RE = re.compile(r" {0,3}>")  # a quote's line
 
 
-def _item_html_block(text: str, f: re.Match[str]) -> bool:
+def _item_html_block(text: str, f: re.Match[str], after_html: bool = False) -> bool:
     """Whether TAG_AFTER_MARKER_RE's block is the empty item's HTML block: a tag alone on its line (kind 7),
     or, indented four columns or more (no block of its own), any HTML block's start up to three columns past
     the item's text (four: code) under a marker that is an item's (after a blank line or another item: after
-    a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph)."""
+    a paragraph's line "-" underlines a heading, and no empty item interrupts a paragraph; ``after_html``: the
+    line above is an HTML block's last, no paragraph's)."""
     pad = len(f.group("pad"))
     above = list(_lines_above(text, f.start(), 51))  # (the line above the marker's first)
     prev = above[0] if above else ""
     held = len(above) > 1 and bool(EMPTY_ITEM_RE.fullmatch(above[1]))  # (the line an empty item above holds)
-    if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev) and not held \
+    if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev) and not held and not after_html \
             and not (LIST_MARK_RE.match(prev) and _indent(prev) < 4 and not _no_list(above, 0)):
         return False  # (under a paragraph's line, "-" underlines a heading)
     if pad <= 3:
@@ -391,7 +397,8 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
     if spans or "<" in text:  # a tag alone on the line after a marker alone: the item's HTML block (kind 7)
         taken = [a for a, _ in spans]
         for f in TAG_AFTER_MARKER_RE.finditer(text):
-            if not _item_html_block(text, f):
+            before = bisect.bisect_right(taken, f.start() - 2) - 1  # (an HTML block ended on the line above)
+            if not _item_html_block(text, f, f.start() >= 2 and before >= 0 and f.start() - 2 < spans[before][1]):
                 continue
             k = bisect.bisect_right(taken, f.start("block")) - 1
             if k < 0 or f.start("block") >= spans[k][1]:
@@ -558,7 +565,7 @@ def _in_list(text: str, pos: int, quote: bool = True, bodies: bool = True) -> bo
     return False
 
 
-HEADING_OR_FENCE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}|~{3,})")  # (a line that is no paragraph's)
+HEADING_OR_FENCE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|`{3,}(?=[^`\n]*$)|~{3,})")  # (a line that is no paragraph's)
 
 
 def _text_column(line: str, mark: re.Match[str]) -> int:
@@ -676,9 +683,9 @@ def _hard_breaks(text: str) -> str:
             in_body = any(a < item.start() <= b for a, b in bodies) and _indent(item.group()) < 8
             if in_body or _in_list(text, item.start()):
                 cuts.append(item.start() - 1)
-    if ":" in text:
-        for dd in DEFINITION_RE.finditer(text):
-            at = dd.start() - 1  # the line break before ": text", and those between the lines above it
+    if "\n:" in text or "\n :" in text or "\n  :" in text or "\n   :" in text:
+        for start, _ in _definition_bodies(text):  # (a definition's: under an underline, ": " is a paragraph's)
+            at = start - 1  # the line break before ": text", and those between the lines above it
             while at > 0:
                 cuts.append(at)
                 above = text.rfind("\n", 0, at)
@@ -880,10 +887,18 @@ def source_text(text: str) -> str:
             bodies = [(f.start(), f.end(), f.group(1).lower()) for f in FOOTNOTE_DEF_RE.finditer(p)]
             # (nor is one inside a formula: "$t [^1]$" is TeX)
             maths = [(f.start(), f.end()) for f in DOLLAR_MATH_RE.finditer(p)] if "$" in p else []
+            # (nor one inside a tag's shape, "<details\n[^1]": HTML's text in an HTML block, a use in a paragraph;
+            # unsure, its note's words are not asked for)
+            tags = [(f.start(), f.end()) for f in TAG_SHAPED_RE.finditer(p)] if "<" in p else []
+            tag_starts = [a for a, _ in tags]
+
+            def in_tag(pos: int) -> bool:
+                k = bisect.bisect_right(tag_starts, pos) - 1
+                return k >= 0 and pos < tags[k][1]
             for f in FOOTNOTE_USE_RE.finditer(p):
                 key = f.group(1).lower()
                 if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies) \
-                        and not any(a <= f.start() < b for a, b in maths):
+                        and not any(a <= f.start() < b for a, b in maths) and not in_tag(f.start()):
                     used.add(key)
             defined |= {own for _, _, own in bodies}
             at += len(p)
