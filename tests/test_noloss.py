@@ -416,6 +416,9 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "`\n`&gt;`\n-\n: ",  # (under a heading's underline ": " is a paragraph's: no term, the heading's code span stands)
     "<script></script>\n-\n<a>\n1.",  # (after an HTML block's last line, "-" is an empty item holding the tag's line)
     "[^1]:a\n* a\na\n\n    <details\n[^1]",  # (a note's mark inside a tag's shape: HTML's text there, no use)
+    "1. a\na\n\n    <details><!-a>",  # (a bogus comment opened by "<!" and anything)
+    "a\n: -\n <details>\n1.",  # (": -" holds the tag's line: its HTML block ends with the item)
+    "a|a\n-|-\n: \n\n    <a>\n1.",  # (": " under a table's head is the table's row, no definition)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

@@ -48,7 +48,7 @@ COMMENT_RE = re.compile(r"(?<!(?<!\\)\\)<!--(?:-?>|(?<=^<!--)(?s:.*?)(?:-->|\Z)|
 # '>' (or a blank line). Whether it is HTML turns on whether the line is in an HTML block ("<a,>" and "<!r>" are
 # HTML there, text in a paragraph: CommonMark wants a tag's name and attributes well formed); where the source
 # reading and the reader put the line in different blocks, what is inside it is not asked for (noloss.missing)
-TAG_SHAPED_RE = re.compile(r"<[/!]?[A-Za-z](?:[^>\n]|\n(?![ \t]*\n))*")
+TAG_SHAPED_RE = re.compile(r"<(?:/?[A-Za-z]|!)(?:[^>\n]|\n(?![ \t]*\n))*")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # elements whose content is no text to read (refused, P110): scripts, styles, frames, embedded SVG and MathML
 ACTIVE_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math", "textarea", "select")
@@ -414,7 +414,14 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
                 for start in tags:
                     blank = BLANK_LINE_RE.search(text, start, b)
                     holder = next((k for k, (x, y) in enumerate(spans) if x <= start < y), None)
-                    if holder is None:
+                    if EMPTY_DD_ITEM_RE.fullmatch(next(_lines_above(text, start, 1), "")):
+                        # (": -" holds it: it ends with the item, though its line opens a block in the whole text)
+                        end = min(blank.start() if blank else b, _lazy_end(text, start))
+                        if holder is None:
+                            spans.append((start, end))
+                        else:
+                            spans[holder] = (spans[holder][0], min(spans[holder][1], max(end, start + 1)))
+                    elif holder is None:
                         spans.append((start, blank.start() if blank else b))
                     elif spans[holder][0] >= a and start - text.rfind("\n", 0, start) <= 5:
                         # (at the body's first column: no item above it holds it, read in the whole text)
@@ -757,6 +764,7 @@ DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
 BODY_TAG_RE = re.compile(r"\n(?:(?:[ \t]*\n)* {1,7}(?P<tag>" + _BLOCK_TAG + ")|(?:[ \t]*\n)+ {1,7}(?P<lone>" + _LONE_TAG + "))",
                          re.M | re.I)  # (a block tag breaks a paragraph; a tag alone on its line, after a blank line)
 SETEXT_OR_BREAK_RE = re.compile(r" {0,3}(?:=+|-+|(?:[-*_][ \t]*){3,})[ \t]*$")  # (a heading's underline, a break)
+EMPTY_DD_ITEM_RE = re.compile(r" {0,3}:[ \t]+(?:[-*+]|\d{1,9}[.)])[ \t]*")  # a definition opening an empty item
 DD_LIST_RE = re.compile(r"^( {0,3}:[ \t]+)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:\n|\Z)")
 DD_TAG_RE = re.compile(r"^ {0,3}:[ \t]+(?:\n {0,7})?(?P<tag>" + _BLOCK_TAG + "|" + _LONE_TAG + ")", re.M | re.I)  # (a body's
@@ -770,8 +778,13 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
     to the next ``: `` line, and after blank lines only indented ones (a fence in it ends with it)."""
     out = []
     top = len(text) - len(text.lstrip())
+    tables = _table_spans(text) if "|" in text else []
+    table_starts = [a for a, _ in tables]
     for dd in DEFINITION_RE.finditer(text):
         if dd.start() <= top:  # (no term above it: a paragraph's ':')
+            continue
+        k = bisect.bisect_right(table_starts, dd.start()) - 1
+        if k >= 0 and dd.start() < tables[k][1]:  # (a table's row: ": " goes on the table)
             continue
         follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
