@@ -419,6 +419,10 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     "1. a\na\n\n    <details><!-a>",  # (a bogus comment opened by "<!" and anything)
     "a\n: -\n <details>\n1.",  # (": -" holds the tag's line: its HTML block ends with the item)
     "a|a\n-|-\n: \n\n    <a>\n1.",  # (": " under a table's head is the table's row, no definition)
+    "[^1]:a\n<b>\n[^1]", "[^1]: a\n  b\n<b>\n[^1]",  # (a footnote's definition is no paragraph: a tag's line after
+    # it opens an HTML block, the mark in it is text, and the note is shown nowhere)
+    "[^1]: note\n    x`b`b<b>    ", "[^1]: note `code` y\n\nz `q` w",  # (a code span in a note nothing refers to, and
+    # the note's text after it, are left out with the note)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

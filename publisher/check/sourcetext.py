@@ -232,6 +232,8 @@ def _plain_fences(text: str) -> list[tuple[int, int]]:
     return out
 
 
+FOOTNOTE_LINE_RE = re.compile(r" {0,3}\[\^[^\]\s]+\]:")  # a footnote's definition's line
+NOTE_GOES_ON_RE = re.compile(r" {1,3}(?! )\S")  # and its next ones, as mistune's plugin reads them (one to three spaces)
 TAG_LINE_START_RE = re.compile(r"^ {0,3}" + _LONE_TAG, re.M)
 ENDS_ON_ITS_LINE_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:[-*_][ \t]*){3,}|>[ \t]*)$")  # a heading, a break, an empty quote line
 
@@ -262,7 +264,14 @@ def _tag_blocks_after_blocks(text: str, spans: list[tuple[int, int]]) -> list[tu
         underline = False  # (a heading's underline under a paragraph's line)
         if re.match(r" {0,3}(?:=+|-+)[ \t]*$", prev) and prev_start:
             underline = bool(text[text.rfind("\n", 0, prev_start - 1) + 1:prev_start - 1].strip())
-        if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code or underline:
+        # (a footnote's definition is no paragraph in mistune: its line, or its last indented one, ends it)
+        note = bool(FOOTNOTE_LINE_RE.match(prev))
+        if not note and NOTE_GOES_ON_RE.match(prev):
+            for line in _lines_above(text, a, 50):
+                if FOOTNOTE_LINE_RE.match(line) or not NOTE_GOES_ON_RE.match(line):
+                    note = bool(FOOTNOTE_LINE_RE.match(line))
+                    break
+        if after_block or ENDS_ON_ITS_LINE_RE.match(prev) or indented_code or underline or note:
             blank = BLANK_LINE_RE.search(text, a)  # (to its next blank line)
             spans.insert(k + 1, (a, blank.start() if blank else len(text)))
             starts.insert(k + 1, a)
@@ -917,11 +926,42 @@ def source_text(text: str) -> str:
             at += len(p)
     out = []
     seen: set[str] = set()
+    # (a code span in a note nothing refers to is left out with it: "[^1]: x `b`")
+    unused = [(f.start(), f.end()) for f in FOOTNOTE_DEF_RE.finditer(text) if f.group(1).lower() not in used] \
+        if defined else []
+    starts = [0] + [e for _, e in code]
     for k, part in enumerate(prose):
+        if unused and code:  # (the note's text on both sides of a code span in it: left out too)
+            part = _without_spans(part, starts[k], unused)
         out.append(_prose(part, used, defined, seen))
         if k < len(code):  # the fence's language is no word of the text
-            out.append(FENCE_INFO_RE.sub(r"\1\2", text[code[k][0]:code[k][1]], count=1))  # (its opening line only)
+            piece = text[code[k][0]:code[k][1]]
+            if _within(unused, code[k][0]):
+                out.append("\n" * piece.count("\n"))
+            else:
+                out.append(FENCE_INFO_RE.sub(r"\1\2", piece, count=1))  # (its opening line only)
     return "".join(out)
+
+
+def _within(spans: list[tuple[int, int]], pos: int) -> bool:
+    """Whether ``pos`` lies in one of ``spans`` (in order, apart)."""
+    k = bisect.bisect_right(spans, (pos, len(spans) and spans[-1][1] + 1)) - 1
+    return k >= 0 and pos < spans[k][1]
+
+
+def _without_spans(part: str, at: int, spans: list[tuple[int, int]]) -> str:
+    """``part`` (of the text, from ``at``) with what lies in ``spans`` (in order, apart) blanked, its line
+    breaks kept."""
+    k = max(bisect.bisect_right(spans, (at, at)) - 1, 0)
+    chars = None
+    while k < len(spans) and spans[k][0] < at + len(part):
+        a, b = spans[k]
+        for i in range(max(a - at, 0), min(b - at, len(part))):
+            chars = chars or list(part)
+            if chars[i] != "\n":
+                chars[i] = " "
+        k += 1
+    return part if chars is None else "".join(chars)
 
 
 def _tags_as_html(text: str, block_end: "Callable[[int], int]", in_code: "Callable[[int], bool]") -> str:
