@@ -423,6 +423,8 @@ def test_words_split_or_joined_otherwise_are_no_loss(src: str, shown: str) -> No
     # it opens an HTML block, the mark in it is text, and the note is shown nowhere)
     "[^1]: note\n    x`b`b<b>    ", "[^1]: note `code` y\n\nz `q` w",  # (a code span in a note nothing refers to, and
     # the note's text after it, are left out with the note)
+    "<!-->\n: <a>\n1. a",  # (": " under an HTML block's last line has no term: a paragraph's, its tag inline)
+    "a\n: \n-\n<a>\n1.",  # (a definition's empty first line: its body starts below, "-" there is an item)
 ])
 def test_the_source_reading_agrees_with_the_reader(src: str) -> None:
     """`make fuzz`'s last disagreements (issue 21), each shortened to its shape: P142's reading of the source

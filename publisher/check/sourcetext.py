@@ -205,6 +205,7 @@ def _item_html_block(text: str, f: re.Match[str], after_html: bool = False) -> b
     prev = above[0] if above else ""
     held = len(above) > 1 and bool(EMPTY_ITEM_RE.fullmatch(above[1]))  # (the line an empty item above holds)
     if f.group("mark") == "-" and prev.strip() and not ENDS_ON_ITS_LINE_RE.match(prev) and not held and not after_html \
+            and not EMPTY_DD_RE.fullmatch(prev) \
             and not (LIST_MARK_RE.match(prev) and _indent(prev) < 4 and not _no_list(above, 0)):
         return False  # (under a paragraph's line, "-" underlines a heading)
     if pad <= 3:
@@ -414,8 +415,8 @@ def _html_block_end(text: str) -> "Callable[[int], int]":
                 spans.append((f.start("block"), min(f.end("block"), _lazy_end(text, f.start("block")))))
         spans += _deep_item_blocks(text, spans)
         # (a ': ' line inside an HTML block is the block's text: no definition, "<a>" then ": ")
-        bodies = [(a, b) for a, b in _definition_bodies(text) if not any(x <= a < y for x, y in spans)] \
-            if "\n:" in text else []
+        bodies = [(a, b) for a, b in _definition_bodies(text) if not any(x <= a < y or x <= a - 2 < y for x, y in spans)] \
+            if "\n:" in text else []  # (nor is one under an HTML block's last line: no term)
         if bodies:  # a definition's body is a document of its own: its first line, or one after a blank
             for a, b in bodies:  # line (four columns less), may open an HTML block
                 tags = [t.start("tag") for t in [DD_TAG_RE.match(text, a)] if t is not None]
@@ -773,6 +774,7 @@ DD_MARKER_RE = re.compile(r"^ {0,3}:[ \t]")
 BODY_TAG_RE = re.compile(r"\n(?:(?:[ \t]*\n)* {1,7}(?P<tag>" + _BLOCK_TAG + ")|(?:[ \t]*\n)+ {1,7}(?P<lone>" + _LONE_TAG + "))",
                          re.M | re.I)  # (a block tag breaks a paragraph; a tag alone on its line, after a blank line)
 SETEXT_OR_BREAK_RE = re.compile(r" {0,3}(?:=+|-+|(?:[-*_][ \t]*){3,})[ \t]*$")  # (a heading's underline, a break)
+EMPTY_DD_RE = re.compile(r" {0,3}:[ \t]*")  # a definition's empty first line: its body (a document) starts below
 EMPTY_DD_ITEM_RE = re.compile(r" {0,3}:[ \t]+(?:[-*+]|\d{1,9}[.)])[ \t]*")  # a definition opening an empty item
 DD_LIST_RE = re.compile(r"^( {0,3}:[ \t]+)(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)", re.M)
 BLANK_LINE_RE = re.compile(r"\n[ \t]*(?:\n|\Z)")
