@@ -700,7 +700,7 @@ def _hard_breaks(text: str) -> str:
             in_body = any(a < item.start() <= b for a, b in bodies) and _indent(item.group()) < 8
             if in_body or _in_list(text, item.start()):
                 cuts.append(item.start() - 1)
-    if "\n:" in text or "\n :" in text or "\n  :" in text or "\n   :" in text:
+    if ":" in text:
         for start, _ in _definition_bodies(text):  # (a definition's: under an underline, ": " is a paragraph's)
             at = start - 1  # the line break before ": text", and those between the lines above it
             while at > 0:
@@ -790,12 +790,10 @@ def _definition_bodies(text: str) -> list[tuple[int, int]]:
     out = []
     top = len(text) - len(text.lstrip())
     tables = _table_spans(text) if "|" in text else []
-    table_starts = [a for a, _ in tables]
     for dd in DEFINITION_RE.finditer(text):
         if dd.start() <= top:  # (no term above it: a paragraph's ':')
             continue
-        k = bisect.bisect_right(table_starts, dd.start()) - 1
-        if k >= 0 and dd.start() < tables[k][1]:  # (a table's row: ": " goes on the table)
+        if _within(tables, dd.start()):  # (a table's row: ": " goes on the table)
             continue
         follows = bool(out) and out[-1][1] == dd.start() - 1  # (the next definition of the same term)
         above = next((line for line in _lines_above(text, dd.start(), 2) if line.strip()), None)
@@ -914,15 +912,10 @@ def source_text(text: str) -> str:
             # (nor one inside a tag's shape, "<details\n[^1]": HTML's text in an HTML block, a use in a paragraph;
             # unsure, its note's words are not asked for)
             tags = [(f.start(), f.end()) for f in TAG_SHAPED_RE.finditer(p)] if "<" in p else []
-            tag_starts = [a for a, _ in tags]
-
-            def in_tag(pos: int) -> bool:
-                k = bisect.bisect_right(tag_starts, pos) - 1
-                return k >= 0 and pos < tags[k][1]
             for f in FOOTNOTE_USE_RE.finditer(p):
                 key = f.group(1).lower()
                 if not in_html(at + f.start()) and not any(a <= f.start() < b and key == own for a, b, own in bodies) \
-                        and not any(a <= f.start() < b for a, b in maths) and not in_tag(f.start()):
+                        and not any(a <= f.start() < b for a, b in maths) and not _within(tags, f.start()):
                     used.add(key)
             defined |= {own for _, _, own in bodies}
             at += len(p)
